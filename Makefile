@@ -1,0 +1,49 @@
+# Thin wrapper around CMake/CTest so that the README's commands are short.
+#   make        build (./build)
+#   make test   install missing packages, build, run every test, then the
+#               sanitizer (ASan+UBSan) build's tests
+#   make run    install, build, and start the development setup
+BUILD      ?= build
+BUILD_SAN  ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX     ?= /usr/local
+
+.PHONY: all build deps test test-fast test-asan run install clean format
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+test-fast: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+$(BUILD_SAN)/CMakeCache.txt:
+	cmake -S . -B $(BUILD_SAN) -DCMAKE_BUILD_TYPE=Debug -DDBSSL_SANITIZE=ON
+
+test-asan: $(BUILD_SAN)/CMakeCache.txt
+	cmake --build $(BUILD_SAN) -j $(JOBS)
+	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --output-on-failure -j $(JOBS) -LE integration
+
+test: deps
+	$(MAKE) test-fast
+	$(MAKE) test-asan
+
+run: deps build
+	@./scripts/dev-run.sh $(BUILD)/dbssl
+
+install: build
+	cmake --install $(BUILD)
+
+format:
+	clang-format -i src/*.c src/*.h src/cli/*.c src/cli/*.h include/dbssl/*.h tests/unit/*.c
+
+clean:
+	rm -rf $(BUILD) $(BUILD_SAN)

@@ -1,0 +1,124 @@
+/*
+ * dbssl/config.h - loading and validating dbssl's settings.
+ *
+ * Settings come from the process environment and a dotenv file; the
+ * environment wins.  Every setting has a default (see the option table in
+ * src/options.c, also printed by `dbssl config` and the README).
+ *
+ * Loading fails only when the dotenv file itself cannot be used (missing when
+ * named explicitly, unreadable, a syntax error).  A bad *value* does not fail
+ * loading: it becomes a finding of dbssl_config_validate(), so that a user
+ * sees every problem at once instead of one per run.
+ */
+#ifndef DBSSL_CONFIG_H
+#define DBSSL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dbssl/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct dbssl_config;
+
+enum dbssl_sslmode {
+    DBSSL_SSLMODE_DISABLE = 0,
+    DBSSL_SSLMODE_ALLOW,
+    DBSSL_SSLMODE_PREFER,
+    DBSSL_SSLMODE_REQUIRE,
+    DBSSL_SSLMODE_VERIFY_CA,
+    DBSSL_SSLMODE_VERIFY_FULL,
+};
+
+enum dbssl_source {
+    DBSSL_SOURCE_DEFAULT = 0,
+    DBSSL_SOURCE_DOTENV,
+    DBSSL_SOURCE_ENV,
+    DBSSL_SOURCE_URL, /* an ssl keyword inside DATABASE_URL */
+};
+
+/*
+ * Loads settings from the process environment and a dotenv file.
+ * env_file NULL means "./.env if it exists"; a non-NULL env_file must exist.
+ * Returns a new config the caller frees with dbssl_config_free(), or NULL.
+ */
+struct dbssl_config *dbssl_config_load(const char *env_file, struct dbssl_error *err)
+    DBSSL_MUSTCHECK;
+
+/*
+ * Like dbssl_config_load() but reads envp (a NULL-terminated "KEY=VALUE"
+ * array, NULL for none) instead of the process environment.  For tests and
+ * embedders that keep their settings elsewhere.
+ */
+struct dbssl_config *dbssl_config_load_from(const char *env_file, bool env_file_required,
+                                            const char *const *envp, struct dbssl_error *err)
+    DBSSL_MUSTCHECK;
+
+/* Frees a config; NULL is fine. */
+void dbssl_config_free(struct dbssl_config *cfg);
+
+/* The dotenv file that was read, or NULL when none was. Owned by cfg. */
+const char *dbssl_config_env_file(const struct dbssl_config *cfg);
+
+/*
+ * Introspection over the option table, for `dbssl config` and docs.
+ * Index i runs from 0 to dbssl_config_option_count() - 1.
+ */
+size_t dbssl_config_option_count(void);
+const char *dbssl_config_option_name(size_t i);
+const char *dbssl_config_option_default(size_t i);
+const char *dbssl_config_option_type(size_t i);
+const char *dbssl_config_option_description(size_t i);
+bool dbssl_config_option_sensitive(size_t i);
+
+/*
+ * The effective value of option i as safe to display (secrets such as the
+ * DATABASE_URL password replaced by "***"), and where it came from.  The
+ * string is owned by cfg.  Empty string when unset.
+ */
+const char *dbssl_config_display_value(const struct dbssl_config *cfg, size_t i,
+                                       enum dbssl_source *source);
+
+const char *dbssl_source_name(enum dbssl_source source);
+const char *dbssl_sslmode_name(enum dbssl_sslmode mode);
+
+/* ---- validation ---------------------------------------------------------- */
+
+enum dbssl_severity {
+    DBSSL_SEVERITY_ERROR = 0,
+    DBSSL_SEVERITY_WARNING,
+};
+
+struct dbssl_finding {
+    enum dbssl_severity severity;
+    const char *setting; /* e.g. "DB_SSL_CA_CERT" */
+    const char *message; /* PostgreSQL style, no secrets */
+    const char *hint;    /* a full sentence, may be "" */
+};
+
+struct dbssl_findings;
+
+/*
+ * Validates cfg in two passes (each value alone, then cross-field rules) and
+ * returns every finding.  Returns NULL only on out-of-memory.  The caller
+ * frees the result with dbssl_findings_free().
+ */
+struct dbssl_findings *dbssl_config_validate(const struct dbssl_config *cfg,
+                                             struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+size_t dbssl_findings_count(const struct dbssl_findings *f);
+size_t dbssl_findings_errors(const struct dbssl_findings *f);
+size_t dbssl_findings_warnings(const struct dbssl_findings *f);
+/* Borrowed pointer valid until dbssl_findings_free(). */
+const struct dbssl_finding *dbssl_findings_at(const struct dbssl_findings *f, size_t i);
+void dbssl_findings_free(struct dbssl_findings *f);
+
+const char *dbssl_severity_name(enum dbssl_severity severity);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,548 @@
+/*
+ * certinfo.c - inspection of PEM certificates, private keys and CRLs with
+ * OpenSSL 3 (EVP/X509 APIs only).
+ *
+ * NOTES
+ * OpenSSL's error queue is per thread and sticky: it is cleared before each
+ * operation so that a message reports this failure, not an older one.
+ */
+#include "certinfo.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "util.h"
+
+#define PEM_MAX_SIZE (4 * 1024 * 1024)
+
+/* OpenSSL's last error as text; never NULL. */
+static const char *ossl_errstr(char *buf, size_t len)
+{
+    unsigned long e = ERR_peek_last_error();
+
+    if (e == 0)
+        return "unknown error";
+    ERR_error_string_n(e, buf, len);
+    return buf;
+}
+
+static char *bio_to_string(BIO *bio)
+{
+    char *data = NULL;
+    long n = BIO_get_mem_data(bio, &data);
+
+    return n >= 0 ? strndup(data ? data : "", (size_t)n) : NULL;
+}
+
+static char *name_to_string(const X509_NAME *name)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *s = NULL;
+
+    if (bio == NULL)
+        return NULL;
+    if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0)
+        s = bio_to_string(bio);
+    BIO_free(bio);
+    return s;
+}
+
+static char *common_name(const X509_NAME *name)
+{
+    int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+    const ASN1_STRING *data;
+    unsigned char *utf8 = NULL;
+    int n;
+    char *s;
+
+    if (idx < 0)
+        return strdup("");
+    data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+    n = ASN1_STRING_to_UTF8(&utf8, data);
+    if (n < 0)
+        return strdup("");
+    s = strndup((const char *)utf8, (size_t)n);
+    OPENSSL_free(utf8);
+    return s;
+}
+
+static char *sans_to_string(X509 *x)
+{
+    GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    struct strbuf sb;
+
+    strbuf_init(&sb);
+    strbuf_append(&sb, "");
+    for (int i = 0; names && i < sk_GENERAL_NAME_num(names); i++) {
+        const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
+        if (sb.len > 0)
+            strbuf_append(&sb, ", ");
+        if (gn->type == GEN_DNS) {
+            const ASN1_IA5STRING *s = gn->d.dNSName;
+            strbuf_append(&sb, "DNS:");
+            strbuf_append_n(&sb, (const char *)ASN1_STRING_get0_data(s),
+                            (size_t)ASN1_STRING_length(s));
+        } else if (gn->type == GEN_IPADD) {
+            const ASN1_OCTET_STRING *ip = gn->d.iPAddress;
+            char txt[INET6_ADDRSTRLEN] = "?";
+            int len = ASN1_STRING_length(ip);
+            if (len == 4)
+                inet_ntop(AF_INET, ASN1_STRING_get0_data(ip), txt, sizeof(txt));
+            else if (len == 16)
+                inet_ntop(AF_INET6, ASN1_STRING_get0_data(ip), txt, sizeof(txt));
+            strbuf_append(&sb, "IP:");
+            strbuf_append(&sb, txt);
+        } else if (gn->type == GEN_EMAIL) {
+            strbuf_append(&sb, "email:");
+            strbuf_append_n(&sb, (const char *)ASN1_STRING_get0_data(gn->d.rfc822Name),
+                            (size_t)ASN1_STRING_length(gn->d.rfc822Name));
+        } else {
+            strbuf_append(&sb, "other");
+        }
+    }
+    GENERAL_NAMES_free(names);
+    return strbuf_take(&sb);
+}
+
+static long long asn1_time_epoch(const ASN1_TIME *t)
+{
+    struct tm tm;
+
+    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+        return 0;
+    return (long long)timegm(&tm);
+}
+
+static void key_describe(EVP_PKEY *pkey, char *type, size_t typelen, int *bits)
+{
+    const char *name = "unknown";
+
+    switch (EVP_PKEY_get_base_id(pkey)) {
+    case EVP_PKEY_RSA:
+        name = "RSA";
+        break;
+    case EVP_PKEY_EC:
+        name = "EC";
+        break;
+    case EVP_PKEY_ED25519:
+        name = "ED25519";
+        break;
+    case EVP_PKEY_ED448:
+        name = "ED448";
+        break;
+    case EVP_PKEY_DSA:
+        name = "DSA";
+        break;
+    default:
+        break;
+    }
+    snprintf(type, typelen, "%s", name);
+    *bits = EVP_PKEY_get_bits(pkey);
+}
+
+static int fill_info(X509 *x, struct dbssl_certinfo *ci)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    BIGNUM *bn = NULL;
+    char *hex = NULL;
+    EVP_PKEY *pub = X509_get0_pubkey(x);
+    uint32_t flags = X509_get_extension_flags(x);
+    struct strbuf fp;
+
+    memset(ci, 0, sizeof(*ci));
+    ci->subject = name_to_string(X509_get_subject_name(x));
+    ci->issuer = name_to_string(X509_get_issuer_name(x));
+    ci->common_name = common_name(X509_get_subject_name(x));
+    ci->sans = sans_to_string(x);
+    bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+    hex = bn ? BN_bn2hex(bn) : NULL;
+    ci->serial = xstrdup(hex ? hex : "");
+    OPENSSL_free(hex);
+    BN_free(bn);
+
+    strbuf_init(&fp);
+    if (X509_digest(x, EVP_sha256(), md, &mdlen) == 1)
+        for (unsigned i = 0; i < mdlen; i++)
+            strbuf_printf(&fp, i ? ":%02X" : "%02X", md[i]);
+    else
+        strbuf_append(&fp, "");
+    ci->fingerprint = strbuf_take(&fp);
+
+    if (pub)
+        key_describe(pub, ci->key_type, sizeof(ci->key_type), &ci->key_bits);
+    ci->not_before = asn1_time_epoch(X509_get0_notBefore(x));
+    ci->not_after = asn1_time_epoch(X509_get0_notAfter(x));
+    ci->is_ca = (flags & EXFLAG_CA) != 0;
+    ci->self_signed =
+        X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0 && pub != NULL &&
+        X509_verify(x, pub) == 1;
+    ERR_clear_error();
+    if (!ci->subject || !ci->issuer || !ci->common_name || !ci->sans || !ci->serial ||
+        !ci->fingerprint)
+        return -1;
+    return 0;
+}
+
+static void certinfo_clear(struct dbssl_certinfo *ci)
+{
+    free(ci->subject);
+    free(ci->issuer);
+    free(ci->common_name);
+    free(ci->serial);
+    free(ci->sans);
+    free(ci->fingerprint);
+}
+
+void dbssl_certlist_free(struct dbssl_certlist *list)
+{
+    if (list == NULL)
+        return;
+    for (size_t i = 0; i < list->n; i++)
+        certinfo_clear(&list->certs[i]);
+    free(list->certs);
+    list->certs = NULL;
+    list->n = 0;
+}
+
+/* The kind of the first PEM block, e.g. "PRIVATE KEY", or NULL when not PEM. */
+static bool first_pem_label(const char *pem, char *label, size_t len)
+{
+    const char *b = strstr(pem, "-----BEGIN ");
+    const char *e;
+
+    if (b == NULL)
+        return false;
+    b += 11;
+    e = strstr(b, "-----");
+    if (e == NULL)
+        return false;
+    snprintf(label, len, "%.*s", (int)(e - b), b);
+    return true;
+}
+
+static const char not_pem_hint[] =
+    "The file must be in PEM format (text starting with \"-----BEGIN\"); convert a DER file "
+    "with \"openssl x509 -inform der -in FILE -out FILE.pem\".";
+
+int dbssl_certlist_parse(const char *pem, size_t len, const char *name,
+                         struct dbssl_certlist *out, struct dbssl_error *err)
+{
+    BIO *bio = NULL;
+    X509 *x = NULL;
+    char label[64];
+    char ebuf[256];
+    int ret = -1;
+
+    out->certs = NULL;
+    out->n = 0;
+    if (!first_pem_label(pem, label, sizeof(label))) {
+        dbssl_error_set(err, DBSSL_ERR_CERT, not_pem_hint, "%s is not in PEM format", name);
+        goto out;
+    }
+    ERR_clear_error();
+    bio = BIO_new_mem_buf(pem, (int)len);
+    if (bio == NULL)
+        goto oom;
+    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        struct dbssl_certinfo *n = realloc(out->certs, (out->n + 1) * sizeof(*n));
+        if (n == NULL)
+            goto oom;
+        out->certs = n;
+        if (fill_info(x, &out->certs[out->n]) != 0) {
+            certinfo_clear(&out->certs[out->n]);
+            goto oom;
+        }
+        out->n++;
+        X509_free(x);
+        x = NULL;
+    }
+    if (ERR_GET_REASON(ERR_peek_last_error()) == PEM_R_NO_START_LINE)
+        ERR_clear_error(); /* normal end of input */
+    if (ERR_peek_last_error() != 0) {
+        dbssl_error_set(err, DBSSL_ERR_CERT,
+                        "The certificate is damaged; obtain a fresh copy from its issuer.",
+                        "could not parse certificate in %s: %s", name,
+                        ossl_errstr(ebuf, sizeof(ebuf)));
+        goto out;
+    }
+    if (out->n == 0) {
+        dbssl_error_set(err, DBSSL_ERR_CERT,
+                        "Point the setting at a file that holds a certificate "
+                        "(\"-----BEGIN CERTIFICATE-----\").",
+                        "%s does not contain an X.509 certificate (found \"%s\")", name, label);
+        goto out;
+    }
+    ret = 0;
+    goto out;
+oom:
+    dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
+out:
+    X509_free(x);
+    BIO_free(bio);
+    ERR_clear_error();
+    if (ret != 0)
+        dbssl_certlist_free(out);
+    return ret;
+}
+
+int dbssl_certlist_load(const char *path, const char *what, struct dbssl_certlist *out,
+                        struct dbssl_error *err)
+{
+    char *pem = NULL;
+    size_t len = 0;
+    char name[4200];
+    int ret;
+
+    out->certs = NULL;
+    out->n = 0;
+    if (read_file(path, what, PEM_MAX_SIZE, &pem, &len, err) != 0)
+        return -1;
+    snprintf(name, sizeof(name), "%s \"%s\"", what, path);
+    ret = dbssl_certlist_parse(pem, len, name, out, err);
+    free(pem);
+    return ret;
+}
+
+/* A password callback that refuses: dbssl never prompts for a passphrase. */
+static int no_password(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)u;
+    return -1;
+}
+
+static EVP_PKEY *load_key(const char *path, struct dbssl_error *err)
+{
+    char *pem = NULL;
+    size_t len = 0;
+    char label[64];
+    char ebuf[256];
+    BIO *bio = NULL;
+    EVP_PKEY *pkey = NULL;
+
+    if (read_file(path, "private key file", PEM_MAX_SIZE, &pem, &len, err) != 0)
+        return NULL;
+    if (!first_pem_label(pem, label, sizeof(label))) {
+        dbssl_error_set(err, DBSSL_ERR_CERT, not_pem_hint,
+                        "private key file \"%s\" is not in PEM format", path);
+        goto out;
+    }
+    if (strstr(pem, "-----BEGIN ENCRYPTED PRIVATE KEY-----") != NULL ||
+        strstr(pem, "Proc-Type: 4,ENCRYPTED") != NULL) {
+        dbssl_error_set(err, DBSSL_ERR_CERT,
+                        "Encrypted (passphrase-protected) keys are not supported yet; decrypt it "
+                        "with \"openssl pkey -in KEY -out KEY.plain\" and keep the result mode "
+                        "0600.",
+                        "private key file \"%s\" is encrypted", path);
+        goto out;
+    }
+    if (strstr(label, "PRIVATE KEY") == NULL) {
+        dbssl_error_set(err, DBSSL_ERR_CERT,
+                        "Point the setting at the private key (\"-----BEGIN PRIVATE KEY-----\"), "
+                        "not at a certificate.",
+                        "private key file \"%s\" does not contain a private key (found \"%s\")",
+                        path, label);
+        goto out;
+    }
+    ERR_clear_error();
+    bio = BIO_new_mem_buf(pem, (int)len);
+    if (bio == NULL || (pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL)) == NULL)
+        dbssl_error_set(err, DBSSL_ERR_CERT,
+                        "The key is damaged; obtain a fresh copy or generate a new key pair.",
+                        "could not load private key file \"%s\": %s", path,
+                        ossl_errstr(ebuf, sizeof(ebuf)));
+out:
+    ERR_clear_error();
+    BIO_free(bio);
+    if (pem) {
+        OPENSSL_cleanse(pem, len);
+        free(pem);
+    }
+    return pkey;
+}
+
+int dbssl_key_load(const char *path, struct dbssl_keyinfo *out, struct dbssl_error *err)
+{
+    EVP_PKEY *pkey = load_key(path, err);
+
+    if (pkey == NULL)
+        return -1;
+    key_describe(pkey, out->key_type, sizeof(out->key_type), &out->bits);
+    EVP_PKEY_free(pkey);
+    return 0;
+}
+
+static X509 *load_first_cert(const char *path, struct dbssl_error *err)
+{
+    char *pem = NULL;
+    size_t len = 0;
+    BIO *bio;
+    X509 *x = NULL;
+
+    if (read_file(path, "certificate file", PEM_MAX_SIZE, &pem, &len, err) != 0)
+        return NULL;
+    ERR_clear_error();
+    bio = BIO_new_mem_buf(pem, (int)len);
+    if (bio != NULL)
+        x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    if (x == NULL)
+        dbssl_error_set(err, DBSSL_ERR_CERT, NULL,
+                        "certificate file \"%s\" does not contain an X.509 certificate", path);
+    BIO_free(bio);
+    free(pem);
+    ERR_clear_error();
+    return x;
+}
+
+int dbssl_key_matches_cert(const char *cert_path, const char *key_path, bool *match,
+                           struct dbssl_error *err)
+{
+    X509 *x = load_first_cert(cert_path, err);
+    EVP_PKEY *pkey = NULL;
+    int ret = -1;
+
+    if (x == NULL)
+        goto out;
+    if ((pkey = load_key(key_path, err)) == NULL)
+        goto out;
+    *match = EVP_PKEY_eq(X509_get0_pubkey(x), pkey) == 1;
+    ret = 0;
+out:
+    ERR_clear_error();
+    EVP_PKEY_free(pkey);
+    X509_free(x);
+    return ret;
+}
+
+int dbssl_cert_verify_chain(const char *cert_path, const char *ca_path, bool *ok, char *reason,
+                            size_t reason_len, struct dbssl_error *err)
+{
+    X509 *x = load_first_cert(cert_path, err);
+    X509_STORE *store = NULL;
+    X509_STORE_CTX *ctx = NULL;
+    int ret = -1;
+
+    if (x == NULL)
+        goto out;
+    store = X509_STORE_new();
+    ctx = X509_STORE_CTX_new();
+    if (store == NULL || ctx == NULL) {
+        dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
+        goto out;
+    }
+    if (X509_STORE_load_file(store, ca_path) != 1) {
+        dbssl_error_set(err, DBSSL_ERR_CERT, NULL, "could not load CA certificate file \"%s\"",
+                        ca_path);
+        goto out;
+    }
+    if (X509_STORE_CTX_init(ctx, store, x, NULL) != 1) {
+        dbssl_error_set(err, DBSSL_ERR_INTERNAL, NULL, "could not set up certificate verification");
+        goto out;
+    }
+    *ok = X509_verify_cert(ctx) == 1;
+    snprintf(reason, reason_len, "%s",
+             *ok ? "ok" : X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+    ret = 0;
+out:
+    ERR_clear_error();
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    X509_free(x);
+    return ret;
+}
+
+int dbssl_crl_load(const char *path, long long *last_update, long long *next_update,
+                   struct dbssl_error *err)
+{
+    char *pem = NULL;
+    size_t len = 0;
+    char label[64];
+    BIO *bio = NULL;
+    X509_CRL *crl = NULL;
+    int ret = -1;
+
+    if (read_file(path, "CRL file", PEM_MAX_SIZE, &pem, &len, err) != 0)
+        return -1;
+    if (!first_pem_label(pem, label, sizeof(label))) {
+        dbssl_error_set(err, DBSSL_ERR_CERT, not_pem_hint, "CRL file \"%s\" is not in PEM format",
+                        path);
+        goto out;
+    }
+    ERR_clear_error();
+    bio = BIO_new_mem_buf(pem, (int)len);
+    if (bio == NULL || (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) == NULL) {
+        dbssl_error_set(err, DBSSL_ERR_CERT,
+                        "Point DB_SSL_CRL at a PEM file starting with \"-----BEGIN X509 CRL-----\".",
+                        "CRL file \"%s\" does not contain a certificate revocation list (found "
+                        "\"%s\")",
+                        path, label);
+        goto out;
+    }
+    *last_update = asn1_time_epoch(X509_CRL_get0_lastUpdate(crl));
+    *next_update = asn1_time_epoch(X509_CRL_get0_nextUpdate(crl));
+    ret = 0;
+out:
+    ERR_clear_error();
+    X509_CRL_free(crl);
+    BIO_free(bio);
+    free(pem);
+    return ret;
+}
+
+bool dbssl_key_permissions_ok(const char *path, char *msg, size_t msglen, char *hint,
+                              size_t hintlen)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0)
+        return true;
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(msg, msglen, "private key file \"%s\" is not a regular file", path);
+        snprintf(hint, hintlen, "Point the setting at the key file itself.");
+        return false;
+    }
+    /*
+     * Be as strict as libpq, and no stricter: a key readable by others is
+     * refused, except a root-owned key readable by its group, which lets
+     * services share system keys through group membership.
+     */
+    if ((st.st_uid != 0 && (st.st_mode & (S_IRWXG | S_IRWXO))) ||
+        (st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IXGRP | S_IRWXO)))) {
+        snprintf(msg, msglen,
+                 "private key file \"%s\" has group or world access; file must have permissions "
+                 "u=rw (0600) or less if owned by the current user, or permissions u=rw,g=r "
+                 "(0640) or less if owned by root",
+                 path);
+        snprintf(hint, hintlen,
+                 "Run \"chmod 0600 %s\" (owned by the user that connects), or \"chown root:GROUP "
+                 "%s && chmod 0640 %s\" to share it through a group; in Kubernetes set the "
+                 "secret volume's defaultMode to 0600.",
+                 path, path, path);
+        return false;
+    }
+    return true;
+}
+
+bool dbssl_file_group_world_writable(const char *path, unsigned *mode)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0)
+        return false;
+    if (mode)
+        *mode = (unsigned)(st.st_mode & 07777);
+    return (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+}

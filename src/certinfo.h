@@ -1,0 +1,94 @@
+/*
+ * certinfo.h - reading certificates, keys and CRLs from PEM files.
+ *
+ * The only place besides certs.c that knows OpenSSL: everything crosses this
+ * boundary as plain C (strings, epoch seconds, booleans), so validation, the
+ * CLI and the health report never see an OpenSSL type.
+ *
+ * Every function that reads a file reports a missing file, a directory, an
+ * unreadable file, a non-PEM file and a PEM file of the wrong kind as
+ * distinct messages naming the file, with a hint.
+ */
+#ifndef DBSSL_CERTINFO_H
+#define DBSSL_CERTINFO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dbssl/error.h"
+
+struct dbssl_certinfo {
+    char *subject;     /* RFC 2253, e.g. "CN=localhost,O=dbssl" */
+    char *issuer;
+    char *common_name; /* CN or "" */
+    char *serial;      /* upper-case hex */
+    char *sans;        /* "DNS:localhost, IP:127.0.0.1" or "" */
+    char *fingerprint; /* SHA-256, colon-separated upper-case hex */
+    char key_type[16]; /* "EC", "RSA", "ED25519", ... */
+    int key_bits;
+    long long not_before; /* epoch seconds */
+    long long not_after;
+    bool is_ca;       /* basicConstraints CA:TRUE */
+    bool self_signed; /* issued by itself and its signature verifies with its own key */
+};
+
+struct dbssl_certlist {
+    struct dbssl_certinfo *certs;
+    size_t n;
+};
+
+/*
+ * Reads every certificate of a PEM file (a CA bundle may hold several).
+ * what names the file in messages ("certificate file", "CA certificate file").
+ * Fails when the file holds no certificate.  Free out with dbssl_certlist_free().
+ */
+int dbssl_certlist_load(const char *path, const char *what, struct dbssl_certlist *out,
+                        struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* Parses PEM certificates from memory (for server certificates seen on the wire). */
+int dbssl_certlist_parse(const char *pem, size_t len, const char *name,
+                         struct dbssl_certlist *out, struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+void dbssl_certlist_free(struct dbssl_certlist *list);
+
+struct dbssl_keyinfo {
+    char key_type[16];
+    int bits;
+};
+
+/*
+ * Reads a private key.  An encrypted key is an error with code
+ * DBSSL_ERR_CERT and a message saying so (dbssl never prompts).
+ */
+int dbssl_key_load(const char *path, struct dbssl_keyinfo *out, struct dbssl_error *err)
+    DBSSL_MUSTCHECK;
+
+/* Sets *match to whether key_path holds the private key of cert_path's first certificate. */
+int dbssl_key_matches_cert(const char *cert_path, const char *key_path, bool *match,
+                           struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/*
+ * Verifies cert_path's first certificate against the CA bundle ca_path
+ * (no host name check).  *ok tells the result; reason gets OpenSSL's text.
+ */
+int dbssl_cert_verify_chain(const char *cert_path, const char *ca_path, bool *ok, char *reason,
+                            size_t reason_len, struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* Reads a PEM CRL; next_update is 0 when the CRL has none. */
+int dbssl_crl_load(const char *path, long long *last_update, long long *next_update,
+                   struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/*
+ * libpq's private key file rule, exactly: a regular file, and no group or
+ * world access unless owned by root, in which case up to 0640.  Returns true
+ * when the file passes; else fills msg (libpq's wording) and hint (the
+ * chmod/chown fix).  A file that cannot be stat'ed passes here (the reader
+ * reports it).
+ */
+bool dbssl_key_permissions_ok(const char *path, char *msg, size_t msglen, char *hint,
+                              size_t hintlen);
+
+/* Whether path is writable by group or others (certificates and keys must not be). */
+bool dbssl_file_group_world_writable(const char *path, unsigned *mode);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * cli.h - shared pieces of the dbssl program: the subcommand table entry,
+ * error printing and the common "load the settings" step.
+ *
+ * Exit statuses: 0 ok, 1 runtime failure (database unreachable, unhealthy,
+ * expired certificate), 2 invalid configuration or usage.
+ */
+#ifndef DBSSL_CLI_H
+#define DBSSL_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "dbssl/config.h"
+#include "dbssl/error.h"
+
+#define EXIT_OK      0
+#define EXIT_RUNTIME 1
+#define EXIT_CONFIG  2
+
+struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+    const char *summary;               /* one line for `dbssl --help` */
+    const char *usage;                 /* full text for `dbssl help NAME` */
+};
+
+/* The table, NULL-name terminated (main.c). */
+extern const struct cli_command *const cli_commands[];
+
+/* Prints "dbssl CMD: MESSAGE" and a usage pointer to stderr; returns EXIT_CONFIG. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) DBSSL_PRINTF(2, 3);
+
+/* Prints an error and its hint to stderr as "dbssl: error: ..." / "  hint: ...". */
+void cli_print_error(const struct dbssl_error *e);
+
+/* Prints a command's usage text to f. */
+void cli_print_usage(FILE *f, const struct cli_command *cmd);
+
+/*
+ * Loads the settings from env_file (NULL: ./.env when present) and the
+ * environment.  On failure prints the error and returns NULL (exit 2).
+ */
+struct dbssl_config *cli_load_config(const char *env_file);
+
+/*
+ * Prints validation findings (human lines or JSON) to stdout and returns the
+ * exit status: 0 without errors, 2 with.
+ */
+int cli_print_findings(const struct dbssl_findings *f, bool json);
+
+extern const struct cli_command cmd_validate;
+extern const struct cli_command cmd_config;
+
+#endif

@@ -1,0 +1,122 @@
+/*
+ * cmd_config.c - `dbssl config`: the effective settings and where each came
+ * from.  Secrets (the DATABASE_URL password) are shown as "***".  The
+ * --markdown form is the settings table of the README.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+static void print_markdown(void)
+{
+    printf("| Setting | Type | Default | Description |\n|---|---|---|---|\n");
+    for (size_t i = 0; i < dbssl_config_option_count(); i++) {
+        const char *def = dbssl_config_option_default(i);
+        printf("| `%s` | %s | %s%s%s | %s |\n", dbssl_config_option_name(i),
+               dbssl_config_option_type(i), def[0] ? "`" : "", def[0] ? def : "(unset)",
+               def[0] ? "`" : "", dbssl_config_option_description(i));
+    }
+}
+
+static int print_settings(const struct dbssl_config *cfg, bool json)
+{
+    size_t n = dbssl_config_option_count();
+
+    if (json) {
+        json_t *root = json_object(), *arr = json_array();
+        const char *envf = dbssl_config_env_file(cfg);
+        char *s;
+        for (size_t i = 0; i < n; i++) {
+            enum dbssl_source src;
+            const char *v = dbssl_config_display_value(cfg, i, &src);
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "name",
+                                                 dbssl_config_option_name(i), "value", v,
+                                                 "source", dbssl_source_name(src), "default",
+                                                 dbssl_config_option_default(i)));
+        }
+        json_object_set_new(root, "env_file", envf ? json_string(envf) : json_null());
+        json_object_set_new(root, "settings", arr);
+        s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (s)
+            printf("%s\n", s);
+        free(s);
+        json_decref(root);
+        return EXIT_OK;
+    }
+    printf("# env file: %s\n", dbssl_config_env_file(cfg) ? dbssl_config_env_file(cfg) : "(none)");
+    for (size_t i = 0; i < n; i++) {
+        enum dbssl_source src;
+        const char *v = dbssl_config_display_value(cfg, i, &src);
+        printf("%-32s %-40s (%s)\n", dbssl_config_option_name(i), v[0] ? v : "(unset)",
+               dbssl_source_name(src));
+    }
+    return EXIT_OK;
+}
+
+static int run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"env-file", required_argument, NULL, 'e'},
+        {"json", no_argument, NULL, 'j'},
+        {"markdown", no_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *env_file = NULL;
+    bool json = false, markdown = false;
+    struct dbssl_config *cfg;
+    int c, status;
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":e:jmh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'e':
+            env_file = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'm':
+            markdown = true;
+            break;
+        case 'h':
+            cli_print_usage(stdout, &cmd_config);
+            return EXIT_OK;
+        case ':':
+            return cli_usage_error("config", "option \"%s\" needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error("config", "unknown option \"%s\"", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("config", "unexpected argument \"%s\"", argv[optind]);
+    if (markdown) {
+        print_markdown();
+        return EXIT_OK;
+    }
+    cfg = cli_load_config(env_file);
+    if (cfg == NULL)
+        return EXIT_CONFIG;
+    status = print_settings(cfg, json);
+    dbssl_config_free(cfg);
+    return status;
+}
+
+const struct cli_command cmd_config = {
+    "config",
+    run,
+    "show the effective settings and where each came from",
+    "Usage: dbssl config [--env-file FILE] [--json | --markdown]\n"
+    "\n"
+    "Prints every setting with its effective value and its source: env (the\n"
+    "process environment), .env (the dotenv file), DATABASE_URL (an ssl keyword\n"
+    "in the URL) or default.  The DATABASE_URL password is shown as ***.\n"
+    "\n"
+    "  --env-file FILE  read FILE instead of ./.env (it must exist)\n"
+    "  --json           print as JSON\n"
+    "  --markdown       print the table of settings and defaults (no loading)\n",
+};

@@ -1,0 +1,632 @@
+/*
+ * config.c - loads dbssl's settings from the environment and a dotenv file.
+ *
+ * Precedence: process environment, then the dotenv file, then the option
+ * table's default.  Values are parsed here; a value that does not parse is
+ * recorded on its setting and reported by validation, so loading only fails
+ * when the dotenv file itself is unusable.
+ *
+ * DATABASE_URL is parsed with libpq's PQconninfoParse, never by hand, so
+ * that dbssl accepts exactly what libpq accepts.  libpq types do not leave
+ * this file: the parts other modules need are copied into struct dbssl_url.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <libpq-fe.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "dotenv.h"
+#include "util.h"
+
+#define DEFAULT_ENV_FILE "./.env"
+
+const char *dbssl_source_name(enum dbssl_source source)
+{
+    switch (source) {
+    case DBSSL_SOURCE_DEFAULT:
+        return "default";
+    case DBSSL_SOURCE_DOTENV:
+        return ".env";
+    case DBSSL_SOURCE_ENV:
+        return "env";
+    case DBSSL_SOURCE_URL:
+        return "DATABASE_URL";
+    }
+    return "unknown";
+}
+
+static const char *env_lookup(const char *const *envp, const char *name)
+{
+    size_t n = strlen(name);
+
+    if (envp == NULL)
+        return NULL;
+    for (; *envp; envp++)
+        if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+            return *envp + n + 1;
+    return NULL;
+}
+
+/* ---- value parsing -------------------------------------------------------- */
+
+static bool parse_bool(const char *s, bool *out)
+{
+    static const char *const yes[] = {"true", "1", "yes", "on", "y", "t"};
+    static const char *const no[] = {"false", "0", "no", "off", "n", "f"};
+
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (str_ieq(s, yes[i])) {
+            *out = true;
+            return true;
+        }
+        if (str_ieq(s, no[i])) {
+            *out = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+static int set_error(struct dbssl_setting *st, const char *hint, char *msg)
+{
+    if (msg == NULL)
+        return -1;
+    st->error = msg;
+    st->hint = xstrdup(hint ? hint : "");
+    return st->hint ? 0 : -1;
+}
+
+static char *choices_list(const char *const *choices)
+{
+    struct strbuf sb;
+
+    strbuf_init(&sb);
+    for (size_t i = 0; choices[i]; i++) {
+        if (i > 0)
+            strbuf_append(&sb, ", ");
+        strbuf_append(&sb, choices[i]);
+    }
+    return strbuf_take(&sb);
+}
+
+/*
+ * Parses one option's value into its typed field.  Returns -1 only on
+ * out-of-memory; a bad value is recorded in st->error.
+ */
+static int parse_option(struct dbssl_config *cfg, int i)
+{
+    const struct dbssl_option *opt = &dbssl_options[i];
+    struct dbssl_setting *st = &cfg->settings[i];
+    char *field = (char *)cfg + opt->offset;
+    const char *v = st->value;
+
+    switch (opt->type) {
+    case DBSSL_OPT_STRING:
+    case DBSSL_OPT_PATH:
+    case DBSSL_OPT_LIST:
+        *(const char **)field = (*v != '\0') ? v : NULL;
+        if (*v != '\0' && opt->check) {
+            char msg[512];
+            const char *hint = NULL;
+            if (!opt->check(v, msg, sizeof(msg), &hint))
+                return set_error(st, hint, xstrdup(msg));
+        }
+        return 0;
+    case DBSSL_OPT_BOOL: {
+        bool b;
+        if (!parse_bool(v, &b))
+            return set_error(st, "Use true or false (1/0, yes/no and on/off are accepted too).",
+                             xasprintf("invalid boolean value \"%s\"", v));
+        *(bool *)field = b;
+        return 0;
+    }
+    case DBSSL_OPT_INT: {
+        long n;
+        char hint[128];
+        snprintf(hint, sizeof(hint), "Use a whole number from %ld to %ld.", opt->min, opt->max);
+        if (!parse_long(v, LONG_MIN, LONG_MAX, &n))
+            return set_error(st, hint, xasprintf("invalid integer value \"%s\"", v));
+        if (n < opt->min || n > opt->max)
+            return set_error(st, hint,
+                             xasprintf("value %ld is out of range (must be between %ld and %ld)",
+                                       n, opt->min, opt->max));
+        *(long *)field = n;
+        return 0;
+    }
+    case DBSSL_OPT_ENUM: {
+        char *list;
+        int ret;
+        for (int k = 0; opt->choices[k]; k++) {
+            /* case-insensitive, like most env-driven tools; stored canonically */
+            if (str_ieq(v, opt->choices[k])) {
+                *(int *)field = k;
+                return 0;
+            }
+        }
+        list = choices_list(opt->choices);
+        if (list == NULL)
+            return -1;
+        {
+            char hint[512];
+            snprintf(hint, sizeof(hint), "Set %s to one of: %s.", opt->name, list);
+            ret = set_error(st, hint,
+                            xasprintf("invalid value \"%s\" (valid values are %s)", v, list));
+        }
+        free(list);
+        return ret;
+    }
+    }
+    return 0;
+}
+
+/* ---- DATABASE_URL ---------------------------------------------------------- */
+
+static bool is_uri(const char *s)
+{
+    return strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0;
+}
+
+/* Appends s[0..n) to sb, or "***" when it is a secret. */
+static void mask_span(struct strbuf *sb, bool secret, const char *s, size_t n)
+{
+    if (secret)
+        strbuf_append(sb, "***");
+    else
+        strbuf_append_n(sb, s, n);
+}
+
+static bool is_secret_key(const char *k, size_t n)
+{
+    return (n == 8 && strncmp(k, "password", 8) == 0) ||
+           (n == 11 && strncmp(k, "sslpassword", 11) == 0);
+}
+
+/*
+ * Masks the password of a URI (userinfo and ?password=) or of a key=value
+ * string without parsing it fully, so that it also works on strings libpq
+ * rejected.  Returns a new string.
+ */
+static char *redact_url(const char *url)
+{
+    struct strbuf sb;
+    const char *p = url;
+
+    strbuf_init(&sb);
+    if (is_uri(url)) {
+        const char *auth = strstr(url, "://") + 3;
+        const char *auth_end = auth + strcspn(auth, "/?");
+        const char *at = NULL;
+
+        for (const char *q = auth; q < auth_end; q++)
+            if (*q == '@')
+                at = q; /* the last @ ends userinfo */
+        strbuf_append_n(&sb, url, (size_t)(auth - url));
+        p = auth;
+        if (at != NULL) {
+            const char *colon = memchr(auth, ':', (size_t)(at - auth));
+            if (colon != NULL) {
+                strbuf_append_n(&sb, auth, (size_t)(colon - auth) + 1);
+                strbuf_append(&sb, "***");
+                p = at;
+            }
+        }
+        /* query parameters */
+        while (*p) {
+            const char *q = p + strcspn(p, "?&");
+            strbuf_append_n(&sb, p, (size_t)(q - p));
+            if (*q == '\0')
+                break;
+            strbuf_append_c(&sb, *q);
+            p = q + 1;
+            {
+                const char *eq = p + strcspn(p, "=&");
+                const char *end = p + strcspn(p, "&");
+                if (*eq == '=' && eq < end && is_secret_key(p, (size_t)(eq - p))) {
+                    strbuf_append_n(&sb, p, (size_t)(eq - p) + 1);
+                    strbuf_append(&sb, "***");
+                    p = end;
+                }
+            }
+        }
+        return strbuf_take(&sb);
+    }
+    /* key = value pairs; values may be 'quoted' with \' and \\ escapes */
+    while (*p) {
+        const char *k = p;
+        size_t klen;
+        bool secret;
+
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            strbuf_append_c(&sb, *p++);
+        k = p;
+        while (*p && *p != '=' && *p != ' ' && *p != '\t')
+            p++;
+        klen = (size_t)(p - k);
+        strbuf_append_n(&sb, k, klen);
+        secret = is_secret_key(k, klen);
+        while (*p == ' ' || *p == '\t')
+            strbuf_append_c(&sb, *p++);
+        if (*p != '=')
+            continue;
+        strbuf_append_c(&sb, *p++);
+        while (*p == ' ' || *p == '\t')
+            strbuf_append_c(&sb, *p++);
+        {
+            const char *vs = p;
+            if (*p == '\'') {
+                p++;
+                while (*p && *p != '\'') {
+                    if (*p == '\\' && p[1])
+                        p++;
+                    p++;
+                }
+                if (*p == '\'')
+                    p++;
+            } else {
+                while (*p && *p != ' ' && *p != '\t' && *p != '\n')
+                    p++;
+            }
+            mask_span(&sb, secret, vs, (size_t)(p - vs));
+        }
+    }
+    return strbuf_take(&sb);
+}
+
+/* The password as written in a URI's userinfo, found without libpq so that it
+ * can be masked even in libpq's complaints about a URI it rejected. */
+static char *raw_uri_password(const char *url)
+{
+    const char *auth, *auth_end, *at = NULL, *colon;
+
+    if (!is_uri(url))
+        return NULL;
+    auth = strstr(url, "://") + 3;
+    auth_end = auth + strcspn(auth, "/?");
+    for (const char *q = auth; q < auth_end; q++)
+        if (*q == '@')
+            at = q;
+    if (at == NULL || (colon = memchr(auth, ':', (size_t)(at - auth))) == NULL || colon + 1 == at)
+        return NULL;
+    return strndup(colon + 1, (size_t)(at - colon - 1));
+}
+
+static int parse_url(struct dbssl_config *cfg)
+{
+    struct dbssl_url *u = &cfg->url;
+    PQconninfoOption *opts, *o;
+    char *errmsg = NULL;
+
+    if (cfg->database_url == NULL)
+        return 0;
+    u->raw_password = raw_uri_password(cfg->database_url);
+    opts = PQconninfoParse(cfg->database_url, &errmsg);
+    if (opts == NULL) {
+        char *m;
+        if (errmsg == NULL)
+            return -1; /* out of memory */
+        /* libpq's message ends with a newline */
+        m = xstrdup(errmsg);
+        PQfreemem(errmsg);
+        if (m == NULL)
+            return -1;
+        m[strcspn(m, "\n")] = '\0';
+        u->error = m;
+        return 0;
+    }
+    u->parsed = true;
+    for (o = opts; o->keyword; o++) {
+        char **dst = NULL;
+        if (o->val == NULL)
+            continue;
+        if (strcmp(o->keyword, "host") == 0)
+            dst = &u->host;
+        else if (strcmp(o->keyword, "hostaddr") == 0)
+            dst = &u->hostaddr;
+        else if (strcmp(o->keyword, "port") == 0)
+            dst = &u->port;
+        else if (strcmp(o->keyword, "user") == 0)
+            dst = &u->user;
+        else if (strcmp(o->keyword, "dbname") == 0)
+            dst = &u->dbname;
+        else if (strcmp(o->keyword, "password") == 0)
+            dst = &u->password;
+        else if (strcmp(o->keyword, "sslmode") == 0)
+            dst = &u->sslmode;
+        else if (strcmp(o->keyword, "sslrootcert") == 0)
+            dst = &u->sslrootcert;
+        else if (strcmp(o->keyword, "sslcert") == 0)
+            dst = &u->sslcert;
+        else if (strcmp(o->keyword, "sslkey") == 0)
+            dst = &u->sslkey;
+        else if (strcmp(o->keyword, "sslcrl") == 0)
+            dst = &u->sslcrl;
+        else if (strcmp(o->keyword, "sslpassword") == 0)
+            dst = &u->sslpassword;
+        else if (strcmp(o->keyword, "application_name") == 0)
+            dst = &u->application_name;
+        if (dst != NULL && (*dst = xstrdup(o->val)) == NULL) {
+            PQconninfoFree(opts);
+            return -1;
+        }
+    }
+    PQconninfoFree(opts);
+    return 0;
+}
+
+/*
+ * An ssl keyword in DATABASE_URL and its DB_SSL_* setting must not name two
+ * different things: libpq would silently use one of them.  When only the URL
+ * sets it, the URL's value is adopted (it is the user's explicit choice) and
+ * reported with source "DATABASE_URL".  Conflicts are reported by validation.
+ */
+static int adopt_url_setting(struct dbssl_config *cfg, int id, const char *url_value)
+{
+    struct dbssl_setting *st = &cfg->settings[id];
+    char *v;
+
+    if (url_value == NULL || st->source != DBSSL_SOURCE_DEFAULT)
+        return 0;
+    v = xstrdup(url_value);
+    if (v == NULL)
+        return -1;
+    free(st->value);
+    st->value = v;
+    st->source = DBSSL_SOURCE_URL;
+    return parse_option(cfg, id);
+}
+
+/* ---- loading ------------------------------------------------------------------- */
+
+static int note_unknown(struct dbssl_config *cfg, const char *name)
+{
+    char **n;
+
+    if (strncmp(name, "DB_SSL_", 7) != 0 || dbssl_option_find(name) >= 0)
+        return 0;
+    for (size_t i = 0; i < cfg->n_unknown; i++)
+        if (strcmp(cfg->unknown[i], name) == 0)
+            return 0;
+    n = realloc(cfg->unknown, (cfg->n_unknown + 1) * sizeof(*n));
+    if (n == NULL)
+        return -1;
+    cfg->unknown = n;
+    if ((n[cfg->n_unknown] = xstrdup(name)) == NULL)
+        return -1;
+    cfg->n_unknown++;
+    return 0;
+}
+
+static int note_unknown_env(struct dbssl_config *cfg, const char *const *envp)
+{
+    for (; envp && *envp; envp++) {
+        const char *eq = strchr(*envp, '=');
+        char name[128];
+        if (eq == NULL || (size_t)(eq - *envp) >= sizeof(name))
+            continue;
+        memcpy(name, *envp, (size_t)(eq - *envp));
+        name[eq - *envp] = '\0';
+        if (note_unknown(cfg, name) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int load_dotenv(struct dbssl_config *cfg, const char *env_file, bool required,
+                       struct dotenv *env, struct dbssl_error *err)
+{
+    struct stat st;
+    const char *path = env_file ? env_file : DEFAULT_ENV_FILE;
+
+    if (!required && stat(path, &st) != 0 && errno == ENOENT)
+        return 0; /* no default .env: settings come from the environment alone */
+    if (dotenv_load(path, env, err) != 0) {
+        if (err && err->code == DBSSL_ERR_IO)
+            snprintf(err->hint, sizeof(err->hint), "%s",
+                     required ? "Check the path given with --env-file, or omit it to read ./.env."
+                              : "Fix or remove ./.env, or name another file with --env-file.");
+        return -1;
+    }
+    cfg->env_file = xstrdup(path);
+    return cfg->env_file ? 0 : -1;
+}
+
+struct dbssl_config *dbssl_config_load_from(const char *env_file, bool env_file_required,
+                                            const char *const *envp, struct dbssl_error *err)
+{
+    struct dbssl_config *cfg = calloc(1, sizeof(*cfg));
+    struct dotenv env = {NULL, 0};
+    bool ok = false;
+
+    if (cfg == NULL)
+        goto oom;
+    if (load_dotenv(cfg, env_file, env_file_required || env_file != NULL, &env, err) != 0)
+        goto out;
+
+    for (int i = 0; i < DBSSL_OPTION_COUNT; i++) {
+        struct dbssl_setting *st = &cfg->settings[i];
+        const char *v = env_lookup(envp, dbssl_options[i].name);
+
+        st->source = DBSSL_SOURCE_ENV;
+        if (v == NULL) {
+            v = dotenv_get(&env, dbssl_options[i].name);
+            st->source = DBSSL_SOURCE_DOTENV;
+        }
+        if (v == NULL) {
+            v = dbssl_options[i].def;
+            st->source = DBSSL_SOURCE_DEFAULT;
+        }
+        if ((st->value = xstrdup(v)) == NULL || parse_option(cfg, i) != 0)
+            goto oom;
+    }
+    for (size_t i = 0; i < env.n; i++)
+        if (note_unknown(cfg, env.entries[i].key) != 0)
+            goto oom;
+    if (note_unknown_env(cfg, envp) != 0)
+        goto oom;
+
+    if (parse_url(cfg) != 0)
+        goto oom;
+    if (adopt_url_setting(cfg, OPT_DB_SSL_MODE, cfg->url.sslmode) != 0 ||
+        adopt_url_setting(cfg, OPT_DB_SSL_CA_CERT, cfg->url.sslrootcert) != 0 ||
+        adopt_url_setting(cfg, OPT_DB_SSL_CLIENT_CERT, cfg->url.sslcert) != 0 ||
+        adopt_url_setting(cfg, OPT_DB_SSL_CLIENT_KEY, cfg->url.sslkey) != 0 ||
+        adopt_url_setting(cfg, OPT_DB_SSL_CRL, cfg->url.sslcrl) != 0)
+        goto oom;
+
+    for (int i = 0; i < DBSSL_OPTION_COUNT; i++) {
+        struct dbssl_setting *st = &cfg->settings[i];
+        st->display = (dbssl_options[i].flags & DBSSL_OPT_F_SENSITIVE) ? redact_url(st->value)
+                                                                     : xstrdup(st->value);
+        if (st->display == NULL)
+            goto oom;
+    }
+    ok = true;
+    goto out;
+oom:
+    dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
+out:
+    dotenv_free(&env);
+    if (!ok) {
+        dbssl_config_free(cfg);
+        return NULL;
+    }
+    return cfg;
+}
+
+struct dbssl_config *dbssl_config_load(const char *env_file, struct dbssl_error *err)
+{
+    extern char **environ;
+
+    return dbssl_config_load_from(env_file, env_file != NULL, (const char *const *)environ, err);
+}
+
+static void url_free(struct dbssl_url *u)
+{
+    free(u->error);
+    free(u->host);
+    free(u->hostaddr);
+    free(u->port);
+    free(u->user);
+    free(u->dbname);
+    free(u->password);
+    free(u->raw_password);
+    free(u->sslmode);
+    free(u->sslrootcert);
+    free(u->sslcert);
+    free(u->sslkey);
+    free(u->sslcrl);
+    free(u->sslpassword);
+    free(u->application_name);
+}
+
+void dbssl_config_free(struct dbssl_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    for (int i = 0; i < DBSSL_OPTION_COUNT; i++) {
+        free(cfg->settings[i].value);
+        free(cfg->settings[i].display);
+        free(cfg->settings[i].error);
+        free(cfg->settings[i].hint);
+    }
+    for (size_t i = 0; i < cfg->n_unknown; i++)
+        free(cfg->unknown[i]);
+    free(cfg->unknown);
+    free(cfg->env_file);
+    url_free(&cfg->url);
+    free(cfg);
+}
+
+const char *dbssl_config_env_file(const struct dbssl_config *cfg)
+{
+    return cfg ? cfg->env_file : NULL;
+}
+
+const char *dbssl_config_display_value(const struct dbssl_config *cfg, size_t i,
+                                       enum dbssl_source *source)
+{
+    if (cfg == NULL || i >= DBSSL_OPTION_COUNT)
+        return NULL;
+    if (source)
+        *source = cfg->settings[i].source;
+    return cfg->settings[i].display;
+}
+
+/* ---- derived facts --------------------------------------------------------- */
+
+static void file_ref(struct dbssl_file_ref *out, const char *setting, const char *dir,
+                     const char *name, bool generated)
+{
+    out->setting = setting;
+    out->generated = generated;
+    if (name == NULL)
+        snprintf(out->path, sizeof(out->path), "%s", dir);
+    else
+        snprintf(out->path, sizeof(out->path), "%s/%s", dir, name);
+}
+
+bool dbssl_config_ca_file(const struct dbssl_config *cfg, struct dbssl_file_ref *out)
+{
+    if (cfg->ca_cert != NULL) {
+        file_ref(out, "DB_SSL_CA_CERT", cfg->ca_cert, NULL, false);
+        return true;
+    }
+    if (cfg->auto_generate && cfg->auto_cert_dir != NULL) {
+        file_ref(out, "DB_SSL_AUTO_CERT_DIR", cfg->auto_cert_dir, "ca.crt", true);
+        return true;
+    }
+    return false;
+}
+
+bool dbssl_config_client_files(const struct dbssl_config *cfg, struct dbssl_file_ref *cert,
+                               struct dbssl_file_ref *key)
+{
+    if (cfg->client_cert != NULL || cfg->client_key != NULL) {
+        file_ref(cert, "DB_SSL_CLIENT_CERT", cfg->client_cert ? cfg->client_cert : "", NULL,
+                 false);
+        file_ref(key, "DB_SSL_CLIENT_KEY", cfg->client_key ? cfg->client_key : "", NULL, false);
+        return true;
+    }
+    if (cfg->auto_generate && cfg->auto_generate_client && cfg->auto_cert_dir != NULL) {
+        file_ref(cert, "DB_SSL_AUTO_CERT_DIR", cfg->auto_cert_dir, "client.crt", true);
+        file_ref(key, "DB_SSL_AUTO_CERT_DIR", cfg->auto_cert_dir, "client.key", true);
+        return true;
+    }
+    return false;
+}
+
+static void replace_all(struct strbuf *out, const char *s, const char *secret)
+{
+    size_t n = strlen(secret);
+    const char *hit;
+
+    while ((hit = strstr(s, secret)) != NULL) {
+        strbuf_append_n(out, s, (size_t)(hit - s));
+        strbuf_append(out, "***");
+        s = hit + n;
+    }
+    strbuf_append(out, s);
+}
+
+char *dbssl_config_redact(const struct dbssl_config *cfg, const char *s)
+{
+    const char *secrets[3] = {cfg ? cfg->url.password : NULL, cfg ? cfg->url.raw_password : NULL,
+                              cfg ? cfg->url.sslpassword : NULL};
+    char *cur = xstrdup(s ? s : "");
+
+    for (size_t i = 0; i < 3 && cur != NULL; i++) {
+        struct strbuf sb;
+        if (secrets[i] == NULL || secrets[i][0] == '\0')
+            continue;
+        strbuf_init(&sb);
+        replace_all(&sb, cur, secrets[i]);
+        free(cur);
+        cur = strbuf_take(&sb);
+    }
+    return cur;
+}

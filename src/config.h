@@ -1,0 +1,186 @@
+/*
+ * config.h - the settings as the rest of dbssl sees them.
+ *
+ * struct dbssl_config is opaque to applications (include/dbssl/config.h) but
+ * plain to dbssl's own modules: they read the typed fields directly.  The
+ * fields are filled from the option table in options.c; string fields point
+ * into settings[].value and are NULL when the setting is unset or empty.
+ */
+#ifndef DBSSL_INTERNAL_CONFIG_H
+#define DBSSL_INTERNAL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dbssl/config.h"
+
+enum dbssl_app_env {
+    DBSSL_ENV_DEVELOPMENT = 0,
+    DBSSL_ENV_STAGING,
+    DBSSL_ENV_PRODUCTION,
+};
+
+enum dbssl_tls_version {
+    DBSSL_TLS_1_2 = 0,
+    DBSSL_TLS_1_3,
+};
+
+enum dbssl_key_type {
+    DBSSL_KEY_EC_P256 = 0,
+    DBSSL_KEY_RSA_2048,
+    DBSSL_KEY_RSA_3072,
+};
+
+enum dbssl_log_format {
+    DBSSL_LOG_TEXT = 0,
+    DBSSL_LOG_JSON,
+};
+
+/* Index of each option in the table; the order of options.c. */
+enum dbssl_option_id {
+    OPT_DATABASE_URL = 0,
+    OPT_DB_SSL_MODE,
+    OPT_DB_SSL_REQUIRED,
+    OPT_DB_SSL_CA_CERT,
+    OPT_DB_SSL_CLIENT_CERT,
+    OPT_DB_SSL_CLIENT_KEY,
+    OPT_DB_SSL_CRL,
+    OPT_DB_SSL_MIN_PROTOCOL_VERSION,
+    OPT_DB_SSL_AUTO_GENERATE,
+    OPT_DB_SSL_AUTO_GENERATE_CA,
+    OPT_DB_SSL_AUTO_GENERATE_CLIENT,
+    OPT_DB_SSL_AUTO_CERT_DIR,
+    OPT_DB_SSL_AUTO_CERT_VALIDITY_DAYS,
+    OPT_DB_SSL_AUTO_CERT_HOSTS,
+    OPT_DB_SSL_AUTO_KEY_TYPE,
+    OPT_DB_SSL_EXPIRY_WARN_DAYS,
+    OPT_DB_CONNECT_TIMEOUT,
+    OPT_DB_HEALTH_CHECK_INTERVAL,
+    OPT_APP_ENV,
+    OPT_HTTP_LISTEN,
+    OPT_LOG_FORMAT,
+    DBSSL_OPTION_COUNT
+};
+
+/* One setting's state after loading. */
+struct dbssl_setting {
+    char *value;              /* raw value, or the default; never NULL */
+    enum dbssl_source source; /* where value came from */
+    char *display;            /* value safe to print (secrets masked) */
+    char *error;              /* pass-1 problem with the value alone, or NULL */
+    char *hint;               /* hint for error, or NULL */
+};
+
+/* DATABASE_URL as libpq parses it (PQconninfoParse); all strings owned here. */
+struct dbssl_url {
+    bool parsed;    /* PQconninfoParse accepted it */
+    char *error;    /* libpq's complaint, password-free, when !parsed */
+    char *host;     /* as given, possibly a comma-separated list; NULL = default */
+    char *hostaddr; /* as given or NULL */
+    char *port;     /* as given or NULL */
+    char *user;     /* NULL when not in the URL */
+    char *dbname;
+    char *password; /* never printed; kept only to redact it from messages */
+    char *raw_password; /* the password as written in the URI (maybe %-encoded) */
+    /* ssl keywords present in the URL itself, NULL when absent */
+    char *sslmode;
+    char *sslrootcert;
+    char *sslcert;
+    char *sslkey;
+    char *sslcrl;
+    char *sslpassword;
+    char *application_name;
+};
+
+struct dbssl_config {
+    struct dbssl_setting settings[DBSSL_OPTION_COUNT];
+    char *env_file; /* the dotenv file read, or NULL */
+
+    /* unknown DB_SSL_* names seen in the environment or dotenv file */
+    char **unknown;
+    size_t n_unknown;
+
+    /* typed values; valid when settings[i].error is NULL */
+    const char *database_url;
+    enum dbssl_sslmode ssl_mode;
+    bool ssl_required;
+    const char *ca_cert;
+    const char *client_cert;
+    const char *client_key;
+    const char *crl;
+    enum dbssl_tls_version min_protocol;
+    bool auto_generate;
+    bool auto_generate_ca;
+    bool auto_generate_client;
+    const char *auto_cert_dir;
+    long auto_cert_validity_days;
+    const char *auto_cert_hosts;
+    enum dbssl_key_type auto_key_type;
+    long expiry_warn_days;
+    long connect_timeout;
+    long health_check_interval;
+    enum dbssl_app_env app_env;
+    const char *http_listen;
+    enum dbssl_log_format log_format;
+
+    struct dbssl_url url;
+};
+
+/* ---- option table (options.c) ------------------------------------------- */
+
+enum dbssl_option_type {
+    DBSSL_OPT_STRING = 0,
+    DBSSL_OPT_PATH,
+    DBSSL_OPT_BOOL,
+    DBSSL_OPT_INT,
+    DBSSL_OPT_ENUM,
+    DBSSL_OPT_LIST,
+};
+
+#define DBSSL_OPT_F_SENSITIVE  0x01u /* value may hold a secret: mask it */
+#define DBSSL_OPT_F_RELOADABLE 0x02u /* a reload may change it without restart */
+#define DBSSL_OPT_F_REQUIRED   0x04u /* must be set */
+
+struct dbssl_option {
+    const char *name;
+    enum dbssl_option_type type;
+    size_t offset;         /* offsetof(struct dbssl_config, field) */
+    const char *def;       /* default, parsed by the same code as user input */
+    unsigned flags;
+    long min, max;         /* DBSSL_OPT_INT bounds */
+    const char *const *choices; /* DBSSL_OPT_ENUM values, NULL-terminated; index = enum value */
+    const char *description;
+    /* extra check of the value alone (pass 1); sets *msg and *hint (static) */
+    bool (*check)(const char *value, char *msg, size_t msglen, const char **hint);
+};
+
+extern const struct dbssl_option dbssl_options[DBSSL_OPTION_COUNT];
+
+/* Index of the option called name, or -1. */
+int dbssl_option_find(const char *name);
+
+/* Names for the enums, from the option table. */
+const char *dbssl_app_env_name(enum dbssl_app_env env);
+const char *dbssl_tls_version_name(enum dbssl_tls_version v);
+const char *dbssl_key_type_name(enum dbssl_key_type t);
+
+/*
+ * The files in use and whether auto-generation provides them.  Each getter
+ * returns a path owned by cfg-lifetime storage or a caller buffer.
+ */
+struct dbssl_file_ref {
+    const char *setting; /* the setting that names or implies it */
+    char path[4096];
+    bool generated;      /* comes from DB_SSL_AUTO_CERT_DIR */
+};
+
+/* The CA used to verify the server; false when there is none. */
+bool dbssl_config_ca_file(const struct dbssl_config *cfg, struct dbssl_file_ref *out);
+/* The client certificate and key; false when mutual TLS is off. */
+bool dbssl_config_client_files(const struct dbssl_config *cfg, struct dbssl_file_ref *cert,
+                               struct dbssl_file_ref *key);
+
+/* Copies s with every occurrence of the URL's password masked; caller frees. */
+char *dbssl_config_redact(const struct dbssl_config *cfg, const char *s);
+
+#endif

@@ -1,0 +1,228 @@
+/*
+ * options.c - the one table of dbssl's settings.
+ *
+ * Parsing, defaults, `dbssl config`, `dbssl config --markdown` (the README's
+ * settings table) and validation of single values are all driven from here,
+ * like PgBouncer's CfKey table or Redis's standardConfig.  Defaults are
+ * strings parsed by the same code as user input, so a default can never be
+ * a value a user could not type.  The order is the guide's order, which is
+ * also the order `dbssl config` prints.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "util.h"
+
+static const char *const sslmode_choices[] = {"disable", "allow",     "prefer", "require",
+                                              "verify-ca", "verify-full", NULL};
+static const char *const tls_choices[] = {"TLSv1.2", "TLSv1.3", NULL};
+static const char *const app_env_choices[] = {"development", "staging", "production", NULL};
+static const char *const key_type_choices[] = {"ec-p256", "rsa-2048", "rsa-3072", NULL};
+static const char *const log_format_choices[] = {"text", "json", NULL};
+
+/*
+ * HTTP_LISTEN is HOST:PORT or [IPv6]:PORT.  The host is not resolved here:
+ * that would make validation slow and network-dependent.
+ */
+static bool check_listen(const char *value, char *msg, size_t msglen, const char **hint)
+{
+    const char *colon = strrchr(value, ':');
+    long port;
+
+    *hint = "Use HOST:PORT, for example 127.0.0.1:8000 or [::1]:8000.";
+    if (colon == NULL || colon == value) {
+        snprintf(msg, msglen, "invalid listen address \"%s\": expected HOST:PORT", value);
+        return false;
+    }
+    if (value[0] == '[' && colon[-1] != ']') {
+        snprintf(msg, msglen, "invalid listen address \"%s\": unterminated \"[\"", value);
+        return false;
+    }
+    if (value[0] != '[' && memchr(value, ':', (size_t)(colon - value)) != NULL) {
+        snprintf(msg, msglen,
+                 "invalid listen address \"%s\": an IPv6 address must be written in brackets",
+                 value);
+        *hint = "Write IPv6 addresses in brackets, for example [::1]:8000.";
+        return false;
+    }
+    if (!parse_long(colon + 1, 1, 65535, &port)) {
+        snprintf(msg, msglen, "invalid port \"%s\" in listen address: must be 1 to 65535",
+                 colon + 1);
+        return false;
+    }
+    return true;
+}
+
+/* Each name of DB_SSL_AUTO_CERT_HOSTS becomes a SAN: no spaces, no empty names. */
+static bool check_hosts(const char *value, char *msg, size_t msglen, const char **hint)
+{
+    const char *p = value;
+
+    *hint = "List DNS names or IP addresses separated by commas, for example "
+            "db.internal,10.0.0.5.";
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        for (size_t i = 0; i < n; i++) {
+            char c = p[i];
+            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '-' || c == ':' || c == '*' || c == '_';
+            if (!ok) {
+                snprintf(msg, msglen, "invalid host name \"%.*s\": unexpected character", (int)n,
+                         p);
+                return false;
+            }
+        }
+        if (n == 0) {
+            snprintf(msg, msglen, "empty host name in \"%s\"", value);
+            return false;
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return true;
+}
+
+#define OFF(field) offsetof(struct dbssl_config, field)
+#define RELOAD     DBSSL_OPT_F_RELOADABLE
+
+const struct dbssl_option dbssl_options[DBSSL_OPTION_COUNT] = {
+    [OPT_DATABASE_URL] = {"DATABASE_URL", DBSSL_OPT_STRING, OFF(database_url), "",
+                          DBSSL_OPT_F_SENSITIVE | DBSSL_OPT_F_REQUIRED | RELOAD, 0, 0, NULL,
+                          "PostgreSQL connection URI or key=value string (required)"},
+    [OPT_DB_SSL_MODE] = {"DB_SSL_MODE", DBSSL_OPT_ENUM, OFF(ssl_mode), "prefer", RELOAD, 0, 0,
+                         sslmode_choices, "libpq sslmode"},
+    [OPT_DB_SSL_REQUIRED] = {"DB_SSL_REQUIRED", DBSSL_OPT_BOOL, OFF(ssl_required), "false", RELOAD,
+                             0, 0, NULL, "fail if the session is not encrypted"},
+    [OPT_DB_SSL_CA_CERT] = {"DB_SSL_CA_CERT", DBSSL_OPT_PATH, OFF(ca_cert), "", RELOAD, 0, 0, NULL,
+                            "CA certificate(s) that sign the server certificate"},
+    [OPT_DB_SSL_CLIENT_CERT] = {"DB_SSL_CLIENT_CERT", DBSSL_OPT_PATH, OFF(client_cert), "", RELOAD,
+                                0, 0, NULL, "client certificate for mutual TLS"},
+    [OPT_DB_SSL_CLIENT_KEY] = {"DB_SSL_CLIENT_KEY", DBSSL_OPT_PATH, OFF(client_key), "", RELOAD, 0,
+                               0, NULL, "private key of the client certificate"},
+    [OPT_DB_SSL_CRL] = {"DB_SSL_CRL", DBSSL_OPT_PATH, OFF(crl), "", RELOAD, 0, 0, NULL,
+                        "certificate revocation list (PEM)"},
+    [OPT_DB_SSL_MIN_PROTOCOL_VERSION] = {"DB_SSL_MIN_PROTOCOL_VERSION", DBSSL_OPT_ENUM,
+                                         OFF(min_protocol), "TLSv1.2", RELOAD, 0, 0, tls_choices,
+                                         "lowest TLS version accepted"},
+    [OPT_DB_SSL_AUTO_GENERATE] = {"DB_SSL_AUTO_GENERATE", DBSSL_OPT_BOOL, OFF(auto_generate),
+                                  "false", RELOAD, 0, 0, NULL,
+                                  "generate self-signed development certificates"},
+    [OPT_DB_SSL_AUTO_GENERATE_CA] = {"DB_SSL_AUTO_GENERATE_CA", DBSSL_OPT_BOOL,
+                                     OFF(auto_generate_ca), "true", RELOAD, 0, 0, NULL,
+                                     "generate a CA that signs the server certificate"},
+    [OPT_DB_SSL_AUTO_GENERATE_CLIENT] = {"DB_SSL_AUTO_GENERATE_CLIENT", DBSSL_OPT_BOOL,
+                                         OFF(auto_generate_client), "false", RELOAD, 0, 0, NULL,
+                                         "generate a client certificate (mutual TLS)"},
+    [OPT_DB_SSL_AUTO_CERT_DIR] = {"DB_SSL_AUTO_CERT_DIR", DBSSL_OPT_PATH, OFF(auto_cert_dir),
+                                  "./ssl_certs/db", RELOAD, 0, 0, NULL,
+                                  "directory of generated certificates"},
+    [OPT_DB_SSL_AUTO_CERT_VALIDITY_DAYS] = {"DB_SSL_AUTO_CERT_VALIDITY_DAYS", DBSSL_OPT_INT,
+                                            OFF(auto_cert_validity_days), "365", RELOAD, 1, 3650,
+                                            NULL, "validity of generated certificates (days)"},
+    [OPT_DB_SSL_AUTO_CERT_HOSTS] = {"DB_SSL_AUTO_CERT_HOSTS", DBSSL_OPT_LIST, OFF(auto_cert_hosts),
+                                    "", RELOAD, 0, 0, NULL,
+                                    "extra server certificate names, comma-separated", check_hosts},
+    [OPT_DB_SSL_AUTO_KEY_TYPE] = {"DB_SSL_AUTO_KEY_TYPE", DBSSL_OPT_ENUM, OFF(auto_key_type),
+                                  "ec-p256", RELOAD, 0, 0, key_type_choices,
+                                  "key type of generated certificates"},
+    [OPT_DB_SSL_EXPIRY_WARN_DAYS] = {"DB_SSL_EXPIRY_WARN_DAYS", DBSSL_OPT_INT, OFF(expiry_warn_days),
+                                     "30", RELOAD, 0, 3650, NULL,
+                                     "warn when a certificate expires within this many days"},
+    [OPT_DB_CONNECT_TIMEOUT] = {"DB_CONNECT_TIMEOUT", DBSSL_OPT_INT, OFF(connect_timeout), "5",
+                                RELOAD, 1, 600, NULL, "connection timeout (seconds)"},
+    [OPT_DB_HEALTH_CHECK_INTERVAL] = {"DB_HEALTH_CHECK_INTERVAL", DBSSL_OPT_INT,
+                                      OFF(health_check_interval), "10", RELOAD, 1, 3600, NULL,
+                                      "seconds between health checks"},
+    [OPT_APP_ENV] = {"APP_ENV", DBSSL_OPT_ENUM, OFF(app_env), "development", RELOAD, 0, 0,
+                     app_env_choices, "deployment environment; production enforces verify-full"},
+    [OPT_HTTP_LISTEN] = {"HTTP_LISTEN", DBSSL_OPT_STRING, OFF(http_listen), "127.0.0.1:8000", 0, 0,
+                         0, NULL, "address of the health endpoint (HOST:PORT)", check_listen},
+    [OPT_LOG_FORMAT] = {"LOG_FORMAT", DBSSL_OPT_ENUM, OFF(log_format), "text", RELOAD, 0, 0,
+                        log_format_choices, "log lines as text or json"},
+};
+
+int dbssl_option_find(const char *name)
+{
+    for (int i = 0; i < DBSSL_OPTION_COUNT; i++)
+        if (strcmp(dbssl_options[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+const char *dbssl_sslmode_name(enum dbssl_sslmode mode)
+{
+    if ((unsigned)mode > DBSSL_SSLMODE_VERIFY_FULL)
+        return "unknown";
+    return sslmode_choices[mode];
+}
+
+const char *dbssl_app_env_name(enum dbssl_app_env env)
+{
+    if ((unsigned)env > DBSSL_ENV_PRODUCTION)
+        return "unknown";
+    return app_env_choices[env];
+}
+
+const char *dbssl_tls_version_name(enum dbssl_tls_version v)
+{
+    if ((unsigned)v > DBSSL_TLS_1_3)
+        return "unknown";
+    return tls_choices[v];
+}
+
+const char *dbssl_key_type_name(enum dbssl_key_type t)
+{
+    if ((unsigned)t > DBSSL_KEY_RSA_3072)
+        return "unknown";
+    return key_type_choices[t];
+}
+
+size_t dbssl_config_option_count(void)
+{
+    return DBSSL_OPTION_COUNT;
+}
+
+const char *dbssl_config_option_name(size_t i)
+{
+    return i < DBSSL_OPTION_COUNT ? dbssl_options[i].name : NULL;
+}
+
+const char *dbssl_config_option_default(size_t i)
+{
+    return i < DBSSL_OPTION_COUNT ? dbssl_options[i].def : NULL;
+}
+
+const char *dbssl_config_option_description(size_t i)
+{
+    return i < DBSSL_OPTION_COUNT ? dbssl_options[i].description : NULL;
+}
+
+bool dbssl_config_option_sensitive(size_t i)
+{
+    return i < DBSSL_OPTION_COUNT && (dbssl_options[i].flags & DBSSL_OPT_F_SENSITIVE);
+}
+
+const char *dbssl_config_option_type(size_t i)
+{
+    if (i >= DBSSL_OPTION_COUNT)
+        return NULL;
+    switch (dbssl_options[i].type) {
+    case DBSSL_OPT_STRING:
+        return "string";
+    case DBSSL_OPT_PATH:
+        return "path";
+    case DBSSL_OPT_BOOL:
+        return "boolean";
+    case DBSSL_OPT_INT:
+        return "integer";
+    case DBSSL_OPT_ENUM:
+        return "enum";
+    case DBSSL_OPT_LIST:
+        return "list";
+    }
+    return "string";
+}

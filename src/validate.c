@@ -1,0 +1,591 @@
+/*
+ * validate.c - dbssl_config_validate(): the C twin of the guide's
+ * settings.validate_ssl_config().
+ *
+ * Two passes, as in PgBouncer: first each value alone (it parses, the file it
+ * names is usable), then the rules that relate settings to each other.  Every
+ * finding is reported, not just the first, each naming its setting, with a
+ * hint that says how to fix it.  Nothing here prints: the CLI renders.
+ *
+ * Files that auto-generation will create (DB_SSL_AUTO_CERT_DIR) are not
+ * errors when missing, and an expiring generated certificate is only a
+ * warning, because generation renews it.
+ */
+#include "validate.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "certinfo.h"
+#include "util.h"
+
+struct dbssl_findings {
+    struct dbssl_finding *items;
+    size_t n;
+    bool oom;
+};
+
+struct dbssl_findings *dbssl_findings_new(void)
+{
+    return calloc(1, sizeof(struct dbssl_findings));
+}
+
+int dbssl_findings_add(struct dbssl_findings *f, enum dbssl_severity sev, const char *setting,
+                       const char *hint, const char *fmt, ...)
+{
+    struct dbssl_finding *n;
+    va_list ap;
+    char msg[2048];
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    n = realloc(f->items, (f->n + 1) * sizeof(*n));
+    if (n == NULL) {
+        f->oom = true;
+        return -1;
+    }
+    f->items = n;
+    n[f->n].severity = sev;
+    n[f->n].setting = xstrdup(setting);
+    n[f->n].message = xstrdup(msg);
+    n[f->n].hint = xstrdup(hint ? hint : "");
+    if (!n[f->n].setting || !n[f->n].message || !n[f->n].hint) {
+        free((char *)n[f->n].setting);
+        free((char *)n[f->n].message);
+        free((char *)n[f->n].hint);
+        f->oom = true;
+        return -1;
+    }
+    f->n++;
+    return 0;
+}
+
+size_t dbssl_findings_count(const struct dbssl_findings *f)
+{
+    return f ? f->n : 0;
+}
+
+static size_t count_sev(const struct dbssl_findings *f, enum dbssl_severity sev)
+{
+    size_t c = 0;
+
+    for (size_t i = 0; f && i < f->n; i++)
+        if (f->items[i].severity == sev)
+            c++;
+    return c;
+}
+
+size_t dbssl_findings_errors(const struct dbssl_findings *f)
+{
+    return count_sev(f, DBSSL_SEVERITY_ERROR);
+}
+
+size_t dbssl_findings_warnings(const struct dbssl_findings *f)
+{
+    return count_sev(f, DBSSL_SEVERITY_WARNING);
+}
+
+const struct dbssl_finding *dbssl_findings_at(const struct dbssl_findings *f, size_t i)
+{
+    return (f && i < f->n) ? &f->items[i] : NULL;
+}
+
+void dbssl_findings_free(struct dbssl_findings *f)
+{
+    if (f == NULL)
+        return;
+    for (size_t i = 0; i < f->n; i++) {
+        free((char *)f->items[i].setting);
+        free((char *)f->items[i].message);
+        free((char *)f->items[i].hint);
+    }
+    free(f->items);
+    free(f);
+}
+
+const char *dbssl_severity_name(enum dbssl_severity severity)
+{
+    return severity == DBSSL_SEVERITY_ERROR ? "error" : "warning";
+}
+
+/* ---- pass 1: each value alone ---------------------------------------------- */
+
+/* Levenshtein distance, for "did you mean" on misspelt setting names. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t prev[64], cur[64];
+
+    if (la >= 63 || lb >= 63)
+        return 99;
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            cur[j] = del < ins ? del : ins;
+            if (sub < cur[j])
+                cur[j] = sub;
+        }
+        memcpy(prev, cur, sizeof(prev));
+    }
+    return prev[lb];
+}
+
+static void check_unknown(const struct dbssl_config *cfg, struct dbssl_findings *f)
+{
+    for (size_t i = 0; i < cfg->n_unknown; i++) {
+        const char *best = NULL;
+        size_t bestd = 4;
+        char hint[256];
+
+        for (int k = 0; k < DBSSL_OPTION_COUNT; k++) {
+            size_t d = edit_distance(cfg->unknown[i], dbssl_options[k].name);
+            if (d < bestd) {
+                bestd = d;
+                best = dbssl_options[k].name;
+            }
+        }
+        if (best)
+            snprintf(hint, sizeof(hint), "Did you mean %s?", best);
+        else
+            snprintf(hint, sizeof(hint), "Run \"dbssl config\" to list the known settings.");
+        dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, cfg->unknown[i], hint,
+                           "unknown setting \"%s\" is ignored", cfg->unknown[i]);
+    }
+}
+
+static void check_values(const struct dbssl_config *cfg, struct dbssl_findings *f)
+{
+    for (int i = 0; i < DBSSL_OPTION_COUNT; i++) {
+        const struct dbssl_setting *st = &cfg->settings[i];
+        if (st->error != NULL)
+            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, dbssl_options[i].name, st->hint, "%s",
+                               st->error);
+    }
+    if (cfg->database_url == NULL) {
+        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DATABASE_URL",
+                           "Set DATABASE_URL to a PostgreSQL URI such as "
+                           "postgresql://user:password@localhost:5432/dbname, in the environment "
+                           "or in .env.",
+                           "DATABASE_URL is not set");
+    } else if (!cfg->url.parsed) {
+        char *m = dbssl_config_redact(cfg, cfg->url.error);
+        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DATABASE_URL",
+                           "Use the form postgresql://user:password@host:5432/dbname (or libpq's "
+                           "key=value form); percent-encode special characters in the password.",
+                           "invalid DATABASE_URL \"%s\": %s",
+                           cfg->settings[OPT_DATABASE_URL].display, m ? m : "could not parse");
+        free(m);
+    }
+}
+
+static const char *read_hint(const struct dbssl_error *e, const char *setting)
+{
+    static __thread char buf[512];
+
+    if (e->hint[0] != '\0')
+        return e->hint;
+    snprintf(buf, sizeof(buf),
+             "Check that the path in %s is correct and that the file is readable by the user "
+             "running dbssl.",
+             setting);
+    return buf;
+}
+
+/* Expiry and validity window of one certificate. */
+static void check_dates(const struct dbssl_config *cfg, struct dbssl_findings *f,
+                        const char *setting, const char *path, const struct dbssl_certinfo *ci,
+                        bool generated, long long now)
+{
+    char when[32];
+    long long days_left = (ci->not_after - now) / 86400;
+
+    if (ci->not_after <= now) {
+        format_rfc3339(ci->not_after, when, sizeof(when));
+        if (generated)
+            dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, setting,
+                               "Generated certificates are renewed by \"dbssl certs generate\" "
+                               "and on start.",
+                               "generated certificate \"%s\" (\"%s\") expired on %s and will be "
+                               "renewed",
+                               path, ci->subject, when);
+        else
+            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, setting,
+                               "Obtain a renewed certificate from its issuer and replace the "
+                               "file; \"dbssl certs inspect\" shows the dates.",
+                               "certificate \"%s\" in \"%s\" has expired (not after %s)",
+                               ci->subject, path, when);
+    } else if (ci->not_before > now) {
+        format_rfc3339(ci->not_before, when, sizeof(when));
+        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, setting,
+                           "Check the system clock, or use a certificate that is already valid.",
+                           "certificate \"%s\" in \"%s\" is not yet valid (not before %s)",
+                           ci->subject, path, when);
+    } else if (days_left < cfg->expiry_warn_days) {
+        format_rfc3339(ci->not_after, when, sizeof(when));
+        dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, setting,
+                           generated ? "Generated certificates are renewed automatically before "
+                                       "they expire."
+                                     : "Renew the certificate before it expires; the warning "
+                                       "threshold is DB_SSL_EXPIRY_WARN_DAYS.",
+                           "certificate \"%s\" in \"%s\" expires in %lld days (on %s)",
+                           ci->subject, path, days_left, when);
+    }
+}
+
+static void check_writable(struct dbssl_findings *f, const char *setting, const char *path)
+{
+    unsigned mode = 0;
+    char hint[512];
+
+    if (!dbssl_file_group_world_writable(path, &mode))
+        return;
+    snprintf(hint, sizeof(hint), "Run \"chmod go-w %s\"; only its owner may change it.", path);
+    dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, setting, hint,
+                       "file \"%s\" is writable by group or others (mode %04o)", path, mode);
+}
+
+static bool missing_generated(const struct dbssl_file_ref *ref)
+{
+    struct stat st;
+
+    return ref->generated && stat(ref->path, &st) != 0;
+}
+
+/* Returns true when the CA file was read. */
+static bool check_ca(const struct dbssl_config *cfg, struct dbssl_findings *f,
+                     const struct dbssl_file_ref *ca, long long now)
+{
+    struct dbssl_certlist list;
+    struct dbssl_error e;
+
+    dbssl_error_clear(&e);
+    if (missing_generated(ca))
+        return false;
+    if (dbssl_certlist_load(ca->path, "certificate file", &list, &e) != 0) {
+        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, ca->setting, read_hint(&e, ca->setting), "%s",
+                           e.message);
+        return false;
+    }
+    check_writable(f, ca->setting, ca->path);
+    for (size_t i = 0; i < list.n; i++) {
+        const struct dbssl_certinfo *ci = &list.certs[i];
+        check_dates(cfg, f, ca->setting, ca->path, ci, ca->generated, now);
+        if (!ci->is_ca && !ci->self_signed)
+            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, ca->setting,
+                               "The CA file must hold the certificate of the authority that "
+                               "signed the server certificate (and any intermediates), not the "
+                               "server's own certificate.",
+                               "certificate \"%s\" in \"%s\" is neither a CA certificate nor "
+                               "self-signed",
+                               ci->subject, ca->path);
+    }
+    dbssl_certlist_free(&list);
+    return true;
+}
+
+struct client_state {
+    bool cert_ok;
+    bool key_ok;
+};
+
+static void check_client(const struct dbssl_config *cfg, struct dbssl_findings *f,
+                         const struct dbssl_file_ref *cert, const struct dbssl_file_ref *key,
+                         long long now, struct client_state *cs)
+{
+    struct dbssl_error e;
+
+    cs->cert_ok = cs->key_ok = false;
+    if (cert->path[0] != '\0' && !missing_generated(cert)) {
+        struct dbssl_certlist list;
+        dbssl_error_clear(&e);
+        if (dbssl_certlist_load(cert->path, "certificate file", &list, &e) != 0) {
+            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, cert->setting,
+                               read_hint(&e, cert->setting), "%s", e.message);
+        } else {
+            cs->cert_ok = true;
+            check_dates(cfg, f, cert->setting, cert->path, &list.certs[0], cert->generated, now);
+            check_writable(f, cert->setting, cert->path);
+            dbssl_certlist_free(&list);
+        }
+    }
+    if (key->path[0] != '\0' && !missing_generated(key)) {
+        struct dbssl_keyinfo ki;
+        char msg[1024], hint[1024];
+        dbssl_error_clear(&e);
+        if (dbssl_key_load(key->path, &ki, &e) != 0) {
+            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, key->setting, read_hint(&e, key->setting),
+                               "%s", e.message);
+        } else {
+            cs->key_ok = true;
+        }
+        if (!dbssl_key_permissions_ok(key->path, msg, sizeof(msg), hint, sizeof(hint))) {
+            cs->key_ok = false;
+            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, key->setting, hint, "%s", msg);
+        }
+        /* 0640 root:group keys are fine for reading, never for writing */
+        else
+            check_writable(f, key->setting, key->path);
+    }
+}
+
+static void check_crl(const struct dbssl_config *cfg, struct dbssl_findings *f, long long now)
+{
+    long long last = 0, next = 0;
+    struct dbssl_error e;
+    char when[32];
+
+    if (cfg->crl == NULL)
+        return;
+    dbssl_error_clear(&e);
+    if (dbssl_crl_load(cfg->crl, &last, &next, &e) != 0) {
+        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_CRL", read_hint(&e, "DB_SSL_CRL"), "%s",
+                           e.message);
+        return;
+    }
+    if (next != 0 && next < now) {
+        format_rfc3339(next, when, sizeof(when));
+        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_CRL",
+                           "Download the current CRL from the CA; OpenSSL rejects every "
+                           "connection while the CRL is stale.",
+                           "CRL file \"%s\" has expired (next update was due %s)", cfg->crl, when);
+    }
+}
+
+/* ---- pass 2: rules between settings -------------------------------------- */
+
+static bool weak_mode(enum dbssl_sslmode m)
+{
+    return m == DBSSL_SSLMODE_DISABLE || m == DBSSL_SSLMODE_ALLOW || m == DBSSL_SSLMODE_PREFER;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+    char ra[4096], rb[4096];
+
+    if (strcmp(a, b) == 0)
+        return true;
+    return realpath(a, ra) && realpath(b, rb) && strcmp(ra, rb) == 0;
+}
+
+/* A DATABASE_URL ssl keyword that differs from its explicitly set DB_SSL_* setting. */
+static void check_url_conflict(const struct dbssl_config *cfg, struct dbssl_findings *f, int id,
+                               const char *keyword, const char *url_value, bool is_path)
+{
+    const struct dbssl_setting *st = &cfg->settings[id];
+    const char *name = dbssl_options[id].name;
+    bool differ;
+    char hint[512];
+
+    if (url_value == NULL || st->source == DBSSL_SOURCE_URL || st->source == DBSSL_SOURCE_DEFAULT)
+        return;
+    if (is_path)
+        differ = !same_file(url_value, st->value);
+    else
+        differ = !str_ieq(url_value, st->value);
+    if (!differ)
+        return;
+    snprintf(hint, sizeof(hint),
+             "Remove %s from DATABASE_URL and keep %s as the one place for it, or make them "
+             "agree.",
+             keyword, name);
+    dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, name, hint,
+                       "DATABASE_URL sets %s=\"%s\" but %s is \"%s\"", keyword, url_value, name,
+                       st->value);
+}
+
+/* True when libpq would connect over a Unix-domain socket, where TLS is never used. */
+static bool uses_unix_socket(const struct dbssl_url *u)
+{
+    if (u->hostaddr != NULL)
+        return false;
+    if (u->host == NULL || u->host[0] == '\0')
+        return true; /* libpq's default is the local socket */
+    for (const char *p = u->host; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == 0 || p[0] == '/' || p[0] == '@')
+            return true;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return false;
+}
+
+static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f, bool have_ca,
+                        bool ca_read, const struct dbssl_file_ref *ca, bool have_client,
+                        const struct dbssl_file_ref *cert, const struct dbssl_file_ref *key,
+                        const struct client_state *cs)
+{
+    enum dbssl_sslmode m = cfg->ssl_mode;
+    const char *mode = dbssl_sslmode_name(m);
+    bool mode_ok = cfg->settings[OPT_DB_SSL_MODE].error == NULL;
+    bool env_ok = cfg->settings[OPT_APP_ENV].error == NULL;
+    bool req_ok = cfg->settings[OPT_DB_SSL_REQUIRED].error == NULL;
+    bool gen_ok = cfg->settings[OPT_DB_SSL_AUTO_GENERATE].error == NULL;
+
+    if (cfg->url.parsed) {
+        check_url_conflict(cfg, f, OPT_DB_SSL_MODE, "sslmode", cfg->url.sslmode, false);
+        check_url_conflict(cfg, f, OPT_DB_SSL_CA_CERT, "sslrootcert", cfg->url.sslrootcert, true);
+        check_url_conflict(cfg, f, OPT_DB_SSL_CLIENT_CERT, "sslcert", cfg->url.sslcert, true);
+        check_url_conflict(cfg, f, OPT_DB_SSL_CLIENT_KEY, "sslkey", cfg->url.sslkey, true);
+        check_url_conflict(cfg, f, OPT_DB_SSL_CRL, "sslcrl", cfg->url.sslcrl, true);
+    }
+
+    if (mode_ok && req_ok && cfg->ssl_required && weak_mode(m))
+        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_MODE",
+                           "Use DB_SSL_MODE=verify-full (or require, verify-ca), or set "
+                           "DB_SSL_REQUIRED=false.",
+                           "DB_SSL_REQUIRED is true but DB_SSL_MODE \"%s\" allows an unencrypted "
+                           "connection",
+                           mode);
+    if (mode_ok && req_ok && cfg->ssl_required && cfg->url.parsed && uses_unix_socket(&cfg->url))
+        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DATABASE_URL",
+                           "Connect over TCP: put a host name or IP address in DATABASE_URL, for "
+                           "example postgresql://user@localhost:5432/dbname.",
+                           "DB_SSL_REQUIRED is true but DATABASE_URL connects over a Unix-domain "
+                           "socket, where TLS is never used");
+    if (mode_ok && (m == DBSSL_SSLMODE_VERIFY_CA || m == DBSSL_SSLMODE_VERIFY_FULL) && !have_ca)
+        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_CA_CERT",
+                           "Set DB_SSL_CA_CERT to the CA certificate that signed the server "
+                           "certificate, or enable DB_SSL_AUTO_GENERATE=true in development.",
+                           "DB_SSL_MODE \"%s\" verifies the server certificate but no CA "
+                           "certificate is configured",
+                           mode);
+    if (mode_ok && weak_mode(m))
+        dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_MODE",
+                           m == DBSSL_SSLMODE_DISABLE
+                               ? "Use DB_SSL_MODE=verify-full outside local development."
+                               : "Use DB_SSL_MODE=verify-full, or require, so that a server "
+                                 "without TLS is refused instead of used in plaintext.",
+                           m == DBSSL_SSLMODE_DISABLE
+                               ? "DB_SSL_MODE \"disable\" sends data and passwords unencrypted"
+                               : "DB_SSL_MODE \"%s\" falls back to an unencrypted connection "
+                                 "without warning when the server does not offer TLS",
+                           mode);
+    if (mode_ok && m == DBSSL_SSLMODE_REQUIRE && have_ca)
+        dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_MODE",
+                           "Say what you mean: set DB_SSL_MODE=verify-ca (or verify-full), or "
+                           "remove the CA certificate.",
+                           "DB_SSL_MODE is \"require\" but a CA certificate is configured (\"%s\"), "
+                           "so libpq verifies the server certificate as with verify-ca",
+                           ca->path);
+    if (mode_ok && cfg->crl != NULL && m < DBSSL_SSLMODE_VERIFY_CA)
+        dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_CRL",
+                           "Use DB_SSL_MODE=verify-ca or verify-full for the CRL to be checked.",
+                           "DB_SSL_CRL has no effect with DB_SSL_MODE \"%s\"", mode);
+    (void)ca_read;
+
+    /* client certificate and key go together */
+    if (have_client && !cert->generated) {
+        if (cfg->client_cert != NULL && cfg->client_key == NULL)
+            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_CLIENT_KEY",
+                               "Set DB_SSL_CLIENT_KEY to the private key of the client "
+                               "certificate.",
+                               "DB_SSL_CLIENT_CERT is set but DB_SSL_CLIENT_KEY is not");
+        if (cfg->client_key != NULL && cfg->client_cert == NULL)
+            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_CLIENT_CERT",
+                               "Set DB_SSL_CLIENT_CERT to the certificate of the client key.",
+                               "DB_SSL_CLIENT_KEY is set but DB_SSL_CLIENT_CERT is not");
+    }
+    if (have_client && cs->cert_ok && cs->key_ok) {
+        bool match = false;
+        struct dbssl_error e;
+        dbssl_error_clear(&e);
+        if (dbssl_key_matches_cert(cert->path, key->path, &match, &e) == 0 && !match)
+            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, key->setting,
+                               "Use the key that was generated with this certificate, or "
+                               "re-issue the certificate for this key.",
+                               "private key \"%s\" does not match client certificate \"%s\"",
+                               key->path, cert->path);
+    }
+    if (have_client && mode_ok && m == DBSSL_SSLMODE_DISABLE)
+        dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, cert->setting,
+                           "Client certificates need TLS; choose a DB_SSL_MODE that uses it.",
+                           "a client certificate is configured but DB_SSL_MODE is \"disable\"");
+    if (gen_ok && !cfg->auto_generate && cfg->auto_generate_client &&
+        cfg->settings[OPT_DB_SSL_AUTO_GENERATE_CLIENT].source != DBSSL_SOURCE_DEFAULT)
+        dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_AUTO_GENERATE_CLIENT",
+                           "Set DB_SSL_AUTO_GENERATE=true as well, or configure "
+                           "DB_SSL_CLIENT_CERT and DB_SSL_CLIENT_KEY.",
+                           "DB_SSL_AUTO_GENERATE_CLIENT has no effect while DB_SSL_AUTO_GENERATE "
+                           "is false");
+
+    /* environment policy */
+    if (!env_ok)
+        return;
+    if (cfg->app_env == DBSSL_ENV_PRODUCTION) {
+        if (gen_ok && cfg->auto_generate)
+            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_AUTO_GENERATE",
+                               "Set DB_SSL_AUTO_GENERATE=false and use certificates from your CA "
+                               "in DB_SSL_CA_CERT.",
+                               "self-signed auto-generated certificates are for development only, "
+                               "not APP_ENV \"production\"");
+        if (mode_ok && m == DBSSL_SSLMODE_VERIFY_CA)
+            dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_MODE",
+                               "Use DB_SSL_MODE=verify-full so that the server's host name is "
+                               "checked too.",
+                               "DB_SSL_MODE \"verify-ca\" does not check the server's host name "
+                               "in production");
+        else if (mode_ok && m != DBSSL_SSLMODE_VERIFY_FULL)
+            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_MODE",
+                               "Use DB_SSL_MODE=verify-full with DB_SSL_CA_CERT in production.",
+                               "DB_SSL_MODE \"%s\" is not allowed in production (use "
+                               "verify-full)",
+                               mode);
+        if (req_ok && !cfg->ssl_required)
+            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_REQUIRED",
+                               "Set DB_SSL_REQUIRED=true in production.",
+                               "DB_SSL_REQUIRED must be true in production");
+    } else if (cfg->app_env == DBSSL_ENV_STAGING) {
+        if (mode_ok && m < DBSSL_SSLMODE_VERIFY_CA)
+            dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_MODE",
+                               "Use DB_SSL_MODE=verify-ca or verify-full in staging, as in "
+                               "production.",
+                               "DB_SSL_MODE \"%s\" does not verify the server in staging", mode);
+    }
+}
+
+struct dbssl_findings *dbssl_config_validate(const struct dbssl_config *cfg,
+                                             struct dbssl_error *err)
+{
+    struct dbssl_findings *f = dbssl_findings_new();
+    struct dbssl_file_ref ca, cert, key;
+    struct client_state cs = {false, false};
+    bool have_ca, have_client, ca_read = false;
+    long long now = now_epoch();
+
+    if (f == NULL || cfg == NULL) {
+        dbssl_error_set(err, cfg ? DBSSL_ERR_NOMEM : DBSSL_ERR_USAGE, NULL,
+                        cfg ? "out of memory" : "no configuration to validate");
+        dbssl_findings_free(f);
+        return NULL;
+    }
+    /* pass 1 */
+    check_values(cfg, f);
+    check_unknown(cfg, f);
+    have_ca = dbssl_config_ca_file(cfg, &ca);
+    if (have_ca)
+        ca_read = check_ca(cfg, f, &ca, now);
+    have_client = dbssl_config_client_files(cfg, &cert, &key);
+    if (have_client)
+        check_client(cfg, f, &cert, &key, now, &cs);
+    check_crl(cfg, f, now);
+    /* pass 2 */
+    check_cross(cfg, f, have_ca, ca_read, &ca, have_client, &cert, &key, &cs);
+
+    if (f->oom) {
+        dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
+        dbssl_findings_free(f);
+        return NULL;
+    }
+    return f;
+}
