@@ -184,9 +184,8 @@ static int fill_info(X509 *x, struct dbssl_certinfo *ci)
     ci->not_before = asn1_time_epoch(X509_get0_notBefore(x));
     ci->not_after = asn1_time_epoch(X509_get0_notAfter(x));
     ci->is_ca = (flags & EXFLAG_CA) != 0;
-    ci->self_signed =
-        X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0 && pub != NULL &&
-        X509_verify(x, pub) == 1;
+    ci->self_signed = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0 &&
+                      pub != NULL && X509_verify(x, pub) == 1;
     ERR_clear_error();
     if (!ci->subject || !ci->issuer || !ci->common_name || !ci->sans || !ci->serial ||
         !ci->fingerprint)
@@ -235,8 +234,8 @@ static const char not_pem_hint[] =
     "The file must be in PEM format (text starting with \"-----BEGIN\"); convert a DER file "
     "with \"openssl x509 -inform der -in FILE -out FILE.pem\".";
 
-int dbssl_certlist_parse(const char *pem, size_t len, const char *name,
-                         struct dbssl_certlist *out, struct dbssl_error *err)
+int dbssl_certlist_parse(const char *pem, size_t len, const char *name, struct dbssl_certlist *out,
+                         struct dbssl_error *err)
 {
     BIO *bio = NULL;
     X509 *x = NULL;
@@ -270,10 +269,9 @@ int dbssl_certlist_parse(const char *pem, size_t len, const char *name,
     if (ERR_GET_REASON(ERR_peek_last_error()) == PEM_R_NO_START_LINE)
         ERR_clear_error(); /* normal end of input */
     if (ERR_peek_last_error() != 0) {
-        dbssl_error_set(err, DBSSL_ERR_CERT,
-                        "The certificate is damaged; obtain a fresh copy from its issuer.",
-                        "could not parse certificate in %s: %s", name,
-                        ossl_errstr(ebuf, sizeof(ebuf)));
+        dbssl_error_set(
+            err, DBSSL_ERR_CERT, "The certificate is damaged; obtain a fresh copy from its issuer.",
+            "could not parse certificate in %s: %s", name, ossl_errstr(ebuf, sizeof(ebuf)));
         goto out;
     }
     if (out->n == 0) {
@@ -484,11 +482,12 @@ int dbssl_crl_load(const char *path, long long *last_update, long long *next_upd
     ERR_clear_error();
     bio = BIO_new_mem_buf(pem, (int)len);
     if (bio == NULL || (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) == NULL) {
-        dbssl_error_set(err, DBSSL_ERR_CERT,
-                        "Point DB_SSL_CRL at a PEM file starting with \"-----BEGIN X509 CRL-----\".",
-                        "CRL file \"%s\" does not contain a certificate revocation list (found "
-                        "\"%s\")",
-                        path, label);
+        dbssl_error_set(
+            err, DBSSL_ERR_CERT,
+            "Point DB_SSL_CRL at a PEM file starting with \"-----BEGIN X509 CRL-----\".",
+            "CRL file \"%s\" does not contain a certificate revocation list (found "
+            "\"%s\")",
+            path, label);
         goto out;
     }
     *last_update = asn1_time_epoch(X509_CRL_get0_lastUpdate(crl));

@@ -133,8 +133,8 @@ static int parse_option(struct dbssl_config *cfg, int i)
             return set_error(st, hint, xasprintf("invalid integer value \"%s\"", v));
         if (n < opt->min || n > opt->max)
             return set_error(st, hint,
-                             xasprintf("value %ld is out of range (must be between %ld and %ld)",
-                                       n, opt->min, opt->max));
+                             xasprintf("value %ld is out of range (must be between %ld and %ld)", n,
+                                       opt->min, opt->max));
         *(long *)field = n;
         return 0;
     }
@@ -481,7 +481,7 @@ struct dbssl_config *dbssl_config_load_from(const char *env_file, bool env_file_
     for (int i = 0; i < DBSSL_OPTION_COUNT; i++) {
         struct dbssl_setting *st = &cfg->settings[i];
         st->display = (dbssl_options[i].flags & DBSSL_OPT_F_SENSITIVE) ? redact_url(st->value)
-                                                                     : xstrdup(st->value);
+                                                                       : xstrdup(st->value);
         if (st->display == NULL)
             goto oom;
     }
@@ -587,8 +587,7 @@ bool dbssl_config_client_files(const struct dbssl_config *cfg, struct dbssl_file
                                struct dbssl_file_ref *key)
 {
     if (cfg->client_cert != NULL || cfg->client_key != NULL) {
-        file_ref(cert, "DB_SSL_CLIENT_CERT", cfg->client_cert ? cfg->client_cert : "", NULL,
-                 false);
+        file_ref(cert, "DB_SSL_CLIENT_CERT", cfg->client_cert ? cfg->client_cert : "", NULL, false);
         file_ref(key, "DB_SSL_CLIENT_KEY", cfg->client_key ? cfg->client_key : "", NULL, false);
         return true;
     }

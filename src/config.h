@@ -80,7 +80,7 @@ struct dbssl_url {
     char *port;     /* as given or NULL */
     char *user;     /* NULL when not in the URL */
     char *dbname;
-    char *password; /* never printed; kept only to redact it from messages */
+    char *password;     /* never printed; kept only to redact it from messages */
     char *raw_password; /* the password as written in the URI (maybe %-encoded) */
     /* ssl keywords present in the URL itself, NULL when absent */
     char *sslmode;
@@ -144,10 +144,10 @@ enum dbssl_option_type {
 struct dbssl_option {
     const char *name;
     enum dbssl_option_type type;
-    size_t offset;         /* offsetof(struct dbssl_config, field) */
-    const char *def;       /* default, parsed by the same code as user input */
+    size_t offset;   /* offsetof(struct dbssl_config, field) */
+    const char *def; /* default, parsed by the same code as user input */
     unsigned flags;
-    long min, max;         /* DBSSL_OPT_INT bounds */
+    long min, max;              /* DBSSL_OPT_INT bounds */
     const char *const *choices; /* DBSSL_OPT_ENUM values, NULL-terminated; index = enum value */
     const char *description;
     /* extra check of the value alone (pass 1); sets *msg and *hint (static) */
@@ -171,7 +171,7 @@ const char *dbssl_key_type_name(enum dbssl_key_type t);
 struct dbssl_file_ref {
     const char *setting; /* the setting that names or implies it */
     char path[4096];
-    bool generated;      /* comes from DB_SSL_AUTO_CERT_DIR */
+    bool generated; /* comes from DB_SSL_AUTO_CERT_DIR */
 };
 
 /* The CA used to verify the server; false when there is none. */

@@ -15,7 +15,7 @@
 #include "config.h"
 #include "util.h"
 
-static const char *const sslmode_choices[] = {"disable", "allow",     "prefer", "require",
+static const char *const sslmode_choices[] = {"disable",   "allow",       "prefer", "require",
                                               "verify-ca", "verify-full", NULL};
 static const char *const tls_choices[] = {"TLSv1.2", "TLSv1.3", NULL};
 static const char *const app_env_choices[] = {"development", "staging", "production", NULL};
@@ -129,8 +129,8 @@ const struct dbssl_option dbssl_options[DBSSL_OPTION_COUNT] = {
     [OPT_DB_SSL_AUTO_KEY_TYPE] = {"DB_SSL_AUTO_KEY_TYPE", DBSSL_OPT_ENUM, OFF(auto_key_type),
                                   "ec-p256", RELOAD, 0, 0, key_type_choices,
                                   "key type of generated certificates"},
-    [OPT_DB_SSL_EXPIRY_WARN_DAYS] = {"DB_SSL_EXPIRY_WARN_DAYS", DBSSL_OPT_INT, OFF(expiry_warn_days),
-                                     "30", RELOAD, 0, 3650, NULL,
+    [OPT_DB_SSL_EXPIRY_WARN_DAYS] = {"DB_SSL_EXPIRY_WARN_DAYS", DBSSL_OPT_INT,
+                                     OFF(expiry_warn_days), "30", RELOAD, 0, 3650, NULL,
                                      "warn when a certificate expires within this many days"},
     [OPT_DB_CONNECT_TIMEOUT] = {"DB_CONNECT_TIMEOUT", DBSSL_OPT_INT, OFF(connect_timeout), "5",
                                 RELOAD, 1, 600, NULL, "connection timeout (seconds)"},

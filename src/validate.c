@@ -184,20 +184,34 @@ static void check_values(const struct dbssl_config *cfg, struct dbssl_findings *
                            "invalid DATABASE_URL \"%s\": %s",
                            cfg->settings[OPT_DATABASE_URL].display, m ? m : "could not parse");
         free(m);
+    } else if (cfg->url.port != NULL) {
+        /* libpq checks ports only when connecting; fail before that */
+        for (const char *p = cfg->url.port; *p;) {
+            size_t n = strcspn(p, ",");
+            char port[64];
+            long v;
+            snprintf(port, sizeof(port), "%.*s", (int)n, p);
+            if (n > 0 && !parse_long(port, 1, 65535, &v))
+                dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DATABASE_URL",
+                                   "Use a port number from 1 to 65535, usually 5432.",
+                                   "invalid port \"%s\" in DATABASE_URL", port);
+            p += n;
+            if (*p == ',')
+                p++;
+        }
     }
 }
 
-static const char *read_hint(const struct dbssl_error *e, const char *setting)
+/* The reader's hint, or a generic one naming the setting (written into e->hint). */
+static const char *read_hint(struct dbssl_error *e, const char *setting)
 {
-    static __thread char buf[512];
-
     if (e->hint[0] != '\0')
         return e->hint;
-    snprintf(buf, sizeof(buf),
+    snprintf(e->hint, sizeof(e->hint),
              "Check that the path in %s is correct and that the file is readable by the user "
              "running dbssl.",
              setting);
-    return buf;
+    return e->hint;
 }
 
 /* Expiry and validity window of one certificate. */
@@ -236,8 +250,8 @@ static void check_dates(const struct dbssl_config *cfg, struct dbssl_findings *f
                                        "they expire."
                                      : "Renew the certificate before it expires; the warning "
                                        "threshold is DB_SSL_EXPIRY_WARN_DAYS.",
-                           "certificate \"%s\" in \"%s\" expires in %lld days (on %s)",
-                           ci->subject, path, days_left, when);
+                           "certificate \"%s\" in \"%s\" expires in %lld days (on %s)", ci->subject,
+                           path, days_left, when);
     }
 }
 
@@ -308,8 +322,8 @@ static void check_client(const struct dbssl_config *cfg, struct dbssl_findings *
         struct dbssl_certlist list;
         dbssl_error_clear(&e);
         if (dbssl_certlist_load(cert->path, "certificate file", &list, &e) != 0) {
-            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, cert->setting,
-                               read_hint(&e, cert->setting), "%s", e.message);
+            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, cert->setting, read_hint(&e, cert->setting),
+                               "%s", e.message);
         } else {
             cs->cert_ok = true;
             check_dates(cfg, f, cert->setting, cert->path, &list.certs[0], cert->generated, now);
@@ -472,12 +486,13 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
                                  "without warning when the server does not offer TLS",
                            mode);
     if (mode_ok && m == DBSSL_SSLMODE_REQUIRE && have_ca)
-        dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_MODE",
-                           "Say what you mean: set DB_SSL_MODE=verify-ca (or verify-full), or "
-                           "remove the CA certificate.",
-                           "DB_SSL_MODE is \"require\" but a CA certificate is configured (\"%s\"), "
-                           "so libpq verifies the server certificate as with verify-ca",
-                           ca->path);
+        dbssl_findings_add(
+            f, DBSSL_SEVERITY_WARNING, "DB_SSL_MODE",
+            "Say what you mean: set DB_SSL_MODE=verify-ca (or verify-full), or "
+            "remove the CA certificate.",
+            "DB_SSL_MODE is \"require\" but a CA certificate is configured (\"%s\"), "
+            "so libpq verifies the server certificate as with verify-ca",
+            ca->path);
     if (mode_ok && cfg->crl != NULL && m < DBSSL_SSLMODE_VERIFY_CA)
         dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_CRL",
                            "Use DB_SSL_MODE=verify-ca or verify-full for the CRL to be checked.",

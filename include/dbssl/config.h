@@ -45,8 +45,8 @@ enum dbssl_source {
  * env_file NULL means "./.env if it exists"; a non-NULL env_file must exist.
  * Returns a new config the caller frees with dbssl_config_free(), or NULL.
  */
-struct dbssl_config *dbssl_config_load(const char *env_file, struct dbssl_error *err)
-    DBSSL_MUSTCHECK;
+struct dbssl_config *dbssl_config_load(const char *env_file,
+                                       struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /*
  * Like dbssl_config_load() but reads envp (a NULL-terminated "KEY=VALUE"
@@ -54,8 +54,8 @@ struct dbssl_config *dbssl_config_load(const char *env_file, struct dbssl_error 
  * embedders that keep their settings elsewhere.
  */
 struct dbssl_config *dbssl_config_load_from(const char *env_file, bool env_file_required,
-                                            const char *const *envp, struct dbssl_error *err)
-    DBSSL_MUSTCHECK;
+                                            const char *const *envp,
+                                            struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /* Frees a config; NULL is fine. */
 void dbssl_config_free(struct dbssl_config *cfg);

@@ -25,15 +25,15 @@ extern "C" {
 /* Why a connection failed.  Stable names: see dbssl_conn_class_name(). */
 enum dbssl_conn_class {
     DBSSL_CONN_OK = 0,
-    DBSSL_CONN_SSL_UNAVAILABLE,           /* "ssl_unavailable" */
-    DBSSL_CONN_CERT_VERIFY_FAILED,        /* "certificate_verification_failed" */
-    DBSSL_CONN_CLIENT_CERT_REJECTED,      /* "client_certificate_rejected" */
-    DBSSL_CONN_AUTH_FAILED,               /* "authentication_failed" */
-    DBSSL_CONN_SERVER_REJECTED,           /* "server_rejected" (no pg_hba.conf entry) */
-    DBSSL_CONN_TIMEOUT,                   /* "timeout" */
-    DBSSL_CONN_REFUSED,                   /* "connection_refused" */
-    DBSSL_CONN_HOST_NOT_FOUND,            /* "host_not_found" */
-    DBSSL_CONN_OTHER,                     /* "other" */
+    DBSSL_CONN_SSL_UNAVAILABLE,      /* "ssl_unavailable" */
+    DBSSL_CONN_CERT_VERIFY_FAILED,   /* "certificate_verification_failed" */
+    DBSSL_CONN_CLIENT_CERT_REJECTED, /* "client_certificate_rejected" */
+    DBSSL_CONN_AUTH_FAILED,          /* "authentication_failed" */
+    DBSSL_CONN_SERVER_REJECTED,      /* "server_rejected" (no pg_hba.conf entry) */
+    DBSSL_CONN_TIMEOUT,              /* "timeout" */
+    DBSSL_CONN_REFUSED,              /* "connection_refused" */
+    DBSSL_CONN_HOST_NOT_FOUND,       /* "host_not_found" */
+    DBSSL_CONN_OTHER,                /* "other" */
 };
 
 /* Detail of DBSSL_CONN_CERT_VERIFY_FAILED. */
@@ -48,20 +48,20 @@ enum dbssl_verify_reason {
 /* What one connection attempt found.  Plain data, safe to copy. */
 struct dbssl_tls_state {
     bool connected;
-    bool ssl_in_use;        /* PQsslInUse */
-    char protocol[32];      /* PQsslAttribute "protocol", e.g. "TLSv1.3", or "" */
-    char cipher[128];       /* PQsslAttribute "cipher" */
-    int key_bits;           /* PQsslAttribute "key_bits", 0 when none */
-    char server_host[256];  /* PQhost of the server actually connected */
-    char server_port[16];   /* PQport */
-    char server_version[32];/* e.g. "15.18" */
-    bool client_cert_sent;  /* pg_stat_ssl.client_dn is set for our backend */
-    bool server_sees_ssl;   /* pg_stat_ssl.ssl for our backend */
-    char server_cert_subject[512];  /* "" when no TLS */
+    bool ssl_in_use;               /* PQsslInUse */
+    char protocol[32];             /* PQsslAttribute "protocol", e.g. "TLSv1.3", or "" */
+    char cipher[128];              /* PQsslAttribute "cipher" */
+    int key_bits;                  /* PQsslAttribute "key_bits", 0 when none */
+    char server_host[256];         /* PQhost of the server actually connected */
+    char server_port[16];          /* PQport */
+    char server_version[32];       /* e.g. "15.18" */
+    bool client_cert_sent;         /* pg_stat_ssl.client_dn is set for our backend */
+    bool server_sees_ssl;          /* pg_stat_ssl.ssl for our backend */
+    char server_cert_subject[512]; /* "" when no TLS */
     char server_cert_serial[128];
     long long server_cert_not_before; /* epoch seconds, 0 when unknown */
     long long server_cert_not_after;
-    double latency_ms;      /* connect + checks round trip */
+    double latency_ms; /* connect + checks round trip */
     enum dbssl_conn_class error_class;
     enum dbssl_verify_reason verify_reason;
     char error_message[1024]; /* libpq's message, password-free, "" when none */

@@ -17,7 +17,7 @@ extern "C" {
 #endif
 
 #if defined(__GNUC__)
-#define DBSSL_MUSTCHECK           __attribute__((warn_unused_result))
+#define DBSSL_MUSTCHECK          __attribute__((warn_unused_result))
 #define DBSSL_PRINTF(fmt, first) __attribute__((format(printf, fmt, first)))
 #else
 #define DBSSL_MUSTCHECK

@@ -1,1 +1,229 @@
+/*
+ * testutil.c - temp files and a certificate factory for the unit tests.
+ */
+#include "testutil.h"
 
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *tu_mkdtemp(void)
+{
+    char tmpl[] = "/tmp/dbssl-test-XXXXXX";
+    char *d = mkdtemp(tmpl);
+
+    assert_non_null(d);
+    assert_int_equal(chmod(d, 0755), 0);
+    return strdup(d);
+}
+
+char *tu_dir;
+
+int tu_setup_dir(void **state)
+{
+    (void)state;
+    tu_dir = tu_mkdtemp();
+    return 0;
+}
+
+int tu_teardown_dir(void **state)
+{
+    (void)state;
+    tu_rmrf(tu_dir);
+    free(tu_dir);
+    tu_dir = NULL;
+    return 0;
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(p);
+}
+
+void tu_rmrf(const char *path)
+{
+    if (path)
+        nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *tu_path(const char *dir, const char *name)
+{
+    static char bufs[8][4096];
+    static int next;
+    char *b = bufs[next++ % 8];
+
+    snprintf(b, 4096, "%s/%s", dir, name);
+    return b;
+}
+
+void tu_write(const char *path, const char *text, mode_t mode)
+{
+    int fd;
+    size_t len = strlen(text);
+
+    unlink(path);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    close(fd);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+static EVP_PKEY *read_key(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    EVP_PKEY *k;
+
+    assert_non_null(f);
+    k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    assert_non_null(k);
+    return k;
+}
+
+static X509 *read_cert(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    X509 *x;
+
+    assert_non_null(f);
+    x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    assert_non_null(x);
+    return x;
+}
+
+static void add_ext(X509 *x, X509 *issuer, int nid, const char *value)
+{
+    X509V3_CTX ctx;
+    X509_EXTENSION *ext;
+
+    X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
+    ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+    assert_non_null(ext);
+    assert_int_equal(X509_add_ext(x, ext, -1), 1);
+    X509_EXTENSION_free(ext);
+}
+
+static void write_pem_key(const char *path, EVP_PKEY *k)
+{
+    FILE *f;
+    int fd;
+
+    unlink(path);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    f = fdopen(fd, "w");
+    assert_non_null(f);
+    assert_int_equal(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
+    fclose(f);
+}
+
+void tu_make_cert(const char *cert_path, const char *key_path, const struct tu_cert_opts *o)
+{
+    EVP_PKEY *key = o->key_from ? read_key(o->key_from) : EVP_EC_gen("P-256");
+    X509 *x = X509_new(), *issuer = NULL;
+    EVP_PKEY *ikey = NULL;
+    X509_NAME *name;
+    unsigned char serial[16];
+    BIGNUM *bn;
+    FILE *f;
+
+    assert_non_null(key);
+    assert_non_null(x);
+    X509_set_version(x, 2);
+    assert_int_equal(RAND_bytes(serial, sizeof(serial)), 1);
+    serial[0] &= 0x7f;
+    bn = BN_bin2bn(serial, sizeof(serial), NULL);
+    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x));
+    BN_free(bn);
+    X509_gmtime_adj(X509_getm_notBefore(x), o->not_before_days * 86400L);
+    X509_gmtime_adj(X509_getm_notAfter(x), o->not_after_days * 86400L);
+    X509_set_pubkey(x, key);
+    name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)o->cn, -1, -1, 0);
+    if (o->issuer_cert) {
+        issuer = read_cert(o->issuer_cert);
+        ikey = read_key(o->issuer_key);
+        X509_set_issuer_name(x, X509_get_subject_name(issuer));
+    } else {
+        X509_set_issuer_name(x, name);
+    }
+    add_ext(x, issuer, NID_subject_key_identifier, "hash");
+    if (o->is_ca) {
+        add_ext(x, issuer, NID_basic_constraints, "critical,CA:TRUE");
+        add_ext(x, issuer, NID_key_usage, "critical,keyCertSign,cRLSign");
+    } else {
+        add_ext(x, issuer, NID_basic_constraints, "critical,CA:FALSE");
+    }
+    if (o->san)
+        add_ext(x, issuer, NID_subject_alt_name, o->san);
+    assert_true(X509_sign(x, ikey ? ikey : key, EVP_sha256()) > 0);
+
+    unlink(cert_path);
+    f = fopen(cert_path, "w");
+    assert_non_null(f);
+    assert_int_equal(PEM_write_X509(f, x), 1);
+    fclose(f);
+    chmod(cert_path, 0644);
+    if (key_path)
+        write_pem_key(key_path, key);
+    X509_free(issuer);
+    EVP_PKEY_free(ikey);
+    X509_free(x);
+    EVP_PKEY_free(key);
+}
+
+void tu_make_encrypted_key(const char *key_path)
+{
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    FILE *f;
+    int fd;
+
+    unlink(key_path);
+    fd = open(key_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    f = fdopen(fd, "w");
+    assert_int_equal(PEM_write_PKCS8PrivateKey(f, k, EVP_aes_256_cbc(), "secret", 6, NULL, NULL),
+                     1);
+    fclose(f);
+    EVP_PKEY_free(k);
+}
+
+void tu_make_crl(const char *crl_path, const char *ca_cert, const char *ca_key, long next_days)
+{
+    X509 *ca = read_cert(ca_cert);
+    EVP_PKEY *k = read_key(ca_key);
+    X509_CRL *crl = X509_CRL_new();
+    ASN1_TIME *t = ASN1_TIME_new();
+    FILE *f;
+
+    X509_CRL_set_version(crl, 1);
+    X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca));
+    X509_gmtime_adj(t, next_days < 0 ? (next_days - 1) * 86400L : -3600L);
+    X509_CRL_set1_lastUpdate(crl, t);
+    X509_gmtime_adj(t, next_days * 86400L);
+    X509_CRL_set1_nextUpdate(crl, t);
+    assert_true(X509_CRL_sign(crl, k, EVP_sha256()) > 0);
+    f = fopen(crl_path, "w");
+    assert_non_null(f);
+    PEM_write_X509_CRL(f, crl);
+    fclose(f);
+    ASN1_TIME_free(t);
+    X509_CRL_free(crl);
+    EVP_PKEY_free(k);
+    X509_free(ca);
+}

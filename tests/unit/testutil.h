@@ -1,9 +1,50 @@
-/* testutil.h - helpers for the cmocka tests: temp dirs, files, certificates. */
+/*
+ * testutil.h - helpers for the cmocka tests: temporary directories, files
+ * with exact modes, and a small certificate factory (OpenSSL) so that tests
+ * build real expired, mismatched or non-CA certificates themselves.
+ */
 #ifndef DBSSL_TESTUTIL_H
 #define DBSSL_TESTUTIL_H
-#include <stdarg.h>
-#include <stddef.h>
+
 #include <setjmp.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <cmocka.h>
+#include <sys/types.h>
+
+/* Creates a fresh 0755 temp dir (so an unprivileged child can enter it); caller frees. */
+char *tu_mkdtemp(void);
+/* The per-test temporary directory, made by tu_setup_dir, removed by tu_teardown_dir. */
+extern char *tu_dir;
+int tu_setup_dir(void **state);
+int tu_teardown_dir(void **state);
+
+/* rm -rf */
+void tu_rmrf(const char *path);
+/* Joins dir and name into a static rotating buffer. */
+const char *tu_path(const char *dir, const char *name);
+/* Writes text to path with mode (created or replaced). */
+void tu_write(const char *path, const char *text, mode_t mode);
+
+struct tu_cert_opts {
+    const char *cn;
+    bool is_ca;
+    long not_before_days;    /* offset from now, e.g. -10 */
+    long not_after_days;     /* offset from now, e.g. 365 or -1 for expired */
+    const char *issuer_cert; /* PEM file of the issuer; NULL = self-signed */
+    const char *issuer_key;
+    const char *san;      /* e.g. "DNS:localhost,IP:127.0.0.1" or NULL */
+    const char *key_from; /* reuse this key file instead of generating one */
+};
+
+/* Writes cert_path (0644) and key_path (0600, unless NULL) per opts. */
+void tu_make_cert(const char *cert_path, const char *key_path, const struct tu_cert_opts *o);
+
+/* Writes an encrypted (AES-256) PKCS#8 key. */
+void tu_make_encrypted_key(const char *key_path);
+
+/* Writes a CRL signed by the CA with the given next-update offset (days). */
+void tu_make_crl(const char *crl_path, const char *ca_cert, const char *ca_key, long next_days);
+
 #endif

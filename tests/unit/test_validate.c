@@ -1,0 +1,525 @@
+/*
+ * test_validate.c - dbssl_config_validate(), rule by rule, on situations
+ * built for real: certificate files made here with OpenSSL (expired, not yet
+ * valid, mismatched, non-CA, encrypted), real file modes and owners, and
+ * the data-driven table of .env files in tests/data/config/<case>/.
+ */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "certinfo.h"
+#include "config.h"
+#include "util.h"
+#include "validate.h"
+
+#define SECRET "Sup3rS3cret"
+
+#define dir      tu_dir
+#define setup    tu_setup_dir
+#define teardown tu_teardown_dir
+
+/* "severity: SETTING: message" per finding, as `dbssl validate` prints them. */
+static char *render(const struct dbssl_findings *f)
+{
+    struct strbuf sb;
+
+    strbuf_init(&sb);
+    strbuf_append(&sb, "");
+    for (size_t i = 0; i < dbssl_findings_count(f); i++) {
+        const struct dbssl_finding *fd = dbssl_findings_at(f, i);
+        strbuf_printf(&sb, "%s: %s: %s\n", dbssl_severity_name(fd->severity), fd->setting,
+                      fd->message);
+        /* secrets never leave, not even in hints */
+        assert_null(strstr(fd->message, SECRET));
+        assert_null(strstr(fd->hint, SECRET));
+        assert_true(fd->hint[0] != '\0');
+    }
+    return strbuf_take(&sb);
+}
+
+/* Loads settings from text (and nothing from the process environment), validates, renders. */
+static char *validate_text(const char *text)
+{
+    struct dbssl_error e;
+    struct dbssl_config *cfg;
+    struct dbssl_findings *f;
+    const char *path = tu_path(dir, "t.env");
+    char *out;
+
+    tu_write(path, text, 0600);
+    dbssl_error_clear(&e);
+    cfg = dbssl_config_load_from(path, true, NULL, &e);
+    if (cfg == NULL)
+        return xasprintf("load error: %s\n", e.message);
+    f = dbssl_config_validate(cfg, &e);
+    assert_non_null(f);
+    out = render(f);
+    dbssl_findings_free(f);
+    dbssl_config_free(cfg);
+    return out;
+}
+
+static void assert_findings(const char *text, const char *expected)
+{
+    char *got = validate_text(text);
+
+    if (strcmp(got, expected) != 0)
+        fprintf(stderr, "--- settings:\n%s--- expected:\n%s--- got:\n%s", text, expected, got);
+    assert_string_equal(got, expected);
+    free(got);
+}
+
+/* A CA and a server/client pair signed by it, valid for a year. */
+static void make_pki(void)
+{
+    struct tu_cert_opts ca = {"Test CA", true, -1, 365, NULL, NULL, NULL, NULL};
+    struct tu_cert_opts client = {"app", false, -1, 365, NULL, NULL, NULL, NULL};
+
+    tu_make_cert(tu_path(dir, "ca.crt"), tu_path(dir, "ca.key"), &ca);
+    client.issuer_cert = tu_path(dir, "ca.crt");
+    client.issuer_key = tu_path(dir, "ca.key");
+    tu_make_cert(tu_path(dir, "client.crt"), tu_path(dir, "client.key"), &client);
+}
+
+static char *settings(const char *extra)
+{
+    return xasprintf("DATABASE_URL=postgresql://app:" SECRET "@db.example.com/app\n"
+                     "DB_SSL_MODE=verify-full\nDB_SSL_REQUIRED=true\n"
+                     "DB_SSL_CA_CERT=%s/ca.crt\n%s",
+                     dir, extra);
+}
+
+/* Validates settings(extra); "{dir}" in expected stands for the test directory. */
+static void check(const char *extra, const char *expected)
+{
+    char *text = settings(extra);
+    struct strbuf sb;
+    const char *p = expected, *hit;
+    char *want;
+
+    strbuf_init(&sb);
+    strbuf_append(&sb, "");
+    while ((hit = strstr(p, "{dir}")) != NULL) {
+        strbuf_append_n(&sb, p, (size_t)(hit - p));
+        strbuf_append(&sb, dir);
+        p = hit + 5;
+    }
+    strbuf_append(&sb, p);
+    want = strbuf_take(&sb);
+    assert_findings(text, want);
+    free(want);
+    free(text);
+}
+
+static void test_valid_verify_full(void **state)
+{
+    (void)state;
+    make_pki();
+    check("", "");
+}
+
+static void test_valid_mutual_tls(void **state)
+{
+    char extra[8192];
+
+    (void)state;
+    make_pki();
+    snprintf(extra, sizeof(extra),
+             "DB_SSL_CLIENT_CERT=%s/client.crt\nDB_SSL_CLIENT_KEY=%s/client.key\n", dir, dir);
+    check(extra, "");
+}
+
+static void test_ca_expired_and_not_yet_valid(void **state)
+{
+    struct tu_cert_opts expired = {"Old CA", true, -400, -2, NULL, NULL, NULL, NULL};
+    struct tu_cert_opts future = {"Future CA", true, 3, 365, NULL, NULL, NULL, NULL};
+    struct dbssl_certlist l;
+    char when[32], expected[8192];
+
+    (void)state;
+    tu_make_cert(tu_path(dir, "ca.crt"), NULL, &expired);
+    assert_int_equal(dbssl_certlist_load(tu_path(dir, "ca.crt"), "certificate file", &l, NULL), 0);
+    format_rfc3339(l.certs[0].not_after, when, sizeof(when));
+    dbssl_certlist_free(&l);
+    snprintf(expected, sizeof(expected),
+             "error: DB_SSL_CA_CERT: certificate \"CN=Old CA\" in \"%s/ca.crt\" has expired (not "
+             "after %s)\n",
+             dir, when);
+    check("", expected);
+
+    tu_make_cert(tu_path(dir, "ca.crt"), NULL, &future);
+    assert_int_equal(dbssl_certlist_load(tu_path(dir, "ca.crt"), "certificate file", &l, NULL), 0);
+    format_rfc3339(l.certs[0].not_before, when, sizeof(when));
+    dbssl_certlist_free(&l);
+    snprintf(expected, sizeof(expected),
+             "error: DB_SSL_CA_CERT: certificate \"CN=Future CA\" in \"%s/ca.crt\" is not yet "
+             "valid (not before %s)\n",
+             dir, when);
+    check("", expected);
+}
+
+static void test_ca_expiring_soon_is_warning(void **state)
+{
+    struct tu_cert_opts soon = {"Soon CA", true, -300, 10, NULL, NULL, NULL, NULL};
+    char *got, *text;
+
+    (void)state;
+    tu_make_cert(tu_path(dir, "ca.crt"), NULL, &soon);
+    text = settings("");
+    got = validate_text(text);
+    assert_non_null(strstr(got, "warning: DB_SSL_CA_CERT: certificate \"CN=Soon CA\" in \""));
+    /* 10 days minus the seconds since the certificate was made */
+    assert_true(strstr(got, "expires in 9 days") != NULL || strstr(got, "expires in 10 days"));
+    assert_null(strstr(got, "error:"));
+    free(got);
+    free(text);
+    /* below the threshold: no warning */
+    text = settings("DB_SSL_EXPIRY_WARN_DAYS=5\n");
+    got = validate_text(text);
+    assert_string_equal(got, "");
+    free(got);
+    free(text);
+}
+
+static void test_ca_file_with_leaf_certificate(void **state)
+{
+    struct tu_cert_opts leaf = {"db.example.com", false, -1, 365, NULL, NULL, NULL, NULL};
+
+    (void)state;
+    make_pki();
+    leaf.issuer_cert = tu_path(dir, "ca.crt");
+    leaf.issuer_key = tu_path(dir, "ca.key");
+    tu_make_cert(tu_path(dir, "server.crt"), NULL, &leaf);
+    rename(tu_path(dir, "server.crt"), tu_path(dir, "ca.crt"));
+    check("", "error: DB_SSL_CA_CERT: certificate \"CN=db.example.com\" in \"{dir}/ca.crt\" is "
+              "neither a CA certificate nor self-signed\n");
+}
+
+static void test_ca_bundle_each_certificate_checked(void **state)
+{
+    struct tu_cert_opts good = {"Good CA", true, -1, 365, NULL, NULL, NULL, NULL};
+    struct tu_cert_opts old = {"Old CA", true, -400, -2, NULL, NULL, NULL, NULL};
+    char *a, *b, *bundle, *got, *text;
+
+    (void)state;
+    tu_make_cert(tu_path(dir, "a.crt"), NULL, &good);
+    tu_make_cert(tu_path(dir, "b.crt"), NULL, &old);
+    assert_int_equal(read_file(tu_path(dir, "a.crt"), "x", 65536, &a, NULL, NULL), 0);
+    assert_int_equal(read_file(tu_path(dir, "b.crt"), "x", 65536, &b, NULL, NULL), 0);
+    bundle = xasprintf("%s%s", a, b);
+    tu_write(tu_path(dir, "ca.crt"), bundle, 0644);
+    text = settings("");
+    got = validate_text(text);
+    assert_non_null(strstr(got, "error: DB_SSL_CA_CERT: certificate \"CN=Old CA\""));
+    assert_null(strstr(got, "Good CA"));
+    free(a);
+    free(b);
+    free(bundle);
+    free(got);
+    free(text);
+}
+
+static void test_self_signed_server_cert_as_ca_is_fine(void **state)
+{
+    struct tu_cert_opts self = {"localhost", false, -1, 365, NULL, NULL, "DNS:localhost", NULL};
+
+    (void)state;
+    tu_make_cert(tu_path(dir, "ca.crt"), NULL, &self);
+    check("", "");
+}
+
+static void test_missing_directory_unparsable_files(void **state)
+{
+    (void)state;
+    check("", "error: DB_SSL_CA_CERT: certificate file \"{dir}/ca.crt\" does not exist\n");
+    assert_int_equal(mkdir(tu_path(dir, "ca.crt"), 0755), 0);
+    check("", "error: DB_SSL_CA_CERT: certificate file \"{dir}/ca.crt\" is a directory\n");
+    rmdir(tu_path(dir, "ca.crt"));
+    tu_write(tu_path(dir, "ca.crt"), "just text\n", 0644);
+    check("", "error: DB_SSL_CA_CERT: certificate file \"{dir}/ca.crt\" is not in PEM format\n");
+}
+
+static void test_unreadable_file(void **state)
+{
+    pid_t pid;
+    int status;
+
+    (void)state;
+    make_pki();
+    assert_int_equal(chmod(tu_path(dir, "ca.crt"), 0600), 0);
+    /*
+     * root reads everything, so the check runs in a child that gives up
+     * root; as a normal user the file is simply not ours to read.
+     */
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct dbssl_certlist l;
+        struct dbssl_error e;
+        char expected[4200];
+        if (geteuid() == 0) {
+            if (setgid(65534) != 0 || setuid(65534) != 0)
+                _exit(3);
+        } else if (chmod(tu_path(dir, "ca.crt"), 0000) != 0) {
+            _exit(4);
+        }
+        dbssl_error_clear(&e);
+        if (dbssl_certlist_load(tu_path(dir, "ca.crt"), "certificate file", &l, &e) == 0)
+            _exit(5);
+        snprintf(expected, sizeof(expected),
+                 "could not open certificate file \"%s/ca.crt\": Permission denied", dir);
+        _exit(strcmp(e.message, expected) == 0 ? 0 : 6);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void test_client_pair_rules(void **state)
+{
+    struct tu_cert_opts other = {"other", false, -1, 365, NULL, NULL, NULL, NULL};
+    char extra[8192];
+
+    (void)state;
+    make_pki();
+    tu_make_cert(tu_path(dir, "other.crt"), tu_path(dir, "other.key"), &other);
+    snprintf(extra, sizeof(extra),
+             "DB_SSL_CLIENT_CERT=%s/client.crt\nDB_SSL_CLIENT_KEY=%s/other.key\n", dir, dir);
+    check(extra, "error: DB_SSL_CLIENT_KEY: private key \"{dir}/other.key\" does not match client "
+                 "certificate \"{dir}/client.crt\"\n");
+    snprintf(extra, sizeof(extra), "DB_SSL_CLIENT_CERT=%s/client.crt\n", dir);
+    check(extra,
+          "error: DB_SSL_CLIENT_KEY: DB_SSL_CLIENT_CERT is set but DB_SSL_CLIENT_KEY is not\n");
+    snprintf(extra, sizeof(extra), "DB_SSL_CLIENT_KEY=%s/client.key\n", dir);
+    check(extra,
+          "error: DB_SSL_CLIENT_CERT: DB_SSL_CLIENT_KEY is set but DB_SSL_CLIENT_CERT is not\n");
+    /* a certificate where the key should be */
+    snprintf(extra, sizeof(extra),
+             "DB_SSL_CLIENT_CERT=%s/client.crt\nDB_SSL_CLIENT_KEY=%s/client.crt\n", dir, dir);
+    assert_int_equal(chmod(tu_path(dir, "client.crt"), 0600), 0);
+    check(extra,
+          "error: DB_SSL_CLIENT_KEY: private key file \"{dir}/client.crt\" does not contain a "
+          "private key (found \"CERTIFICATE\")\n");
+}
+
+static void test_encrypted_key(void **state)
+{
+    char extra[8192];
+
+    (void)state;
+    make_pki();
+    tu_make_encrypted_key(tu_path(dir, "client.key"));
+    snprintf(extra, sizeof(extra),
+             "DB_SSL_CLIENT_CERT=%s/client.crt\nDB_SSL_CLIENT_KEY=%s/client.key\n", dir, dir);
+    check(extra, "error: DB_SSL_CLIENT_KEY: private key file \"{dir}/client.key\" is encrypted\n");
+}
+
+static void test_key_permissions_libpq_rule(void **state)
+{
+    char extra[8192];
+    const char *perm_error =
+        "error: DB_SSL_CLIENT_KEY: private key file \"{dir}/client.key\" has group or world "
+        "access; "
+        "file must have permissions u=rw (0600) or less if owned by the current user, or "
+        "permissions u=rw,g=r (0640) or less if owned by root\n";
+
+    (void)state;
+    make_pki();
+    snprintf(extra, sizeof(extra),
+             "DB_SSL_CLIENT_CERT=%s/client.crt\nDB_SSL_CLIENT_KEY=%s/client.key\n", dir, dir);
+    assert_int_equal(chmod(tu_path(dir, "client.key"), 0644), 0);
+    check(extra, perm_error);
+    assert_int_equal(chmod(tu_path(dir, "client.key"), 0604), 0);
+    check(extra, perm_error);
+    assert_int_equal(chmod(tu_path(dir, "client.key"), 0400), 0);
+    check(extra, "");
+    if (geteuid() == 0) {
+        /* root-owned: 0640 is allowed, 0660 is not */
+        assert_int_equal(chmod(tu_path(dir, "client.key"), 0640), 0);
+        check(extra, "");
+        assert_int_equal(chmod(tu_path(dir, "client.key"), 0660), 0);
+        check(extra, perm_error);
+        /* owned by someone else: 0640 is not */
+        assert_int_equal(chown(tu_path(dir, "client.key"), 65534, 65534), 0);
+        assert_int_equal(chmod(tu_path(dir, "client.key"), 0640), 0);
+        check(extra, perm_error);
+    }
+}
+
+static void test_certificate_group_writable(void **state)
+{
+    (void)state;
+    make_pki();
+    assert_int_equal(chmod(tu_path(dir, "ca.crt"), 0664), 0);
+    check("", "error: DB_SSL_CA_CERT: file \"{dir}/ca.crt\" is writable by group or others (mode "
+              "0664)\n");
+}
+
+static void test_require_with_ca_warns(void **state)
+{
+    char *text, *got, expected[8192];
+
+    (void)state;
+    make_pki();
+    text = xasprintf("DATABASE_URL=postgresql://app:" SECRET "@db/app\nDB_SSL_MODE=require\n"
+                     "DB_SSL_CA_CERT=%s/ca.crt\n",
+                     dir);
+    got = validate_text(text);
+    snprintf(expected, sizeof(expected),
+             "warning: DB_SSL_MODE: DB_SSL_MODE is \"require\" but a CA certificate is configured "
+             "(\"%s/ca.crt\"), so libpq verifies the server certificate as with verify-ca\n",
+             dir);
+    assert_string_equal(got, expected);
+    free(got);
+    free(text);
+}
+
+static void test_crl(void **state)
+{
+    char extra[8192];
+
+    (void)state;
+    make_pki();
+    tu_make_crl(tu_path(dir, "ok.crl"), tu_path(dir, "ca.crt"), tu_path(dir, "ca.key"), 7);
+    tu_make_crl(tu_path(dir, "old.crl"), tu_path(dir, "ca.crt"), tu_path(dir, "ca.key"), -3);
+    snprintf(extra, sizeof(extra), "DB_SSL_CRL=%s/ok.crl\n", dir);
+    check(extra, "");
+    snprintf(extra, sizeof(extra), "DB_SSL_CRL=%s/old.crl\n", dir);
+    {
+        char *text = settings(extra), *got = validate_text(text);
+        char prefix[4300];
+        snprintf(prefix, sizeof(prefix),
+                 "error: DB_SSL_CRL: CRL file \"%s/old.crl\" has expired (next update was due ",
+                 dir);
+        assert_non_null(strstr(got, prefix));
+        free(got);
+        free(text);
+    }
+}
+
+static void test_generated_files(void **state)
+{
+    struct tu_cert_opts expired = {"dbssl dev CA", true, -400, -2, NULL, NULL, NULL, NULL};
+    char *text, *got;
+
+    (void)state;
+    /* not generated yet: nothing to complain about */
+    text = xasprintf("DATABASE_URL=postgresql://app:" SECRET "@localhost/app\n"
+                     "DB_SSL_MODE=verify-full\nDB_SSL_REQUIRED=true\nDB_SSL_AUTO_GENERATE=true\n"
+                     "DB_SSL_AUTO_GENERATE_CLIENT=true\nDB_SSL_AUTO_CERT_DIR=%s/gen\n",
+                     dir);
+    got = validate_text(text);
+    assert_string_equal(got, "");
+    free(got);
+    /* generated and expired: a warning, generation renews it */
+    assert_int_equal(mkdir(tu_path(dir, "gen"), 0700), 0);
+    tu_make_cert(tu_path(dir, "gen/ca.crt"), NULL, &expired);
+    got = validate_text(text);
+    assert_non_null(strstr(got, "warning: DB_SSL_AUTO_CERT_DIR: generated certificate \""));
+    assert_non_null(strstr(got, "will be renewed"));
+    assert_null(strstr(got, "error:"));
+    free(got);
+    free(text);
+}
+
+/* ---- data-driven cases -------------------------------------------------------- */
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static void test_data_cases(void **state)
+{
+    const char *data = getenv("DBSSL_TEST_DATA");
+    char base[4096], cwd[4096];
+    struct dirent **names;
+    int n, ran = 0, failed = 0;
+    bool update = getenv("DBSSL_UPDATE_EXPECTED") != NULL;
+
+    (void)state;
+    assert_non_null(data);
+    snprintf(base, sizeof(base), "%s/config", data);
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    n = scandir(base, &names, NULL, by_name);
+    assert_true(n > 0);
+    for (int i = 0; i < n; i++) {
+        char casedir[8192], *env = NULL, *expected = NULL, *got = NULL;
+        struct dbssl_error e;
+        struct dbssl_config *cfg;
+
+        if (names[i]->d_name[0] == '.') {
+            free(names[i]);
+            continue;
+        }
+        snprintf(casedir, sizeof(casedir), "%s/%s", base, names[i]->d_name);
+        /* relative paths in a case are relative to its directory */
+        assert_int_equal(chdir(casedir), 0);
+        dbssl_error_clear(&e);
+        cfg = dbssl_config_load_from("env", true, NULL, &e);
+        if (cfg == NULL) {
+            got = xasprintf("load error: %s\n", e.message);
+        } else {
+            struct dbssl_findings *f = dbssl_config_validate(cfg, &e);
+            assert_non_null(f);
+            got = render(f);
+            dbssl_findings_free(f);
+            dbssl_config_free(cfg);
+        }
+        assert_null(strstr(got, SECRET));
+        if (update) {
+            FILE *out = fopen("expected", "w");
+            assert_non_null(out);
+            fputs(got, out);
+            fclose(out);
+        } else if (read_file("expected", "expected file", 65536, &expected, NULL, NULL) != 0) {
+            fprintf(stderr, "case %s: no expected file\n", names[i]->d_name);
+            failed++;
+        } else if (strcmp(expected, got) != 0) {
+            fprintf(stderr, "case %s:\n--- expected\n%s--- got\n%s", names[i]->d_name, expected,
+                    got);
+            failed++;
+        }
+        ran++;
+        free(env);
+        free(expected);
+        free(got);
+        free(names[i]);
+    }
+    free(names);
+    assert_int_equal(chdir(cwd), 0);
+    assert_true(ran >= 40);
+    assert_int_equal(failed, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_valid_verify_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_valid_mutual_tls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ca_expired_and_not_yet_valid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ca_expiring_soon_is_warning, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ca_file_with_leaf_certificate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ca_bundle_each_certificate_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_self_signed_server_cert_as_ca_is_fine, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_missing_directory_unparsable_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unreadable_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_pair_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_encrypted_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_permissions_libpq_rule, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_certificate_group_writable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_require_with_ca_warns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_generated_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_data_cases, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
