@@ -1,0 +1,69 @@
+/*
+ * fuzz_dotenv.c - feeds arbitrary bytes to the .env parser and, when they
+ * parse, every value to the DATABASE_URL masking, checking that a parsed
+ * password never survives masking.
+ *
+ * With clang and -DDBSSL_FUZZ=ON this is a libFuzzer target; otherwise a
+ * main() replays the files named on the command line (the committed corpus),
+ * which is what CTest runs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "dotenv.h"
+#include "util.h"
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+    struct dotenv env;
+    struct dbssl_error e;
+
+    dbssl_error_clear(&e);
+    if (dotenv_parse((const char *)data, size, "fuzz.env", &env, &e) != 0) {
+        /* messages must stay NUL-terminated and bounded */
+        if (strlen(e.message) >= sizeof(e.message))
+            abort();
+        return 0;
+    }
+    for (size_t i = 0; i < env.n; i++) {
+        const char *envp[] = {NULL, NULL};
+        char *kv = xasprintf("DATABASE_URL=%s", env.entries[i].value);
+        struct dbssl_config *cfg;
+
+        envp[0] = kv;
+        cfg = dbssl_config_load_from("/nonexistent-dbssl-fuzz.env", false, envp, NULL);
+        if (cfg != NULL) {
+            const char *shown = dbssl_config_display_value(cfg, OPT_DATABASE_URL, NULL);
+            /* a password of 4+ characters must never appear in the displayed URL */
+            if (cfg->url.password && strlen(cfg->url.password) >= 4 &&
+                strstr(shown, cfg->url.password) != NULL && strstr(shown, "***") == NULL)
+                abort();
+            dbssl_config_free(cfg);
+        }
+        free(kv);
+    }
+    dotenv_free(&env);
+    return 0;
+}
+
+#ifndef DBSSL_LIBFUZZER
+int main(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        char *buf = NULL;
+        size_t len = 0;
+        if (read_file(argv[i], "corpus file", 1 << 20, &buf, &len, NULL) != 0) {
+            fprintf(stderr, "cannot read %s\n", argv[i]);
+            return 1;
+        }
+        LLVMFuzzerTestOneInput((const unsigned char *)buf, len);
+        free(buf);
+    }
+    printf("replayed %d inputs\n", argc - 1);
+    return 0;
+}
+#endif
