@@ -323,10 +323,16 @@ static void set_failure(struct dbssl_tls_state *st, const struct dbssl_config *c
 
     copy_str(st->error_message, sizeof(st->error_message), m ? m : "out of memory");
     free(m);
-    for (char *c = st->error_message; *c; c++)
-        if (*c == '\n' || *c == '\t')
-            *c = ' ';
-    n = strlen(st->error_message);
+    /* one line: libpq's continuation lines ("\n\tIs the server running...")
+     * become one space each */
+    n = 0;
+    for (const char *c = st->error_message; *c; c++) {
+        bool space = *c == '\n' || *c == '\t' || *c == ' ';
+        if (space && (n == 0 || st->error_message[n - 1] == ' '))
+            continue;
+        st->error_message[n++] = space ? ' ' : *c;
+    }
+    st->error_message[n] = '\0';
     while (n > 0 && st->error_message[n - 1] == ' ')
         st->error_message[--n] = '\0';
     st->connected = false;

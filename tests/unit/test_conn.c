@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "testutil.h"
 
@@ -104,23 +103,6 @@ static void test_classify_null_and_empty(void **state)
 
 /* ---- conninfo ---------------------------------------------------------------- */
 
-static struct dbssl_config *load(const char *const *envp)
-{
-    char path[] = "/tmp/test_conn_env.XXXXXX";
-    int fd = mkstemp(path);
-    struct dbssl_error e;
-    struct dbssl_config *cfg;
-
-    assert_true(fd >= 0);
-    close(fd);
-    dbssl_error_clear(&e);
-    cfg = dbssl_config_load_from(path, true, envp, &e);
-    unlink(path);
-    if (cfg == NULL)
-        fail_msg("load failed: %s", e.message);
-    return cfg;
-}
-
 static void expect(const struct dbssl_conn_params *p, const char *kw, const char *want)
 {
     const char *got = dbssl_conn_params_get(p, kw);
@@ -140,7 +122,7 @@ static void test_params_keep_url_keywords(void **state)
         "DATABASE_URL=postgresql://app:pw@h1:5432,h2:5433/appdb?target_session_attrs=read-write"
         "&options=-c%20search_path%3Dx&keepalives_idle=30",
         "DB_SSL_MODE=verify-full", "DB_SSL_CA_CERT=/etc/ssl/ca.crt", "DB_SSL_REQUIRED=true", NULL};
-    struct dbssl_config *cfg = load(envp);
+    struct dbssl_config *cfg = test_config_from(envp);
     struct dbssl_conn_params p;
 
     (void)state;
@@ -173,7 +155,7 @@ static void test_params_weak_mode_keeps_app_name(void **state)
 {
     const char *envp[] = {"DATABASE_URL=postgresql://app@localhost/db?application_name=billing",
                           "DB_SSL_MODE=prefer", "DB_SSL_REQUIRED=false", NULL};
-    struct dbssl_config *cfg = load(envp);
+    struct dbssl_config *cfg = test_config_from(envp);
     struct dbssl_conn_params p;
 
     (void)state;
@@ -191,7 +173,7 @@ static void test_params_required_forces_gssenc_off(void **state)
 {
     const char *envp[] = {"DATABASE_URL=postgresql://app@localhost/db?gssencmode=prefer",
                           "DB_SSL_MODE=require", "DB_SSL_REQUIRED=false", NULL};
-    struct dbssl_config *cfg = load(envp);
+    struct dbssl_config *cfg = test_config_from(envp);
     struct dbssl_conn_params p;
 
     (void)state;
@@ -212,7 +194,7 @@ static void test_params_client_files_and_overrides(void **state)
                           "DB_SSL_MIN_PROTOCOL_VERSION=TLSv1.3",
                           "DB_CONNECT_TIMEOUT=7",
                           NULL};
-    struct dbssl_config *cfg = load(envp);
+    struct dbssl_config *cfg = test_config_from(envp);
     struct dbssl_conn_params p;
 
     (void)state;
@@ -236,7 +218,7 @@ static void test_params_generated_files(void **state)
                           "DB_SSL_AUTO_GENERATE_CLIENT=true",
                           "DB_SSL_AUTO_CERT_DIR=/gen",
                           NULL};
-    struct dbssl_config *cfg = load(envp);
+    struct dbssl_config *cfg = test_config_from(envp);
     struct dbssl_conn_params p;
 
     (void)state;
@@ -251,7 +233,7 @@ static void test_params_generated_files(void **state)
 static void test_params_bad_url_hides_password(void **state)
 {
     const char *envp[] = {"DATABASE_URL=postgresql://app:Sup3rSecret@[::1/db", NULL};
-    struct dbssl_config *cfg = load(envp);
+    struct dbssl_config *cfg = test_config_from(envp);
     struct dbssl_conn_params p;
     struct dbssl_error e;
 
@@ -269,7 +251,7 @@ static void test_connect_refused_is_classified(void **state)
     /* port 1 on loopback: nothing listens there, so libpq fails at once */
     const char *envp[] = {"DATABASE_URL=postgresql://app:Sup3rSecret@127.0.0.1:1/db",
                           "DB_SSL_MODE=require", "DB_CONNECT_TIMEOUT=2", NULL};
-    struct dbssl_config *cfg = load(envp);
+    struct dbssl_config *cfg = test_config_from(envp);
     struct dbssl_tls_state st;
     struct dbssl_error e;
     PGconn *conn;
