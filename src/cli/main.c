@@ -13,6 +13,7 @@ const struct cli_command *const cli_commands[] = {
     &cmd_validate,
     &cmd_config,
     &cmd_status,
+    &cmd_serve,
     NULL,
 };
 
