@@ -43,7 +43,7 @@ install: build
 	cmake --install $(BUILD)
 
 format:
-	clang-format -i src/*.c src/*.h src/cli/*.c src/cli/*.h include/dbssl/*.h tests/unit/*.c
+	clang-format -i src/*.c src/*.h src/cli/*.c src/cli/*.h include/dbssl/*.h tests/unit/*.c examples/*.c
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN)

@@ -51,5 +51,7 @@ int cli_print_findings(const struct dbssl_findings *f, bool json);
 
 extern const struct cli_command cmd_validate;
 extern const struct cli_command cmd_config;
+extern const struct cli_command cmd_status;
+extern const struct cli_command cmd_serve;
 
 #endif

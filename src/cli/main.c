@@ -12,6 +12,8 @@
 const struct cli_command *const cli_commands[] = {
     &cmd_validate,
     &cmd_config,
+    &cmd_status,
+    &cmd_serve,
     NULL,
 };
 

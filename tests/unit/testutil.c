@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dbssl/config.h"
+
 char *tu_mkdtemp(void)
 {
     char tmpl[] = "/tmp/dbssl-test-XXXXXX";
@@ -226,4 +228,21 @@ void tu_make_crl(const char *crl_path, const char *ca_cert, const char *ca_key, 
     X509_CRL_free(crl);
     EVP_PKEY_free(k);
     X509_free(ca);
+}
+
+struct dbssl_config *test_config_from(const char *const *envp)
+{
+    char path[] = "/tmp/dbssl_test_env.XXXXXX";
+    int fd = mkstemp(path);
+    struct dbssl_error e;
+    struct dbssl_config *cfg;
+
+    assert_true(fd >= 0);
+    close(fd);
+    dbssl_error_clear(&e);
+    cfg = dbssl_config_load_from(path, true, envp, &e);
+    unlink(path);
+    if (cfg == NULL)
+        fail_msg("loading the settings failed: %s", e.message);
+    return cfg;
 }

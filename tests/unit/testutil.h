@@ -47,4 +47,12 @@ void tu_make_encrypted_key(const char *key_path);
 /* Writes a CRL signed by the CA with the given next-update offset (days). */
 void tu_make_crl(const char *crl_path, const char *ca_cert, const char *ca_key, long next_days);
 
+struct dbssl_config;
+
+/*
+ * Loads a config from envp alone (an empty dotenv file, so that no ./.env
+ * of the machine leaks in).  Fails the test when loading fails.
+ */
+struct dbssl_config *test_config_from(const char *const *envp);
+
 #endif

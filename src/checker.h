@@ -1,0 +1,38 @@
+/*
+ * checker.h - the background health checker: one persistent connection,
+ * re-checked every DB_HEALTH_CHECK_INTERVAL seconds, re-established with
+ * capped exponential backoff, each result published to a board as a
+ * snapshot.  HTTP requests read the board and never wait on the database,
+ * except an explicit refresh, which waits a bounded time.
+ */
+#ifndef DBSSL_CHECKER_H
+#define DBSSL_CHECKER_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "dbssl/error.h"
+#include "health.h"
+
+struct dbssl_checker;
+
+/*
+ * Publishes a "no check yet" snapshot, then starts the thread.  cfg and
+ * board must outlive the checker.  NULL with err set on failure.
+ */
+struct dbssl_checker *dbssl_checker_start(const struct dbssl_config *cfg, struct dbssl_board *board,
+                                          struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/*
+ * Asks for a check now and waits for it at most DB_CONNECT_TIMEOUT + 1
+ * seconds.  Returns whether a check that started after the call finished.
+ */
+bool dbssl_checker_refresh(struct dbssl_checker *c);
+
+/* The next wait after a failure: doubles from 1 s, at most 30 s and at most interval. */
+long dbssl_checker_next_backoff(long current, long interval);
+
+/* Stops the thread (closing the connection) and frees c.  NULL is fine. */
+void dbssl_checker_stop(struct dbssl_checker *c);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * cmd_status.c - `dbssl status`: connect once and report the TLS state as
+ * the health endpoint would, for a shell or a deployment script.
+ * Exit 0 healthy or degraded, 1 unhealthy, 2 invalid settings.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "health.h"
+#include "prepare.h"
+#include "util.h"
+
+/* One "key: value" line per field of the JSON body, so both views agree. */
+static void print_human(const char *body)
+{
+    json_t *j = json_loads(body, 0, NULL), *v, *e;
+    const char *key;
+    size_t i;
+
+    if (j == NULL)
+        return;
+    json_object_foreach(j, key, v)
+    {
+        if (strcmp(key, "certificates") == 0 || strcmp(key, "warnings") == 0 ||
+            strcmp(key, "error") == 0)
+            continue;
+        if (json_is_object(v)) {
+            printf("%-23s %s, expires %s (%lld days)\n",
+                   "server_certificate:", json_string_value(json_object_get(v, "subject")),
+                   json_string_value(json_object_get(v, "not_after")),
+                   (long long)json_integer_value(json_object_get(v, "days_remaining")));
+        } else if (!json_is_null(v)) {
+            char label[64], *s = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY);
+            snprintf(label, sizeof(label), "%s:", key);
+            printf("%-23s %s\n", label, s ? s : json_string_value(v));
+            free(s);
+        }
+    }
+    json_array_foreach(json_object_get(j, "certificates"), i, v)
+    {
+        printf("%-23s %s %s, expires %s (%lld days)\n",
+               "certificate:", json_string_value(json_object_get(v, "role")),
+               json_string_value(json_object_get(v, "path")),
+               json_string_value(json_object_get(v, "not_after")),
+               (long long)json_integer_value(json_object_get(v, "days_remaining")));
+    }
+    json_array_foreach(json_object_get(j, "warnings"), i, v)
+        printf("%-23s %s\n", "warning:", json_string_value(v));
+    e = json_object_get(j, "error");
+    if (json_is_object(e)) {
+        const char *reason = json_string_value(json_object_get(e, "reason"));
+        printf("%-23s %s%s%s: %s\n", "error:", json_string_value(json_object_get(e, "class")),
+               reason ? "/" : "", reason ? reason : "",
+               json_string_value(json_object_get(e, "message")));
+        printf("  hint: %s\n", json_string_value(json_object_get(e, "hint")));
+    }
+    json_decref(j);
+}
+
+static int run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"env-file", required_argument, NULL, 'e'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *env_file = NULL;
+    bool json = false;
+    struct dbssl_config *cfg = NULL;
+    struct dbssl_health_certs certs = {NULL, 0, NULL, 0};
+    struct dbssl_snapshot *snap = NULL;
+    struct dbssl_tls_state tls;
+    struct dbssl_error e;
+    PGconn *conn;
+    long long now;
+    int c, status = EXIT_CONFIG;
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":e:jh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'e':
+            env_file = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'h':
+            cli_print_usage(stdout, &cmd_status);
+            return EXIT_OK;
+        case ':':
+            return cli_usage_error("status", "option \"%s\" needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error("status", "unknown option \"%s\"", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("status", "unexpected argument \"%s\"", argv[optind]);
+
+    cfg = cli_prepare_config(env_file, json, &status);
+    if (cfg == NULL)
+        goto out;
+    status = EXIT_RUNTIME;
+    dbssl_error_clear(&e);
+    conn = dbssl_connect(cfg, &tls, NULL);
+    now = now_epoch();
+    PQfinish(conn);
+    if (dbssl_health_certs_collect(cfg, &certs, &e) != 0 ||
+        (snap = dbssl_snapshot_new(cfg, &tls, &certs, now, tls.connected ? now : 0, &e)) == NULL) {
+        cli_print_error(&e);
+        goto out;
+    }
+    if (json)
+        fputs(snap->ssl_json, stdout);
+    else
+        print_human(snap->ssl_json);
+    status = snap->status == DBSSL_HEALTH_UNHEALTHY ? EXIT_RUNTIME : EXIT_OK;
+out:
+    dbssl_snapshot_unref(snap);
+    dbssl_health_certs_free(&certs);
+    dbssl_config_free(cfg);
+    return status;
+}
+
+const struct cli_command cmd_status = {
+    "status",
+    run,
+    "connect once and report the TLS state of the database connection",
+    "Usage: dbssl status [--env-file FILE] [--json]\n"
+    "\n"
+    "Loads and validates the settings (invalid settings: the findings and exit\n"
+    "status 2), connects to DATABASE_URL once with the configured TLS settings\n"
+    "and reports what was negotiated: TLS version, cipher, certificates and their\n"
+    "expiry, and on failure the cause with a hint.\n"
+    "\n"
+    "  --env-file FILE  read FILE instead of ./.env (it must exist)\n"
+    "  --json           print the body of GET /health/database/ssl\n"
+    "\n"
+    "Exit status: 0 healthy or degraded, 1 unhealthy, 2 invalid settings.\n",
+};

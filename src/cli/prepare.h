@@ -1,0 +1,21 @@
+/*
+ * prepare.h - the start-up sequence `status` and `serve` share: load the
+ * settings, provide auto-generated certificates, validate, and refuse to go
+ * on when the settings are invalid (the guide: "If validation fails, the
+ * application will not start").
+ */
+#ifndef DBSSL_CLI_PREPARE_H
+#define DBSSL_CLI_PREPARE_H
+
+#include <stdbool.h>
+
+#include "dbssl/config.h"
+
+/*
+ * Returns the loaded, valid settings, or NULL after printing why (the load
+ * error, or every finding as human lines or JSON); *status is then the exit
+ * status.
+ */
+struct dbssl_config *cli_prepare_config(const char *env_file, bool json, int *status);
+
+#endif

@@ -1,0 +1,579 @@
+/*
+ * conn.c - the PostgreSQL connection under the configured TLS settings, and
+ * the TLS state it actually got.
+ *
+ * The conninfo is built as keyword/value arrays (never by pasting strings,
+ * which would need libpq's quoting rules): every keyword of DATABASE_URL is
+ * kept, then dbssl's settings are laid on top.  After connecting, the state
+ * is read from three places that must agree: libpq (PQsslInUse and
+ * PQsslAttribute), the peer certificate through the OpenSSL handle libpq
+ * exposes, and the server's own view in pg_stat_ssl.  OpenSSL and libpq
+ * types stay in this file.
+ *
+ * Failures are classified from libpq's message with a table of patterns, so
+ * that the health report can say *why* (and what to do) instead of echoing
+ * text.  libpq 15 messages are not translated here (lc_messages of the client
+ * is C in services), which is what makes matching them reliable.
+ */
+#include "conn_int.h"
+
+#include <errno.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "certinfo.h"
+#include "util.h"
+
+/* ---- names ----------------------------------------------------------------- */
+
+const char *dbssl_conn_class_name(enum dbssl_conn_class c)
+{
+    switch (c) {
+    case DBSSL_CONN_OK:
+        return "ok";
+    case DBSSL_CONN_SSL_UNAVAILABLE:
+        return "ssl_unavailable";
+    case DBSSL_CONN_CERT_VERIFY_FAILED:
+        return "certificate_verification_failed";
+    case DBSSL_CONN_CLIENT_CERT_REJECTED:
+        return "client_certificate_rejected";
+    case DBSSL_CONN_AUTH_FAILED:
+        return "authentication_failed";
+    case DBSSL_CONN_SERVER_REJECTED:
+        return "server_rejected";
+    case DBSSL_CONN_TIMEOUT:
+        return "timeout";
+    case DBSSL_CONN_REFUSED:
+        return "connection_refused";
+    case DBSSL_CONN_HOST_NOT_FOUND:
+        return "host_not_found";
+    case DBSSL_CONN_OTHER:
+        return "other";
+    }
+    return "other";
+}
+
+const char *dbssl_verify_reason_name(enum dbssl_verify_reason r)
+{
+    switch (r) {
+    case DBSSL_VERIFY_NONE:
+        return "none";
+    case DBSSL_VERIFY_UNKNOWN_CA:
+        return "unknown_ca";
+    case DBSSL_VERIFY_EXPIRED:
+        return "expired";
+    case DBSSL_VERIFY_HOSTNAME_MISMATCH:
+        return "hostname_mismatch";
+    case DBSSL_VERIFY_OTHER:
+        return "other";
+    }
+    return "other";
+}
+
+/* ---- classification -------------------------------------------------------- */
+
+static const char HINT_SSL_UNAVAILABLE[] =
+    "Verify that the PostgreSQL server has SSL enabled (ssl = on in postgresql.conf, with "
+    "ssl_cert_file and ssl_key_file readable by the server), then reload it.";
+static const char HINT_UNKNOWN_CA[] =
+    "Verify that DB_SSL_CA_CERT is the CA certificate that signed the server certificate and "
+    "that the chain is complete (put intermediate certificates in the CA file).";
+static const char HINT_EXPIRED[] =
+    "Check certificate expiration with \"openssl x509 -in FILE -noout -dates\" and renew the "
+    "expired certificate.";
+static const char HINT_HOSTNAME[] =
+    "Connect using a name the server certificate lists in its subject alternative names, or "
+    "re-issue the server certificate with this host name or IP address; DB_SSL_MODE=verify-ca "
+    "skips the host name check.";
+static const char HINT_VERIFY_OTHER[] =
+    "Verify that the CA certificate matches the server certificate, that no certificate has "
+    "expired, and that the certificate chain is complete.";
+static const char HINT_CLIENT_CERT[] =
+    "The server requires a client certificate it trusts: set DB_SSL_CLIENT_CERT and "
+    "DB_SSL_CLIENT_KEY to a pair signed by the server's ssl_ca_file, with the database user "
+    "name as the certificate's common name.";
+static const char HINT_AUTH[] =
+    "Check the user name and password in DATABASE_URL against the database role.";
+static const char HINT_SERVER_REJECTED[] =
+    "Add a pg_hba.conf entry on the server for this client address, user and database (hostssl "
+    "for TLS connections) and reload the server.";
+static const char HINT_TIMEOUT[] =
+    "Check network connectivity, that a firewall allows the connection, and the PostgreSQL port "
+    "(usually 5432); raise DB_CONNECT_TIMEOUT if the server is slow to answer.";
+static const char HINT_REFUSED[] =
+    "Check that PostgreSQL is running and listening on this host and port (listen_addresses and "
+    "port in postgresql.conf) and that DATABASE_URL names them.";
+static const char HINT_HOST[] =
+    "Check the host name in DATABASE_URL and that DNS resolves it from this machine.";
+static const char HINT_LOST[] =
+    "The server closed the connection, for example because it was stopped or restarted; dbssl "
+    "reconnects on its own once the server is back.";
+static const char HINT_OTHER[] =
+    "Read the message from libpq above and the PostgreSQL server log for the cause.";
+
+struct pattern {
+    const char *needle; /* substring of libpq's message */
+    enum dbssl_conn_class cls;
+    enum dbssl_verify_reason reason;
+    const char *hint;
+};
+
+/*
+ * First match wins, so the specific patterns come before the generic ones:
+ * a host name mismatch is reported by libpq as its own message, whereas
+ * OpenSSL's "certificate verify failed" covers every chain problem.
+ * Alerts *received* from the server ("tlsv1 alert unknown ca") are about
+ * our client certificate, not the server's.
+ */
+static const struct pattern patterns[] = {
+    {"does not match host name", DBSSL_CONN_CERT_VERIFY_FAILED, DBSSL_VERIFY_HOSTNAME_MISMATCH,
+     HINT_HOSTNAME},
+    {"could not get server's host name from server certificate", DBSSL_CONN_CERT_VERIFY_FAILED,
+     DBSSL_VERIFY_HOSTNAME_MISMATCH, HINT_HOSTNAME},
+    {"certificate has expired", DBSSL_CONN_CERT_VERIFY_FAILED, DBSSL_VERIFY_EXPIRED, HINT_EXPIRED},
+    {"certificate is not yet valid", DBSSL_CONN_CERT_VERIFY_FAILED, DBSSL_VERIFY_OTHER,
+     HINT_VERIFY_OTHER},
+    {"alert unknown ca", DBSSL_CONN_CLIENT_CERT_REJECTED, DBSSL_VERIFY_NONE, HINT_CLIENT_CERT},
+    {"alert bad certificate", DBSSL_CONN_CLIENT_CERT_REJECTED, DBSSL_VERIFY_NONE, HINT_CLIENT_CERT},
+    {"alert certificate required", DBSSL_CONN_CLIENT_CERT_REJECTED, DBSSL_VERIFY_NONE,
+     HINT_CLIENT_CERT},
+    {"alert certificate expired", DBSSL_CONN_CLIENT_CERT_REJECTED, DBSSL_VERIFY_NONE,
+     HINT_CLIENT_CERT},
+    {"alert certificate revoked", DBSSL_CONN_CLIENT_CERT_REJECTED, DBSSL_VERIFY_NONE,
+     HINT_CLIENT_CERT},
+    {"connection requires a valid client certificate", DBSSL_CONN_CLIENT_CERT_REJECTED,
+     DBSSL_VERIFY_NONE, HINT_CLIENT_CERT},
+    {"certificate authentication failed for user", DBSSL_CONN_CLIENT_CERT_REJECTED,
+     DBSSL_VERIFY_NONE, HINT_CLIENT_CERT},
+    {"unable to get local issuer certificate", DBSSL_CONN_CERT_VERIFY_FAILED,
+     DBSSL_VERIFY_UNKNOWN_CA, HINT_UNKNOWN_CA},
+    {"self-signed certificate in certificate chain", DBSSL_CONN_CERT_VERIFY_FAILED,
+     DBSSL_VERIFY_UNKNOWN_CA, HINT_UNKNOWN_CA},
+    {"certificate verify failed", DBSSL_CONN_CERT_VERIFY_FAILED, DBSSL_VERIFY_UNKNOWN_CA,
+     HINT_UNKNOWN_CA},
+    {"server does not support SSL, but SSL was required", DBSSL_CONN_SSL_UNAVAILABLE,
+     DBSSL_VERIFY_NONE, HINT_SSL_UNAVAILABLE},
+    {"password authentication failed", DBSSL_CONN_AUTH_FAILED, DBSSL_VERIFY_NONE, HINT_AUTH},
+    {"no password supplied", DBSSL_CONN_AUTH_FAILED, DBSSL_VERIFY_NONE, HINT_AUTH},
+    {"no pg_hba.conf entry", DBSSL_CONN_SERVER_REJECTED, DBSSL_VERIFY_NONE, HINT_SERVER_REJECTED},
+    {"pg_hba.conf rejects connection", DBSSL_CONN_SERVER_REJECTED, DBSSL_VERIFY_NONE,
+     HINT_SERVER_REJECTED},
+    {"timeout expired", DBSSL_CONN_TIMEOUT, DBSSL_VERIFY_NONE, HINT_TIMEOUT},
+    {"Connection refused", DBSSL_CONN_REFUSED, DBSSL_VERIFY_NONE, HINT_REFUSED},
+    {"could not translate host name", DBSSL_CONN_HOST_NOT_FOUND, DBSSL_VERIFY_NONE, HINT_HOST},
+    {"server closed the connection unexpectedly", DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_LOST},
+    {"terminating connection due to administrator command", DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE,
+     HINT_LOST},
+};
+
+struct dbssl_conn_diagnosis dbssl_conn_classify(const char *msg)
+{
+    struct dbssl_conn_diagnosis d = {DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_OTHER};
+
+    if (msg == NULL)
+        return d;
+    for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+        if (strstr(msg, patterns[i].needle) != NULL) {
+            d.cls = patterns[i].cls;
+            d.reason = patterns[i].reason;
+            d.hint = patterns[i].hint;
+            break;
+        }
+    }
+    return d;
+}
+
+/* ---- conninfo ----------------------------------------------------------------- */
+
+static int add_param(struct dbssl_conn_params *p, const char *kw, const char *val,
+                     struct dbssl_error *err)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        if (strcmp(p->keywords[i], kw) == 0) {
+            p->values[i] = val;
+            return 0;
+        }
+    }
+    if (p->n >= DBSSL_CONN_MAX_PARAMS) {
+        dbssl_error_set(err, DBSSL_ERR_INTERNAL, NULL, "too many connection parameters");
+        return -1;
+    }
+    p->keywords[p->n] = kw;
+    p->values[p->n] = val;
+    p->n++;
+    p->keywords[p->n] = NULL;
+    p->values[p->n] = NULL;
+    return 0;
+}
+
+static const char *const min_protocol_names[] = {"TLSv1.2", "TLSv1.3"};
+
+int dbssl_conn_build_params(const struct dbssl_config *cfg, struct dbssl_conn_params *p,
+                            struct dbssl_error *err)
+{
+    /* the file refs are stack buffers: their paths are copied into p */
+    struct dbssl_file_ref ca, cert, key;
+    PQconninfoOption *opts = NULL;
+    char *errmsg = NULL;
+    int ret = -1;
+    bool tls_required;
+
+    memset(p, 0, sizeof(*p));
+    opts = PQconninfoParse(cfg->database_url ? cfg->database_url : "", &errmsg);
+    if (opts == NULL) {
+        char *m = errmsg ? dbssl_config_redact(cfg, errmsg) : NULL;
+        if (m)
+            m[strcspn(m, "\n")] = '\0';
+        dbssl_error_set(err, errmsg ? DBSSL_ERR_CONFIG : DBSSL_ERR_NOMEM,
+                        "Fix DATABASE_URL; \"dbssl validate\" explains what is wrong with it.",
+                        "invalid DATABASE_URL: %s", m ? m : "out of memory");
+        free(m);
+        PQfreemem(errmsg);
+        goto out;
+    }
+    p->parsed = opts;
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (o->val != NULL && add_param(p, o->keyword, o->val, err) != 0)
+            goto out;
+
+    tls_required = cfg->ssl_required || cfg->ssl_mode >= DBSSL_SSLMODE_REQUIRE;
+    if (add_param(p, "sslmode", dbssl_sslmode_name(cfg->ssl_mode), err) != 0)
+        goto out;
+    if (dbssl_config_ca_file(cfg, &ca)) {
+        if ((p->ca = xstrdup(ca.path)) == NULL || add_param(p, "sslrootcert", p->ca, err) != 0)
+            goto oom;
+    }
+    if (dbssl_config_client_files(cfg, &cert, &key)) {
+        if ((p->cert = xstrdup(cert.path)) == NULL || (p->key = xstrdup(key.path)) == NULL ||
+            add_param(p, "sslcert", p->cert, err) != 0 || add_param(p, "sslkey", p->key, err) != 0)
+            goto oom;
+    }
+    if (cfg->crl != NULL && add_param(p, "sslcrl", cfg->crl, err) != 0)
+        goto out;
+    if (add_param(p, "ssl_min_protocol_version",
+                  min_protocol_names[cfg->min_protocol == DBSSL_TLS_1_3 ? 1 : 0], err) != 0)
+        goto out;
+    snprintf(p->timeout, sizeof(p->timeout), "%ld", cfg->connect_timeout);
+    if (add_param(p, "connect_timeout", p->timeout, err) != 0)
+        goto out;
+    if (dbssl_conn_params_get(p, "application_name") == NULL &&
+        add_param(p, "application_name", "dbssl", err) != 0)
+        goto out;
+    /* GSSAPI encryption would satisfy libpq instead of TLS: when TLS is the
+     * requirement, it must be the only way in */
+    if (tls_required && add_param(p, "gssencmode", "disable", err) != 0)
+        goto out;
+    ret = 0;
+    goto out;
+oom:
+    dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
+out:
+    if (ret != 0)
+        dbssl_conn_params_free(p);
+    return ret;
+}
+
+void dbssl_conn_params_free(struct dbssl_conn_params *p)
+{
+    if (p == NULL)
+        return;
+    if (p->parsed)
+        PQconninfoFree(p->parsed);
+    free(p->ca);
+    free(p->cert);
+    free(p->key);
+    memset(p, 0, sizeof(*p));
+}
+
+const char *dbssl_conn_params_get(const struct dbssl_conn_params *p, const char *keyword)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (strcmp(p->keywords[i], keyword) == 0)
+            return p->values[i];
+    return NULL;
+}
+
+/* ---- connecting ---------------------------------------------------------------- */
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static void copy_str(char *dst, size_t len, const char *src)
+{
+    snprintf(dst, len, "%s", src ? src : "");
+}
+
+/* Records a failure in state (message redacted, newlines folded) and err. */
+static void set_failure(struct dbssl_tls_state *st, const struct dbssl_config *cfg, const char *raw,
+                        const struct dbssl_conn_diagnosis *d, struct dbssl_error *err)
+{
+    char *m = dbssl_config_redact(cfg, raw);
+    size_t n;
+
+    copy_str(st->error_message, sizeof(st->error_message), m ? m : "out of memory");
+    free(m);
+    /* one line: libpq's continuation lines ("\n\tIs the server running...")
+     * become one space each */
+    n = 0;
+    for (const char *c = st->error_message; *c; c++) {
+        bool space = *c == '\n' || *c == '\t' || *c == ' ';
+        if (space && (n == 0 || st->error_message[n - 1] == ' '))
+            continue;
+        st->error_message[n++] = space ? ' ' : *c;
+    }
+    st->error_message[n] = '\0';
+    while (n > 0 && st->error_message[n - 1] == ' ')
+        st->error_message[--n] = '\0';
+    st->connected = false;
+    st->error_class = d->cls;
+    st->verify_reason = d->reason;
+    copy_str(st->error_hint, sizeof(st->error_hint), d->hint);
+    dbssl_error_set(err, DBSSL_ERR_CONNECT, d->hint, "could not connect to the database (%s): %s",
+                    dbssl_conn_class_name(d->cls), st->error_message);
+}
+
+/*
+ * OpenSSL only says "certificate verify failed"; when a certificate of the
+ * CA bundle in use has expired, that is the cause the user must fix.
+ */
+static void refine_verify_reason(const struct dbssl_config *cfg, struct dbssl_conn_diagnosis *d)
+{
+    struct dbssl_file_ref ca;
+    struct dbssl_certlist list = {NULL, 0};
+    long long now = now_epoch();
+
+    if (d->reason != DBSSL_VERIFY_UNKNOWN_CA || !dbssl_config_ca_file(cfg, &ca))
+        return;
+    if (dbssl_certlist_load(ca.path, "CA certificate file", &list, NULL) != 0)
+        return;
+    for (size_t i = 0; i < list.n; i++) {
+        if (list.certs[i].not_after < now) {
+            d->reason = DBSSL_VERIFY_EXPIRED;
+            d->hint = HINT_EXPIRED;
+        }
+    }
+    dbssl_certlist_free(&list);
+}
+
+/* The certificate the server presented, parsed by certinfo.c's one parser. */
+static void read_peer_cert(PGconn *conn, struct dbssl_tls_state *st)
+{
+    SSL *ssl = PQsslStruct(conn, "OpenSSL");
+    X509 *x = NULL;
+    BIO *bio = NULL;
+    char *pem;
+    long len;
+    struct dbssl_certlist list = {NULL, 0};
+
+    if (ssl == NULL || (x = SSL_get1_peer_certificate(ssl)) == NULL)
+        goto out;
+    if ((bio = BIO_new(BIO_s_mem())) == NULL || PEM_write_bio_X509(bio, x) != 1)
+        goto out;
+    len = BIO_get_mem_data(bio, &pem);
+    if (len <= 0 || dbssl_certlist_parse(pem, (size_t)len, "server certificate", &list, NULL) != 0)
+        goto out;
+    copy_str(st->server_cert_subject, sizeof(st->server_cert_subject), list.certs[0].subject);
+    copy_str(st->server_cert_serial, sizeof(st->server_cert_serial), list.certs[0].serial);
+    st->server_cert_not_before = list.certs[0].not_before;
+    st->server_cert_not_after = list.certs[0].not_after;
+out:
+    dbssl_certlist_free(&list);
+    BIO_free(bio);
+    X509_free(x);
+}
+
+static void read_tls(PGconn *conn, struct dbssl_tls_state *st)
+{
+    const char *bits;
+    int v = PQserverVersion(conn);
+
+    copy_str(st->server_host, sizeof(st->server_host), PQhost(conn));
+    copy_str(st->server_port, sizeof(st->server_port), PQport(conn));
+    if (v >= 100000)
+        snprintf(st->server_version, sizeof(st->server_version), "%d.%d", v / 10000, v % 10000);
+    else
+        snprintf(st->server_version, sizeof(st->server_version), "%d.%d.%d", v / 10000,
+                 (v / 100) % 100, v % 100);
+    st->ssl_in_use = PQsslInUse(conn) == 1;
+    st->protocol[0] = st->cipher[0] = '\0';
+    st->key_bits = 0;
+    st->server_cert_subject[0] = st->server_cert_serial[0] = '\0';
+    st->server_cert_not_before = st->server_cert_not_after = 0;
+    if (!st->ssl_in_use)
+        return;
+    copy_str(st->protocol, sizeof(st->protocol), PQsslAttribute(conn, "protocol"));
+    copy_str(st->cipher, sizeof(st->cipher), PQsslAttribute(conn, "cipher"));
+    bits = PQsslAttribute(conn, "key_bits");
+    if (bits != NULL) {
+        long b;
+        if (parse_long(bits, 0, 1 << 20, &b))
+            st->key_bits = (int)b;
+    }
+    read_peer_cert(conn, st);
+}
+
+/*
+ * Runs one query with a deadline.  PQexec would wait forever on a server
+ * that stopped answering, and the checker must not hang with it.
+ * Returns 0 and the result, -1 on a libpq failure, -2 on timeout.
+ */
+static int exec_bounded(PGconn *conn, const char *sql, long timeout_s, PGresult **out)
+{
+    double deadline = mono_ms() + (double)timeout_s * 1000.0;
+    PGresult *r, *first = NULL;
+
+    *out = NULL;
+    if (PQsendQuery(conn, sql) != 1)
+        return -1;
+    while (PQisBusy(conn)) {
+        struct pollfd pfd = {PQsocket(conn), POLLIN, 0};
+        double left = deadline - mono_ms();
+        int n;
+        if (left <= 0)
+            return -2;
+        n = poll(&pfd, 1, (int)left + 1);
+        if (n < 0 && errno != EINTR)
+            return -1;
+        if (n > 0 && PQconsumeInput(conn) != 1)
+            return -1;
+    }
+    while ((r = PQgetResult(conn)) != NULL) {
+        if (first == NULL)
+            first = r;
+        else
+            PQclear(r);
+    }
+    if (first == NULL || PQresultStatus(first) != PGRES_TUPLES_OK) {
+        PQclear(first);
+        return -1;
+    }
+    *out = first;
+    return 0;
+}
+
+static const char STAT_SSL_SQL[] = "select ssl, version, cipher, bits, client_dn from pg_stat_ssl "
+                                   "where pid = pg_backend_pid()";
+
+/* The server's own view of our session; fails when the connection is gone. */
+static int query_stat_ssl(PGconn *conn, const struct dbssl_config *cfg, struct dbssl_tls_state *st)
+{
+    PGresult *res = NULL;
+    int rc = exec_bounded(conn, STAT_SSL_SQL, cfg->connect_timeout, &res);
+
+    if (rc == -2) {
+        char msg[128];
+        struct dbssl_conn_diagnosis d = {DBSSL_CONN_TIMEOUT, DBSSL_VERIFY_NONE, HINT_TIMEOUT};
+        snprintf(msg, sizeof(msg), "the server did not answer the health check query within %ld s",
+                 cfg->connect_timeout);
+        set_failure(st, cfg, msg, &d, NULL);
+        return -1;
+    }
+    if (rc != 0) {
+        const char *m = PQerrorMessage(conn);
+        struct dbssl_conn_diagnosis d;
+        if (m == NULL || m[0] == '\0')
+            m = "the connection to the server was lost";
+        d = dbssl_conn_classify(m);
+        set_failure(st, cfg, m, &d, NULL);
+        return -1;
+    }
+    if (PQntuples(res) == 1) {
+        st->server_sees_ssl = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+        st->client_cert_sent = !PQgetisnull(res, 0, 4) && PQgetvalue(res, 0, 4)[0] != '\0';
+    }
+    PQclear(res);
+    return 0;
+}
+
+/* A connection that is not encrypted although TLS is required is closed. */
+static bool fail_closed(const struct dbssl_config *cfg, struct dbssl_tls_state *st,
+                        struct dbssl_error *err)
+{
+    struct dbssl_conn_diagnosis d = {DBSSL_CONN_SSL_UNAVAILABLE, DBSSL_VERIFY_NONE,
+                                     HINT_SSL_UNAVAILABLE};
+
+    if (st->ssl_in_use || !(cfg->ssl_required || cfg->ssl_mode >= DBSSL_SSLMODE_REQUIRE))
+        return false;
+    set_failure(st, cfg,
+                "the connection is not encrypted but DB_SSL_REQUIRED is true; the connection "
+                "was closed",
+                &d, err);
+    return true;
+}
+
+PGconn *dbssl_connect(const struct dbssl_config *cfg, struct dbssl_tls_state *state,
+                      struct dbssl_error *err)
+{
+    struct dbssl_conn_params p;
+    PGconn *conn = NULL;
+    double t0 = mono_ms();
+
+    memset(state, 0, sizeof(*state));
+    if (dbssl_conn_build_params(cfg, &p, err) != 0) {
+        struct dbssl_conn_diagnosis d = {DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_OTHER};
+        set_failure(state, cfg, err ? err->message : "invalid connection settings", &d, NULL);
+        return NULL;
+    }
+    conn = PQconnectdbParams(p.keywords, p.values, 0);
+    dbssl_conn_params_free(&p);
+    if (conn == NULL) {
+        struct dbssl_conn_diagnosis d = {DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_OTHER};
+        set_failure(state, cfg, "out of memory", &d, err);
+        return NULL;
+    }
+    if (PQstatus(conn) != CONNECTION_OK) {
+        struct dbssl_conn_diagnosis d = dbssl_conn_classify(PQerrorMessage(conn));
+        if (d.cls == DBSSL_CONN_CERT_VERIFY_FAILED)
+            refine_verify_reason(cfg, &d);
+        set_failure(state, cfg, PQerrorMessage(conn), &d, err);
+        goto fail;
+    }
+    read_tls(conn, state);
+    if (fail_closed(cfg, state, err))
+        goto fail;
+    if (query_stat_ssl(conn, cfg, state) != 0) {
+        dbssl_error_set(err, DBSSL_ERR_CONNECT, state->error_hint,
+                        "could not query the database: %s", state->error_message);
+        goto fail;
+    }
+    state->connected = true;
+    state->latency_ms = mono_ms() - t0;
+    return conn;
+fail:
+    state->latency_ms = mono_ms() - t0;
+    PQfinish(conn);
+    return NULL;
+}
+
+bool dbssl_conn_check(PGconn *conn, const struct dbssl_config *cfg, struct dbssl_tls_state *state)
+{
+    double t0 = mono_ms();
+
+    if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+        struct dbssl_conn_diagnosis d = dbssl_conn_classify(conn ? PQerrorMessage(conn) : NULL);
+        set_failure(state, cfg, conn ? PQerrorMessage(conn) : "not connected", &d, NULL);
+        return false;
+    }
+    if (query_stat_ssl(conn, cfg, state) != 0) {
+        state->latency_ms = mono_ms() - t0;
+        return false;
+    }
+    read_tls(conn, state);
+    state->connected = true;
+    state->error_class = DBSSL_CONN_OK;
+    state->verify_reason = DBSSL_VERIFY_NONE;
+    state->error_message[0] = state->error_hint[0] = '\0';
+    state->latency_ms = mono_ms() - t0;
+    return true;
+}

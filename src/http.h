@@ -1,0 +1,37 @@
+/*
+ * http.h - the health endpoints over libmicrohttpd.
+ *
+ *   GET|HEAD /health/database/ssl   the TLS report (200 healthy/degraded, 503 unhealthy)
+ *   GET|HEAD /health/database       connectivity, version, latency
+ *   GET|HEAD /health                liveness: 200 while the process runs
+ *   GET|HEAD /health/ready          200 when healthy or degraded, else 503
+ *
+ * Every answer comes from the board's current snapshot; "?refresh=1" first
+ * asks the checker for a new check (bounded wait).
+ */
+#ifndef DBSSL_HTTP_H
+#define DBSSL_HTTP_H
+
+#include "checker.h"
+#include "dbssl/error.h"
+#include "health.h"
+
+struct dbssl_http;
+
+/*
+ * Binds exactly to addr ("HOST:PORT" or "[IPv6]:PORT") and starts
+ * serving.  A malformed address is DBSSL_ERR_USAGE, a port in use
+ * DBSSL_ERR_IO, both naming the address.  board and checker must outlive
+ * the server.
+ */
+struct dbssl_http *dbssl_http_start(const char *addr, struct dbssl_board *board,
+                                    struct dbssl_checker *checker,
+                                    struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* The address actually bound, e.g. "127.0.0.1:8000". */
+const char *dbssl_http_address(const struct dbssl_http *h);
+
+/* Stops serving and frees h; NULL is fine. */
+void dbssl_http_stop(struct dbssl_http *h);
+
+#endif

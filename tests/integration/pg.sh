@@ -1,0 +1,100 @@
+# pg.sh - start and stop a real PostgreSQL 15 for integration tests (sourced).
+#
+# Everything lives in one temporary directory; the server listens on a free
+# loopback port only and on a Unix socket inside that directory.  When the
+# tests run as root the server runs as "postgres" (initdb refuses root).
+# Callers install a trap that calls pg_cleanup so that a failing test never
+# leaves a server behind.
+#
+#   pg_setup                 creates $PG_DIR, picks $PG_PORT, runs initdb
+#   pg_configure CONF HBA    replaces the test's postgresql.conf include and pg_hba.conf
+#   pg_start / pg_stop / pg_restart
+#   pg_sql SQL               runs SQL as the superuser over the socket
+#   pg_install_server_cert CRT KEY [CA]   copies them where the server can read them
+#   pg_cleanup               stops the server and removes $PG_DIR
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+PG_DIR=
+PG_PORT=
+PG_DATA=
+
+pg_as_owner() {
+    if [ "$(id -u)" -eq 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# First port from $1 (default 56432) on which nothing listens on loopback.
+pg_free_port() {
+    local p=${1:-56432} last=$(( ${1:-56432} + 500 ))
+    while [ "$p" -lt "$last" ]; do
+        if python3 - "$p" <<'PY' 2>/dev/null; then
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.close()
+PY
+            echo "$p"
+            return 0
+        fi
+        p=$((p + 1))
+    done
+    echo "pg.sh: no free port from $1" >&2
+    return 1
+}
+
+pg_setup() {
+    PG_DIR=$(mktemp -d /tmp/dbssl-pg.XXXXXX)
+    chmod 755 "$PG_DIR"
+    PG_DATA=$PG_DIR/data
+    mkdir -p "$PG_DATA" "$PG_DIR/srv"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$PG_DATA" "$PG_DIR/srv"; fi
+    chmod 700 "$PG_DATA"
+    PG_PORT=$(pg_free_port "${PG_PORT_BASE:-56432}") || return 1
+    pg_as_owner "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust --no-sync \
+        >"$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log" >&2; return 1; }
+    {
+        echo "listen_addresses = '127.0.0.1'"
+        echo "port = $PG_PORT"
+        echo "unix_socket_directories = '$PG_DIR/srv'"
+        echo "fsync = off"
+        echo "include_if_exists = 'test.conf'"
+    } | pg_as_owner tee -a "$PG_DATA/postgresql.conf" >/dev/null
+}
+
+pg_configure() {
+    printf '%s\n' "$1" | pg_as_owner tee "$PG_DATA/test.conf" >/dev/null
+    printf 'local all all trust\n%s\n' "$2" | pg_as_owner tee "$PG_DATA/pg_hba.conf" >/dev/null
+}
+
+pg_install_server_cert() {
+    install -m 0644 "$1" "$PG_DIR/srv/server.crt"
+    install -m 0600 "$2" "$PG_DIR/srv/server.key"
+    if [ -n "${3:-}" ]; then install -m 0644 "$3" "$PG_DIR/srv/ca.crt"; fi
+    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$PG_DIR"/srv/server.*; fi
+}
+
+pg_start() {
+    pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DIR/srv/server.log" -w -t 30 start >/dev/null ||
+        { tail -20 "$PG_DIR/srv/server.log" >&2; return 1; }
+}
+
+pg_stop() {
+    pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 30 stop >/dev/null 2>&1 || true
+}
+
+pg_restart() {
+    pg_stop
+    pg_start
+}
+
+pg_sql() {
+    pg_as_owner "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_DIR/srv" -p "$PG_PORT" \
+        -U postgres -d postgres -c "$1"
+}
+
+pg_cleanup() {
+    if [ -n "$PG_DATA" ] && [ -f "$PG_DATA/postmaster.pid" ]; then pg_stop; fi
+    if [ -n "$PG_DIR" ]; then rm -rf "$PG_DIR"; fi
+}

@@ -1,0 +1,390 @@
+/*
+ * test_health.c - the status rules and the exact JSON a user gets from
+ * /health/database/ssl and /health/database, for constructed check results.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#include "health.h"
+#include "util.h"
+
+#define NOW 1900000000LL /* 2030-03-17, a fixed "now" */
+#define DAY 86400LL
+
+static struct dbssl_tls_state tls_ok(void)
+{
+    struct dbssl_tls_state t;
+
+    memset(&t, 0, sizeof(t));
+    t.connected = true;
+    t.ssl_in_use = true;
+    t.server_sees_ssl = true;
+    snprintf(t.protocol, sizeof(t.protocol), "TLSv1.3");
+    snprintf(t.cipher, sizeof(t.cipher), "TLS_AES_256_GCM_SHA384");
+    t.key_bits = 256;
+    snprintf(t.server_host, sizeof(t.server_host), "127.0.0.1");
+    snprintf(t.server_port, sizeof(t.server_port), "5432");
+    snprintf(t.server_version, sizeof(t.server_version), "15.18");
+    snprintf(t.server_cert_subject, sizeof(t.server_cert_subject), "CN=localhost");
+    t.server_cert_not_after = NOW + 200 * DAY;
+    t.latency_ms = 1.25;
+    return t;
+}
+
+static struct dbssl_tls_state tls_plain(void)
+{
+    struct dbssl_tls_state t = tls_ok();
+
+    t.ssl_in_use = t.server_sees_ssl = false;
+    t.protocol[0] = t.cipher[0] = t.server_cert_subject[0] = '\0';
+    t.key_bits = 0;
+    t.server_cert_not_after = 0;
+    return t;
+}
+
+/* Builds a snapshot for mode/extra settings and returns its parsed SSL body. */
+static json_t *check(const char *const *envp, const struct dbssl_tls_state *t,
+                     const struct dbssl_health_certs *certs, int *http, const char **status)
+{
+    struct dbssl_config *cfg = test_config_from(envp);
+    struct dbssl_snapshot *s = dbssl_snapshot_new(cfg, t, certs, NOW, NOW, NULL);
+    json_error_t je;
+    json_t *j;
+
+    assert_non_null(s);
+    j = json_loads(s->ssl_json, 0, &je);
+    if (j == NULL)
+        fail_msg("invalid JSON: %s", je.text);
+    *http = s->http_status;
+    *status = dbssl_health_status_name(s->status);
+    /* the body says the same as the snapshot */
+    assert_string_equal(json_string_value(json_object_get(j, "status")), *status);
+    dbssl_snapshot_unref(s);
+    dbssl_config_free(cfg);
+    return j;
+}
+
+static const char *jstr(json_t *j, const char *key)
+{
+    json_t *v = json_object_get(j, key);
+
+    if (!json_is_string(v))
+        fail_msg("\"%s\" is not a string", key);
+    return json_string_value(v);
+}
+
+static bool has_warning(json_t *j, const char *needle)
+{
+    json_t *w = json_object_get(j, "warnings"), *v;
+    size_t i;
+
+    json_array_foreach(w, i, v)
+    {
+        if (strstr(json_string_value(v), needle) != NULL)
+            return true;
+    }
+    return false;
+}
+
+static void test_verify_full_tls13_is_healthy_with_exact_fields(void **state)
+{
+    static const char *const keys[] = {"ssl_enabled",
+                                       "ssl_mode",
+                                       "ssl_version",
+                                       "ssl_cipher",
+                                       "certificate_validation",
+                                       "status",
+                                       "hostname_verification",
+                                       "ssl_bits",
+                                       "client_certificate",
+                                       "server",
+                                       "server_certificate",
+                                       "certificates",
+                                       "warnings",
+                                       "checked_at",
+                                       "error"};
+    const char *envp[] = {"DATABASE_URL=postgresql://app@127.0.0.1/db", "DB_SSL_MODE=verify-full",
+                          "DB_SSL_CA_CERT=/nonexistent/ca.crt", NULL};
+    struct dbssl_tls_state t = tls_ok();
+    const char *status;
+    int http;
+    json_t *j, *sc;
+    const char *key;
+    json_t *v;
+    size_t i = 0;
+
+    (void)state;
+    j = check(envp, &t, NULL, &http, &status);
+    assert_int_equal(http, 200);
+    assert_string_equal(status, "healthy");
+    /* exactly these fields, in this order */
+    assert_int_equal(json_object_size(j), sizeof(keys) / sizeof(keys[0]));
+    json_object_foreach(j, key, v)
+    {
+        (void)v;
+        assert_string_equal(key, keys[i]);
+        i++;
+    }
+    assert_true(json_is_true(json_object_get(j, "ssl_enabled")));
+    assert_string_equal(jstr(j, "ssl_mode"), "verify-full");
+    assert_string_equal(jstr(j, "ssl_version"), "TLSv1.3");
+    assert_string_equal(jstr(j, "ssl_cipher"), "TLS_AES_256_GCM_SHA384");
+    assert_string_equal(jstr(j, "certificate_validation"), "enabled");
+    assert_true(json_is_true(json_object_get(j, "hostname_verification")));
+    assert_int_equal(json_integer_value(json_object_get(j, "ssl_bits")), 256);
+    assert_true(json_is_false(json_object_get(j, "client_certificate")));
+    assert_string_equal(jstr(j, "server"), "127.0.0.1:5432");
+    assert_string_equal(jstr(j, "checked_at"), "2030-03-17T17:46:40Z");
+    assert_true(json_is_null(json_object_get(j, "error")));
+    sc = json_object_get(j, "server_certificate");
+    assert_string_equal(jstr(sc, "subject"), "CN=localhost");
+    assert_int_equal(json_integer_value(json_object_get(sc, "days_remaining")), 200);
+    assert_non_null(jstr(sc, "not_after"));
+    json_decref(j);
+}
+
+static void test_failed_connection_is_unhealthy_with_error(void **state)
+{
+    const char *envp[] = {"DATABASE_URL=postgresql://app@127.0.0.1/db", "DB_SSL_MODE=verify-full",
+                          NULL};
+    struct dbssl_tls_state t;
+    const char *status;
+    int http;
+    json_t *j, *e;
+
+    (void)state;
+    memset(&t, 0, sizeof(t));
+    t.error_class = DBSSL_CONN_CERT_VERIFY_FAILED;
+    t.verify_reason = DBSSL_VERIFY_UNKNOWN_CA;
+    snprintf(t.error_message, sizeof(t.error_message), "SSL error: certificate verify failed");
+    snprintf(t.error_hint, sizeof(t.error_hint), "Check the CA.");
+    j = check(envp, &t, NULL, &http, &status);
+    assert_int_equal(http, 503);
+    assert_string_equal(status, "unhealthy");
+    assert_true(json_is_false(json_object_get(j, "ssl_enabled")));
+    assert_true(json_is_null(json_object_get(j, "ssl_version")));
+    assert_true(json_is_null(json_object_get(j, "server")));
+    assert_true(json_is_null(json_object_get(j, "server_certificate")));
+    e = json_object_get(j, "error");
+    assert_string_equal(jstr(e, "class"), "certificate_verification_failed");
+    assert_string_equal(jstr(e, "reason"), "unknown_ca");
+    assert_string_equal(jstr(e, "message"), "SSL error: certificate verify failed");
+    assert_string_equal(jstr(e, "hint"), "Check the CA.");
+    json_decref(j);
+
+    /* reason is only for certificate failures */
+    t.error_class = DBSSL_CONN_REFUSED;
+    t.verify_reason = DBSSL_VERIFY_NONE;
+    j = check(envp, &t, NULL, &http, &status);
+    e = json_object_get(j, "error");
+    assert_string_equal(jstr(e, "class"), "connection_refused");
+    assert_true(json_is_null(json_object_get(e, "reason")));
+    json_decref(j);
+}
+
+static void test_plaintext_by_mode(void **state)
+{
+    const char *disable[] = {"DB_SSL_MODE=disable", NULL};
+    const char *prefer[] = {"DB_SSL_MODE=prefer", NULL};
+    const char *require[] = {"DB_SSL_MODE=require", NULL};
+    const char *required[] = {"DB_SSL_MODE=allow", "DB_SSL_REQUIRED=true", NULL};
+    struct dbssl_tls_state t = tls_plain();
+    const char *status;
+    int http;
+    json_t *j;
+
+    (void)state;
+    /* a deliberate disable is healthy, but says so */
+    j = check(disable, &t, NULL, &http, &status);
+    assert_string_equal(status, "healthy");
+    assert_int_equal(http, 200);
+    assert_true(json_is_false(json_object_get(j, "ssl_enabled")));
+    assert_string_equal(jstr(j, "certificate_validation"), "disabled");
+    assert_true(json_is_false(json_object_get(j, "hostname_verification")));
+    assert_true(has_warning(j, "disable"));
+    json_decref(j);
+    /* a silent fallback is degraded */
+    j = check(prefer, &t, NULL, &http, &status);
+    assert_string_equal(status, "degraded");
+    assert_int_equal(http, 200);
+    assert_true(json_is_false(json_object_get(j, "ssl_enabled")));
+    assert_true(has_warning(j, "fell back"));
+    json_decref(j);
+    /* plaintext where TLS is required can never be reported as fine */
+    j = check(require, &t, NULL, &http, &status);
+    assert_string_equal(status, "unhealthy");
+    assert_int_equal(http, 503);
+    json_decref(j);
+    j = check(required, &t, NULL, &http, &status);
+    assert_string_equal(status, "unhealthy");
+    json_decref(j);
+}
+
+static void test_certificate_expiry_rules(void **state)
+{
+    const char *envp[] = {"DB_SSL_MODE=verify-full", "DB_SSL_EXPIRY_WARN_DAYS=30", NULL};
+    struct dbssl_health_cert c[2] = {
+        {"ca", "/c/ca.crt", "CN=ca", "01", NOW - DAY, NOW + 400 * DAY},
+        {"client", "/c/client.crt", "CN=app", "02", NOW - DAY, NOW + 10 * DAY},
+    };
+    struct dbssl_health_certs certs = {c, 2, NULL, 0};
+    struct dbssl_tls_state t = tls_ok();
+    const char *status;
+    int http;
+    json_t *j, *list;
+
+    (void)state;
+    j = check(envp, &t, &certs, &http, &status);
+    assert_string_equal(status, "degraded");
+    assert_int_equal(http, 200);
+    list = json_object_get(j, "certificates");
+    assert_int_equal(json_array_size(list), 2);
+    assert_string_equal(jstr(json_array_get(list, 1), "role"), "client");
+    assert_string_equal(jstr(json_array_get(list, 1), "path"), "/c/client.crt");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 1), "days_remaining")),
+                     10);
+    assert_true(has_warning(j, "/c/client.crt"));
+    json_decref(j);
+
+    /* expired an hour ago: unhealthy, -1 days */
+    c[1].not_after = NOW - 3600;
+    j = check(envp, &t, &certs, &http, &status);
+    assert_string_equal(status, "unhealthy");
+    assert_int_equal(http, 503);
+    list = json_object_get(j, "certificates");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 1), "days_remaining")),
+                     -1);
+    assert_true(has_warning(j, "expired"));
+    json_decref(j);
+
+    /* the server's certificate counts too */
+    c[1].not_after = NOW + 400 * DAY;
+    t.server_cert_not_after = NOW + 5 * DAY;
+    j = check(envp, &t, &certs, &http, &status);
+    assert_string_equal(status, "degraded");
+    assert_true(has_warning(j, "server certificate"));
+    json_decref(j);
+}
+
+static void test_database_body(void **state)
+{
+    const char *envp[] = {"DB_SSL_MODE=verify-full", NULL};
+    struct dbssl_config *cfg = test_config_from(envp);
+    struct dbssl_tls_state t = tls_ok();
+    struct dbssl_snapshot *s;
+    json_t *j;
+
+    (void)state;
+    s = dbssl_snapshot_new(cfg, &t, NULL, NOW, NOW - 10, NULL);
+    assert_non_null(s);
+    j = json_loads(s->db_json, 0, NULL);
+    assert_non_null(j);
+    assert_true(json_is_true(json_object_get(j, "connected")));
+    assert_string_equal(jstr(j, "server"), "127.0.0.1:5432");
+    assert_string_equal(jstr(j, "server_version"), "15.18");
+    assert_true(json_real_value(json_object_get(j, "latency_ms")) > 1.2);
+    assert_string_equal(jstr(j, "last_success"), "2030-03-17T17:46:30Z");
+    assert_true(json_is_null(json_object_get(j, "error")));
+    assert_int_equal(s->db_json_len, strlen(s->db_json));
+    json_decref(j);
+    dbssl_snapshot_unref(s);
+
+    /* never connected: no last_success */
+    memset(&t, 0, sizeof(t));
+    t.error_class = DBSSL_CONN_REFUSED;
+    s = dbssl_snapshot_new(cfg, &t, NULL, NOW, 0, NULL);
+    j = json_loads(s->db_json, 0, NULL);
+    assert_true(json_is_false(json_object_get(j, "connected")));
+    assert_true(json_is_null(json_object_get(j, "last_success")));
+    assert_string_equal(jstr(json_object_get(j, "error"), "class"), "connection_refused");
+    assert_int_equal(s->http_status, 503);
+    json_decref(j);
+    dbssl_snapshot_unref(s);
+    dbssl_config_free(cfg);
+}
+
+static void test_board_keeps_old_snapshot_alive(void **state)
+{
+    const char *envp[] = {NULL};
+    struct dbssl_config *cfg = test_config_from(envp);
+    struct dbssl_tls_state t = tls_ok();
+    struct dbssl_board b;
+    struct dbssl_snapshot *s1, *s2, *held;
+
+    (void)state;
+    dbssl_board_init(&b);
+    assert_null(dbssl_board_get(&b));
+    s1 = dbssl_snapshot_new(cfg, &t, NULL, NOW, NOW, NULL);
+    dbssl_board_publish(&b, s1);
+    held = dbssl_board_get(&b);
+    assert_ptr_equal(held, s1);
+    t.connected = false;
+    s2 = dbssl_snapshot_new(cfg, &t, NULL, NOW + 1, NOW, NULL);
+    dbssl_board_publish(&b, s2);
+    /* a response still sending s1's bytes can read them */
+    assert_non_null(strstr(held->ssl_json, "\"healthy\""));
+    dbssl_snapshot_unref(held);
+    held = dbssl_board_get(&b);
+    assert_ptr_equal(held, s2);
+    dbssl_snapshot_unref(held);
+    dbssl_board_destroy(&b);
+    dbssl_config_free(cfg);
+}
+
+static void test_collect_reads_files_and_notes_missing(void **state)
+{
+    char dir[] = "/tmp/test_health.XXXXXX", cmd[1024], ca[600], client[600];
+    struct dbssl_health_certs certs;
+    struct dbssl_config *cfg;
+    int rc;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+    snprintf(client, sizeof(client), "%s/missing.crt", dir);
+    snprintf(cmd, sizeof(cmd),
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 10 "
+             "-subj /CN=testca -keyout %s/ca.key -out %s >/dev/null 2>&1",
+             dir, ca);
+    rc = system(cmd);
+    assert_int_equal(rc, 0);
+    {
+        char e1[700], e2[700], e3[700];
+        const char *envp[] = {e1, e2, e3, "DB_SSL_MODE=verify-full", NULL};
+        snprintf(e1, sizeof(e1), "DB_SSL_CA_CERT=%s", ca);
+        snprintf(e2, sizeof(e2), "DB_SSL_CLIENT_CERT=%s", client);
+        snprintf(e3, sizeof(e3), "DB_SSL_CLIENT_KEY=%s/missing.key", dir);
+        cfg = test_config_from(envp);
+    }
+    assert_int_equal(dbssl_health_certs_collect(cfg, &certs, NULL), 0);
+    assert_int_equal(certs.n, 1);
+    assert_string_equal(certs.v[0].role, "ca");
+    assert_string_equal(certs.v[0].path, ca);
+    assert_string_equal(certs.v[0].subject, "CN=testca");
+    assert_true(certs.v[0].not_after - now_epoch() > 9 * DAY);
+    assert_int_equal(certs.n_notes, 1);
+    assert_non_null(strstr(certs.notes[0], "missing.crt"));
+    dbssl_health_certs_free(&certs);
+    dbssl_config_free(cfg);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    rc = system(cmd);
+    (void)rc;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_verify_full_tls13_is_healthy_with_exact_fields),
+        cmocka_unit_test(test_failed_connection_is_unhealthy_with_error),
+        cmocka_unit_test(test_plaintext_by_mode),
+        cmocka_unit_test(test_certificate_expiry_rules),
+        cmocka_unit_test(test_database_body),
+        cmocka_unit_test(test_board_keeps_old_snapshot_alive),
+        cmocka_unit_test(test_collect_reads_files_and_notes_missing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
