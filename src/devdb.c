@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "certinfo.h"
+#include "pgrun.h"
 #include "proc.h"
 #include "util.h"
 
@@ -34,15 +35,8 @@
 #define PSQL_TIMEOUT_S   60
 #define STOP_WAIT_MS     15000
 #define SUPERUSER        "postgres"
-#define LOG_TAIL_LINES   3
 
 /* ---- small file helpers ------------------------------------------------------ */
-
-static bool path_join(char *out, size_t len, const char *dir, const char *name)
-{
-    int n = snprintf(out, len, "%s/%s", dir, name);
-    return n > 0 && (size_t)n < len;
-}
 
 static bool exists(const char *path)
 {
@@ -56,7 +50,7 @@ static bool exists(const char *path)
  * owned by u when we are root.
  */
 static int write_file_as(const char *path, const char *data, size_t len, mode_t mode,
-                         const struct proc_user *u, struct dbssl_error *err)
+                         const struct dbssl_proc_user *u, struct dbssl_error *err)
 {
     char tmp[4200];
     int fd = -1, ret = -1;
@@ -99,7 +93,7 @@ out:
 }
 
 static int copy_file_as(const char *src, const char *dst, const char *what, mode_t mode,
-                        const struct proc_user *u, struct dbssl_error *err)
+                        const struct dbssl_proc_user *u, struct dbssl_error *err)
 {
     char *data = NULL;
     size_t len = 0;
@@ -127,131 +121,6 @@ static void remove_tree(const char *path)
 {
     if (exists(path))
         (void)nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* The last n non-empty lines of text, joined by " | ", redacted; caller frees. */
-static char *tail_lines(const struct dbssl_config *cfg, const char *text, int n)
-{
-    const char *p = text ? text + strlen(text) : NULL;
-    const char *start;
-    struct strbuf sb;
-    char *joined, *safe;
-    int found = 0;
-
-    if (p == NULL || p == text)
-        return xstrdup("");
-    while (p > text && (p[-1] == '\n' || p[-1] == ' '))
-        p--;
-    start = p;
-    while (start > text && found < n) {
-        start--;
-        if (*start == '\n' && start + 1 < p)
-            found++;
-    }
-    if (*start == '\n')
-        start++;
-    strbuf_init(&sb);
-    for (const char *c = start; c < p; c++)
-        strbuf_append(&sb, *c == '\n' ? " | " : (char[2]){*c, '\0'});
-    joined = strbuf_take(&sb);
-    safe = dbssl_config_redact(cfg, joined);
-    free(joined);
-    return safe;
-}
-
-static char *file_tail(const struct dbssl_config *cfg, const char *path, int n)
-{
-    char *data = NULL, *tail;
-    size_t len;
-
-    if (read_file(path, "log file", 16 * 1024 * 1024, &data, &len, NULL) != 0)
-        return xstrdup("");
-    tail = tail_lines(cfg, data, n);
-    free(data);
-    return tail;
-}
-
-/* ---- locating PostgreSQL -------------------------------------------------------- */
-
-static bool has_server_programs(const char *bindir)
-{
-    static const char *const progs[] = {"initdb", "pg_ctl", "psql", "postgres"};
-    char p[4200];
-
-    for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-        if (!path_join(p, sizeof(p), bindir, progs[i]) || access(p, X_OK) != 0)
-            return false;
-    }
-    return true;
-}
-
-/* pg_config from PATH (execve does not search PATH). */
-static bool bindir_from_pg_config(char *out, size_t len)
-{
-    const char *path = getenv("PATH");
-    char prog[4200], *output = NULL;
-    const char *argv[] = {prog, "--bindir", NULL};
-    struct proc_run r = {argv, NULL, NULL, NULL, 10};
-    int status = -1;
-    bool ok = false;
-
-    for (const char *p = path; p != NULL && *p != '\0';) {
-        const char *colon = strchr(p, ':');
-        size_t n = colon ? (size_t)(colon - p) : strlen(p);
-        if (n > 0 && n < 4000) {
-            snprintf(prog, sizeof(prog), "%.*s/pg_config", (int)n, p);
-            if (access(prog, X_OK) == 0)
-                break;
-        }
-        prog[0] = '\0';
-        p = colon ? colon + 1 : NULL;
-    }
-    if (path == NULL || prog[0] == '\0')
-        return false;
-    if (proc_run(&r, &status, &output, NULL) != 0 || status != 0 || output == NULL)
-        goto out;
-    output[strcspn(output, "\r\n")] = '\0';
-    if (output[0] == '/' && strlen(output) < len && has_server_programs(output)) {
-        snprintf(out, len, "%s", output);
-        ok = true;
-    }
-out:
-    free(output);
-    return ok;
-}
-
-/* The newest /usr/lib/postgresql/<version>/bin with the server programs. */
-static bool bindir_from_debian_layout(char *out, size_t len)
-{
-    DIR *d = opendir("/usr/lib/postgresql");
-    struct dirent *de;
-    long best = -1, v;
-    char cand[4200];
-
-    if (d == NULL)
-        return false;
-    while ((de = readdir(d)) != NULL) {
-        if (!parse_long(de->d_name, 1, 1000, &v) || v <= best)
-            continue;
-        snprintf(cand, sizeof(cand), "/usr/lib/postgresql/%s/bin", de->d_name);
-        if (has_server_programs(cand) && strlen(cand) < len) {
-            best = v;
-            snprintf(out, len, "%s", cand);
-        }
-    }
-    closedir(d);
-    return best >= 0;
-}
-
-static int find_bindir(char *out, size_t len, struct dbssl_error *err)
-{
-    if (bindir_from_pg_config(out, len) || bindir_from_debian_layout(out, len))
-        return 0;
-    dbssl_error_set(err, DBSSL_ERR_IO,
-                    "Install the PostgreSQL server (Debian and Ubuntu: apt-get install "
-                    "postgresql), or put the pg_config of an installed server on PATH.",
-                    "could not find the PostgreSQL server programs (initdb, pg_ctl, postgres)");
-    return -1;
 }
 
 /* ---- settings checks ---------------------------------------------------------- */
@@ -504,7 +373,7 @@ int dbssl_devdb_status(const char *dir, struct dbssl_devdb_state *st, struct dbs
 {
     char abs[4096];
     struct stat sb;
-    struct proc_user u;
+    struct dbssl_proc_user u;
 
     memset(st, 0, sizeof(*st));
     if (dir == NULL)
@@ -513,7 +382,7 @@ int dbssl_devdb_status(const char *dir, struct dbssl_devdb_state *st, struct dbs
         return set_paths(st, dir, err);
     if (set_paths(st, abs, err) != 0)
         return -1;
-    if (stat(st->datadir, &sb) == 0 && proc_user_by_uid(sb.st_uid, &u, NULL) == 0)
+    if (stat(st->datadir, &sb) == 0 && dbssl_proc_user_by_uid(sb.st_uid, &u, NULL) == 0)
         snprintf(st->user, sizeof(st->user), "%s", u.name);
     read_pidfile(st);
     return 0;
@@ -521,58 +390,12 @@ int dbssl_devdb_status(const char *dir, struct dbssl_devdb_state *st, struct dbs
 
 /* ---- running the server programs ----------------------------------------------- */
 
-struct runner {
-    const struct dbssl_config *cfg; /* for redacting output; may be NULL */
-    const struct proc_user *user;
-    char bindir[4096];
-    const char *cwd;
-};
-
-/*
- * Runs bindir/prog with args; on failure sets err with what failed and the
- * last lines of its output.  *output (optional) gets the output.
- */
-static int run_pg(const struct runner *rn, const char *what, const char *const *args,
-                  const char *input, int timeout_s, const char *hint, struct dbssl_error *err)
-{
-    const char *argv[24];
-    char prog[4200], *output = NULL, *tail = NULL;
-    size_t n = 0;
-    int status = -1, ret = -1;
-    struct proc_run r;
-
-    if (!path_join(prog, sizeof(prog), rn->bindir, args[0]))
-        goto out;
-    argv[n++] = prog;
-    for (size_t i = 1; args[i] != NULL && n < 23; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    r = (struct proc_run){argv, rn->user, rn->cwd, input, timeout_s};
-    if (proc_run(&r, &status, &output, err) != 0)
-        goto out;
-    if (status != 0) {
-        tail = tail_lines(rn->cfg, output, LOG_TAIL_LINES);
-        if (status < 0)
-            dbssl_error_set(err, DBSSL_ERR_IO, hint, "%s did not finish within %d seconds: %s",
-                            what, timeout_s, tail ? tail : "");
-        else
-            dbssl_error_set(err, DBSSL_ERR_IO, hint, "%s failed (exit status %d): %s", what, status,
-                            tail ? tail : "");
-        goto out;
-    }
-    ret = 0;
-out:
-    free(tail);
-    free(output);
-    return ret;
-}
-
-static int pg_ctl_stop(const struct runner *rn, const char *datadir, const char *mode,
+static int pg_ctl_stop(const struct dbssl_pgrun *rn, const char *datadir, const char *mode,
                        struct dbssl_error *err)
 {
     const char *args[] = {"pg_ctl", "stop", "-D", datadir, "-m", mode,
                           "-w",     "-t",   "60", "-s",    NULL};
-    return run_pg(rn, "pg_ctl stop", args, NULL, PGCTL_TIMEOUT_S, NULL, err);
+    return dbssl_pgrun(rn, "pg_ctl stop", args, NULL, PGCTL_TIMEOUT_S, NULL, err);
 }
 
 /* ---- start ----------------------------------------------------------------------- */
@@ -636,7 +459,7 @@ static int pick_port(const struct dbssl_config *cfg, const struct dbssl_devdb_op
  * user, because the unix socket there trusts whoever can reach it.  An existing
  * directory of someone else is adopted only when it is empty.
  */
-static int prepare_dir(const char *dir, const struct proc_user *u, bool *created,
+static int prepare_dir(const char *dir, const struct dbssl_proc_user *u, bool *created,
                        struct dbssl_devdb_state *st, struct dbssl_error *err)
 {
     char abs[4096];
@@ -681,7 +504,7 @@ static int prepare_dir(const char *dir, const struct proc_user *u, bool *created
                         strerror(errno));
         return -1;
     }
-    if (!proc_user_can_use_dir(u, abs)) {
+    if (!dbssl_proc_user_can_use_dir(u, abs)) {
         dbssl_error_set(err, DBSSL_ERR_CONFIG,
                         "A parent directory is closed to that user: choose a directory it can "
                         "reach with --dir (for example under /tmp), or open the parents with "
@@ -698,7 +521,7 @@ static int prepare_dir(const char *dir, const struct proc_user *u, bool *created
     return 0;
 }
 
-static int init_cluster(const struct runner *rn, const struct dbssl_devdb_state *st,
+static int init_cluster(const struct dbssl_pgrun *rn, const struct dbssl_devdb_state *st,
                         struct dbssl_error *err)
 {
     const char *args[] = {"initdb",
@@ -718,8 +541,8 @@ static int init_cluster(const struct runner *rn, const struct dbssl_devdb_state 
     struct strbuf sb;
     int ret = -1;
 
-    if (run_pg(rn, "initdb", args, NULL, INITDB_TIMEOUT_S,
-               "Check the free disk space and that the directory is writable.", err) != 0)
+    if (dbssl_pgrun(rn, "initdb", args, NULL, INITDB_TIMEOUT_S,
+                    "Check the free disk space and that the directory is writable.", err) != 0)
         return -1;
     /* our settings live in their own file, included last so they win */
     if (!path_join(conf, sizeof(conf), st->datadir, "postgresql.conf") ||
@@ -737,7 +560,7 @@ out:
 
 /* Copies the TLS files into the cluster (key 0600, owned by the server user) and
  * writes dbssl.conf and pg_hba.conf. */
-static int configure_cluster(const struct runner *rn, const struct dbssl_devdb_tls *tls,
+static int configure_cluster(const struct dbssl_pgrun *rn, const struct dbssl_devdb_tls *tls,
                              const struct dbssl_devdb_state *st, struct dbssl_error *err)
 {
     struct devdb_conf_in in = {st->datadir, st->dir, st->port, tls->ca_cert[0] != '\0',
@@ -769,7 +592,7 @@ out:
     return ret;
 }
 
-static int start_server(const struct runner *rn, const struct dbssl_devdb_state *st,
+static int start_server(const struct dbssl_pgrun *rn, const struct dbssl_devdb_state *st,
                         struct dbssl_error *err)
 {
     const char *args[] = {"pg_ctl", "start", "-D", st->datadir, "-l", st->log,
@@ -778,10 +601,10 @@ static int start_server(const struct runner *rn, const struct dbssl_devdb_state 
     char *tail, hint[4200];
 
     dbssl_error_clear(&e);
-    if (run_pg(rn, "pg_ctl start", args, NULL, PGCTL_TIMEOUT_S, NULL, &e) == 0)
+    if (dbssl_pgrun(rn, "pg_ctl start", args, NULL, PGCTL_TIMEOUT_S, NULL, &e) == 0)
         return 0;
     /* the server's own reason is in its log, not in pg_ctl's output */
-    tail = file_tail(rn->cfg, st->log, LOG_TAIL_LINES);
+    tail = dbssl_pgrun_file_tail(rn->cfg, st->log, DBSSL_PGRUN_TAIL_LINES);
     snprintf(hint, sizeof(hint), "The full server log is \"%s\".", st->log);
     dbssl_error_set(err, e.code, hint, "could not start PostgreSQL: %s",
                     tail && tail[0] ? tail : e.message);
@@ -795,7 +618,7 @@ static int start_server(const struct runner *rn, const struct dbssl_devdb_state 
  * a command line, and statement logging is off for the session so that it
  * cannot reach the server log either.
  */
-static int create_role_and_db(const struct runner *rn, const struct dbssl_devdb_state *st,
+static int create_role_and_db(const struct dbssl_pgrun *rn, const struct dbssl_devdb_state *st,
                               struct dbssl_error *err)
 {
     const struct dbssl_config *cfg = rn->cfg;
@@ -834,8 +657,8 @@ static int create_role_and_db(const struct runner *rn, const struct dbssl_devdb_
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
         return -1;
     }
-    ret = run_pg(rn, "creating the role and database of DATABASE_URL", args, sql.data,
-                 PSQL_TIMEOUT_S, "Check the user and database names in DATABASE_URL.", err);
+    ret = dbssl_pgrun(rn, "creating the role and database of DATABASE_URL", args, sql.data,
+                      PSQL_TIMEOUT_S, "Check the user and database names in DATABASE_URL.", err);
     explicit_bzero(sql.data, sql.len);
     strbuf_free(&sql);
     return ret;
@@ -845,15 +668,16 @@ int dbssl_devdb_start(const struct dbssl_config *cfg, const struct dbssl_devdb_t
                       const struct dbssl_devdb_opts *opts, struct dbssl_devdb_state *st,
                       struct dbssl_error *err)
 {
-    struct proc_user user;
-    struct runner rn = {cfg, &user, "", NULL};
+    struct dbssl_proc_user user;
+    struct dbssl_pgrun rn = {cfg, &user, "", NULL};
     char pgversion[4200];
     bool created_dir = false, created_data = false, started = false;
     int ret = -1;
 
     memset(st, 0, sizeof(*st));
-    if (check_url(cfg, err) != 0 || find_bindir(rn.bindir, sizeof(rn.bindir), err) != 0 ||
-        proc_user_unprivileged(&user, err) != 0)
+    if (check_url(cfg, err) != 0 ||
+        dbssl_pgrun_find_bindir(rn.bindir, sizeof(rn.bindir), err) != 0 ||
+        dbssl_proc_user_unprivileged(&user, err) != 0)
         goto out;
     if (dbssl_devdb_status(opts->dir, st, err) != 0)
         goto out;
@@ -915,8 +739,8 @@ static bool wait_gone(long pid, int ms)
 int dbssl_devdb_stop(const char *dir, bool *was_running, struct dbssl_error *err)
 {
     struct dbssl_devdb_state st;
-    struct proc_user user;
-    struct runner rn = {NULL, &user, "", NULL};
+    struct dbssl_proc_user user;
+    struct dbssl_pgrun rn = {NULL, &user, "", NULL};
     struct stat sb;
     struct dbssl_error e;
 
@@ -927,8 +751,8 @@ int dbssl_devdb_stop(const char *dir, bool *was_running, struct dbssl_error *err
         return 0;
     *was_running = true;
     /* pg_ctl runs as the cluster's owner: it refuses root, and signals need the same uid */
-    if (stat(st.datadir, &sb) != 0 || proc_user_by_uid(sb.st_uid, &user, err) != 0 ||
-        find_bindir(rn.bindir, sizeof(rn.bindir), err) != 0)
+    if (stat(st.datadir, &sb) != 0 || dbssl_proc_user_by_uid(sb.st_uid, &user, err) != 0 ||
+        dbssl_pgrun_find_bindir(rn.bindir, sizeof(rn.bindir), err) != 0)
         return -1;
     rn.cwd = st.dir;
     dbssl_error_clear(&e);

@@ -29,7 +29,8 @@
 
 #define OUTPUT_MAX (64 * 1024)
 
-static int user_from_passwd(const struct passwd *pw, struct proc_user *u, struct dbssl_error *err)
+static int user_from_passwd(const struct passwd *pw, struct dbssl_proc_user *u,
+                            struct dbssl_error *err)
 {
     if (strlen(pw->pw_name) >= sizeof(u->name)) {
         dbssl_error_set(err, DBSSL_ERR_CONFIG, NULL, "user name \"%s\" is too long", pw->pw_name);
@@ -42,7 +43,7 @@ static int user_from_passwd(const struct passwd *pw, struct proc_user *u, struct
     return 0;
 }
 
-int proc_user_by_name(const char *name, struct proc_user *u, struct dbssl_error *err)
+int dbssl_proc_user_by_name(const char *name, struct dbssl_proc_user *u, struct dbssl_error *err)
 {
     struct passwd *pw;
 
@@ -56,7 +57,7 @@ int proc_user_by_name(const char *name, struct proc_user *u, struct dbssl_error 
     return user_from_passwd(pw, u, err);
 }
 
-int proc_user_by_uid(uid_t uid, struct proc_user *u, struct dbssl_error *err)
+int dbssl_proc_user_by_uid(uid_t uid, struct dbssl_proc_user *u, struct dbssl_error *err)
 {
     struct passwd *pw;
 
@@ -69,14 +70,14 @@ int proc_user_by_uid(uid_t uid, struct proc_user *u, struct dbssl_error *err)
     return user_from_passwd(pw, u, err);
 }
 
-int proc_user_unprivileged(struct proc_user *u, struct dbssl_error *err)
+int dbssl_proc_user_unprivileged(struct dbssl_proc_user *u, struct dbssl_error *err)
 {
     if (geteuid() != 0)
-        return proc_user_by_uid(geteuid(), u, err);
+        return dbssl_proc_user_by_uid(geteuid(), u, err);
     /* initdb and postgres refuse root: use the distribution's server account */
     if (getpwnam("postgres") != NULL)
-        return proc_user_by_name("postgres", u, err);
-    return proc_user_by_name("nobody", u, err);
+        return dbssl_proc_user_by_name("postgres", u, err);
+    return dbssl_proc_user_by_name("nobody", u, err);
 }
 
 static long long now_ms(void)
@@ -88,7 +89,7 @@ static long long now_ms(void)
 }
 
 /* In the child: never returns. */
-static void child_exec(const struct proc_run *r, int in_fd, int out_fd)
+static void child_exec(const struct dbssl_proc_run *r, int in_fd, int out_fd)
 {
     static char *const envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C", "LANG=C",
                                  "HOME=/", NULL};
@@ -231,7 +232,8 @@ static int reap(pid_t pid, long long deadline, bool timed_out)
     return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
-int proc_run(const struct proc_run *r, int *exit_status, char **output, struct dbssl_error *err)
+int dbssl_proc_run(const struct dbssl_proc_run *r, int *exit_status, char **output,
+                   struct dbssl_error *err)
 {
     int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1};
     long long deadline = now_ms() + (long long)r->timeout_s * 1000;
@@ -279,7 +281,7 @@ out:
     return ret;
 }
 
-bool proc_user_can_use_dir(const struct proc_user *u, const char *dir)
+bool dbssl_proc_user_can_use_dir(const struct dbssl_proc_user *u, const char *dir)
 {
     pid_t pid;
     int status;

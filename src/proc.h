@@ -14,7 +14,7 @@
 #include "dbssl/error.h"
 
 /* Who a program runs as.  drop=false: as ourselves. */
-struct proc_user {
+struct dbssl_proc_user {
     bool drop;
     uid_t uid;
     gid_t gid;
@@ -22,21 +22,23 @@ struct proc_user {
 };
 
 /* Fills u for the system user called name (DBSSL_ERR_CONFIG when unknown). */
-int proc_user_by_name(const char *name, struct proc_user *u,
-                      struct dbssl_error *err) DBSSL_MUSTCHECK;
+int dbssl_proc_user_by_name(const char *name, struct dbssl_proc_user *u,
+                            struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /* Fills u for uid; drop is set only when we are root and uid is not. */
-int proc_user_by_uid(uid_t uid, struct proc_user *u, struct dbssl_error *err) DBSSL_MUSTCHECK;
+int dbssl_proc_user_by_uid(uid_t uid, struct dbssl_proc_user *u,
+                           struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /* The user the server programs run as: ourselves, or "postgres" / "nobody" when root. */
-int proc_user_unprivileged(struct proc_user *u, struct dbssl_error *err) DBSSL_MUSTCHECK;
+int dbssl_proc_user_unprivileged(struct dbssl_proc_user *u,
+                                 struct dbssl_error *err) DBSSL_MUSTCHECK;
 
-struct proc_run {
-    const char *const *argv;    /* argv[0] is an absolute path */
-    const struct proc_user *as; /* NULL: ourselves */
-    const char *cwd;            /* NULL: "/" */
-    const char *input;          /* written to stdin, NULL for /dev/null */
-    int timeout_s;              /* the child's process group is killed after it */
+struct dbssl_proc_run {
+    const char *const *argv;          /* argv[0] is an absolute path */
+    const struct dbssl_proc_user *as; /* NULL: ourselves */
+    const char *cwd;                  /* NULL: "/" */
+    const char *input;                /* written to stdin, NULL for /dev/null */
+    int timeout_s;                    /* the child's process group is killed after it */
 };
 
 /*
@@ -45,10 +47,10 @@ struct proc_run {
  * *output (caller frees, may be NULL) holds stdout and stderr, at most 64 kB.
  * Returns -1 only when the program could not be run at all.
  */
-int proc_run(const struct proc_run *r, int *exit_status, char **output,
-             struct dbssl_error *err) DBSSL_MUSTCHECK;
+int dbssl_proc_run(const struct dbssl_proc_run *r, int *exit_status, char **output,
+                   struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /* Whether u can read, write and enter dir (checked in a child running as u). */
-bool proc_user_can_use_dir(const struct proc_user *u, const char *dir);
+bool dbssl_proc_user_can_use_dir(const struct dbssl_proc_user *u, const char *dir);
 
 #endif
