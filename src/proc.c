@@ -181,6 +181,8 @@ static bool pump(int in_fd, const char *input, int out_fd, struct strbuf *out, l
                 input += w;
                 in_left -= (size_t)w;
             }
+            if (w < 0 && (errno == EAGAIN || errno == EINTR))
+                continue;
             if (w < 0 || in_left == 0) {
                 close(in_fd);
                 in_fd = -1;
@@ -258,6 +260,9 @@ int dbssl_proc_run(const struct dbssl_proc_run *r, int *exit_status, char **outp
     }
     if (pid == 0)
         child_exec(r, in_pipe[0], out_pipe[1]);
+    /* non-blocking: a blocked write while the child blocks writing its output is a deadlock */
+    if (in_pipe[1] >= 0)
+        (void)fcntl(in_pipe[1], F_SETFL, O_NONBLOCK);
     close(out_pipe[1]);
     out_pipe[1] = -1;
     if (in_pipe[0] >= 0) {
