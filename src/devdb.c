@@ -459,6 +459,32 @@ static int pick_port(const struct dbssl_config *cfg, const struct dbssl_devdb_op
  * user, because the unix socket there trusts whoever can reach it.  An existing
  * directory of someone else is adopted only when it is empty.
  */
+/*
+ * As root, a directory we just made may be out of the server user's reach (a
+ * checkout under /root).  Then the cluster lives in a private directory under
+ * /tmp and dir becomes a symlink to it, which status and stop follow.
+ */
+static int relocate_dir(const char *dir, const struct dbssl_proc_user *u, char *abs, size_t len,
+                        struct dbssl_error *err)
+{
+    char tmpl[] = "/tmp/dbssl-dev.XXXXXX";
+    bool made = false;
+
+    if (rmdir(dir) != 0 || !(made = mkdtemp(tmpl) != NULL) || chown(tmpl, u->uid, u->gid) != 0 ||
+        symlink(tmpl, dir) != 0) {
+        dbssl_error_set(err, DBSSL_ERR_IO,
+                        "Choose a directory that user can reach with --dir (for example under "
+                        "/tmp).",
+                        "could not place the development database under /tmp for user \"%s\": %s",
+                        u->name, strerror(errno));
+        if (made)
+            (void)rmdir(tmpl);
+        return -1;
+    }
+    snprintf(abs, len, "%s", tmpl);
+    return 0;
+}
+
 static int prepare_dir(const char *dir, const struct dbssl_proc_user *u, bool *created,
                        struct dbssl_devdb_state *st, struct dbssl_error *err)
 {
@@ -469,6 +495,9 @@ static int prepare_dir(const char *dir, const struct dbssl_proc_user *u, bool *c
     bool empty = true;
 
     *created = false;
+    /* a link to a /tmp directory that a reboot removed: start afresh */
+    if (lstat(dir, &sb) == 0 && S_ISLNK(sb.st_mode) && stat(dir, &sb) != 0)
+        (void)unlink(dir);
     if (mkdir(dir, 0700) == 0)
         *created = true;
     else if (errno != EEXIST) {
@@ -503,6 +532,11 @@ static int prepare_dir(const char *dir, const struct dbssl_proc_user *u, bool *c
         dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not make directory \"%s\" private: %s", abs,
                         strerror(errno));
         return -1;
+    }
+    if (!dbssl_proc_user_can_use_dir(u, abs) && *created && u->drop) {
+        if (relocate_dir(dir, u, abs, sizeof(abs), err) != 0 || set_paths(st, abs, err) != 0)
+            return -1;
+        st->relocated = true;
     }
     if (!dbssl_proc_user_can_use_dir(u, abs)) {
         dbssl_error_set(err, DBSSL_ERR_CONFIG,
@@ -719,8 +753,9 @@ out:
         (void)pg_ctl_stop(&rn, st->datadir, "immediate", NULL);
     if (ret != 0 && created_data)
         remove_tree(st->datadir); /* never leave a half-made cluster */
-    if (ret != 0 && created_dir)
-        (void)rmdir(st->dir); /* only when empty: a log the error points to stays */
+    /* only when empty: a log the error points to stays */
+    if (ret != 0 && created_dir && rmdir(st->dir) == 0 && st->relocated)
+        (void)unlink(opts->dir ? opts->dir : DEFAULT_DIR);
     return ret;
 }
 

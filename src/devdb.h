@@ -48,7 +48,8 @@ struct dbssl_devdb_state {
     char dir[4096];  /* absolute base directory */
     char datadir[4096];
     char log[4096];
-    char user[64]; /* the system user the server runs as */
+    char user[64];  /* the system user the server runs as */
+    bool relocated; /* dir was out of that user's reach: it links to a /tmp directory */
 };
 
 /*

@@ -120,6 +120,10 @@ static int do_start(const struct devdb_args *a)
         printf("dev-db: already running on port %d (pid %ld, data directory \"%s\")\n", st.port,
                st.pid, st.datadir);
     else {
+        if (st.relocated)
+            printf("dev-db: user \"%s\" cannot reach \"%s\", so the cluster lives in \"%s\" "
+                   "(linked from there)\n",
+                   st.user, a->opts.dir ? a->opts.dir : "./.dev", st.dir);
         if (st.port != st.wanted_port)
             printf("dev-db: port %d is in use, using port %d instead\n", st.wanted_port, st.port);
         printf("dev-db: started PostgreSQL on port %d (pid %ld, user \"%s\")\n", st.port, st.pid,

@@ -106,6 +106,27 @@ assert_contains "$OUT" "$DEV4/postgres.log" "the hint names the log"
 [ ! -e "$DEV4/pgdata" ] && t_pass || t_fail "a failed start left the cluster it created"
 [ -s "$DEV4/postgres.log" ] && t_pass || t_fail "the log of the failed start is kept"
 
+# ---- as root, a directory the server user cannot reach (a checkout in /root) ---
+if [ "$(id -u)" = 0 ]; then
+  mkdir -m 0700 "$T/private"
+  run_cmd "$DBSSL" dev-db start --dir "$T/private/.dev" --env-file "$T/mtls/.env" --port "$P"
+  assert_rc 1 "busy port in an unreachable directory"
+  [ ! -e "$T/private/.dev" ] && [ ! -L "$T/private/.dev" ] && t_pass ||
+    t_fail "a failed start left $T/private/.dev"
+  P5=$(free_port 55432) || exit 1
+  stop_at_exit "$T/private/.dev"
+  t_cleanup_add "rm -rf \"\$(readlink '$T/private/.dev')\""
+  run_cmd "$DBSSL" dev-db start --dir "$T/private/.dev" --env-file "$T/mtls/.env" --port "$P5"
+  assert_rc 0 "start in a directory postgres cannot reach"
+  assert_contains "$OUT" "so the cluster lives in \"/tmp/dbssl-dev." "relocation is announced"
+  [ -L "$T/private/.dev" ] && t_pass || t_fail "$T/private/.dev is not a link to the cluster"
+  assert_eq "t|TLSv1.3" "$(tls_query localhost "$P5" "$CLIENT")" "TLS from the relocated cluster"
+  run_cmd "$DBSSL" dev-db status --dir "$T/private/.dev"
+  assert_contains "$OUT" "running on port $P5" "status follows the link"
+  run_cmd "$DBSSL" dev-db stop --dir "$T/private/.dev"
+  assert_rc 0 "stop follows the link"
+fi
+
 # ---- stop: nothing left behind ------------------------------------------------
 PID=$(head -1 "$DEV/pgdata/postmaster.pid")
 CHILDREN=$(pgrep -P "$PID" | tr '\n' ' ')
