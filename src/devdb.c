@@ -585,9 +585,14 @@ static int init_cluster(const struct dbssl_pgrun *rn, const struct dbssl_devdb_s
     strbuf_init(&sb);
     strbuf_append_n(&sb, data, len);
     strbuf_append(&sb, "\n# dbssl dev-db: TLS, port and socket\ninclude 'dbssl.conf'\n");
-    ret = write_file_as(conf, sb.data ? sb.data : "", sb.len, 0600, rn->user, err);
+    if (sb.oom)
+        dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
+    else
+        ret = write_file_as(conf, sb.data, sb.len, 0600, rn->user, err);
     strbuf_free(&sb);
 out:
+    if (ret != 0)
+        dbssl_error_set(err, DBSSL_ERR_CONFIG, NULL, "path under \"%s\" is too long", st->datadir);
     free(data);
     return ret;
 }
@@ -621,6 +626,9 @@ static int configure_cluster(const struct dbssl_pgrun *rn, const struct dbssl_de
         goto out;
     ret = 0;
 out:
+    /* a path that does not fit is the only failure above without its own error */
+    if (ret != 0)
+        dbssl_error_set(err, DBSSL_ERR_CONFIG, NULL, "path under \"%s\" is too long", st->datadir);
     free(conf);
     free(hba);
     return ret;
@@ -727,8 +735,10 @@ int dbssl_devdb_start(const struct dbssl_config *cfg, const struct dbssl_devdb_t
     rn.cwd = st->dir;
     if (pick_port(cfg, opts, st, err) != 0)
         goto out;
-    if (!path_join(pgversion, sizeof(pgversion), st->datadir, "PG_VERSION"))
+    if (!path_join(pgversion, sizeof(pgversion), st->datadir, "PG_VERSION")) {
+        dbssl_error_set(err, DBSSL_ERR_CONFIG, NULL, "path \"%s\" is too long", st->datadir);
         goto out;
+    }
     if (!exists(pgversion)) {
         if (exists(st->datadir) && rmdir(st->datadir) != 0) {
             dbssl_error_set(err, DBSSL_ERR_CONFIG,

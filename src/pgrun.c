@@ -151,8 +151,11 @@ int dbssl_pgrun(const struct dbssl_pgrun *rn, const char *what, const char *cons
     int status = -1, ret = -1;
     struct dbssl_proc_run r;
 
-    if (!path_join(prog, sizeof(prog), rn->bindir, args[0]))
+    if (!path_join(prog, sizeof(prog), rn->bindir, args[0])) {
+        dbssl_error_set(err, DBSSL_ERR_CONFIG, NULL, "path \"%s/%s\" is too long", rn->bindir,
+                        args[0]);
         goto out;
+    }
     argv[n++] = prog;
     for (size_t i = 1; args[i] != NULL && n < 23; i++)
         argv[n++] = args[i];

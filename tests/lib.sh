@@ -30,6 +30,9 @@ t_cleanup_add() { T_CLEANUPS+=("$1"); }
 
 t_init() {
   : "${DBSSL:?DBSSL must name the dbssl program (ctest sets it)}"
+  # absolute, so that tests may cd (ctest passes absolute paths; people may not)
+  DBSSL=$(cd "$(dirname "$DBSSL")" && pwd)/$(basename "$DBSSL")
+  DBSSL_SRC=$(cd "${DBSSL_SRC:?DBSSL_SRC must name the source tree}" && pwd)
   T=$(mktemp -d "${TMPDIR:-/tmp}/dbssl-${T_NAME}.XXXXXX")
   # the PostgreSQL server of a test may run as another user: let it reach T
   chmod 0755 "$T"

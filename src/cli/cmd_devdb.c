@@ -84,10 +84,11 @@ static void print_env_lines(const struct dbssl_config *cfg, const char *url)
     printf("\nSettings for your .env (the password is the one already in your .env):\n");
     printf("  DATABASE_URL=%s\n", url);
     printf("  DB_SSL_MODE=verify-full\n  DB_SSL_REQUIRED=true\n");
-    if (dbssl_config_ca_file(cfg, &ca) && ca.generated) {
-        printf("  DB_SSL_AUTO_GENERATE=true\n  DB_SSL_AUTO_CERT_DIR=%s\n", cfg->auto_cert_dir);
-    } else if (dbssl_config_ca_file(cfg, &ca)) {
-        printf("  DB_SSL_CA_CERT=%s\n", ca.path);
+    if (dbssl_config_ca_file(cfg, &ca)) {
+        if (ca.generated)
+            printf("  DB_SSL_AUTO_GENERATE=true\n  DB_SSL_AUTO_CERT_DIR=%s\n", cfg->auto_cert_dir);
+        else
+            printf("  DB_SSL_CA_CERT=%s\n", ca.path);
     }
     if (dbssl_config_client_files(cfg, &cert, &key)) {
         if (cert.generated)
