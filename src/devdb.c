@@ -59,37 +59,30 @@ static int write_file_as(const char *path, const char *data, size_t len, mode_t 
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     unlink(tmp);
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-    if (fd < 0)
-        goto fail;
-    if (fchmod(fd, mode) != 0)
-        goto fail;
-    if (u != NULL && u->drop && fchown(fd, u->uid, u->gid) != 0)
-        goto fail;
+    if (fd < 0 || fchmod(fd, mode) != 0 ||
+        (u != NULL && u->drop && fchown(fd, u->uid, u->gid) != 0))
+        goto out;
     while (off < len) {
         ssize_t w = write(fd, data + off, len - off);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
-            goto fail;
+            goto out;
         off += (size_t)w;
     }
-    if (close(fd) != 0) {
-        fd = -1;
-        goto fail;
-    }
+    ret = close(fd);
     fd = -1;
-    if (rename(tmp, path) != 0)
-        goto fail;
-    ret = 0;
-    goto out;
-fail:
-    dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not write file \"%s\": %s", path,
-                    strerror(errno));
-    unlink(tmp);
+    if (ret == 0)
+        ret = rename(tmp, path);
 out:
+    if (ret != 0) {
+        dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not write file \"%s\": %s", path,
+                        strerror(errno));
+        unlink(tmp);
+    }
     if (fd >= 0)
         close(fd);
-    return ret;
+    return ret == 0 ? 0 : -1;
 }
 
 static int copy_file_as(const char *src, const char *dst, const char *what, mode_t mode,
