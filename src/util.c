@@ -240,3 +240,9 @@ void format_rfc3339(long long t, char *buf, size_t len)
     if (gmtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
         snprintf(buf, len, "%s", "1970-01-01T00:00:00Z");
 }
+
+bool path_join(char *out, size_t len, const char *dir, const char *name)
+{
+    int n = snprintf(out, len, "%s/%s", dir, name);
+    return n > 0 && (size_t)n < len;
+}

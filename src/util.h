@@ -51,6 +51,9 @@ bool parse_long(const char *s, long min, long max, long *out);
 int read_file(const char *path, const char *what, size_t max, char **out, size_t *len,
               struct dbssl_error *err) DBSSL_MUSTCHECK;
 
+/* Writes "dir/name" into out; false when it does not fit. */
+bool path_join(char *out, size_t len, const char *dir, const char *name);
+
 /* Seconds since the epoch. */
 long long now_epoch(void);
 

@@ -1,0 +1,224 @@
+/*
+ * cmd_devdb.c - `dbssl dev-db start|stop|status`: the local TLS PostgreSQL
+ * that `make run` uses, so that a newcomer needs no database setup.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "devdb.h"
+#include "util.h"
+
+struct devdb_args {
+    const char *action;
+    const char *env_file;
+    struct dbssl_devdb_opts opts;
+};
+
+static int parse_args(int argc, char **argv, struct devdb_args *a, bool *help)
+{
+    static const struct option longopts[] = {
+        {"dir", required_argument, NULL, 'd'},
+        {"env-file", required_argument, NULL, 'e'},
+        {"port", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    long port;
+    int c;
+
+    memset(a, 0, sizeof(*a));
+    *help = false;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":d:e:p:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            a->opts.dir = optarg;
+            break;
+        case 'e':
+            a->env_file = optarg;
+            break;
+        case 'p':
+            if (!parse_long(optarg, 1, 65535, &port))
+                return cli_usage_error("dev-db", "invalid port \"%s\": expected 1 to 65535",
+                                       optarg);
+            a->opts.port = (int)port;
+            a->opts.port_fixed = true;
+            break;
+        case 'h':
+            *help = true;
+            return EXIT_OK;
+        case ':':
+            return cli_usage_error("dev-db", "option \"%s\" needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error("dev-db", "unknown option \"%s\"", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return cli_usage_error("dev-db", "missing action: start, stop or status");
+    a->action = argv[optind++];
+    if (optind < argc)
+        return cli_usage_error("dev-db", "unexpected argument \"%s\"", argv[optind]);
+    if (strcmp(a->action, "start") != 0 && strcmp(a->action, "stop") != 0 &&
+        strcmp(a->action, "status") != 0)
+        return cli_usage_error("dev-db", "unknown action \"%s\": expected start, stop or status",
+                               a->action);
+    return EXIT_OK;
+}
+
+static int fail(const struct dbssl_error *e)
+{
+    cli_print_error(e);
+    return dbssl_error_exit_status(e->code);
+}
+
+/* The settings an application needs to reach the server with full verification. */
+static void print_env_lines(const struct dbssl_config *cfg, const char *url)
+{
+    struct dbssl_file_ref ca, cert, key;
+
+    printf("\nSettings for your .env (the password is the one already in your .env):\n");
+    printf("  DATABASE_URL=%s\n", url);
+    printf("  DB_SSL_MODE=verify-full\n  DB_SSL_REQUIRED=true\n");
+    if (dbssl_config_ca_file(cfg, &ca)) {
+        if (ca.generated)
+            printf("  DB_SSL_AUTO_GENERATE=true\n  DB_SSL_AUTO_CERT_DIR=%s\n", cfg->auto_cert_dir);
+        else
+            printf("  DB_SSL_CA_CERT=%s\n", ca.path);
+    }
+    if (dbssl_config_client_files(cfg, &cert, &key)) {
+        if (cert.generated)
+            printf("  DB_SSL_AUTO_GENERATE_CLIENT=true\n");
+        else
+            printf("  DB_SSL_CLIENT_CERT=%s\n  DB_SSL_CLIENT_KEY=%s\n", cert.path, key.path);
+    }
+}
+
+static int do_start(const struct devdb_args *a)
+{
+    struct dbssl_config *cfg = NULL;
+    struct dbssl_devdb_tls tls;
+    struct dbssl_devdb_state st;
+    struct dbssl_error e;
+    char *url = NULL;
+    long url_port;
+    int status = EXIT_CONFIG;
+
+    dbssl_error_clear(&e);
+    cfg = cli_load_config(a->env_file);
+    if (cfg == NULL)
+        goto out;
+    if (dbssl_devdb_tls_from_config(cfg, &tls, &e) != 0 ||
+        dbssl_devdb_start(cfg, &tls, &a->opts, &st, &e) != 0) {
+        status = fail(&e);
+        goto out;
+    }
+    if (st.already_running)
+        printf("dev-db: already running on port %d (pid %ld, data directory \"%s\")\n", st.port,
+               st.pid, st.datadir);
+    else {
+        if (st.relocated)
+            printf("dev-db: user \"%s\" cannot reach \"%s\", so the cluster lives in \"%s\" "
+                   "(linked from there)\n",
+                   st.user, a->opts.dir ? a->opts.dir : "./.dev", st.dir);
+        if (st.port != st.wanted_port)
+            printf("dev-db: port %d is in use, using port %d instead\n", st.wanted_port, st.port);
+        printf("dev-db: started PostgreSQL on port %d (pid %ld, user \"%s\")\n", st.port, st.pid,
+               st.user);
+        printf("dev-db: data directory \"%s\", log \"%s\"\n", st.datadir, st.log);
+        printf("dev-db: TLS on 127.0.0.1 and ::1, %s authentication, plaintext TCP refused\n",
+               tls.client_cert_auth ? "client certificate" : "scram-sha-256 password");
+    }
+    url = dbssl_devdb_url(cfg, &st);
+    if (url == NULL) {
+        dbssl_error_set(&e, DBSSL_ERR_NOMEM, NULL, "out of memory");
+        status = fail(&e);
+        goto out;
+    }
+    if (!parse_long(cfg->url.port ? cfg->url.port : "", 1, 65535, &url_port) || url_port != st.port)
+        printf("dev-db: DATABASE_URL names another port: set it to %d\n", st.port);
+    print_env_lines(cfg, url);
+    status = EXIT_OK;
+out:
+    free(url);
+    dbssl_config_free(cfg);
+    return status;
+}
+
+static int do_stop(const struct devdb_args *a)
+{
+    struct dbssl_error e;
+    bool was_running;
+
+    dbssl_error_clear(&e);
+    if (dbssl_devdb_stop(a->opts.dir, &was_running, &e) != 0)
+        return fail(&e);
+    printf("dev-db: %s\n", was_running ? "stopped" : "not running");
+    return EXIT_OK;
+}
+
+static int do_status(const struct devdb_args *a)
+{
+    struct dbssl_devdb_state st;
+    struct dbssl_error e;
+
+    dbssl_error_clear(&e);
+    if (dbssl_devdb_status(a->opts.dir, &st, &e) != 0)
+        return fail(&e);
+    if (!st.running) {
+        printf("dev-db: not running (directory \"%s\")\n", st.dir);
+        return EXIT_RUNTIME;
+    }
+    printf("dev-db: running on port %d (pid %ld, data directory \"%s\")\n", st.port, st.pid,
+           st.datadir);
+    return EXIT_OK;
+}
+
+static int run(int argc, char **argv)
+{
+    struct devdb_args a;
+    bool help;
+    int status = parse_args(argc, argv, &a, &help);
+
+    if (status != EXIT_OK)
+        return status;
+    if (help) {
+        cli_print_usage(stdout, &cmd_devdb);
+        return EXIT_OK;
+    }
+    if (strcmp(a.action, "start") == 0)
+        return do_start(&a);
+    if (strcmp(a.action, "stop") == 0)
+        return do_stop(&a);
+    return do_status(&a);
+}
+
+const struct cli_command cmd_devdb = {
+    "dev-db",
+    run,
+    "start, stop or show a local PostgreSQL with TLS for development",
+    "Usage: dbssl dev-db start|stop|status [--dir DIR] [--env-file FILE] [--port PORT]\n"
+    "\n"
+    "start   creates (first time) and starts a throwaway PostgreSQL cluster in\n"
+    "        DIR/pgdata with the machine's PostgreSQL programs, serving TLS only on\n"
+    "        127.0.0.1 and ::1 with server.crt/server.key from DB_SSL_AUTO_CERT_DIR,\n"
+    "        and creates the role and database of DATABASE_URL (whose host must be\n"
+    "        localhost, 127.0.0.1 or ::1).  With a client certificate configured\n"
+    "        the server requires one (\"cert\"), else a scram-sha-256 password.\n"
+    "        When run as root the server runs as the \"postgres\" user (or \"nobody\").\n"
+    "        Prints the port and the settings to use.  Already running: says so.\n"
+    "stop    fast shutdown; waits until no server process is left.\n"
+    "status  says whether it runs and on which port.\n"
+    "\n"
+    "  --dir DIR        base directory (default ./.dev, made private: 0700)\n"
+    "  --env-file FILE  read FILE instead of ./.env (start only)\n"
+    "  --port PORT      listen on PORT, fail when it is busy (default: the port of\n"
+    "                   DATABASE_URL, else 5433, moving up to the next free one)\n"
+    "\n"
+    "Exit status: 0 ok (status: running), 1 runtime failure (status: not running),\n"
+    "2 invalid settings or usage, missing certificate files.\n",
+};

@@ -1,0 +1,88 @@
+/*
+ * devdb.h - a throwaway local PostgreSQL with TLS for development
+ * (`dbssl dev-db`): initdb, configure TLS from the certificate set, start on
+ * a free loopback port, create the role and database of DATABASE_URL; stop;
+ * status.
+ *
+ * Layout under the base directory (default ./.dev, mode 0700 because it holds
+ * the unix socket that trusts every local connection):
+ *   pgdata/         the cluster, with copies of the server certificate, key
+ *                   and CA owned by the server user (PostgreSQL's key rules)
+ *   postgres.log    the server log (kept after a failed start, for the user)
+ *   .s.PGSQL.PORT   the unix socket used to create the role and database
+ */
+#ifndef DBSSL_DEVDB_H
+#define DBSSL_DEVDB_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "dbssl/error.h"
+
+#define DBSSL_DEVDB_DEFAULT_PORT 5433
+
+/*
+ * The certificate files the server uses.  Today they come from the settings
+ * (dbssl_devdb_tls_from_config); the certificate module will fill them when
+ * it generates the set.
+ */
+struct dbssl_devdb_tls {
+    char server_cert[4096];
+    char server_key[4096];
+    char ca_cert[4096];    /* "" when no CA is configured: no client certificates */
+    bool client_cert_auth; /* mutual TLS: pg_hba uses "cert" instead of scram */
+};
+
+struct dbssl_devdb_opts {
+    const char *dir; /* base directory; NULL: ./.dev */
+    int port;        /* 0: the DATABASE_URL port, else 5433 */
+    bool port_fixed; /* --port given: a busy port is an error, not a reason to move */
+};
+
+struct dbssl_devdb_state {
+    bool running;
+    bool already_running; /* start found it running */
+    long pid;
+    int port;
+    int wanted_port; /* the port asked for (it differs from port when that was busy) */
+    char dir[4096];  /* absolute base directory */
+    char datadir[4096];
+    char log[4096];
+    char user[64];  /* the system user the server runs as */
+    bool relocated; /* dir was out of that user's reach: it links to a /tmp directory */
+};
+
+/*
+ * The server certificate, key and CA named by the settings: server.crt and
+ * server.key in DB_SSL_AUTO_CERT_DIR, the CA of dbssl_config_ca_file(), and
+ * client certificate authentication when a client pair is configured.
+ * Fails (DBSSL_ERR_CERT) naming the missing or mismatched file.
+ */
+int dbssl_devdb_tls_from_config(const struct dbssl_config *cfg, struct dbssl_devdb_tls *tls,
+                                struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/*
+ * Starts the development server (creating it on first use).  Idempotent:
+ * when it already runs, fills st with already_running set and returns 0.
+ * On failure nothing this call created is left behind except the log.
+ */
+int dbssl_devdb_start(const struct dbssl_config *cfg, const struct dbssl_devdb_tls *tls,
+                      const struct dbssl_devdb_opts *opts, struct dbssl_devdb_state *st,
+                      struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* Stops it (fast shutdown, waits until every server process is gone); *was_running says
+ * whether there was anything to stop. */
+int dbssl_devdb_stop(const char *dir, bool *was_running, struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* Fills st from the cluster's postmaster.pid; st->running says whether it runs. */
+int dbssl_devdb_status(const char *dir, struct dbssl_devdb_state *st,
+                       struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/*
+ * The URL an application uses for the server in st: user and database of
+ * DATABASE_URL, password shown as "***", host as configured, port st->port.
+ * Caller frees.
+ */
+char *dbssl_devdb_url(const struct dbssl_config *cfg, const struct dbssl_devdb_state *st);
+
+#endif
