@@ -12,6 +12,7 @@
 const struct cli_command *const cli_commands[] = {
     &cmd_validate,
     &cmd_config,
+    &cmd_certs,
     NULL,
 };
 
