@@ -25,8 +25,7 @@
 
 #define PEM_MAX_SIZE (4 * 1024 * 1024)
 
-/* OpenSSL's last error as text; never NULL. */
-static const char *ossl_errstr(char *buf, size_t len)
+const char *dbssl_openssl_errstr(char *buf, size_t len)
 {
     unsigned long e = ERR_peek_last_error();
 
@@ -184,9 +183,8 @@ static int fill_info(X509 *x, struct dbssl_certinfo *ci)
     ci->not_before = asn1_time_epoch(X509_get0_notBefore(x));
     ci->not_after = asn1_time_epoch(X509_get0_notAfter(x));
     ci->is_ca = (flags & EXFLAG_CA) != 0;
-    ci->self_signed =
-        X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0 && pub != NULL &&
-        X509_verify(x, pub) == 1;
+    ci->self_signed = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0 &&
+                      pub != NULL && X509_verify(x, pub) == 1;
     ERR_clear_error();
     if (!ci->subject || !ci->issuer || !ci->common_name || !ci->sans || !ci->serial ||
         !ci->fingerprint)
@@ -235,8 +233,8 @@ static const char not_pem_hint[] =
     "The file must be in PEM format (text starting with \"-----BEGIN\"); convert a DER file "
     "with \"openssl x509 -inform der -in FILE -out FILE.pem\".";
 
-int dbssl_certlist_parse(const char *pem, size_t len, const char *name,
-                         struct dbssl_certlist *out, struct dbssl_error *err)
+int dbssl_certlist_parse(const char *pem, size_t len, const char *name, struct dbssl_certlist *out,
+                         struct dbssl_error *err)
 {
     BIO *bio = NULL;
     X509 *x = NULL;
@@ -273,7 +271,7 @@ int dbssl_certlist_parse(const char *pem, size_t len, const char *name,
         dbssl_error_set(err, DBSSL_ERR_CERT,
                         "The certificate is damaged; obtain a fresh copy from its issuer.",
                         "could not parse certificate in %s: %s", name,
-                        ossl_errstr(ebuf, sizeof(ebuf)));
+                        dbssl_openssl_errstr(ebuf, sizeof(ebuf)));
         goto out;
     }
     if (out->n == 0) {
@@ -363,7 +361,7 @@ static EVP_PKEY *load_key(const char *path, struct dbssl_error *err)
         dbssl_error_set(err, DBSSL_ERR_CERT,
                         "The key is damaged; obtain a fresh copy or generate a new key pair.",
                         "could not load private key file \"%s\": %s", path,
-                        ossl_errstr(ebuf, sizeof(ebuf)));
+                        dbssl_openssl_errstr(ebuf, sizeof(ebuf)));
 out:
     ERR_clear_error();
     BIO_free(bio);
@@ -484,11 +482,12 @@ int dbssl_crl_load(const char *path, long long *last_update, long long *next_upd
     ERR_clear_error();
     bio = BIO_new_mem_buf(pem, (int)len);
     if (bio == NULL || (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) == NULL) {
-        dbssl_error_set(err, DBSSL_ERR_CERT,
-                        "Point DB_SSL_CRL at a PEM file starting with \"-----BEGIN X509 CRL-----\".",
-                        "CRL file \"%s\" does not contain a certificate revocation list (found "
-                        "\"%s\")",
-                        path, label);
+        dbssl_error_set(
+            err, DBSSL_ERR_CERT,
+            "Point DB_SSL_CRL at a PEM file starting with \"-----BEGIN X509 CRL-----\".",
+            "CRL file \"%s\" does not contain a certificate revocation list (found "
+            "\"%s\")",
+            path, label);
         goto out;
     }
     *last_update = asn1_time_epoch(X509_CRL_get0_lastUpdate(crl));

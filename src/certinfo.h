@@ -18,7 +18,7 @@
 #include "dbssl/error.h"
 
 struct dbssl_certinfo {
-    char *subject;     /* RFC 2253, e.g. "CN=localhost,O=dbssl" */
+    char *subject; /* RFC 2253, e.g. "CN=localhost,O=dbssl" */
     char *issuer;
     char *common_name; /* CN or "" */
     char *serial;      /* upper-case hex */
@@ -46,8 +46,8 @@ int dbssl_certlist_load(const char *path, const char *what, struct dbssl_certlis
                         struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /* Parses PEM certificates from memory (for server certificates seen on the wire). */
-int dbssl_certlist_parse(const char *pem, size_t len, const char *name,
-                         struct dbssl_certlist *out, struct dbssl_error *err) DBSSL_MUSTCHECK;
+int dbssl_certlist_parse(const char *pem, size_t len, const char *name, struct dbssl_certlist *out,
+                         struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 void dbssl_certlist_free(struct dbssl_certlist *list);
 
@@ -60,8 +60,8 @@ struct dbssl_keyinfo {
  * Reads a private key.  An encrypted key is an error with code
  * DBSSL_ERR_CERT and a message saying so (dbssl never prompts).
  */
-int dbssl_key_load(const char *path, struct dbssl_keyinfo *out, struct dbssl_error *err)
-    DBSSL_MUSTCHECK;
+int dbssl_key_load(const char *path, struct dbssl_keyinfo *out,
+                   struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /* Sets *match to whether key_path holds the private key of cert_path's first certificate. */
 int dbssl_key_matches_cert(const char *cert_path, const char *key_path, bool *match,
@@ -87,6 +87,9 @@ int dbssl_crl_load(const char *path, long long *last_update, long long *next_upd
  */
 bool dbssl_key_permissions_ok(const char *path, char *msg, size_t msglen, char *hint,
                               size_t hintlen);
+
+/* OpenSSL's last queued error as text in buf; never NULL ("unknown error" when none). */
+const char *dbssl_openssl_errstr(char *buf, size_t len);
 
 /* Whether path is writable by group or others (certificates and keys must not be). */
 bool dbssl_file_group_world_writable(const char *path, unsigned *mode);

@@ -40,6 +40,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "certinfo.h"
 #include "util.h"
 
 #define BACKDATE_SECONDS 300
@@ -74,22 +75,12 @@ void certs_key_type_info(enum dbssl_key_type t, const char **name, int *bits)
     *bits = 256;
 }
 
-static const char *ossl_errstr(char *buf, size_t len)
-{
-    unsigned long e = ERR_peek_last_error();
-
-    if (e == 0)
-        return "unknown error";
-    ERR_error_string_n(e, buf, len);
-    return buf;
-}
-
 static void ossl_fail(struct dbssl_error *err, const char *what)
 {
     char ebuf[256];
 
     dbssl_error_set(err, DBSSL_ERR_INTERNAL, NULL, "could not %s: %s", what,
-                    ossl_errstr(ebuf, sizeof(ebuf)));
+                    dbssl_openssl_errstr(ebuf, sizeof(ebuf)));
     ERR_clear_error();
 }
 

@@ -101,10 +101,8 @@ static int run_generate(int argc, char **argv)
         case 'h':
             cli_print_usage(stdout, &cmd_certs);
             return EXIT_OK;
-        case ':':
-            return cli_usage_error("certs", "option \"%s\" needs a value", argv[optind - 1]);
         default:
-            return cli_usage_error("certs", "unknown option \"%s\"", argv[optind - 1]);
+            return cli_option_error("certs", c, argv);
         }
     }
     if (optind < argc)
@@ -321,10 +319,8 @@ static int run_inspect(int argc, char **argv)
         case 'h':
             cli_print_usage(stdout, &cmd_certs);
             return EXIT_OK;
-        case ':':
-            return cli_usage_error("certs", "option \"%s\" needs a value", argv[optind - 1]);
         default:
-            return cli_usage_error("certs", "unknown option \"%s\"", argv[optind - 1]);
+            return cli_option_error("certs", c, argv);
         }
     }
     cfg = cli_load_config(env_file);

@@ -33,8 +33,8 @@ static int print_settings(const struct dbssl_config *cfg, bool json)
             enum dbssl_source src;
             const char *v = dbssl_config_display_value(cfg, i, &src);
             json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "name",
-                                                 dbssl_config_option_name(i), "value", v,
-                                                 "source", dbssl_source_name(src), "default",
+                                                 dbssl_config_option_name(i), "value", v, "source",
+                                                 dbssl_source_name(src), "default",
                                                  dbssl_config_option_default(i)));
         }
         json_object_set_new(root, "env_file", envf ? json_string(envf) : json_null());
