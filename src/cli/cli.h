@@ -55,5 +55,6 @@ int cli_print_findings(const struct dbssl_findings *f, bool json);
 extern const struct cli_command cmd_validate;
 extern const struct cli_command cmd_config;
 extern const struct cli_command cmd_certs;
+extern const struct cli_command cmd_pgconfig;
 
 #endif

@@ -10,10 +10,7 @@
 #include "cli.h"
 
 const struct cli_command *const cli_commands[] = {
-    &cmd_validate,
-    &cmd_config,
-    &cmd_certs,
-    NULL,
+    &cmd_validate, &cmd_config, &cmd_certs, &cmd_pgconfig, NULL,
 };
 
 static void print_help(FILE *f)
