@@ -199,7 +199,7 @@ static void inspect_one(struct inspect_ctx *ctx, const struct target *t)
     long long now = now_epoch();
     bool chain_ok = false, chain_known = false, match = false, match_known = false;
     bool perm_ok = true;
-    char reason[600] = "", nb[32], na[32], msg[1024], pmsg[1024], hint[1024], buf[4200];
+    char reason[600] = "", nb[32], na[32], msg[1024], pmsg[1024], hint[1024], buf[64];
 
     dbssl_error_clear(&e);
     if (dbssl_certlist_load(t->cert, "certificate file", &list, &e) != 0) {
@@ -277,8 +277,8 @@ static void inspect_one(struct inspect_ctx *ctx, const struct target *t)
         print_field("SHA-256:", ci->fingerprint);
         print_field("CA:", ci->is_ca ? "yes" : (ci->self_signed ? "no (self-signed)" : "no"));
         if (first && chain_known) {
-            snprintf(buf, sizeof(buf), "%s (%s: %s)", chain_ok ? "yes" : "NO", ctx->ca, reason);
-            print_field("chains to CA:", buf);
+            printf("  %-15s %s (%s: %s)\n", "chains to CA:", chain_ok ? "yes" : "NO", ctx->ca,
+                   reason);
         }
         if (first && t->key[0]) {
             print_field("key file:", t->key);
