@@ -25,8 +25,7 @@
 
 #define PEM_MAX_SIZE (4 * 1024 * 1024)
 
-/* OpenSSL's last error as text; never NULL. */
-static const char *ossl_errstr(char *buf, size_t len)
+const char *dbssl_openssl_errstr(char *buf, size_t len)
 {
     unsigned long e = ERR_peek_last_error();
 
@@ -269,9 +268,10 @@ int dbssl_certlist_parse(const char *pem, size_t len, const char *name, struct d
     if (ERR_GET_REASON(ERR_peek_last_error()) == PEM_R_NO_START_LINE)
         ERR_clear_error(); /* normal end of input */
     if (ERR_peek_last_error() != 0) {
-        dbssl_error_set(
-            err, DBSSL_ERR_CERT, "The certificate is damaged; obtain a fresh copy from its issuer.",
-            "could not parse certificate in %s: %s", name, ossl_errstr(ebuf, sizeof(ebuf)));
+        dbssl_error_set(err, DBSSL_ERR_CERT,
+                        "The certificate is damaged; obtain a fresh copy from its issuer.",
+                        "could not parse certificate in %s: %s", name,
+                        dbssl_openssl_errstr(ebuf, sizeof(ebuf)));
         goto out;
     }
     if (out->n == 0) {
@@ -361,7 +361,7 @@ static EVP_PKEY *load_key(const char *path, struct dbssl_error *err)
         dbssl_error_set(err, DBSSL_ERR_CERT,
                         "The key is damaged; obtain a fresh copy or generate a new key pair.",
                         "could not load private key file \"%s\": %s", path,
-                        ossl_errstr(ebuf, sizeof(ebuf)));
+                        dbssl_openssl_errstr(ebuf, sizeof(ebuf)));
 out:
     ERR_clear_error();
     BIO_free(bio);

@@ -88,6 +88,9 @@ int dbssl_crl_load(const char *path, long long *last_update, long long *next_upd
 bool dbssl_key_permissions_ok(const char *path, char *msg, size_t msglen, char *hint,
                               size_t hintlen);
 
+/* OpenSSL's last queued error as text in buf; never NULL ("unknown error" when none). */
+const char *dbssl_openssl_errstr(char *buf, size_t len);
+
 /* Whether path is writable by group or others (certificates and keys must not be). */
 bool dbssl_file_group_world_writable(const char *path, unsigned *mode);
 

@@ -31,6 +31,9 @@ extern const struct cli_command *const cli_commands[];
 /* Prints "dbssl CMD: MESSAGE" and a usage pointer to stderr; returns EXIT_CONFIG. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) DBSSL_PRINTF(2, 3);
 
+/* The usage error for getopt_long's ':' (missing value) or '?' (unknown option) result c. */
+int cli_option_error(const char *cmd, int c, char **argv);
+
 /* Prints an error and its hint to stderr as "dbssl: error: ..." / "  hint: ...". */
 void cli_print_error(const struct dbssl_error *e);
 
@@ -54,5 +57,7 @@ extern const struct cli_command cmd_config;
 extern const struct cli_command cmd_status;
 extern const struct cli_command cmd_serve;
 extern const struct cli_command cmd_devdb;
+extern const struct cli_command cmd_certs;
+extern const struct cli_command cmd_pgconfig;
 
 #endif

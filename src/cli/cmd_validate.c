@@ -6,18 +6,46 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "certs.h"
 #include "cli.h"
+
+/*
+ * Generates or renews the development set first, so that what is validated
+ * is the files as they will be used.  A bad auto-generation setting is not a
+ * failure here: validation reports it with the others.  Progress goes to
+ * stderr under --json so that stdout stays one JSON document.
+ */
+static int ensure_certs(const struct dbssl_config *cfg, bool json)
+{
+    struct dbssl_certs_result res;
+    struct dbssl_error e;
+    FILE *out = json ? stderr : stdout;
+
+    dbssl_error_clear(&e);
+    if (dbssl_certs_ensure(cfg, &res, &e) != 0) {
+        if (e.code == DBSSL_ERR_CONFIG)
+            return 0;
+        cli_print_error(&e);
+        return -1;
+    }
+    for (int i = 0; i < DBSSL_CERTS_NFILES; i++)
+        if (res.written & (1u << i))
+            fprintf(out, "%s %s/%s (%s)\n", (res.replaced & (1u << i)) ? "renewed" : "generated",
+                    res.dir, dbssl_certs_file_name((enum dbssl_certs_file)i), res.reason[i]);
+    return 0;
+}
 
 static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"env-file", required_argument, NULL, 'e'},
         {"json", no_argument, NULL, 'j'},
+        {"no-generate", no_argument, NULL, 'G'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *env_file = NULL;
-    bool json = false;
+    bool json = false, generate = true;
     struct dbssl_config *cfg = NULL;
     struct dbssl_findings *f = NULL;
     struct dbssl_error e;
@@ -25,7 +53,7 @@ static int run(int argc, char **argv)
 
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":e:jh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":e:jGh", longopts, NULL)) != -1) {
         switch (c) {
         case 'e':
             env_file = optarg;
@@ -33,13 +61,14 @@ static int run(int argc, char **argv)
         case 'j':
             json = true;
             break;
+        case 'G':
+            generate = false;
+            break;
         case 'h':
             cli_print_usage(stdout, &cmd_validate);
             return EXIT_OK;
-        case ':':
-            return cli_usage_error("validate", "option \"%s\" needs a value", argv[optind - 1]);
         default:
-            return cli_usage_error("validate", "unknown option \"%s\"", argv[optind - 1]);
+            return cli_option_error("validate", c, argv);
         }
     }
     if (optind < argc)
@@ -48,6 +77,10 @@ static int run(int argc, char **argv)
     cfg = cli_load_config(env_file);
     if (cfg == NULL)
         goto out;
+    if (generate && ensure_certs(cfg, json) != 0) {
+        status = EXIT_RUNTIME;
+        goto out;
+    }
     dbssl_error_clear(&e);
     f = dbssl_config_validate(cfg, &e);
     if (f == NULL) {
@@ -66,15 +99,19 @@ const struct cli_command cmd_validate = {
     "validate",
     run,
     "check the settings and every certificate and key file",
-    "Usage: dbssl validate [--env-file FILE] [--json]\n"
+    "Usage: dbssl validate [--env-file FILE] [--json] [--no-generate]\n"
     "\n"
     "Loads the settings (environment, then ./.env or FILE) and checks them: each\n"
     "value alone, every certificate, key and CRL file (exists, readable, PEM,\n"
     "dates, permissions), then the rules between settings.  Prints every finding\n"
-    "with a hint.\n"
+    "with a hint.  With DB_SSL_AUTO_GENERATE=true the certificate set is\n"
+    "generated or renewed first (see \"dbssl certs generate\"), so that the real\n"
+    "files are validated.\n"
     "\n"
     "  --env-file FILE  read FILE instead of ./.env (it must exist)\n"
     "  --json           print {\"valid\", \"errors\", \"warnings\"} as JSON\n"
+    "  --no-generate    do not generate or renew certificates (no side effects)\n"
     "\n"
-    "Exit status: 0 valid (warnings allowed), 2 invalid.\n",
+    "Exit status: 0 valid (warnings allowed), 1 certificates could not be\n"
+    "generated, 2 invalid.\n",
 };

@@ -2,6 +2,7 @@
  * common.c - helpers shared by the subcommands: error and usage printing,
  * loading the settings, rendering validation findings.
  */
+#include <getopt.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +26,13 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\nRun \"dbssl help %s\" for usage.\n", cmd);
     return EXIT_CONFIG;
+}
+
+int cli_option_error(const char *cmd, int c, char **argv)
+{
+    if (c == ':')
+        return cli_usage_error(cmd, "option \"%s\" needs a value", argv[optind - 1]);
+    return cli_usage_error(cmd, "unknown option \"%s\"", argv[optind - 1]);
 }
 
 void cli_print_error(const struct dbssl_error *e)

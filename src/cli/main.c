@@ -10,12 +10,9 @@
 #include "cli.h"
 
 const struct cli_command *const cli_commands[] = {
-    &cmd_validate,
-    &cmd_config,
-    &cmd_status,
-    &cmd_serve,
-    &cmd_devdb,
-    NULL,
+    /* in the order a newcomer meets them */
+    &cmd_validate, &cmd_config, &cmd_certs, &cmd_pgconfig, &cmd_devdb,
+    &cmd_status,   &cmd_serve,  NULL,
 };
 
 static void print_help(FILE *f)

@@ -1,0 +1,93 @@
+/*
+ * cmd_pgconfig.c - `dbssl pg-config`: the server side of the guide's
+ * "PostgreSQL Server Configuration" for the generated certificate set.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "pgconf.h"
+
+static int run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"env-file", required_argument, NULL, 'e'},
+        {"data-dir", required_argument, NULL, 'D'},
+        {"loopback", no_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *env_file = NULL, *data_dir = NULL;
+    struct dbssl_pgconf_opts o = {NULL, 0, false, "peer", NULL};
+    struct dbssl_config *cfg = NULL;
+    struct dbssl_error e;
+    char *conf = NULL, *hba = NULL;
+    int c, status = EXIT_CONFIG;
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":e:D:lh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'e':
+            env_file = optarg;
+            break;
+        case 'D':
+            data_dir = optarg;
+            break;
+        case 'l':
+            o.loopback_only = true;
+            break;
+        case 'h':
+            cli_print_usage(stdout, &cmd_pgconfig);
+            return EXIT_OK;
+        default:
+            return cli_option_error("pg-config", c, argv);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("pg-config", "unexpected argument \"%s\"", argv[optind]);
+    if (data_dir != NULL) {
+        struct stat st;
+        if (stat(data_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+            return cli_usage_error("pg-config", "data directory \"%s\" does not exist", data_dir);
+    }
+    cfg = cli_load_config(env_file);
+    if (cfg == NULL)
+        goto out;
+    dbssl_error_clear(&e);
+    if (dbssl_pgconf_render(cfg, &o, &conf, &hba, &e) != 0) {
+        cli_print_error(&e);
+        status = dbssl_error_exit_status(e.code);
+        goto out;
+    }
+    printf("# ---- %s%spostgresql.conf ----\n%s\n", data_dir ? data_dir : "", data_dir ? "/" : "",
+           conf);
+    printf("# ---- %s%spg_hba.conf (replaces its host lines) ----\n%s", data_dir ? data_dir : "",
+           data_dir ? "/" : "", hba);
+    status = EXIT_OK;
+out:
+    free(conf);
+    free(hba);
+    dbssl_config_free(cfg);
+    return status;
+}
+
+const struct cli_command cmd_pgconfig = {
+    "pg-config",
+    run,
+    "print postgresql.conf and pg_hba.conf lines for the generated certificates",
+    "Usage: dbssl pg-config [--env-file F] [--data-dir D] [--loopback]\n"
+    "\n"
+    "Prints the postgresql.conf lines (ssl = on, ssl_cert_file, ssl_key_file and\n"
+    "ssl_ca_file with absolute paths into DB_SSL_AUTO_CERT_DIR,\n"
+    "ssl_min_protocol_version = 'TLSv1.2', ssl_ciphers) and the pg_hba.conf\n"
+    "lines that make a PostgreSQL server use the generated set: hostssl with\n"
+    "scram-sha-256, or cert when mutual TLS is configured; plaintext TCP is\n"
+    "rejected.  The server pair must belong to the server's user: see\n"
+    "\"dbssl certs generate --owner\".\n"
+    "\n"
+    "  --data-dir D   name the files of the data directory D in the output\n"
+    "  --loopback     allow only 127.0.0.1/32 and ::1/128\n",
+};

@@ -1,0 +1,32 @@
+/*
+ * pgconf.h - the postgresql.conf and pg_hba.conf lines that make a
+ * PostgreSQL server use the generated certificate set (the guide's
+ * "PostgreSQL Server Configuration"), for `dbssl pg-config` and for any
+ * code that writes a server's configuration files.
+ */
+#ifndef DBSSL_PGCONF_H
+#define DBSSL_PGCONF_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "dbssl/error.h"
+
+struct dbssl_pgconf_opts {
+    const char *listen_addresses; /* e.g. "localhost"; NULL: no listen_addresses line */
+    int port;                     /* 0: no port line */
+    bool loopback_only;     /* hostssl for 127.0.0.1/32 and ::1/128 only, else all addresses */
+    const char *local_auth; /* method of a "local" (Unix socket) line, NULL: none */
+    const char *cert_dir;   /* the set's directory; NULL: DB_SSL_AUTO_CERT_DIR */
+};
+
+/*
+ * Renders both files' lines.  TCP connections get "hostssl" lines only
+ * (scram-sha-256, or "cert" when mutual TLS is configured) and explicit
+ * "hostnossl ... reject" lines, never a plaintext "host" line.  Paths are
+ * absolute.  *conf and *hba are the caller's to free.
+ */
+int dbssl_pgconf_render(const struct dbssl_config *cfg, const struct dbssl_pgconf_opts *o,
+                        char **conf, char **hba, struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+#endif
