@@ -53,5 +53,6 @@ extern const struct cli_command cmd_validate;
 extern const struct cli_command cmd_config;
 extern const struct cli_command cmd_status;
 extern const struct cli_command cmd_serve;
+extern const struct cli_command cmd_reload;
 
 #endif

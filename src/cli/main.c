@@ -14,6 +14,7 @@ const struct cli_command *const cli_commands[] = {
     &cmd_config,
     &cmd_status,
     &cmd_serve,
+    &cmd_reload,
     NULL,
 };
 
