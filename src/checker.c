@@ -28,7 +28,7 @@
 
 enum link_state { LINK_UNKNOWN = 0, LINK_UP, LINK_DOWN };
 
-/* When we last logged that a certificate (path + serial) is expiring. */
+/* When we last logged that a certificate (path + serial) is expiring or expired. */
 struct warned {
     char *key;
     long long at;
@@ -149,7 +149,9 @@ static void warn_expiry(struct dbssl_checker *c, const char *role, const char *p
 
     if (not_after == 0 || not_after - now > cfg->expiry_warn_days * DAY)
         return;
-    snprintf(key, sizeof(key), "%s\n%s", path, serial);
+    /* expiring and expired are separate events: the day a certificate
+     * expires must be logged even though it was warned about that morning */
+    snprintf(key, sizeof(key), "%c%s\n%s", not_after <= now ? 'x' : 'w', path, serial);
     for (size_t i = 0; i < c->n_warned && w == NULL; i++)
         if (strcmp(c->warned[i].key, key) == 0)
             w = &c->warned[i];
