@@ -16,7 +16,6 @@
 
 #include "log.h"
 #include "util.h"
-#include "validate.h"
 #include "watch.h"
 
 #define WATCH_TIMEOUT_MS   500
