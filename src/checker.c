@@ -11,21 +11,33 @@
 #include "checker.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "log.h"
+#include "notify.h"
 #include "util.h"
 
 #define BACKOFF_MAX 30
+#define DAY         86400LL
+#define MAX_WARNED  64
 
 enum link_state { LINK_UNKNOWN = 0, LINK_UP, LINK_DOWN };
 
+/* When we last logged that a certificate (path + serial) is expiring or expired. */
+struct warned {
+    char *key;
+    long long at;
+};
+
 struct dbssl_checker {
-    const struct dbssl_config *cfg;
+    struct dbssl_runtime *rt;
     struct dbssl_board *board;
+    atomic_long timeout_s; /* DB_CONNECT_TIMEOUT of the set in use, for refresh waits */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t wake; /* to the thread: refresh or stop */
@@ -34,9 +46,15 @@ struct dbssl_checker {
     uint64_t completed;  /* the requests covered by finished checks */
     bool stop;
     /* owned by the thread */
+    struct dbssl_loaded *set; /* the settings the connection was made with */
     PGconn *conn;
+    bool opened_once;
+    bool ready_sent;
     enum link_state link;
     long long last_success;
+    struct dbssl_check_stats stats;
+    struct warned warned[MAX_WARNED];
+    size_t n_warned;
 };
 
 long dbssl_checker_next_backoff(long current, long interval)
@@ -74,10 +92,32 @@ static void log_down(enum dbssl_log_level level, const char *event, const struct
               "message", t->error_message, NULL);
 }
 
+/* Takes up the settings in use; a replaced set closes the connection made with the old one. */
+static void follow_settings(struct dbssl_checker *c, struct dbssl_reload_stats *reload)
+{
+    struct dbssl_loaded *cur = dbssl_runtime_get(c->rt, reload);
+
+    if (cur == c->set) {
+        dbssl_loaded_unref(cur);
+        return;
+    }
+    if (c->conn != NULL) {
+        dbssl_log(DBSSL_LOG_INFO, "reconnecting", "cause", "settings reloaded", NULL);
+        PQfinish(c->conn);
+        c->conn = NULL;
+    }
+    /* the old set may be freed here: nothing else of ours points into it */
+    dbssl_loaded_unref(c->set);
+    c->set = cur;
+    atomic_store(&c->timeout_s, cur->cfg->connect_timeout);
+}
+
 /* One check: re-use the connection, or (re)connect; log state changes. */
 static void check_once(struct dbssl_checker *c, struct dbssl_tls_state *t)
 {
-    if (c->conn != NULL && !dbssl_conn_check(c->conn, c->cfg, t)) {
+    const struct dbssl_config *cfg = c->set->cfg;
+
+    if (c->conn != NULL && !dbssl_conn_check(c->conn, cfg, t)) {
         log_down(DBSSL_LOG_WARN, "lost", t);
         c->link = LINK_DOWN;
         PQfinish(c->conn);
@@ -85,7 +125,10 @@ static void check_once(struct dbssl_checker *c, struct dbssl_tls_state *t)
     }
     if (c->conn == NULL) {
         /* a server that restarted is usually back at once: try right away */
-        c->conn = dbssl_connect(c->cfg, t, NULL);
+        c->conn = dbssl_connect(cfg, t, NULL);
+        if (c->opened_once)
+            c->stats.reconnects++;
+        c->opened_once = true;
         if (c->conn != NULL) {
             log_up(c->link == LINK_DOWN ? "restored" : "connected", t);
             c->link = LINK_UP;
@@ -96,23 +139,89 @@ static void check_once(struct dbssl_checker *c, struct dbssl_tls_state *t)
     }
 }
 
-static void publish(struct dbssl_checker *c, const struct dbssl_tls_state *t)
+/* A log line per certificate in the warning window, at most once a day each. */
+static void warn_expiry(struct dbssl_checker *c, const char *role, const char *path,
+                        const char *subject, const char *serial, long long not_after, long long now)
 {
-    struct dbssl_health_certs certs = {NULL, 0, NULL, 0};
+    const struct dbssl_config *cfg = c->set->cfg;
+    char key[4400], when[32], days[32];
+    struct warned *w = NULL;
+
+    if (not_after == 0 || not_after - now > cfg->expiry_warn_days * DAY)
+        return;
+    /* expiring and expired are separate events: the day a certificate
+     * expires must be logged even though it was warned about that morning */
+    snprintf(key, sizeof(key), "%c%s\n%s", not_after <= now ? 'x' : 'w', path, serial);
+    for (size_t i = 0; i < c->n_warned && w == NULL; i++)
+        if (strcmp(c->warned[i].key, key) == 0)
+            w = &c->warned[i];
+    if (w != NULL && now - w->at < DAY)
+        return;
+    if (w == NULL) {
+        if (c->n_warned == MAX_WARNED) { /* many rotations: forget the oldest */
+            free(c->warned[0].key);
+            memmove(&c->warned[0], &c->warned[1], (MAX_WARNED - 1) * sizeof(c->warned[0]));
+            c->n_warned--;
+        }
+        w = &c->warned[c->n_warned];
+        if ((w->key = xstrdup(key)) == NULL)
+            return;
+        c->n_warned++;
+    }
+    w->at = now;
+    format_rfc3339(not_after, when, sizeof(when));
+    snprintf(days, sizeof(days), "%lld", (not_after - now) / DAY);
+    dbssl_log(not_after <= now ? DBSSL_LOG_ERROR : DBSSL_LOG_WARN,
+              not_after <= now ? "certificate_expired" : "certificate_expiring", "role", role,
+              "path", path, "subject", subject, "serial", serial, "not_after", when,
+              "days_remaining", days, NULL);
+}
+
+static void warn_expiries(struct dbssl_checker *c, const struct dbssl_snapshot *s)
+{
+    const struct dbssl_tls_state *t = &s->tls;
+    char server[300];
+
+    for (size_t i = 0; i < s->n_certs; i++)
+        warn_expiry(c, s->certs[i].role, s->certs[i].path, s->certs[i].subject, s->certs[i].serial,
+                    s->certs[i].not_after, s->checked_at);
+    if (t->connected && t->ssl_in_use) {
+        snprintf(server, sizeof(server), "%s:%s", t->server_host, t->server_port);
+        warn_expiry(c, "server", server, t->server_cert_subject, t->server_cert_serial,
+                    t->server_cert_not_after, s->checked_at);
+    }
+}
+
+static void publish(struct dbssl_checker *c, const struct dbssl_tls_state *t,
+                    const struct dbssl_reload_stats *reload, double duration_s)
+{
+    struct dbssl_snapshot_extra x = {reload, &c->stats, true, duration_s};
     struct dbssl_snapshot *s;
     long long now = now_epoch();
 
     if (t->connected)
         c->last_success = now;
-    if (dbssl_health_certs_collect(c->cfg, &certs, NULL) != 0)
-        memset(&certs, 0, sizeof(certs));
-    s = dbssl_snapshot_new(c->cfg, t, &certs, now, c->last_success, NULL);
-    dbssl_health_certs_free(&certs);
+    /* the certificates read when the set was loaded: the set in use, even
+     * when the files on disk were since replaced by a set a reload rejected */
+    s = dbssl_snapshot_new_ex(c->set->cfg, t, &c->set->certs, now, c->last_success, &x, NULL);
     if (s == NULL) {
         dbssl_log(DBSSL_LOG_ERROR, "check_failed", "cause", "out of memory", NULL);
         return; /* keep the previous snapshot rather than none */
     }
+    warn_expiries(c, s);
+    if (!c->ready_sent) {
+        dbssl_notify_ready(dbssl_health_status_name(s->status));
+        c->ready_sent = true;
+    }
     dbssl_board_publish(c->board, s);
+}
+
+static double since(const struct timespec *t0)
+{
+    struct timespec t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 static void *run(void *arg)
@@ -123,18 +232,21 @@ static void *run(void *arg)
     pthread_mutex_lock(&c->mu);
     while (!c->stop) {
         uint64_t serving = c->requested;
+        struct dbssl_reload_stats reload;
         struct dbssl_tls_state t;
-        struct timespec until;
+        struct timespec until, t0;
         long wait;
 
         pthread_mutex_unlock(&c->mu);
+        follow_settings(c, &reload);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         check_once(c, &t);
-        publish(c, &t);
+        publish(c, &t, &reload, since(&t0));
         if (t.connected) {
             backoff = 0;
-            wait = c->cfg->health_check_interval;
+            wait = c->set->cfg->health_check_interval;
         } else {
-            backoff = dbssl_checker_next_backoff(backoff, c->cfg->health_check_interval);
+            backoff = dbssl_checker_next_backoff(backoff, c->set->cfg->health_check_interval);
             wait = backoff;
         }
         pthread_mutex_lock(&c->mu);
@@ -173,10 +285,12 @@ out:
     return ret;
 }
 
-struct dbssl_checker *dbssl_checker_start(const struct dbssl_config *cfg, struct dbssl_board *board,
+struct dbssl_checker *dbssl_checker_start(struct dbssl_runtime *rt, struct dbssl_board *board,
                                           struct dbssl_error *err)
 {
     struct dbssl_checker *c = calloc(1, sizeof(*c));
+    struct dbssl_reload_stats reload;
+    struct dbssl_snapshot_extra x;
     struct dbssl_tls_state t;
     struct dbssl_snapshot *s;
 
@@ -185,15 +299,18 @@ struct dbssl_checker *dbssl_checker_start(const struct dbssl_config *cfg, struct
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
         return NULL;
     }
-    c->cfg = cfg;
+    c->rt = rt;
     c->board = board;
+    c->set = dbssl_runtime_get(rt, &reload);
+    atomic_init(&c->timeout_s, c->set->cfg->connect_timeout);
     memset(&t, 0, sizeof(t));
     t.error_class = DBSSL_CONN_OTHER;
     snprintf(t.error_message, sizeof(t.error_message), "the first check has not finished yet");
     snprintf(t.error_hint, sizeof(t.error_hint),
              "Wait for the first check (at most DB_CONNECT_TIMEOUT seconds) or ask with "
              "?refresh=1.");
-    s = dbssl_snapshot_new(cfg, &t, NULL, now_epoch(), 0, err);
+    x = (struct dbssl_snapshot_extra){&reload, &c->stats, false, 0};
+    s = dbssl_snapshot_new_ex(c->set->cfg, &t, &c->set->certs, now_epoch(), 0, &x, err);
     if (s == NULL)
         goto fail;
     dbssl_board_publish(board, s);
@@ -204,11 +321,20 @@ struct dbssl_checker *dbssl_checker_start(const struct dbssl_config *cfg, struct
     }
     return c;
 fail:
+    dbssl_loaded_unref(c->set);
     pthread_cond_destroy(&c->wake);
     pthread_cond_destroy(&c->done);
     pthread_mutex_destroy(&c->mu);
     free(c);
     return NULL;
+}
+
+void dbssl_checker_poke(struct dbssl_checker *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->requested++;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->mu);
 }
 
 bool dbssl_checker_refresh(struct dbssl_checker *c)
@@ -220,7 +346,7 @@ bool dbssl_checker_refresh(struct dbssl_checker *c)
     pthread_mutex_lock(&c->mu);
     mine = ++c->requested;
     pthread_cond_signal(&c->wake);
-    deadline_in(&until, c->cfg->connect_timeout + 1);
+    deadline_in(&until, atomic_load(&c->timeout_s) + 1);
     while (!c->stop && c->completed < mine)
         if (pthread_cond_timedwait(&c->done, &c->mu, &until) == ETIMEDOUT)
             break;
@@ -242,5 +368,8 @@ void dbssl_checker_stop(struct dbssl_checker *c)
     pthread_cond_destroy(&c->wake);
     pthread_cond_destroy(&c->done);
     pthread_mutex_destroy(&c->mu);
+    for (size_t i = 0; i < c->n_warned; i++)
+        free(c->warned[i].key);
+    dbssl_loaded_unref(c->set);
     free(c);
 }

@@ -13,15 +13,22 @@
 #include "config.h"
 #include "dbssl/error.h"
 #include "health.h"
+#include "reload.h"
 
 struct dbssl_checker;
 
 /*
- * Publishes a "no check yet" snapshot, then starts the thread.  cfg and
- * board must outlive the checker.  NULL with err set on failure.
+ * Publishes a "no check yet" snapshot, then starts the thread.  Each check
+ * uses the settings rt holds at that moment; when a reload replaced them,
+ * the checker closes its connection and connects once with the new files.
+ * After the first check it tells the service manager READY=1.  rt and board
+ * must outlive the checker.  NULL with err set on failure.
  */
-struct dbssl_checker *dbssl_checker_start(const struct dbssl_config *cfg, struct dbssl_board *board,
+struct dbssl_checker *dbssl_checker_start(struct dbssl_runtime *rt, struct dbssl_board *board,
                                           struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* Asks for a check now without waiting (after a reload). */
+void dbssl_checker_poke(struct dbssl_checker *c);
 
 /*
  * Asks for a check now and waits for it at most DB_CONNECT_TIMEOUT + 1

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "certinfo.h"
+#include "metrics.h"
 #include "util.h"
 
 #define DAY 86400LL
@@ -266,6 +267,14 @@ static json_t *error_json(const struct dbssl_tls_state *tls)
                      "message", tls->error_message, "hint", tls->error_hint);
 }
 
+/* The latest reload's rejection, or null once a reload succeeded (or none was tried). */
+static json_t *reload_error_json(const struct dbssl_reload_stats *r)
+{
+    if (r->last_error_at <= 0)
+        return json_null();
+    return json_pack("{s:o, s:s}", "at", time_or_null(r->last_error_at), "message", r->last_error);
+}
+
 static json_t *ssl_body(const struct dbssl_snapshot *s, json_t *warnings)
 {
     const struct dbssl_tls_state *t = &s->tls;
@@ -304,6 +313,7 @@ static json_t *ssl_body(const struct dbssl_snapshot *s, json_t *warnings)
     json_object_set(root, "warnings", warnings);
     json_object_set_new(root, "checked_at", time_or_null(s->checked_at));
     json_object_set_new(root, "error", error_json(t));
+    json_object_set_new(root, "last_reload_error", reload_error_json(&s->reload));
     return root;
 }
 
@@ -344,6 +354,25 @@ struct dbssl_snapshot *dbssl_snapshot_new(const struct dbssl_config *cfg,
                                           const struct dbssl_health_certs *certs, long long now,
                                           long long last_success, struct dbssl_error *err)
 {
+    return dbssl_snapshot_new_ex(cfg, tls, certs, now, last_success, NULL, err);
+}
+
+/* Adds this check to the counters the checker keeps across snapshots. */
+static void count_check(struct dbssl_check_stats *st, enum dbssl_health_status status, double d)
+{
+    st->checks[status]++;
+    for (size_t i = 0; i < DBSSL_CHECK_BUCKETS; i++)
+        if (d <= dbssl_check_buckets[i])
+            st->bucket[i]++;
+    st->count++;
+    st->sum += d;
+}
+
+struct dbssl_snapshot *
+dbssl_snapshot_new_ex(const struct dbssl_config *cfg, const struct dbssl_tls_state *tls,
+                      const struct dbssl_health_certs *certs, long long now, long long last_success,
+                      const struct dbssl_snapshot_extra *x, struct dbssl_error *err)
+{
     struct dbssl_snapshot *s = calloc(1, sizeof(*s));
     json_t *warnings = json_array();
     bool ok = false;
@@ -369,9 +398,17 @@ struct dbssl_snapshot *dbssl_snapshot_new(const struct dbssl_config *cfg,
     }
     s->status = judge(cfg, tls, certs, now, warnings);
     s->http_status = s->status == DBSSL_HEALTH_UNHEALTHY ? 503 : 200;
+    if (x != NULL && x->reload != NULL)
+        s->reload = *x->reload;
+    if (x != NULL && x->stats != NULL) {
+        if (x->count)
+            count_check(x->stats, s->status, x->duration_s);
+        s->stats = *x->stats;
+    }
     s->ssl_json = render(ssl_body(s, warnings), &s->ssl_json_len);
     s->db_json = render(db_body(s), &s->db_json_len);
-    ok = s->ssl_json != NULL && s->db_json != NULL;
+    s->metrics = dbssl_metrics_render(s, &s->metrics_len);
+    ok = s->ssl_json != NULL && s->db_json != NULL && s->metrics != NULL;
 out:
     json_decref(warnings);
     if (!ok) {
@@ -398,6 +435,7 @@ void dbssl_snapshot_unref(struct dbssl_snapshot *s)
     free(s->certs);
     free(s->ssl_json);
     free(s->db_json);
+    free(s->metrics);
     free(s);
 }
 

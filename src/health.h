@@ -52,6 +52,36 @@ int dbssl_health_certs_collect(const struct dbssl_config *cfg, struct dbssl_heal
                                struct dbssl_error *err) DBSSL_MUSTCHECK;
 void dbssl_health_certs_free(struct dbssl_health_certs *c);
 
+/* Outcomes of configuration reloads so far (reload.c keeps them). */
+struct dbssl_reload_stats {
+    unsigned long long success, failure;
+    long long last_success_at; /* epoch seconds; the initial load counts */
+    long long last_error_at;   /* 0: the latest reload (if any) succeeded */
+    char last_error[1024];     /* what the rejected settings were missing, secret-free */
+};
+
+/* Upper bounds (seconds) of dbssl_check_duration_seconds' buckets; +Inf is implied. */
+#define DBSSL_CHECK_BUCKETS 10
+extern const double dbssl_check_buckets[DBSSL_CHECK_BUCKETS];
+
+/* The checker's counters, carried by each snapshot for GET /metrics. */
+struct dbssl_check_stats {
+    unsigned long long checks[3]; /* by enum dbssl_health_status */
+    unsigned long long reconnects;
+    unsigned long long bucket[DBSSL_CHECK_BUCKETS]; /* cumulative: duration <= bound */
+    unsigned long long count;
+    double sum;
+};
+
+/* What a snapshot carries beyond one check's result (all optional). */
+struct dbssl_snapshot_extra {
+    const struct dbssl_reload_stats *reload;
+    /* counted with this check's status and duration when count is true */
+    struct dbssl_check_stats *stats;
+    bool count;
+    double duration_s;
+};
+
 struct dbssl_snapshot {
     atomic_int refs;
     enum dbssl_health_status status;
@@ -66,7 +96,11 @@ struct dbssl_snapshot {
     size_t ssl_json_len;
     char *db_json; /* GET /health/database */
     size_t db_json_len;
+    char *metrics; /* GET /metrics, Prometheus text format 0.0.4 */
+    size_t metrics_len;
     int http_status; /* 200 healthy/degraded, 503 unhealthy */
+    struct dbssl_reload_stats reload;
+    struct dbssl_check_stats stats;
 };
 
 /*
@@ -79,6 +113,13 @@ struct dbssl_snapshot *dbssl_snapshot_new(const struct dbssl_config *cfg,
                                           const struct dbssl_health_certs *certs, long long now,
                                           long long last_success,
                                           struct dbssl_error *err) DBSSL_MUSTCHECK;
+/* The same with reload outcomes and check counters (x may be NULL). */
+struct dbssl_snapshot *dbssl_snapshot_new_ex(const struct dbssl_config *cfg,
+                                             const struct dbssl_tls_state *tls,
+                                             const struct dbssl_health_certs *certs, long long now,
+                                             long long last_success,
+                                             const struct dbssl_snapshot_extra *x,
+                                             struct dbssl_error *err) DBSSL_MUSTCHECK;
 struct dbssl_snapshot *dbssl_snapshot_ref(struct dbssl_snapshot *s);
 /* Drops a reference; frees at zero.  NULL is fine. */
 void dbssl_snapshot_unref(struct dbssl_snapshot *s);

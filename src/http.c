@@ -41,7 +41,11 @@ struct route {
     const char *method;
     const char *path;
     route_fn fn;
+    const char *ctype;
 };
+
+#define JSON "application/json"
+#define PROM "text/plain; version=0.0.4; charset=utf-8"
 
 static const char BODY_NOT_FOUND[] = "{\"error\": \"not_found\", \"message\": \"no such "
                                      "endpoint\"}\n";
@@ -108,6 +112,23 @@ static struct MHD_Response *route_db(struct dbssl_http *h, struct MHD_Connection
     return snapshot_body(s, s->db_json, s->db_json_len, code);
 }
 
+/* Always 200: a scrape must see dbssl_up 0 rather than fail. */
+static struct MHD_Response *route_metrics(struct dbssl_http *h, struct MHD_Connection *conn,
+                                          unsigned *code)
+{
+    struct dbssl_snapshot *s = dbssl_board_get(h->board);
+    struct MHD_Response *r;
+
+    (void)conn;
+    if (s == NULL) {
+        *code = MHD_HTTP_SERVICE_UNAVAILABLE;
+        return static_body("# no check has run yet\n");
+    }
+    r = snapshot_body(s, s->metrics, s->metrics_len, code);
+    *code = MHD_HTTP_OK;
+    return r;
+}
+
 static struct MHD_Response *route_alive(struct dbssl_http *h, struct MHD_Connection *conn,
                                         unsigned *code)
 {
@@ -132,24 +153,26 @@ static struct MHD_Response *route_ready(struct dbssl_http *h, struct MHD_Connect
 }
 
 static const struct route routes[] = {
-    {"GET", "/health/database/ssl", route_ssl},
-    {"HEAD", "/health/database/ssl", route_ssl},
-    {"GET", "/health/database", route_db},
-    {"HEAD", "/health/database", route_db},
-    {"GET", "/health", route_alive},
-    {"HEAD", "/health", route_alive},
-    {"GET", "/health/ready", route_ready},
-    {"HEAD", "/health/ready", route_ready},
+    {"GET", "/health/database/ssl", route_ssl, JSON},
+    {"HEAD", "/health/database/ssl", route_ssl, JSON},
+    {"GET", "/health/database", route_db, JSON},
+    {"HEAD", "/health/database", route_db, JSON},
+    {"GET", "/health", route_alive, JSON},
+    {"HEAD", "/health", route_alive, JSON},
+    {"GET", "/health/ready", route_ready, JSON},
+    {"HEAD", "/health/ready", route_ready, JSON},
+    {"GET", "/metrics", route_metrics, PROM},
+    {"HEAD", "/metrics", route_metrics, PROM},
 };
 
 static enum MHD_Result queue(struct MHD_Connection *conn, unsigned code, struct MHD_Response *r,
-                             bool allow)
+                             const char *ctype, bool allow)
 {
     enum MHD_Result ret;
 
     if (r == NULL)
         return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (allow)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
@@ -185,12 +208,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         path_known = true;
         if (strcmp(routes[i].method, method) == 0) {
             struct MHD_Response *r = routes[i].fn(h, conn, &code);
-            return queue(conn, code, r, false);
+            return queue(conn, code, r, routes[i].ctype, false);
         }
     }
     if (path_known)
-        return queue(conn, MHD_HTTP_METHOD_NOT_ALLOWED, static_body(BODY_NOT_ALLOWED), true);
-    return queue(conn, MHD_HTTP_NOT_FOUND, static_body(BODY_NOT_FOUND), false);
+        return queue(conn, MHD_HTTP_METHOD_NOT_ALLOWED, static_body(BODY_NOT_ALLOWED), JSON, true);
+    return queue(conn, MHD_HTTP_NOT_FOUND, static_body(BODY_NOT_FOUND), JSON, false);
 }
 
 /* Splits "HOST:PORT" / "[V6]:PORT" into host and port. */

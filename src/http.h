@@ -5,6 +5,7 @@
  *   GET|HEAD /health/database       connectivity, version, latency
  *   GET|HEAD /health                liveness: 200 while the process runs
  *   GET|HEAD /health/ready          200 when healthy or degraded, else 503
+ *   GET|HEAD /metrics               Prometheus text format (always 200)
  *
  * Every answer comes from the board's current snapshot; "?refresh=1" first
  * asks the checker for a new check (bounded wait).

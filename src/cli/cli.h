@@ -59,5 +59,6 @@ extern const struct cli_command cmd_serve;
 extern const struct cli_command cmd_devdb;
 extern const struct cli_command cmd_certs;
 extern const struct cli_command cmd_pgconfig;
+extern const struct cli_command cmd_reload;
 
 #endif

@@ -1,8 +1,10 @@
 /*
  * cmd_serve.c - `dbssl serve`: the health endpoints for a running service.
  * Invalid settings stop it before it binds anything (exit 2), as the guide
- * says an application must not start on them.  SIGTERM and SIGINT only set
- * a flag; the main thread waits for it in sigsuspend and shuts down in order.
+ * says an application must not start on them.  Signal handlers only set
+ * flags; the main thread waits for them in sigsuspend, reloads on SIGHUP
+ * and shuts down in order on SIGTERM/SIGINT.  The file watcher's thread
+ * runs the same reload when certificate files change.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -14,17 +16,26 @@
 #include "health.h"
 #include "http.h"
 #include "log.h"
+#include "notify.h"
+#include "pidfile.h"
 #include "prepare.h"
+#include "reload.h"
+
+/* quiet time after a change before a certificate set is read */
+#define DEBOUNCE_MS 300
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    if (sig == SIGHUP)
+        reload_requested = 1;
+    else
+        stop_requested = 1;
 }
 
-/* Blocks the stop signals (threads inherit the mask) and installs the handler. */
+/* Blocks the signals (threads inherit the mask, so only sigsuspend takes them). */
 static int setup_signals(sigset_t *old)
 {
     struct sigaction sa;
@@ -36,10 +47,28 @@ static int setup_signals(sigset_t *old)
     sigemptyset(&block);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
     if (sigprocmask(SIG_BLOCK, &block, old) != 0 || sigaction(SIGTERM, &sa, NULL) != 0 ||
-        sigaction(SIGINT, &sa, NULL) != 0)
+        sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGHUP, &sa, NULL) != 0)
         return -1;
     return 0;
+}
+
+struct serve_ctx {
+    struct dbssl_runtime *rt;
+    struct dbssl_checker *checker;
+};
+
+/* SIGHUP and changed files alike; the checker then reconnects with the new set. */
+static void reload(void *arg, const char *cause)
+{
+    struct serve_ctx *ctx = arg;
+
+    dbssl_notify_reloading();
+    (void)dbssl_runtime_reload(ctx->rt, cause); /* a failure keeps serving: nothing to do */
+    /* a new check publishes the reload's outcome (and the new set's state) */
+    dbssl_checker_poke(ctx->checker);
+    dbssl_notify_ready("reloaded");
 }
 
 static int run(int argc, char **argv)
@@ -47,12 +76,16 @@ static int run(int argc, char **argv)
     static const struct option longopts[] = {
         {"env-file", required_argument, NULL, 'e'},
         {"listen", required_argument, NULL, 'l'},
+        {"pid-file", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *env_file = NULL, *listen_addr = NULL;
+    const char *env_file = NULL, *listen_arg = NULL, *pid_file = NULL, *written_pid = NULL;
+    char listen_addr[300];
     struct dbssl_config *cfg = NULL;
-    struct dbssl_checker *checker = NULL;
+    struct dbssl_runtime rt;
+    struct serve_ctx ctx = {&rt, NULL};
+    struct dbssl_watcher *watcher = NULL;
     struct dbssl_http *http = NULL;
     struct dbssl_board board;
     struct dbssl_error e;
@@ -61,13 +94,16 @@ static int run(int argc, char **argv)
 
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":e:l:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":e:l:p:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'e':
             env_file = optarg;
             break;
         case 'l':
-            listen_addr = optarg;
+            listen_arg = optarg;
+            break;
+        case 'p':
+            pid_file = optarg;
             break;
         case 'h':
             cli_print_usage(stdout, &cmd_serve);
@@ -85,24 +121,45 @@ static int run(int argc, char **argv)
     if (cfg == NULL)
         return status;
     dbssl_log_set_format(cfg->log_format);
-    if (listen_addr == NULL)
-        listen_addr = cfg->http_listen ? cfg->http_listen : "127.0.0.1:8000";
-    dbssl_board_init(&board);
+    /* copied: cfg is handed to the runtime and freed after a reload */
+    snprintf(listen_addr, sizeof(listen_addr), "%s",
+             listen_arg         ? listen_arg
+             : cfg->http_listen ? cfg->http_listen
+                                : "127.0.0.1:8000");
     dbssl_error_clear(&e);
+    if (dbssl_runtime_init(&rt, env_file, cfg, &e) != 0) {
+        cli_print_error(&e);
+        return EXIT_RUNTIME;
+    }
+    dbssl_board_init(&board);
     status = EXIT_RUNTIME;
     if (setup_signals(&old) != 0) {
         perror("dbssl serve: could not install signal handlers");
         goto out;
     }
-    checker = dbssl_checker_start(cfg, &board, &e);
-    if (checker == NULL)
+    ctx.checker = dbssl_checker_start(&rt, &board, &e);
+    if (ctx.checker == NULL)
         goto fail;
-    http = dbssl_http_start(listen_addr, &board, checker, &e);
+    http = dbssl_http_start(listen_addr, &board, ctx.checker, &e);
     if (http == NULL)
         goto fail;
+    if (pid_file != NULL) {
+        if (cli_pidfile_write(pid_file, &e) != 0)
+            goto fail;
+        written_pid = pid_file;
+    }
+    watcher = dbssl_watcher_start(&rt, DEBOUNCE_MS, reload, &ctx, &e);
+    if (watcher == NULL)
+        goto fail;
     dbssl_log(DBSSL_LOG_INFO, "listening", "address", dbssl_http_address(http), NULL);
-    while (!stop_requested)
+    while (!stop_requested) {
         sigsuspend(&old);
+        if (reload_requested && !stop_requested) {
+            reload_requested = 0;
+            reload(&ctx, "signal");
+        }
+    }
+    dbssl_notify_stopping();
     dbssl_log(DBSSL_LOG_INFO, "stopping", NULL);
     status = EXIT_OK;
     goto out;
@@ -110,10 +167,12 @@ fail:
     cli_print_error(&e);
     status = dbssl_error_exit_status(e.code);
 out:
+    dbssl_watcher_stop(watcher);
     dbssl_http_stop(http);
-    dbssl_checker_stop(checker);
+    dbssl_checker_stop(ctx.checker);
     dbssl_board_destroy(&board);
-    dbssl_config_free(cfg);
+    dbssl_runtime_destroy(&rt);
+    cli_pidfile_remove(written_pid);
     return status;
 }
 
@@ -121,7 +180,7 @@ const struct cli_command cmd_serve = {
     "serve",
     run,
     "serve the health endpoints (GET /health/database/ssl) for the database connection",
-    "Usage: dbssl serve [--env-file FILE] [--listen HOST:PORT]\n"
+    "Usage: dbssl serve [--env-file FILE] [--listen HOST:PORT] [--pid-file FILE]\n"
     "\n"
     "Loads and validates the settings (invalid settings: the findings and exit\n"
     "status 2, nothing is served), then keeps one connection to DATABASE_URL,\n"
@@ -132,12 +191,18 @@ const struct cli_command cmd_serve = {
     "  GET /health/database      connection, server version, latency\n"
     "  GET /health               liveness (200 while running)\n"
     "  GET /health/ready         200 when healthy or degraded, else 503\n"
+    "  GET /metrics              Prometheus metrics (expiry, checks, reloads)\n"
     "\n"
     "Add ?refresh=1 to check now instead of answering from the last check.\n"
-    "SIGTERM or SIGINT stops the server.\n"
+    "SIGHUP (or \"dbssl reload\") re-reads the .env file and every certificate\n"
+    "and key, and uses them only if they are valid; changed certificate files\n"
+    "are reloaded the same way without a signal.  SIGTERM or SIGINT stops the\n"
+    "server.  With NOTIFY_SOCKET set (systemd Type=notify) it reports READY=1\n"
+    "after the first check, RELOADING=1 around reloads and STOPPING=1.\n"
     "\n"
     "  --env-file FILE     read FILE instead of ./.env (it must exist)\n"
     "  --listen HOST:PORT  listen there instead of HTTP_LISTEN ([::1]:8000 for IPv6)\n"
+    "  --pid-file FILE     write the process id to FILE (removed on exit)\n"
     "\n"
     "Exit status: 0 stopped by a signal, 1 could not serve, 2 invalid settings.\n",
 };

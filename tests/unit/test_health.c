@@ -106,7 +106,8 @@ static void test_verify_full_tls13_is_healthy_with_exact_fields(void **state)
                                        "certificates",
                                        "warnings",
                                        "checked_at",
-                                       "error"};
+                                       "error",
+                                       "last_reload_error"};
     const char *envp[] = {"DATABASE_URL=postgresql://app@127.0.0.1/db", "DB_SSL_MODE=verify-full",
                           "DB_SSL_CA_CERT=/nonexistent/ca.crt", NULL};
     struct dbssl_tls_state t = tls_ok();

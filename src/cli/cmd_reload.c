@@ -1,0 +1,75 @@
+/*
+ * cmd_reload.c - `dbssl reload`: sends SIGHUP to a running `dbssl serve`
+ * found through its pid file, for users who prefer a command to kill(1).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "pidfile.h"
+
+static int run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"pid-file", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *pid_file = CLI_DEFAULT_PID_FILE;
+    struct dbssl_error e;
+    pid_t pid;
+    int c;
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":p:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            pid_file = optarg;
+            break;
+        case 'h':
+            cli_print_usage(stdout, &cmd_reload);
+            return EXIT_OK;
+        case ':':
+            return cli_usage_error("reload", "option \"%s\" needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error("reload", "unknown option \"%s\"", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("reload", "unexpected argument \"%s\"", argv[optind]);
+    dbssl_error_clear(&e);
+    if (cli_pidfile_find(pid_file, &pid, &e) != 0) {
+        cli_print_error(&e);
+        return EXIT_RUNTIME;
+    }
+    if (kill(pid, SIGHUP) != 0) {
+        dbssl_error_set(&e, DBSSL_ERR_IO, "Run dbssl reload as the user that runs dbssl serve.",
+                        "could not signal dbssl serve (pid %ld): %s", (long)pid, strerror(errno));
+        cli_print_error(&e);
+        return EXIT_RUNTIME;
+    }
+    printf("sent SIGHUP to dbssl serve (pid %ld): it reloads its settings and certificates\n",
+           (long)pid);
+    return EXIT_OK;
+}
+
+const struct cli_command cmd_reload = {
+    "reload",
+    run,
+    "make a running dbssl serve reload its settings and certificates (SIGHUP)",
+    "Usage: dbssl reload [--pid-file FILE]\n"
+    "\n"
+    "Sends SIGHUP to the dbssl serve whose pid is in FILE (default\n"
+    "/run/dbssl/dbssl.pid; start serve with the same --pid-file).  serve re-reads\n"
+    "the .env file and every certificate and key, validates them, and uses them\n"
+    "only if they are valid; otherwise it keeps the settings in use and reports\n"
+    "last_reload_error in /health/database/ssl.\n"
+    "\n"
+    "  --pid-file FILE  the file dbssl serve --pid-file wrote\n"
+    "\n"
+    "Exit status: 0 signal sent, 1 no running dbssl serve found, 2 usage.\n",
+};

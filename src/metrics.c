@@ -1,0 +1,131 @@
+/*
+ * metrics.c - the Prometheus exposition of a snapshot (see metrics.h).
+ *
+ * Everything comes from the snapshot, which already holds copies of the
+ * checker's counters and the reload outcomes: a scrape costs no more than a
+ * JSON request.  Certificates are reported whether or not TLS is up, since
+ * an expired client certificate is exactly what makes the connection fail.
+ */
+#include "metrics.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+const double dbssl_check_buckets[DBSSL_CHECK_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1,
+                                                         0.25,  0.5,  1,     2.5,  5};
+
+void dbssl_metrics_escape(struct strbuf *sb, const char *v)
+{
+    for (const char *p = v ? v : ""; *p; p++) {
+        if (*p == '\\')
+            strbuf_append(sb, "\\\\");
+        else if (*p == '"')
+            strbuf_append(sb, "\\\"");
+        else if (*p == '\n')
+            strbuf_append(sb, "\\n");
+        else
+            strbuf_append_c(sb, *p);
+    }
+}
+
+static void head(struct strbuf *sb, const char *name, const char *type, const char *help)
+{
+    strbuf_printf(sb, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void cert_series(struct strbuf *sb, const char *name, const char *role, const char *path,
+                        const char *subject, const char *serial, long long value)
+{
+    strbuf_printf(sb, "%s{role=\"", name);
+    dbssl_metrics_escape(sb, role);
+    strbuf_append(sb, "\",path=\"");
+    dbssl_metrics_escape(sb, path);
+    strbuf_append(sb, "\",subject=\"");
+    dbssl_metrics_escape(sb, subject);
+    strbuf_append(sb, "\",serial=\"");
+    dbssl_metrics_escape(sb, serial);
+    strbuf_printf(sb, "\"} %lld\n", value);
+}
+
+/* Both date families: every certificate file in use, then the server's. */
+static void certs(struct strbuf *sb, const struct dbssl_snapshot *s, bool after)
+{
+    const struct dbssl_tls_state *t = &s->tls;
+    const char *name = after ? "dbssl_cert_not_after_seconds" : "dbssl_cert_not_before_seconds";
+    char server[300];
+
+    head(sb, name, "gauge",
+         after ? "Expiry (not after) of each certificate in use, in seconds since the epoch."
+               : "Start of validity (not before) of each certificate in use, in seconds since "
+                 "the epoch.");
+    for (size_t i = 0; i < s->n_certs; i++)
+        cert_series(sb, name, s->certs[i].role, s->certs[i].path, s->certs[i].subject,
+                    s->certs[i].serial, after ? s->certs[i].not_after : s->certs[i].not_before);
+    if (t->connected && t->ssl_in_use && t->server_cert_not_after > 0) {
+        /* the server's certificate has no file here: its address stands in for the path */
+        snprintf(server, sizeof(server), "%s:%s", t->server_host, t->server_port);
+        cert_series(sb, name, "server", server, t->server_cert_subject, t->server_cert_serial,
+                    after ? t->server_cert_not_after : t->server_cert_not_before);
+    }
+}
+
+static void histogram(struct strbuf *sb, const struct dbssl_check_stats *st)
+{
+    head(sb, "dbssl_check_duration_seconds", "histogram",
+         "Duration of health checks (connect or re-check, and TLS inspection).");
+    for (size_t i = 0; i < DBSSL_CHECK_BUCKETS; i++)
+        strbuf_printf(sb, "dbssl_check_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                      dbssl_check_buckets[i], st->bucket[i]);
+    strbuf_printf(sb, "dbssl_check_duration_seconds_bucket{le=\"+Inf\"} %llu\n", st->count);
+    strbuf_printf(sb, "dbssl_check_duration_seconds_sum %.6f\n", st->sum);
+    strbuf_printf(sb, "dbssl_check_duration_seconds_count %llu\n", st->count);
+}
+
+char *dbssl_metrics_render(const struct dbssl_snapshot *s, size_t *len)
+{
+    const struct dbssl_tls_state *t = &s->tls;
+    bool tls_on = t->connected && t->ssl_in_use;
+    struct strbuf sb;
+    char *out;
+
+    strbuf_init(&sb);
+    head(&sb, "dbssl_build_info", "gauge", "Version of dbssl; always 1.");
+    strbuf_printf(&sb, "dbssl_build_info{version=\"%s\"} 1\n", DBSSL_VERSION);
+    head(&sb, "dbssl_up", "gauge", "Whether the last health check connected to PostgreSQL.");
+    strbuf_printf(&sb, "dbssl_up %d\n", t->connected ? 1 : 0);
+    head(&sb, "dbssl_ssl_enabled", "gauge",
+         "Whether the last health check's connection is encrypted with TLS.");
+    strbuf_printf(&sb, "dbssl_ssl_enabled %d\n", tls_on ? 1 : 0);
+    head(&sb, "dbssl_tls_info", "gauge", "Negotiated TLS version and cipher; always 1.");
+    if (tls_on) {
+        strbuf_append(&sb, "dbssl_tls_info{version=\"");
+        dbssl_metrics_escape(&sb, t->protocol);
+        strbuf_append(&sb, "\",cipher=\"");
+        dbssl_metrics_escape(&sb, t->cipher);
+        strbuf_append(&sb, "\"} 1\n");
+    }
+    certs(&sb, s, true);
+    certs(&sb, s, false);
+    head(&sb, "dbssl_checks_total", "counter", "Health checks by resulting status.");
+    for (int i = DBSSL_HEALTH_HEALTHY; i <= DBSSL_HEALTH_UNHEALTHY; i++)
+        strbuf_printf(&sb, "dbssl_checks_total{result=\"%s\"} %llu\n",
+                      dbssl_health_status_name((enum dbssl_health_status)i), s->stats.checks[i]);
+    histogram(&sb, &s->stats);
+    head(&sb, "dbssl_reconnects_total", "counter",
+         "Connection attempts after the first one (after a loss, a failure or a reload).");
+    strbuf_printf(&sb, "dbssl_reconnects_total %llu\n", s->stats.reconnects);
+    head(&sb, "dbssl_config_reloads_total", "counter",
+         "Configuration reloads (SIGHUP or changed certificate files) by result.");
+    strbuf_printf(&sb, "dbssl_config_reloads_total{result=\"success\"} %llu\n", s->reload.success);
+    strbuf_printf(&sb, "dbssl_config_reloads_total{result=\"failure\"} %llu\n", s->reload.failure);
+    head(&sb, "dbssl_config_last_reload_success_timestamp_seconds", "gauge",
+         "When the settings in use were loaded, in seconds since the epoch.");
+    strbuf_printf(&sb, "dbssl_config_last_reload_success_timestamp_seconds %lld\n",
+                  s->reload.last_success_at);
+    out = strbuf_take(&sb);
+    *len = out ? strlen(out) : 0;
+    return out;
+}

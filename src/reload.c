@@ -1,0 +1,372 @@
+/*
+ * reload.c - the settings in use and their replacement (see reload.h).
+ *
+ * Order matters for "never a moment without a working configuration": the
+ * new set is loaded, validated and its certificates read while the old one
+ * keeps serving; the swap is one pointer under a mutex; the old set is freed
+ * by whoever drops the last reference (usually the checker, once it has
+ * reconnected with the new files).
+ */
+#include "reload.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "util.h"
+#include "watch.h"
+
+#define WATCH_TIMEOUT_MS   500
+#define RENEWAL_CHECK_SECS 60
+
+/* ---- loaded sets ------------------------------------------------------------------ */
+
+static struct dbssl_loaded *loaded_new(struct dbssl_config *cfg, unsigned long long generation,
+                                       struct dbssl_error *err)
+{
+    struct dbssl_loaded *l = calloc(1, sizeof(*l));
+
+    if (l == NULL || dbssl_health_certs_collect(cfg, &l->certs, err) != 0) {
+        free(l);
+        dbssl_config_free(cfg);
+        dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    atomic_init(&l->refs, 1);
+    l->generation = generation;
+    l->cfg = cfg;
+    return l;
+}
+
+struct dbssl_loaded *dbssl_loaded_ref(struct dbssl_loaded *l)
+{
+    if (l != NULL)
+        atomic_fetch_add(&l->refs, 1);
+    return l;
+}
+
+void dbssl_loaded_unref(struct dbssl_loaded *l)
+{
+    if (l == NULL || atomic_fetch_sub(&l->refs, 1) != 1)
+        return;
+    dbssl_health_certs_free(&l->certs);
+    dbssl_config_free(l->cfg);
+    free(l);
+}
+
+/* ---- the runtime ------------------------------------------------------------------- */
+
+int dbssl_runtime_init(struct dbssl_runtime *rt, const char *env_file, struct dbssl_config *cfg,
+                       struct dbssl_error *err)
+{
+    memset(rt, 0, sizeof(*rt));
+    if (env_file != NULL && (rt->env_file = xstrdup(env_file)) == NULL) {
+        dbssl_config_free(cfg);
+        dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
+        return -1;
+    }
+    if ((rt->cur = loaded_new(cfg, 1, err)) == NULL) { /* it freed cfg */
+        free(rt->env_file);
+        rt->env_file = NULL;
+        return -1;
+    }
+    pthread_mutex_init(&rt->mu, NULL);
+    pthread_mutex_init(&rt->reloading, NULL);
+    rt->stats.last_success_at = now_epoch();
+    return 0;
+}
+
+void dbssl_runtime_destroy(struct dbssl_runtime *rt)
+{
+    dbssl_loaded_unref(rt->cur);
+    rt->cur = NULL;
+    free(rt->env_file);
+    rt->env_file = NULL;
+    pthread_mutex_destroy(&rt->mu);
+    pthread_mutex_destroy(&rt->reloading);
+}
+
+struct dbssl_loaded *dbssl_runtime_get(struct dbssl_runtime *rt, struct dbssl_reload_stats *stats)
+{
+    struct dbssl_loaded *l;
+
+    pthread_mutex_lock(&rt->mu);
+    l = dbssl_loaded_ref(rt->cur);
+    if (stats != NULL)
+        *stats = rt->stats;
+    pthread_mutex_unlock(&rt->mu);
+    return l;
+}
+
+/* Keeps the set in use: counts the failure and remembers why for the health body. */
+static void reject(struct dbssl_runtime *rt, const char *cause, const char *why)
+{
+    pthread_mutex_lock(&rt->mu);
+    rt->stats.failure++;
+    rt->stats.last_error_at = now_epoch();
+    snprintf(rt->stats.last_error, sizeof(rt->stats.last_error), "%s", why);
+    pthread_mutex_unlock(&rt->mu);
+    dbssl_log(DBSSL_LOG_ERROR, "reload_failed", "cause", cause, "error", why, "action",
+              "keeping the settings in use", NULL);
+}
+
+/* Logs each finding; returns the errors as one line ("SETTING: message; ..."). */
+static char *describe_findings(const struct dbssl_findings *f)
+{
+    struct strbuf sb;
+
+    strbuf_init(&sb);
+    for (size_t i = 0; i < dbssl_findings_count(f); i++) {
+        const struct dbssl_finding *fd = dbssl_findings_at(f, i);
+        bool error = fd->severity == DBSSL_SEVERITY_ERROR;
+        dbssl_log(error ? DBSSL_LOG_ERROR : DBSSL_LOG_WARN, "reload_finding", "severity",
+                  dbssl_severity_name(fd->severity), "setting", fd->setting, "message", fd->message,
+                  "hint", fd->hint, NULL);
+        if (!error)
+            continue;
+        if (sb.len > 0)
+            strbuf_append(&sb, "; ");
+        strbuf_printf(&sb, "%s: %s", fd->setting, fd->message);
+    }
+    return strbuf_take(&sb);
+}
+
+/* Settings a reload cannot apply (the listen address): say so rather than ignore them. */
+static void note_restart_needed(const struct dbssl_config *old, const struct dbssl_config *cur)
+{
+    for (int i = 0; i < DBSSL_OPTION_COUNT; i++) {
+        if ((dbssl_options[i].flags & DBSSL_OPT_F_RELOADABLE) != 0 ||
+            strcmp(old->settings[i].value, cur->settings[i].value) == 0)
+            continue;
+        dbssl_log(DBSSL_LOG_WARN, "restart_required", "setting", dbssl_options[i].name, "message",
+                  "changed, but takes effect only when dbssl serve is restarted", NULL);
+    }
+}
+
+bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
+{
+    struct dbssl_config *cfg = NULL;
+    struct dbssl_findings *f = NULL;
+    struct dbssl_loaded *fresh = NULL, *old;
+    struct dbssl_error e;
+    char gen[32];
+    char *why = NULL;
+    bool ok = false;
+
+    pthread_mutex_lock(&rt->reloading);
+    dbssl_error_clear(&e);
+    dbssl_log(DBSSL_LOG_INFO, "reload_started", "cause", cause, NULL);
+    if ((cfg = dbssl_config_load(rt->env_file, &e)) == NULL ||
+        (f = dbssl_config_validate(cfg, &e)) == NULL) {
+        reject(rt, cause, e.message);
+        goto out;
+    }
+    if (dbssl_findings_errors(f) > 0) {
+        why = describe_findings(f);
+        reject(rt, cause, why ? why : "the new settings are invalid");
+        goto out;
+    }
+    free(describe_findings(f)); /* warnings only: logged, nothing to keep */
+    /* only a reload replaces rt->cur, and we hold the reload lock: no race */
+    snprintf(gen, sizeof(gen), "%llu", rt->cur->generation + 1);
+    fresh = loaded_new(cfg, rt->cur->generation + 1, &e);
+    cfg = NULL; /* owned by fresh, or freed */
+    if (fresh == NULL) {
+        reject(rt, cause, e.message);
+        goto out;
+    }
+    pthread_mutex_lock(&rt->mu);
+    old = rt->cur;
+    rt->cur = fresh;
+    rt->stats.success++;
+    rt->stats.last_success_at = now_epoch();
+    rt->stats.last_error_at = 0;
+    rt->stats.last_error[0] = '\0';
+    pthread_mutex_unlock(&rt->mu);
+    note_restart_needed(old->cfg, fresh->cfg);
+    dbssl_log_set_format(fresh->cfg->log_format);
+    dbssl_log(DBSSL_LOG_INFO, "reloaded", "cause", cause, "generation", gen, NULL);
+    dbssl_loaded_unref(old);
+    ok = true;
+out:
+    free(why);
+    dbssl_findings_free(f);
+    dbssl_config_free(cfg);
+    pthread_mutex_unlock(&rt->reloading);
+    return ok;
+}
+
+/* ---- renewal of auto-generated certificates ------------------------------------------ */
+
+static bool ref_due(const struct dbssl_loaded *l, const struct dbssl_file_ref *ref, long long now)
+{
+    if (!ref->generated)
+        return false;
+    for (size_t i = 0; i < l->certs.n; i++) {
+        const struct dbssl_health_cert *c = &l->certs.v[i];
+        if (strcmp(c->path, ref->path) == 0 &&
+            now >= c->not_before + (c->not_after - c->not_before) * 2 / 3)
+            return true;
+    }
+    return false;
+}
+
+bool dbssl_renewal_due(const struct dbssl_loaded *l, long long now)
+{
+    struct dbssl_file_ref ca, cert, key;
+
+    return (dbssl_config_ca_file(l->cfg, &ca) && ref_due(l, &ca, now)) ||
+           (dbssl_config_client_files(l->cfg, &cert, &key) && ref_due(l, &cert, now));
+}
+
+/*
+ * Renews the generated certificates of cfg in place; 0 when new files were
+ * written (the reload then takes them into use like any changed file).
+ */
+static int renew_generated(const struct dbssl_config *cfg, struct dbssl_error *err)
+{
+    /* TODO(merge): dbssl_certs_ensure(cfg, &result, err) renews generated certificates past
+     * two thirds of their lifetime; certs.c is not on this branch yet. */
+    (void)cfg;
+    dbssl_error_set(err, DBSSL_ERR_INTERNAL,
+                    "Run \"dbssl certs generate\" to renew them, then they are reloaded "
+                    "automatically.",
+                    "automatic renewal of generated certificates is not available in this build");
+    return -1;
+}
+
+/* ---- the watcher thread ------------------------------------------------------------ */
+
+struct dbssl_watcher {
+    pthread_t thread;
+    struct dbssl_runtime *rt;
+    int debounce_ms;
+    void (*on_change)(void *arg, const char *cause);
+    void *arg;
+    atomic_bool stop;
+    /* owned by the thread */
+    struct dbssl_watch *watch;
+    char *paths[4];
+};
+
+/* The files of l that a change must reload: CA, client certificate and key, CRL. */
+static void files_of(const struct dbssl_loaded *l, char *out[4])
+{
+    struct dbssl_file_ref ca, cert, key;
+
+    memset(out, 0, 4 * sizeof(*out));
+    if (dbssl_config_ca_file(l->cfg, &ca))
+        out[0] = xstrdup(ca.path);
+    if (dbssl_config_client_files(l->cfg, &cert, &key)) {
+        out[1] = xstrdup(cert.path);
+        out[2] = xstrdup(key.path);
+    }
+    out[3] = xstrdup(l->cfg->crl);
+}
+
+static bool same_files(char *const a[4], char *const b[4])
+{
+    for (int i = 0; i < 4; i++)
+        if ((a[i] == NULL) != (b[i] == NULL) || (a[i] && strcmp(a[i], b[i]) != 0))
+            return false;
+    return true;
+}
+
+/* Re-creates the inotify watch only when the set of files changed: a rebuilt
+ * watch takes fresh fingerprints and could miss a change made meanwhile. */
+static void follow(struct dbssl_watcher *w, const struct dbssl_loaded *l)
+{
+    char *now[4];
+
+    files_of(l, now);
+    if (w->watch != NULL && same_files(now, w->paths)) {
+        for (int i = 0; i < 4; i++)
+            free(now[i]);
+        return;
+    }
+    for (int i = 0; i < 4; i++) {
+        free(w->paths[i]);
+        w->paths[i] = now[i];
+    }
+    dbssl_watch_free(w->watch);
+    w->watch = dbssl_watch_new((const char *const *)w->paths, 4, NULL);
+}
+
+static void *watch_run(void *arg)
+{
+    struct dbssl_watcher *w = arg;
+    long long next_renewal_check = 0;
+    bool renewal_logged = false;
+
+    while (!atomic_load(&w->stop)) {
+        struct dbssl_loaded *l = dbssl_runtime_get(w->rt, NULL);
+        long long now = now_epoch();
+        bool renewed = false;
+
+        follow(w, l);
+        if (now >= next_renewal_check) {
+            struct dbssl_error e;
+            next_renewal_check = now + RENEWAL_CHECK_SECS;
+            dbssl_error_clear(&e);
+            if (dbssl_renewal_due(l, now)) {
+                if (renew_generated(l->cfg, &e) == 0)
+                    renewed = true;
+                else if (!renewal_logged)
+                    dbssl_log(DBSSL_LOG_WARN, "renewal_failed", "error", e.message, "hint", e.hint,
+                              NULL);
+                renewal_logged = !renewed;
+            }
+        }
+        dbssl_loaded_unref(l);
+        if (renewed)
+            w->on_change(w->arg, "renewed generated certificates");
+        if (w->watch != NULL) {
+            if (dbssl_watch_wait(w->watch, WATCH_TIMEOUT_MS, w->debounce_ms) &&
+                !atomic_load(&w->stop))
+                w->on_change(w->arg, "files changed");
+        } else {
+            struct timespec ts = {0, WATCH_TIMEOUT_MS * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return NULL;
+}
+
+struct dbssl_watcher *dbssl_watcher_start(struct dbssl_runtime *rt, int debounce_ms,
+                                          void (*on_change)(void *arg, const char *cause),
+                                          void *arg, struct dbssl_error *err)
+{
+    struct dbssl_watcher *w = calloc(1, sizeof(*w));
+    int rc;
+
+    if (w == NULL) {
+        dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    w->rt = rt;
+    w->debounce_ms = debounce_ms;
+    w->on_change = on_change;
+    w->arg = arg;
+    atomic_init(&w->stop, false);
+    if ((rc = pthread_create(&w->thread, NULL, watch_run, w)) != 0) {
+        dbssl_error_set(err, DBSSL_ERR_INTERNAL, NULL, "could not start the file watcher: %s",
+                        strerror(rc));
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void dbssl_watcher_stop(struct dbssl_watcher *w)
+{
+    if (w == NULL)
+        return;
+    atomic_store(&w->stop, true);
+    pthread_join(w->thread, NULL);
+    dbssl_watch_free(w->watch);
+    for (int i = 0; i < 4; i++)
+        free(w->paths[i]);
+    free(w);
+}

@@ -1,0 +1,106 @@
+/*
+ * test_reload.c - replacing the settings in use: a valid new set (a
+ * rotated CA) is swapped in while a reader's reference to the old set stays
+ * usable; an invalid one (a file that is not a certificate, a bad .env
+ * value) is rejected, counted and described, and the set in use is kept.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#include "reload.h"
+#include "util.h"
+
+static void write_env(const char *env, const char *ca, const char *mode)
+{
+    char text[2048];
+
+    snprintf(text, sizeof(text),
+             "DATABASE_URL=postgresql://app@127.0.0.1/db\nDB_SSL_MODE=%s\nDB_SSL_CA_CERT=%s\n",
+             mode, ca);
+    tu_write(env, text, 0600);
+}
+
+static void make_ca(const char *path, const char *cn)
+{
+    struct tu_cert_opts o = {cn, true, -1, 365, NULL, NULL, NULL, NULL};
+
+    tu_make_cert(path, tu_path(tu_dir, "ca.key"), &o);
+}
+
+static void test_valid_swapped_invalid_kept(void **state)
+{
+    char env[1024], ca[1024];
+    struct dbssl_runtime rt;
+    struct dbssl_reload_stats st;
+    struct dbssl_loaded *held, *cur;
+    struct dbssl_error e;
+    struct dbssl_config *cfg;
+
+    (void)state;
+    snprintf(env, sizeof(env), "%s", tu_path(tu_dir, "app.env"));
+    snprintf(ca, sizeof(ca), "%s", tu_path(tu_dir, "ca.crt"));
+    make_ca(ca, "first ca");
+    write_env(env, ca, "verify-ca");
+    dbssl_error_clear(&e);
+    cfg = dbssl_config_load(env, &e);
+    assert_non_null(cfg);
+    assert_int_equal(dbssl_runtime_init(&rt, env, cfg, &e), 0);
+
+    /* a reader (the checker) holds the first set across the reload */
+    held = dbssl_runtime_get(&rt, &st);
+    assert_int_equal(held->generation, 1);
+    assert_int_equal(st.success, 0);
+    assert_true(st.last_success_at > 0);
+    make_ca(ca, "second ca");
+    assert_true(dbssl_runtime_reload(&rt, "test"));
+    cur = dbssl_runtime_get(&rt, &st);
+    assert_int_equal(cur->generation, 2);
+    assert_int_equal(cur->certs.n, 1);
+    assert_string_equal(cur->certs.v[0].subject, "CN=second ca");
+    assert_string_equal(held->certs.v[0].subject, "CN=first ca"); /* still readable */
+    assert_int_equal(held->cfg->ssl_mode, DBSSL_SSLMODE_VERIFY_CA);
+    assert_int_equal(st.success, 1);
+    assert_int_equal(st.last_error_at, 0);
+    dbssl_loaded_unref(held);
+    dbssl_loaded_unref(cur);
+
+    /* the CA file is replaced by something that is not a certificate */
+    tu_write(ca, "not a certificate\n", 0644);
+    assert_false(dbssl_runtime_reload(&rt, "test"));
+    cur = dbssl_runtime_get(&rt, &st);
+    assert_int_equal(cur->generation, 2);
+    assert_string_equal(cur->certs.v[0].subject, "CN=second ca");
+    assert_int_equal(st.failure, 1);
+    assert_true(st.last_error_at > 0);
+    assert_non_null(strstr(st.last_error, "DB_SSL_CA_CERT: "));
+    dbssl_loaded_unref(cur);
+
+    /* a bad value in the .env file: rejected too; a good set clears the error */
+    make_ca(ca, "third ca");
+    write_env(env, ca, "verify-everything");
+    assert_false(dbssl_runtime_reload(&rt, "test"));
+    dbssl_loaded_unref(dbssl_runtime_get(&rt, &st));
+    assert_int_equal(st.failure, 2);
+    assert_non_null(strstr(st.last_error, "DB_SSL_MODE: "));
+    write_env(env, ca, "verify-ca");
+    assert_true(dbssl_runtime_reload(&rt, "test"));
+    cur = dbssl_runtime_get(&rt, &st);
+    assert_string_equal(cur->certs.v[0].subject, "CN=third ca");
+    assert_int_equal(st.success, 2);
+    assert_int_equal(st.last_error_at, 0);
+    assert_false(dbssl_renewal_due(cur, now_epoch() + 400 * 86400LL)); /* not generated */
+    dbssl_loaded_unref(cur);
+    dbssl_runtime_destroy(&rt);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_valid_swapped_invalid_kept, tu_setup_dir,
+                                        tu_teardown_dir),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
