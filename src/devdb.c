@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include "certinfo.h"
+#include "certs.h"
+#include "pgconf.h"
 #include "pgrun.h"
 #include "proc.h"
 #include "util.h"
@@ -196,8 +198,12 @@ int dbssl_devdb_tls_from_config(const struct dbssl_config *cfg, struct dbssl_dev
     char reason[256] = "";
 
     memset(tls, 0, sizeof(*tls));
-    /* MERGE: with cfg->auto_generate, call dbssl_certs_ensure() here first so that a
-     * missing or expiring set is (re)generated before the server uses it. */
+    /* a missing or expiring development set is (re)generated before the server uses it */
+    if (cfg->auto_generate) {
+        struct dbssl_certs_result res;
+        if (dbssl_certs_ensure(cfg, &res, err) != 0)
+            return -1;
+    }
     if (cfg->auto_cert_dir == NULL ||
         !path_join(tls->server_cert, sizeof(tls->server_cert), cfg->auto_cert_dir, "server.crt") ||
         !path_join(tls->server_key, sizeof(tls->server_key), cfg->auto_cert_dir, "server.key")) {
@@ -261,66 +267,6 @@ static void append_quoted(struct strbuf *sb, const char *s, char q)
         strbuf_append_c(sb, *s);
     }
     strbuf_append_c(sb, q);
-}
-
-struct devdb_conf_in {
-    const char *datadir; /* absolute: the copies of the TLS files live there */
-    const char *socket_dir;
-    int port;
-    bool have_ca;
-    bool client_cert_auth;
-};
-
-/*
- * MERGE: the lead replaces this function with dbssl_pgconf_render() so that
- * `dbssl pg-config` and the development server share one configuration.
- * Until then it produces the same lines the guide prescribes.
- */
-static int devdb_render_conf(const struct devdb_conf_in *in, char **conf, char **hba,
-                             struct dbssl_error *err)
-{
-    static const char *const files[][2] = {
-        {"ssl_cert_file", "server.crt"}, {"ssl_key_file", "server.key"}, {"ssl_ca_file", "ca.crt"}};
-    const char *auth = in->client_cert_auth ? "cert" : "scram-sha-256";
-    struct strbuf c, h;
-    char path[4200];
-
-    strbuf_init(&c);
-    strbuf_init(&h);
-    strbuf_append(&c, "# written by dbssl dev-db; rewritten at every start\n"
-                      "listen_addresses = '127.0.0.1,::1'\n");
-    strbuf_printf(&c, "port = %d\nunix_socket_directories = ", in->port);
-    append_quoted(&c, in->socket_dir, '\'');
-    strbuf_append(&c, "\nunix_socket_permissions = 0700\nssl = on\n");
-    for (size_t i = 0; i < 3; i++) {
-        if (i == 2 && !in->have_ca)
-            continue;
-        snprintf(path, sizeof(path), "%s/%s", in->datadir, files[i][1]);
-        strbuf_printf(&c, "%s = ", files[i][0]);
-        append_quoted(&c, path, '\'');
-        strbuf_append_c(&c, '\n');
-    }
-    strbuf_append(&c, "ssl_min_protocol_version = 'TLSv1.2'\n"
-                      "ssl_ciphers = 'HIGH:!aNULL:!MD5'\n"
-                      "password_encryption = 'scram-sha-256'\n");
-
-    strbuf_append(&h, "# written by dbssl dev-db; rewritten at every start\n"
-                      "# TYPE     DATABASE USER ADDRESS      METHOD\n"
-                      "# the socket directory is private (0700): only its owner gets here\n"
-                      "local      all      all                trust\n");
-    strbuf_printf(&h, "hostssl    all      all  127.0.0.1/32 %s\n", auth);
-    strbuf_printf(&h, "hostssl    all      all  ::1/128      %s\n", auth);
-    strbuf_append(&h, "hostnossl  all      all  0.0.0.0/0    reject\n"
-                      "hostnossl  all      all  ::/0         reject\n");
-    if (c.oom || h.oom) {
-        strbuf_free(&c);
-        strbuf_free(&h);
-        dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
-        return -1;
-    }
-    *conf = strbuf_take(&c);
-    *hba = strbuf_take(&h);
-    return 0;
 }
 
 /* ---- state on disk ------------------------------------------------------------- */
@@ -592,13 +538,20 @@ out:
 
 /* Copies the TLS files into the cluster (key 0600, owned by the server user) and
  * writes dbssl.conf and pg_hba.conf. */
-static int configure_cluster(const struct dbssl_pgrun *rn, const struct dbssl_devdb_tls *tls,
-                             const struct dbssl_devdb_state *st, struct dbssl_error *err)
+static int configure_cluster(const struct dbssl_config *cfg, const struct dbssl_pgrun *rn,
+                             const struct dbssl_devdb_tls *tls, const struct dbssl_devdb_state *st,
+                             struct dbssl_error *err)
 {
-    struct devdb_conf_in in = {st->datadir, st->dir, st->port, tls->ca_cert[0] != '\0',
-                               tls->client_cert_auth};
+    /* the same lines as `dbssl pg-config`, pointing at the copies in the data directory */
+    struct dbssl_pgconf_opts po = {"127.0.0.1,::1", st->port,    true,
+                                   "trust",         st->datadir, tls->ca_cert[0] == '\0'};
+    bool have_ca = tls->ca_cert[0] != '\0';
     char dst[4200], *conf = NULL, *hba = NULL;
+    struct strbuf c, h;
     int ret = -1;
+
+    strbuf_init(&c);
+    strbuf_init(&h);
 
     if (!path_join(dst, sizeof(dst), st->datadir, "server.crt") ||
         copy_file_as(tls->server_cert, dst, "server certificate", 0644, rn->user, err) != 0)
@@ -606,11 +559,28 @@ static int configure_cluster(const struct dbssl_pgrun *rn, const struct dbssl_de
     if (!path_join(dst, sizeof(dst), st->datadir, "server.key") ||
         copy_file_as(tls->server_key, dst, "server key", 0600, rn->user, err) != 0)
         goto out;
-    if (in.have_ca && (!path_join(dst, sizeof(dst), st->datadir, "ca.crt") ||
-                       copy_file_as(tls->ca_cert, dst, "CA certificate", 0644, rn->user, err) != 0))
+    if (have_ca && (!path_join(dst, sizeof(dst), st->datadir, "ca.crt") ||
+                    copy_file_as(tls->ca_cert, dst, "CA certificate", 0644, rn->user, err) != 0))
         goto out;
-    if (devdb_render_conf(&in, &conf, &hba, err) != 0)
+    if (dbssl_pgconf_render(cfg, &po, &conf, &hba, err) != 0)
         goto out;
+    /* dev-db's own: a private socket directory, which is what makes "local trust" safe */
+    strbuf_append(&c, conf);
+    strbuf_append(&c, "unix_socket_directories = ");
+    append_quoted(&c, st->dir, '\'');
+    strbuf_append(&c, "\nunix_socket_permissions = 0700\npassword_encryption = 'scram-sha-256'\n");
+    strbuf_append(&h,
+                  "# written by dbssl dev-db; rewritten at every start\n"
+                  "# the socket directory is private (0700): only its owner gets to \"local\"\n");
+    strbuf_append(&h, hba);
+    free(conf);
+    free(hba);
+    conf = strbuf_take(&c);
+    hba = strbuf_take(&h);
+    if (conf == NULL || hba == NULL) {
+        dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
+        goto out;
+    }
     if (!path_join(dst, sizeof(dst), st->datadir, "dbssl.conf") ||
         write_file_as(dst, conf, strlen(conf), 0600, rn->user, err) != 0)
         goto out;
@@ -744,7 +714,7 @@ int dbssl_devdb_start(const struct dbssl_config *cfg, const struct dbssl_devdb_t
         if (init_cluster(&rn, st, err) != 0)
             goto out;
     }
-    if (configure_cluster(&rn, tls, st, err) != 0 || start_server(&rn, st, err) != 0)
+    if (configure_cluster(cfg, &rn, tls, st, err) != 0 || start_server(&rn, st, err) != 0)
         goto out;
     started = true;
     if (create_role_and_db(&rn, st, err) != 0)

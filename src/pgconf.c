@@ -93,7 +93,8 @@ int dbssl_pgconf_render(const struct dbssl_config *cfg, const struct dbssl_pgcon
     strbuf_append(&c, "ssl = on\n");
     conf_string(&c, "ssl_cert_file", dir, "server.crt");
     conf_string(&c, "ssl_key_file", dir, "server.key");
-    conf_string(&c, "ssl_ca_file", dir, "ca.crt");
+    if (!o->without_ca)
+        conf_string(&c, "ssl_ca_file", dir, "ca.crt");
     strbuf_append(&c, "ssl_min_protocol_version = 'TLSv1.2'\n"
                       "ssl_ciphers = 'HIGH:!aNULL:!MD5'\n");
 

@@ -18,6 +18,7 @@ struct dbssl_pgconf_opts {
     bool loopback_only;     /* hostssl for 127.0.0.1/32 and ::1/128 only, else all addresses */
     const char *local_auth; /* method of a "local" (Unix socket) line, NULL: none */
     const char *cert_dir;   /* the set's directory; NULL: DB_SSL_AUTO_CERT_DIR */
+    bool without_ca;        /* no ssl_ca_file line (no CA in the set: no client certificates) */
 };
 
 /*

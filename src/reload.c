@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "certs.h"
 #include "log.h"
 #include "util.h"
 #include "watch.h"
@@ -222,19 +223,32 @@ bool dbssl_renewal_due(const struct dbssl_loaded *l, long long now)
 }
 
 /*
- * Renews the generated certificates of cfg in place; 0 when new files were
- * written (the reload then takes them into use like any changed file).
+ * Renews the generated certificates of cfg in place.  Returns 1 when new
+ * files were written (the reload then takes them into use like any changed
+ * file), 0 when nothing was due, -1 on failure with err set.
  */
 static int renew_generated(const struct dbssl_config *cfg, struct dbssl_error *err)
 {
-    /* TODO(merge): dbssl_certs_ensure(cfg, &result, err) renews generated certificates past
-     * two thirds of their lifetime; certs.c is not on this branch yet. */
-    (void)cfg;
-    dbssl_error_set(err, DBSSL_ERR_INTERNAL,
-                    "Run \"dbssl certs generate\" to renew them, then they are reloaded "
-                    "automatically.",
-                    "automatic renewal of generated certificates is not available in this build");
-    return -1;
+    struct dbssl_certs_result res;
+    const unsigned server = (1u << DBSSL_CERTS_SERVER_CRT) | (1u << DBSSL_CERTS_SERVER_KEY);
+
+    if (dbssl_certs_ensure(cfg, &res, err) != 0)
+        return -1;
+    if (res.written == 0)
+        return 0;
+    for (int i = 0; i < DBSSL_CERTS_NFILES; i++)
+        if (res.written & (1u << i))
+            dbssl_log(DBSSL_LOG_INFO, "certificate_renewed", "file",
+                      dbssl_certs_file_name((enum dbssl_certs_file)i), "dir", res.dir, "reason",
+                      res.reason[i], NULL);
+    /* PostgreSQL reads its certificate only at start and on reload */
+    if (res.written & server)
+        dbssl_log(DBSSL_LOG_WARN, "server_certificate_renewed", "dir", res.dir, "action",
+                  "reload PostgreSQL to use it: pg_ctl reload -D DATADIR (or SELECT "
+                  "pg_reload_conf()); dbssl dev-db stop && dbssl dev-db start for the "
+                  "development database",
+                  NULL);
+    return 1;
 }
 
 /* ---- the watcher thread ------------------------------------------------------------ */
@@ -311,12 +325,12 @@ static void *watch_run(void *arg)
             next_renewal_check = now + RENEWAL_CHECK_SECS;
             dbssl_error_clear(&e);
             if (dbssl_renewal_due(l, now)) {
-                if (renew_generated(l->cfg, &e) == 0)
-                    renewed = true;
-                else if (!renewal_logged)
+                int rc = renew_generated(l->cfg, &e);
+                renewed = rc > 0;
+                if (rc < 0 && !renewal_logged)
                     dbssl_log(DBSSL_LOG_WARN, "renewal_failed", "error", e.message, "hint", e.hint,
                               NULL);
-                renewal_logged = !renewed;
+                renewal_logged = rc < 0;
             }
         }
         dbssl_loaded_unref(l);

@@ -6,34 +6,8 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "certs.h"
 #include "cli.h"
-
-/*
- * Generates or renews the development set first, so that what is validated
- * is the files as they will be used.  A bad auto-generation setting is not a
- * failure here: validation reports it with the others.  Progress goes to
- * stderr under --json so that stdout stays one JSON document.
- */
-static int ensure_certs(const struct dbssl_config *cfg, bool json)
-{
-    struct dbssl_certs_result res;
-    struct dbssl_error e;
-    FILE *out = json ? stderr : stdout;
-
-    dbssl_error_clear(&e);
-    if (dbssl_certs_ensure(cfg, &res, &e) != 0) {
-        if (e.code == DBSSL_ERR_CONFIG)
-            return 0;
-        cli_print_error(&e);
-        return -1;
-    }
-    for (int i = 0; i < DBSSL_CERTS_NFILES; i++)
-        if (res.written & (1u << i))
-            fprintf(out, "%s %s/%s (%s)\n", (res.replaced & (1u << i)) ? "renewed" : "generated",
-                    res.dir, dbssl_certs_file_name((enum dbssl_certs_file)i), res.reason[i]);
-    return 0;
-}
+#include "prepare.h"
 
 static int run(int argc, char **argv)
 {
@@ -77,7 +51,8 @@ static int run(int argc, char **argv)
     cfg = cli_load_config(env_file);
     if (cfg == NULL)
         goto out;
-    if (generate && ensure_certs(cfg, json) != 0) {
+    /* generate first so that the real files are validated */
+    if (generate && cli_ensure_certs(cfg, json) != 0) {
         status = EXIT_RUNTIME;
         goto out;
     }

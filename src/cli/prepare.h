@@ -18,4 +18,13 @@
  */
 struct dbssl_config *cli_prepare_config(const char *env_file, bool json, int *status);
 
+/*
+ * Generates or renews the development certificate set when
+ * DB_SSL_AUTO_GENERATE is true, printing each file written (to stderr under
+ * --json, so stdout stays one JSON document).  A bad auto-generation setting
+ * is left to validation, which reports it with the others.  Returns -1 after
+ * printing the error when the set could not be written.
+ */
+int cli_ensure_certs(const struct dbssl_config *cfg, bool json);
+
 #endif

@@ -4,9 +4,8 @@
 # reachable over TLS with the generated client certificate, runs serve with
 # the right DATABASE_URL, and on TERM stops serve and the database.
 #
-# `certs generate` and `serve` are stood in for by a wrapper until they are
-# merged: generate makes the set with openssl, serve records its DATABASE_URL
-# and waits.  dev-db is the real program.
+# This is the acceptance of `make run`: afterwards
+# `curl /health/database/ssl` shows TLSv1.3, verification enabled, healthy.
 . "${DBSSL_SRC:?}/tests/lib.sh"
 t_init
 
@@ -14,21 +13,6 @@ for v in $(env | sed -n 's/^\(DATABASE_URL\|DB_[A-Z_]*\|HTTP_LISTEN\|PG[A-Z]*\)=
 
 PROJ=$T/proj
 mkdir -p "$PROJ"
-WRAP=$T/dbssl-wrapper
-cat >"$WRAP" <<EOF
-#!/usr/bin/env bash
-case "\$1 \${2:-}" in
-"certs generate")
-  . "$DBSSL_SRC/tests/lib.sh"
-  [ -e ssl_certs/db/server.crt ] || make_test_certs ssl_certs/db dbssl ;;
-"serve "*)
-  echo \$\$ >"$T/serve-pid"
-  printf '%s\n' "\$DATABASE_URL" >"$T/serve-url"
-  exec sleep 300 ;;
-*) exec "$DBSSL" "\$@" ;;
-esac
-EOF
-chmod +x "$WRAP"
 t_cleanup_add "\"$DBSSL\" dev-db stop --dir '$PROJ/.dev'"
 t_cleanup_add "[ -f '$PROJ/.dev/pgdata/postmaster.pid' ] && kill -9 \$(head -1 '$PROJ/.dev/pgdata/postmaster.pid')"
 
@@ -41,17 +25,23 @@ t_cleanup_add "\"$DBSSL\" dev-db stop --dir '$BLOCK/.dev'"
 run_cmd "$DBSSL" dev-db start --dir "$BLOCK/.dev" --env-file "$BLOCK/.env" --port 5433
 port_busy 5433 && t_pass || t_fail "port 5433 could not be occupied: $OUT"
 
-(cd "$PROJ" && exec "$DBSSL_SRC/scripts/dev-run.sh" "$WRAP") >"$T/run.out" 2>&1 &
+HTTP_PORT=$(free_port 18600)
+export HTTP_LISTEN=127.0.0.1:$HTTP_PORT
+(cd "$PROJ" && exec "$DBSSL_SRC/scripts/dev-run.sh" "$DBSSL") >"$T/run.out" 2>&1 &
 RUN_PID=$!
 t_cleanup_add "kill -TERM $RUN_PID"
 
+# serve answers from its first check on; wait (bounded) for a healthy answer
+BODY=""
 for _ in $(seq 1 600); do
-  [ -s "$T/serve-url" ] && break
+  BODY=$(curl -s --max-time 2 "http://127.0.0.1:$HTTP_PORT/health/database/ssl" 2>/dev/null)
+  case "$BODY" in *'"status": "healthy"'* | *'"status":"healthy"'*) break ;; esac
   kill -0 "$RUN_PID" 2>/dev/null || break
   sleep 0.1
 done
 OUT=$(cat "$T/run.out")
-[ -s "$T/serve-url" ] && t_pass || t_fail "serve was not reached; output:"$'\n'"$OUT"
+CODE=$(curl -s -o "$T/body" -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/health/database/ssl")
+assert_eq 200 "$CODE" "the health endpoint answers 200; output:"$'\n'"$OUT"
 
 assert_eq "600" "$(stat -c %a "$PROJ/.env" 2>/dev/null)" ".env is private"
 ENV=$(cat "$PROJ/.env" 2>/dev/null)
@@ -62,14 +52,25 @@ done
 PW=$(sed -n 's|^DATABASE_URL=postgresql://dbssl:\([^@]*\)@.*|\1|p' "$PROJ/.env")
 [ "${#PW}" -ge 16 ] && t_pass || t_fail "the .env password is too short: ${#PW} characters"
 assert_not_contains "$OUT" "$PW" "the password is never printed"
-assert_contains "$OUT" "curl -s http://127.0.0.1:8000/health/database/ssl" "the curl line"
+assert_contains "$OUT" "curl -s http://127.0.0.1:$HTTP_PORT/health/database/ssl" "the curl line"
 
 run_cmd "$DBSSL" dev-db status --dir "$PROJ/.dev"
 assert_rc 0 "dev database running under serve"
 PORT=$(printf '%s\n' "$OUT" | sed -n 's/.*running on port \([0-9]*\).*/\1/p')
-SERVE_URL=$(cat "$T/serve-url" 2>/dev/null)
 [ -n "$PORT" ] && [ "$PORT" != 5433 ] && t_pass || t_fail "dev database port \"$PORT\" (5433 is busy)"
-assert_eq "postgresql://dbssl:$PW@localhost:$PORT/dbssl" "$SERVE_URL" "serve gets the moved port"
+# what a newcomer sees after `make run`: the guide's fields, live
+python3 - "$T/body" "$PORT" <<'PY' && t_pass || t_fail "health JSON: $(cat "$T/body")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["ssl_enabled"] is True, d
+assert d["ssl_version"] == "TLSv1.3", d
+assert d["ssl_mode"] == "verify-full", d
+assert d["certificate_validation"] == "enabled", d
+assert d["status"] == "healthy", d
+assert d["client_certificate"] is True, d
+assert d["server"] == "localhost:" + sys.argv[2], d   # serve was handed the moved port
+assert d["error"] is None, d
+PY
 C=$PROJ/ssl_certs/db
 assert_eq "t|TLSv1.3" "$(psql -X -A -t -c "select ssl, version from pg_stat_ssl where pid = pg_backend_pid()" \
   "host=localhost port=$PORT user=dbssl dbname=dbssl sslmode=verify-full sslrootcert=$C/ca.crt sslcert=$C/client.crt sslkey=$C/client.key connect_timeout=10" 2>&1)" \
@@ -83,7 +84,7 @@ run_cmd "$DBSSL" dev-db status --dir "$PROJ/.dev"
 assert_rc 1 "the dev database is stopped with it"
 run_cmd pgrep -f "$PROJ/.dev/pgdata"
 assert_rc 1 "no postgres process left"
-run_cmd kill -0 "$(cat "$T/serve-pid")"
-assert_rc 1 "serve is stopped with it"
+run_cmd curl -s --max-time 2 "http://127.0.0.1:$HTTP_PORT/health"
+[ "$RC" -ne 0 ] && t_pass || t_fail "serve is stopped with it"
 
 t_done

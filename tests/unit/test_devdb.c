@@ -16,10 +16,10 @@
 #include "devdb.h"
 #include "util.h"
 
-static struct dbssl_config *load(const char *url, const char *cert_dir)
+static struct dbssl_config *load_gen(const char *url, const char *cert_dir, bool generate)
 {
     char u[512], d[512];
-    const char *envp[] = {u, d, "DB_SSL_AUTO_GENERATE=true", NULL};
+    const char *envp[] = {u, d, generate ? "DB_SSL_AUTO_GENERATE=true" : NULL, NULL};
     struct dbssl_config *cfg;
 
     snprintf(u, sizeof(u), "DATABASE_URL=%s", url);
@@ -27,6 +27,11 @@ static struct dbssl_config *load(const char *url, const char *cert_dir)
     cfg = dbssl_config_load_from(NULL, false, envp, NULL);
     assert_non_null(cfg);
     return cfg;
+}
+
+static struct dbssl_config *load(const char *url, const char *cert_dir)
+{
+    return load_gen(url, cert_dir, true);
 }
 
 static char *url_for_port(const char *url, int port)
@@ -97,7 +102,9 @@ static void test_refuses_non_loopback_hosts(void **state)
 
 static void test_missing_server_certificate(void **state)
 {
-    struct dbssl_config *cfg = load("postgresql://app@localhost/app", "/nonexistent/certs");
+    /* user-supplied server files: nothing generates them */
+    struct dbssl_config *cfg =
+        load_gen("postgresql://app@localhost/app", "/proc/nonexistent/certs", false);
     struct dbssl_devdb_tls tls;
     struct dbssl_error e;
 
@@ -105,8 +112,9 @@ static void test_missing_server_certificate(void **state)
     dbssl_error_clear(&e);
     assert_int_equal(dbssl_devdb_tls_from_config(cfg, &tls, &e), -1);
     assert_int_equal(e.code, DBSSL_ERR_CERT);
-    assert_string_equal(e.message, "server certificate file \"/nonexistent/certs/server.crt\" is "
-                                   "not readable: No such file or directory");
+    assert_string_equal(e.message,
+                        "server certificate file \"/proc/nonexistent/certs/server.crt\" is "
+                        "not readable: No such file or directory");
     assert_non_null(strstr(e.hint, "dbssl certs generate"));
     dbssl_config_free(cfg);
 }
