@@ -31,8 +31,27 @@ extern const struct cli_command *const cli_commands[];
 /* Prints "dbssl CMD: MESSAGE" and a usage pointer to stderr; returns EXIT_CONFIG. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) DBSSL_PRINTF(2, 3);
 
-/* The usage error for getopt_long's ':' (missing value) or '?' (unknown option) result c. */
-int cli_option_error(const char *cmd, int c, char **argv);
+/* A command's options: the CLI's twin of the settings table. */
+enum cli_arg {
+    CLI_FLAG,   /* target is a bool *, set to true */
+    CLI_STRING, /* target is a const char **, set to the value */
+};
+
+struct cli_option {
+    const char *name; /* long name without "--"; NULL ends the table */
+    char letter;      /* short letter, unique within the command */
+    enum cli_arg kind;
+    void *target;
+};
+
+/*
+ * Parses argv (argv[0] is the command name) against opts; --help is always
+ * there.  Operands are left at argv[optind...], at most max_operands of them
+ * (-1: any number).  Returns -1 to go on, else the exit status to return:
+ * 0 after printing the usage for --help, 2 after printing a usage error.
+ */
+int cli_parse(int argc, char **argv, const struct cli_command *cmd, const struct cli_option *opts,
+              int max_operands);
 
 /* Prints an error and its hint to stderr as "dbssl: error: ..." / "  hint: ...". */
 void cli_print_error(const struct dbssl_error *e);

@@ -4,7 +4,6 @@
  * "openssl x509 -in ... -noout -dates" with everything that matters for
  * PostgreSQL: names, dates, chain, key match and key permissions).
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -54,13 +53,6 @@ static void print_result(const struct dbssl_certs_result *res)
 
 static int run_generate(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"env-file", required_argument, NULL, 'e'}, {"dir", required_argument, NULL, 'd'},
-        {"days", required_argument, NULL, 'n'},     {"client", no_argument, NULL, 'c'},
-        {"hosts", required_argument, NULL, 'H'},    {"key-type", required_argument, NULL, 'k'},
-        {"force", no_argument, NULL, 'f'},          {"owner", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
-    };
     const char *env_file = NULL, *dir = NULL, *hosts = NULL, *owner = NULL, *days_s = NULL;
     const char *key_s = NULL;
     bool client = false, force = false;
@@ -70,43 +62,20 @@ static int run_generate(int argc, char **argv)
     struct dbssl_error e;
     int c, status = EXIT_CONFIG;
 
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":e:d:n:cH:k:fo:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'e':
-            env_file = optarg;
-            break;
-        case 'd':
-            dir = optarg;
-            break;
-        case 'n':
-            days_s = optarg;
-            break;
-        case 'c':
-            client = true;
-            break;
-        case 'H':
-            hosts = optarg;
-            break;
-        case 'k':
-            key_s = optarg;
-            break;
-        case 'f':
-            force = true;
-            break;
-        case 'o':
-            owner = optarg;
-            break;
-        case 'h':
-            cli_print_usage(stdout, &cmd_certs);
-            return EXIT_OK;
-        default:
-            return cli_option_error("certs", c, argv);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("certs", "unexpected argument \"%s\"", argv[optind]);
+    const struct cli_option options[] = {
+        {"env-file", 'e', CLI_STRING, &env_file},
+        {"dir", 'd', CLI_STRING, &dir},
+        {"days", 'n', CLI_STRING, &days_s},
+        {"client", 'c', CLI_FLAG, &client},
+        {"hosts", 'H', CLI_STRING, &hosts},
+        {"key-type", 'k', CLI_STRING, &key_s},
+        {"force", 'f', CLI_FLAG, &force},
+        {"owner", 'o', CLI_STRING, &owner},
+        {NULL, 0, CLI_FLAG, NULL},
+    };
+
+    if ((c = cli_parse(argc, argv, &cmd_certs, options, 0)) >= 0)
+        return c;
 
     cfg = cli_load_config(env_file);
     if (cfg == NULL)
@@ -291,12 +260,6 @@ static void inspect_one(struct inspect_ctx *ctx, const struct target *t)
 
 static int run_inspect(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"env-file", required_argument, NULL, 'e'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *env_file = NULL;
     struct inspect_ctx ctx;
     struct dbssl_config *cfg = NULL;
@@ -305,24 +268,15 @@ static int run_inspect(int argc, char **argv)
     size_t n = 0, max;
     int c, status = EXIT_CONFIG;
 
+    const struct cli_option opts[] = {
+        {"env-file", 'e', CLI_STRING, &env_file},
+        {"json", 'j', CLI_FLAG, &ctx.json},
+        {NULL, 0, CLI_FLAG, NULL},
+    };
+
     memset(&ctx, 0, sizeof(ctx));
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":e:jh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'e':
-            env_file = optarg;
-            break;
-        case 'j':
-            ctx.json = true;
-            break;
-        case 'h':
-            cli_print_usage(stdout, &cmd_certs);
-            return EXIT_OK;
-        default:
-            return cli_option_error("certs", c, argv);
-        }
-    }
+    if ((c = cli_parse(argc, argv, &cmd_certs, opts, -1)) >= 0)
+        return c;
     cfg = cli_load_config(env_file);
     if (cfg == NULL)
         goto out;

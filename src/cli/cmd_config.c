@@ -3,7 +3,6 @@
  * from.  Secrets (the DATABASE_URL password) are shown as "***".  The
  * --markdown form is the settings table of the README.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,42 +57,20 @@ static int print_settings(const struct dbssl_config *cfg, bool json)
 
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"env-file", required_argument, NULL, 'e'},
-        {"json", no_argument, NULL, 'j'},
-        {"markdown", no_argument, NULL, 'm'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *env_file = NULL;
     bool json = false, markdown = false;
     struct dbssl_config *cfg;
     int c, status;
 
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":e:jmh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'e':
-            env_file = optarg;
-            break;
-        case 'j':
-            json = true;
-            break;
-        case 'm':
-            markdown = true;
-            break;
-        case 'h':
-            cli_print_usage(stdout, &cmd_config);
-            return EXIT_OK;
-        case ':':
-            return cli_usage_error("config", "option \"%s\" needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error("config", "unknown option \"%s\"", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("config", "unexpected argument \"%s\"", argv[optind]);
+    const struct cli_option opts[] = {
+        {"env-file", 'e', CLI_STRING, &env_file},
+        {"json", 'j', CLI_FLAG, &json},
+        {"markdown", 'm', CLI_FLAG, &markdown},
+        {NULL, 0, CLI_FLAG, NULL},
+    };
+
+    if ((c = cli_parse(argc, argv, &cmd_config, opts, 0)) >= 0)
+        return c;
     if (markdown) {
         print_markdown();
         return EXIT_OK;

@@ -2,8 +2,8 @@
  * cmd_devdb.c - `dbssl dev-db start|stop|status`: the local TLS PostgreSQL
  * that `make run` uses, so that a newcomer needs no database setup.
  */
-#include <getopt.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,56 +18,36 @@ struct devdb_args {
     struct dbssl_devdb_opts opts;
 };
 
-static int parse_args(int argc, char **argv, struct devdb_args *a, bool *help)
+/* Returns -1 to go on (the action in a->action), else the exit status. */
+static int parse_args(int argc, char **argv, struct devdb_args *a)
 {
-    static const struct option longopts[] = {
-        {"dir", required_argument, NULL, 'd'},
-        {"env-file", required_argument, NULL, 'e'},
-        {"port", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    const char *port_s = NULL;
     long port;
-    int c;
+    int st;
+    const struct cli_option opts[] = {
+        {"dir", 'd', CLI_STRING, &a->opts.dir},
+        {"env-file", 'e', CLI_STRING, &a->env_file},
+        {"port", 'p', CLI_STRING, &port_s},
+        {NULL, 0, CLI_FLAG, NULL},
+    };
 
     memset(a, 0, sizeof(*a));
-    *help = false;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":d:e:p:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            a->opts.dir = optarg;
-            break;
-        case 'e':
-            a->env_file = optarg;
-            break;
-        case 'p':
-            if (!parse_long(optarg, 1, 65535, &port))
-                return cli_usage_error("dev-db", "invalid port \"%s\": expected 1 to 65535",
-                                       optarg);
-            a->opts.port = (int)port;
-            a->opts.port_fixed = true;
-            break;
-        case 'h':
-            *help = true;
-            return EXIT_OK;
-        case ':':
-            return cli_usage_error("dev-db", "option \"%s\" needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error("dev-db", "unknown option \"%s\"", argv[optind - 1]);
-        }
+    if ((st = cli_parse(argc, argv, &cmd_devdb, opts, 1)) >= 0)
+        return st;
+    if (port_s != NULL) {
+        if (!parse_long(port_s, 1, 65535, &port))
+            return cli_usage_error("dev-db", "invalid port \"%s\": expected 1 to 65535", port_s);
+        a->opts.port = (int)port;
+        a->opts.port_fixed = true;
     }
     if (optind >= argc)
         return cli_usage_error("dev-db", "missing action: start, stop or status");
-    a->action = argv[optind++];
-    if (optind < argc)
-        return cli_usage_error("dev-db", "unexpected argument \"%s\"", argv[optind]);
+    a->action = argv[optind];
     if (strcmp(a->action, "start") != 0 && strcmp(a->action, "stop") != 0 &&
         strcmp(a->action, "status") != 0)
         return cli_usage_error("dev-db", "unknown action \"%s\": expected start, stop or status",
                                a->action);
-    return EXIT_OK;
+    return -1;
 }
 
 static int fail(const struct dbssl_error *e)
@@ -181,15 +161,10 @@ static int do_status(const struct devdb_args *a)
 static int run(int argc, char **argv)
 {
     struct devdb_args a;
-    bool help;
-    int status = parse_args(argc, argv, &a, &help);
+    int status = parse_args(argc, argv, &a);
 
-    if (status != EXIT_OK)
+    if (status >= 0)
         return status;
-    if (help) {
-        cli_print_usage(stdout, &cmd_devdb);
-        return EXIT_OK;
-    }
     if (strcmp(a.action, "start") == 0)
         return do_start(&a);
     if (strcmp(a.action, "stop") == 0)

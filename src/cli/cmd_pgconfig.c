@@ -2,7 +2,6 @@
  * cmd_pgconfig.c - `dbssl pg-config`: the server side of the guide's
  * "PostgreSQL Server Configuration" for the generated certificate set.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -12,13 +11,6 @@
 
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"env-file", required_argument, NULL, 'e'},
-        {"data-dir", required_argument, NULL, 'D'},
-        {"loopback", no_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *env_file = NULL, *data_dir = NULL;
     struct dbssl_pgconf_opts o = {NULL, 0, false, "peer", NULL};
     struct dbssl_config *cfg = NULL;
@@ -26,28 +18,17 @@ static int run(int argc, char **argv)
     char *conf = NULL, *hba = NULL;
     int c, status = EXIT_CONFIG;
 
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":e:D:lh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'e':
-            env_file = optarg;
-            break;
-        case 'D':
-            data_dir = optarg;
-            break;
-        case 'l':
-            o.loopback_only = true;
-            break;
-        case 'h':
-            cli_print_usage(stdout, &cmd_pgconfig);
-            return EXIT_OK;
-        default:
-            return cli_option_error("pg-config", c, argv);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("pg-config", "unexpected argument \"%s\"", argv[optind]);
+    bool loopback = false;
+    const struct cli_option opts[] = {
+        {"env-file", 'e', CLI_STRING, &env_file},
+        {"data-dir", 'D', CLI_STRING, &data_dir},
+        {"loopback", 'l', CLI_FLAG, &loopback},
+        {NULL, 0, CLI_FLAG, NULL},
+    };
+
+    if ((c = cli_parse(argc, argv, &cmd_pgconfig, opts, 0)) >= 0)
+        return c;
+    o.loopback_only = loopback;
     if (data_dir != NULL) {
         struct stat st;
         if (stat(data_dir, &st) != 0 || !S_ISDIR(st.st_mode))

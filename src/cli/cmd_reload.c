@@ -3,7 +3,6 @@
  * found through its pid file, for users who prefer a command to kill(1).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,34 +12,18 @@
 
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"pid-file", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *pid_file = CLI_DEFAULT_PID_FILE;
     struct dbssl_error e;
     pid_t pid;
     int c;
 
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":p:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'p':
-            pid_file = optarg;
-            break;
-        case 'h':
-            cli_print_usage(stdout, &cmd_reload);
-            return EXIT_OK;
-        case ':':
-            return cli_usage_error("reload", "option \"%s\" needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error("reload", "unknown option \"%s\"", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("reload", "unexpected argument \"%s\"", argv[optind]);
+    const struct cli_option opts[] = {
+        {"pid-file", 'p', CLI_STRING, &pid_file},
+        {NULL, 0, CLI_FLAG, NULL},
+    };
+
+    if ((c = cli_parse(argc, argv, &cmd_reload, opts, 0)) >= 0)
+        return c;
     dbssl_error_clear(&e);
     if (cli_pidfile_find(pid_file, &pid, &e) != 0) {
         cli_print_error(&e);

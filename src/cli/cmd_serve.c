@@ -6,7 +6,6 @@
  * and shuts down in order on SIGTERM/SIGINT.  The file watcher's thread
  * runs the same reload when certificate files change.
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -73,13 +72,6 @@ static void reload(void *arg, const char *cause)
 
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"env-file", required_argument, NULL, 'e'},
-        {"listen", required_argument, NULL, 'l'},
-        {"pid-file", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *env_file = NULL, *listen_arg = NULL, *pid_file = NULL, *written_pid = NULL;
     char listen_addr[300];
     struct dbssl_config *cfg = NULL;
@@ -92,30 +84,15 @@ static int run(int argc, char **argv)
     sigset_t old;
     int c, status = EXIT_CONFIG;
 
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":e:l:p:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'e':
-            env_file = optarg;
-            break;
-        case 'l':
-            listen_arg = optarg;
-            break;
-        case 'p':
-            pid_file = optarg;
-            break;
-        case 'h':
-            cli_print_usage(stdout, &cmd_serve);
-            return EXIT_OK;
-        case ':':
-            return cli_usage_error("serve", "option \"%s\" needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error("serve", "unknown option \"%s\"", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("serve", "unexpected argument \"%s\"", argv[optind]);
+    const struct cli_option opts[] = {
+        {"env-file", 'e', CLI_STRING, &env_file},
+        {"listen", 'l', CLI_STRING, &listen_arg},
+        {"pid-file", 'p', CLI_STRING, &pid_file},
+        {NULL, 0, CLI_FLAG, NULL},
+    };
+
+    if ((c = cli_parse(argc, argv, &cmd_serve, opts, 0)) >= 0)
+        return c;
 
     cfg = cli_prepare_config(env_file, false, &status);
     if (cfg == NULL)

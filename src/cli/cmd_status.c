@@ -3,7 +3,6 @@
  * the health endpoint would, for a shell or a deployment script.
  * Exit 0 healthy or degraded, 1 unhealthy, 2 invalid settings.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,12 +62,6 @@ static void print_human(const char *body)
 
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"env-file", required_argument, NULL, 'e'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *env_file = NULL;
     bool json = false;
     struct dbssl_config *cfg = NULL;
@@ -80,27 +73,14 @@ static int run(int argc, char **argv)
     long long now;
     int c, status = EXIT_CONFIG;
 
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":e:jh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'e':
-            env_file = optarg;
-            break;
-        case 'j':
-            json = true;
-            break;
-        case 'h':
-            cli_print_usage(stdout, &cmd_status);
-            return EXIT_OK;
-        case ':':
-            return cli_usage_error("status", "option \"%s\" needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error("status", "unknown option \"%s\"", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("status", "unexpected argument \"%s\"", argv[optind]);
+    const struct cli_option opts[] = {
+        {"env-file", 'e', CLI_STRING, &env_file},
+        {"json", 'j', CLI_FLAG, &json},
+        {NULL, 0, CLI_FLAG, NULL},
+    };
+
+    if ((c = cli_parse(argc, argv, &cmd_status, opts, 0)) >= 0)
+        return c;
 
     cfg = cli_prepare_config(env_file, json, &status);
     if (cfg == NULL)

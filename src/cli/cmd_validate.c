@@ -3,7 +3,6 @@
  * Configuration" as a command.  Exit 0 when there is no error (warnings are
  * fine), 2 when there is one.
  */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cli.h"
@@ -11,48 +10,28 @@
 
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"env-file", required_argument, NULL, 'e'},
-        {"json", no_argument, NULL, 'j'},
-        {"no-generate", no_argument, NULL, 'G'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *env_file = NULL;
-    bool json = false, generate = true;
+    bool json = false, no_generate = false;
     struct dbssl_config *cfg = NULL;
     struct dbssl_findings *f = NULL;
     struct dbssl_error e;
     int c, status = EXIT_CONFIG;
 
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":e:jGh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'e':
-            env_file = optarg;
-            break;
-        case 'j':
-            json = true;
-            break;
-        case 'G':
-            generate = false;
-            break;
-        case 'h':
-            cli_print_usage(stdout, &cmd_validate);
-            return EXIT_OK;
-        default:
-            return cli_option_error("validate", c, argv);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("validate", "unexpected argument \"%s\"", argv[optind]);
+    const struct cli_option opts[] = {
+        {"env-file", 'e', CLI_STRING, &env_file},
+        {"json", 'j', CLI_FLAG, &json},
+        {"no-generate", 'G', CLI_FLAG, &no_generate},
+        {NULL, 0, CLI_FLAG, NULL},
+    };
+
+    if ((c = cli_parse(argc, argv, &cmd_validate, opts, 0)) >= 0)
+        return c;
 
     cfg = cli_load_config(env_file);
     if (cfg == NULL)
         goto out;
     /* generate first so that the real files are validated */
-    if (generate && cli_ensure_certs(cfg, json) != 0) {
+    if (!no_generate && cli_ensure_certs(cfg, json) != 0) {
         status = EXIT_RUNTIME;
         goto out;
     }

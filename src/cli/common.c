@@ -28,11 +28,53 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return EXIT_CONFIG;
 }
 
-int cli_option_error(const char *cmd, int c, char **argv)
+int cli_parse(int argc, char **argv, const struct cli_command *cmd, const struct cli_option *opts,
+              int max_operands)
 {
-    if (c == ':')
-        return cli_usage_error(cmd, "option \"%s\" needs a value", argv[optind - 1]);
-    return cli_usage_error(cmd, "unknown option \"%s\"", argv[optind - 1]);
+    struct option longopts[16];
+    char shortopts[40] = ":h";
+    size_t n = 0, len = 2;
+    int c;
+
+    for (; opts[n].name != NULL; n++) {
+        /* the tables are static in the source: a bad one is a programming error */
+        if (n + 2 >= sizeof(longopts) / sizeof(longopts[0]) || len + 3 >= sizeof(shortopts))
+            abort();
+        longopts[n] = (struct option){opts[n].name,
+                                      opts[n].kind == CLI_STRING ? required_argument : no_argument,
+                                      NULL, opts[n].letter};
+        shortopts[len++] = opts[n].letter;
+        if (opts[n].kind == CLI_STRING)
+            shortopts[len++] = ':';
+    }
+    shortopts[len] = '\0';
+    longopts[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    longopts[n] = (struct option){NULL, 0, NULL, 0};
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        const struct cli_option *o = NULL;
+        if (c == 'h') {
+            cli_print_usage(stdout, cmd);
+            return EXIT_OK;
+        }
+        if (c == ':')
+            return cli_usage_error(cmd->name, "option \"%s\" needs a value", argv[optind - 1]);
+        for (size_t i = 0; opts[i].name != NULL && o == NULL; i++)
+            if (opts[i].letter == c)
+                o = &opts[i];
+        if (o == NULL)
+            return cli_usage_error(cmd->name, "unknown option \"%s\"", argv[optind - 1]);
+        if (o->kind == CLI_FLAG)
+            *(bool *)o->target = true;
+        else
+            *(const char **)o->target = optarg;
+    }
+    if (max_operands >= 0 && argc - optind > max_operands)
+        return cli_usage_error(cmd->name, "unexpected argument \"%s\"",
+                               argv[optind + max_operands]);
+    return -1;
 }
 
 void cli_print_error(const struct dbssl_error *e)

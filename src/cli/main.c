@@ -11,7 +11,7 @@
 
 const struct cli_command *const cli_commands[] = {
     /* in the order a newcomer meets them */
-    &cmd_validate, &cmd_config, &cmd_certs, &cmd_pgconfig, &cmd_devdb,
+    &cmd_validate, &cmd_config, &cmd_certs,  &cmd_pgconfig, &cmd_devdb,
     &cmd_status,   &cmd_serve,  &cmd_reload, NULL,
 };
 
