@@ -151,47 +151,6 @@ static int make_dir(const char *dir, mode_t mode, struct dbssl_error *err)
     return 0;
 }
 
-/*
- * Creates path (which must not exist) with exactly mode, writes data and
- * fsyncs.  The mode is given to open() itself so a key is never readable by
- * others; fchmod() only undoes a umask that would narrow a certificate.
- */
-static int write_new_file(const char *path, const char *data, size_t len, mode_t mode, uid_t uid,
-                          gid_t gid, struct dbssl_error *err)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-    size_t done = 0;
-    int ret = -1;
-
-    if (fd < 0) {
-        dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not create file \"%s\": %s", path,
-                        strerror(errno));
-        goto out;
-    }
-    while (done < len) {
-        ssize_t n = write(fd, data + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not write file \"%s\": %s", path,
-                            strerror(errno));
-            goto out;
-        }
-        done += (size_t)n;
-    }
-    if (fchmod(fd, mode) != 0 || (uid != (uid_t)-1 && fchown(fd, uid, gid) != 0) ||
-        fsync(fd) != 0) {
-        dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not finish file \"%s\": %s", path,
-                        strerror(errno));
-        goto out;
-    }
-    ret = 0;
-out:
-    if (fd >= 0)
-        close(fd);
-    return ret;
-}
-
 /* Takes the directory's lock, waiting a bounded time for another dbssl. */
 static int lock_dir(const char *dir, struct dbssl_error *err)
 {
@@ -490,7 +449,7 @@ static int swap_in(const char *dir, const struct staged *out, uid_t uid, gid_t g
         if (out[f].data == NULL)
             continue;
         join(path, sizeof(path), pending, file_names[f]);
-        if (write_new_file(path, out[f].data, out[f].len, is_key_file(f) ? 0600 : 0644,
+        if (write_file_new(path, out[f].data, out[f].len, is_key_file(f) ? 0600 : 0644,
                            server ? uid : (uid_t)-1, gid, err) != 0)
             goto out;
         strbuf_printf(&manifest, "%s\n", file_names[f]);
@@ -502,7 +461,7 @@ static int swap_in(const char *dir, const struct staged *out, uid_t uid, gid_t g
         goto out;
     }
     if (fsync_dir(pending, err) != 0 ||
-        write_new_file(tmp, manifest.data, manifest.len, 0600, (uid_t)-1, (gid_t)-1, err) != 0)
+        write_file_new(tmp, manifest.data, manifest.len, 0600, (uid_t)-1, (gid_t)-1, err) != 0)
         goto out;
     if (rename(tmp, path) != 0) { /* the commit point */
         dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not rename \"%s\": %s", tmp,

@@ -46,45 +46,14 @@ static bool exists(const char *path)
     return lstat(path, &sb) == 0;
 }
 
-/*
- * Writes data to path through a temporary file and rename, created with mode
- * at open() (a key is never readable by others, not even for a moment) and
- * owned by u when we are root.
- */
+/* write_file_replace(), owned by u when we are root (the server must own its files). */
 static int write_file_as(const char *path, const char *data, size_t len, mode_t mode,
                          const struct dbssl_proc_user *u, struct dbssl_error *err)
 {
-    char tmp[4200];
-    int fd = -1, ret = -1;
-    size_t off = 0;
+    bool chown_it = u != NULL && u->drop;
 
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    unlink(tmp);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-    if (fd < 0 || fchmod(fd, mode) != 0 ||
-        (u != NULL && u->drop && fchown(fd, u->uid, u->gid) != 0))
-        goto out;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            goto out;
-        off += (size_t)w;
-    }
-    ret = close(fd);
-    fd = -1;
-    if (ret == 0)
-        ret = rename(tmp, path);
-out:
-    if (ret != 0) {
-        dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not write file \"%s\": %s", path,
-                        strerror(errno));
-        unlink(tmp);
-    }
-    if (fd >= 0)
-        close(fd);
-    return ret == 0 ? 0 : -1;
+    return write_file_replace(path, data, len, mode, chown_it ? u->uid : (uid_t)-1,
+                              chown_it ? u->gid : (gid_t)-1, err);
 }
 
 static int copy_file_as(const char *src, const char *dst, const char *what, mode_t mode,

@@ -227,6 +227,66 @@ out:
     return ret;
 }
 
+int write_file_new(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
+                   gid_t gid, struct dbssl_error *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    size_t done = 0;
+    int ret = -1;
+
+    if (fd < 0) {
+        dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not create file \"%s\": %s", path,
+                        strerror(errno));
+        goto out;
+    }
+    while (done < len) {
+        ssize_t n = write(fd, (const char *)data + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not write file \"%s\": %s", path,
+                            strerror(errno));
+            goto out;
+        }
+        done += (size_t)n;
+    }
+    /* fchmod() only undoes a umask that would narrow a certificate's mode */
+    if (fchmod(fd, mode) != 0 || (uid != (uid_t)-1 && fchown(fd, uid, gid) != 0) ||
+        fsync(fd) != 0) {
+        dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not finish file \"%s\": %s", path,
+                        strerror(errno));
+        goto out;
+    }
+    ret = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    return ret;
+}
+
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
+                       gid_t gid, struct dbssl_error *err)
+{
+    char tmp[4200];
+
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+        dbssl_error_set(err, DBSSL_ERR_IO, NULL, "file name \"%s\" is too long", path);
+        return -1;
+    }
+    unlink(tmp); /* left over by a crash */
+    if (write_file_new(tmp, data, len, mode, uid, gid, err) != 0)
+        goto fail;
+    if (rename(tmp, path) != 0) {
+        dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not rename \"%s\" to \"%s\": %s", tmp, path,
+                        strerror(errno));
+        goto fail;
+    }
+    return 0;
+fail:
+    unlink(tmp);
+    return -1;
+}
+
 long long now_epoch(void)
 {
     return (long long)time(NULL);

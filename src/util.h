@@ -54,6 +54,18 @@ int read_file(const char *path, const char *what, size_t max, char **out, size_t
 /* Writes "dir/name" into out; false when it does not fit. */
 bool path_join(char *out, size_t len, const char *dir, const char *name);
 
+/*
+ * Creates path, which must not exist, with exactly mode given to open()
+ * itself (so a key is never readable by others, not even for a moment),
+ * owned by uid:gid unless uid is (uid_t)-1, writes data and fsyncs.
+ */
+int write_file_new(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
+                   gid_t gid, struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* Replaces path atomically: write_file_new() on "path.tmp", then rename(). */
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
+                       gid_t gid, struct dbssl_error *err) DBSSL_MUSTCHECK;
+
 /* Seconds since the epoch. */
 long long now_epoch(void);
 

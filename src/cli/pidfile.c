@@ -7,7 +7,6 @@
 #include "pidfile.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,21 +18,16 @@
 int cli_pidfile_write(const char *path, struct dbssl_error *err)
 {
     char buf[32];
-    int fd, len, ret = -1;
+    int len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 
-    len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write(fd, buf, (size_t)len) != len) {
-        dbssl_error_set(err, DBSSL_ERR_IO,
-                        "Choose a --pid-file in a directory the user running dbssl can write.",
-                        "could not write pid file \"%s\": %s", path, strerror(errno));
-        goto out;
+    /* replaced atomically: `dbssl reload` never reads a half-written pid */
+    if (write_file_replace(path, buf, (size_t)len, 0644, (uid_t)-1, (gid_t)-1, err) != 0) {
+        if (err != NULL)
+            snprintf(err->hint, sizeof(err->hint), "%s",
+                     "Choose a --pid-file in a directory the user running dbssl can write.");
+        return -1;
     }
-    ret = 0;
-out:
-    if (fd >= 0)
-        close(fd);
-    return ret;
+    return 0;
 }
 
 /* The pid written in path, or -1 with err set. */
