@@ -201,25 +201,36 @@ out:
 
 /* ---- renewal of auto-generated certificates ------------------------------------------ */
 
-static bool ref_due(const struct dbssl_loaded *l, const struct dbssl_file_ref *ref, long long now)
+/* The earliest time a generated certificate in use reaches two thirds of its
+ * lifetime, or 0 when none is generated. */
+static long long renewal_due_at(const struct dbssl_loaded *l)
 {
-    if (!ref->generated)
-        return false;
-    for (size_t i = 0; i < l->certs.n; i++) {
-        const struct dbssl_health_cert *c = &l->certs.v[i];
-        if (strcmp(c->path, ref->path) == 0 &&
-            now >= c->not_before + (c->not_after - c->not_before) * 2 / 3)
-            return true;
+    struct dbssl_file_ref refs[3];
+    long long due = 0;
+    size_t n = 0;
+
+    if (dbssl_config_ca_file(l->cfg, &refs[n]))
+        n++;
+    if (dbssl_config_client_files(l->cfg, &refs[n], &refs[n + 1]))
+        n++;
+    for (size_t r = 0; r < n; r++) {
+        if (!refs[r].generated)
+            continue;
+        for (size_t i = 0; i < l->certs.n; i++) {
+            const struct dbssl_health_cert *c = &l->certs.v[i];
+            long long at = c->not_before + (c->not_after - c->not_before) * 2 / 3;
+            if (strcmp(c->path, refs[r].path) == 0 && (due == 0 || at < due))
+                due = at;
+        }
     }
-    return false;
+    return due;
 }
 
 bool dbssl_renewal_due(const struct dbssl_loaded *l, long long now)
 {
-    struct dbssl_file_ref ca, cert, key;
+    long long due = renewal_due_at(l);
 
-    return (dbssl_config_ca_file(l->cfg, &ca) && ref_due(l, &ca, now)) ||
-           (dbssl_config_client_files(l->cfg, &cert, &key) && ref_due(l, &cert, now));
+    return due != 0 && now >= due;
 }
 
 /*
@@ -322,7 +333,11 @@ static void *watch_run(void *arg)
         follow(w, l);
         if (now >= next_renewal_check) {
             struct dbssl_error e;
+            long long due = renewal_due_at(l);
+            /* look again in a minute, or right when a certificate falls due */
             next_renewal_check = now + RENEWAL_CHECK_SECS;
+            if (due > now && due < next_renewal_check)
+                next_renewal_check = due;
             dbssl_error_clear(&e);
             if (dbssl_renewal_due(l, now)) {
                 int rc = renew_generated(l->cfg, &e);
