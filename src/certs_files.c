@@ -745,6 +745,17 @@ int dbssl_certs_ensure(const struct dbssl_config *cfg, struct dbssl_certs_result
             return -1;
         }
     }
+    /*
+     * The client certificate's CN and the server's names come from
+     * DATABASE_URL: without a usable one, generating would replace a working
+     * set with one for the wrong role and hosts.  Validation reports why.
+     */
+    if (cfg->database_url == NULL || !cfg->url.parsed) {
+        dbssl_error_set(err, DBSSL_ERR_CONFIG, "Set DATABASE_URL to a valid PostgreSQL URI.",
+                        "cannot generate certificates: DATABASE_URL is %s",
+                        cfg->database_url == NULL ? "not set" : "invalid");
+        return -1;
+    }
     if (cfg->app_env == DBSSL_ENV_PRODUCTION) {
         dbssl_error_set(err, DBSSL_ERR_CONFIG,
                         "Set DB_SSL_AUTO_GENERATE=false and use certificates from your CA in "

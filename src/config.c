@@ -171,13 +171,29 @@ static bool is_uri(const char *s)
     return strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0;
 }
 
-/* Appends s[0..n) to sb, or "***" when it is a secret. */
-static void mask_span(struct strbuf *sb, bool secret, const char *s, size_t n)
+/* Remembers a secret as written, for dbssl_config_redact(). */
+static void keep_secret(struct dbssl_url *keep, const char *s, size_t n)
 {
-    if (secret)
-        strbuf_append(sb, "***");
-    else
+    if (keep == NULL || n == 0 || keep->n_raw_secrets >= 8)
+        return;
+    if ((keep->raw_secrets[keep->n_raw_secrets] = strndup(s, n)) != NULL)
+        keep->n_raw_secrets++;
+}
+
+/* Appends s[0..n) to sb, or "***" when it is a secret (kept in keep). */
+static void mask_span(struct strbuf *sb, bool secret, const char *s, size_t n,
+                      struct dbssl_url *keep)
+{
+    if (!secret) {
         strbuf_append_n(sb, s, n);
+        return;
+    }
+    strbuf_append(sb, "***");
+    /* a quoted value is quoted in the string, not in libpq's messages */
+    if (n >= 2 && s[0] == '\'' && s[n - 1] == '\'')
+        keep_secret(keep, s + 1, n - 2);
+    else
+        keep_secret(keep, s, n);
 }
 
 static bool is_secret_key(const char *k, size_t n)
@@ -191,7 +207,7 @@ static bool is_secret_key(const char *k, size_t n)
  * string without parsing it fully, so that it also works on strings libpq
  * rejected.  Returns a new string.
  */
-static char *redact_url(const char *url)
+static char *redact_url(const char *url, struct dbssl_url *keep)
 {
     struct strbuf sb;
     const char *p = url;
@@ -211,7 +227,7 @@ static char *redact_url(const char *url)
             const char *colon = memchr(auth, ':', (size_t)(at - auth));
             if (colon != NULL) {
                 strbuf_append_n(&sb, auth, (size_t)(colon - auth) + 1);
-                strbuf_append(&sb, "***");
+                mask_span(&sb, true, colon + 1, (size_t)(at - colon - 1), keep);
                 p = at;
             }
         }
@@ -228,7 +244,7 @@ static char *redact_url(const char *url)
                 const char *end = p + strcspn(p, "&");
                 if (*eq == '=' && eq < end && is_secret_key(p, (size_t)(eq - p))) {
                     strbuf_append_n(&sb, p, (size_t)(eq - p) + 1);
-                    strbuf_append(&sb, "***");
+                    mask_span(&sb, true, eq + 1, (size_t)(end - eq - 1), keep);
                     p = end;
                 }
             }
@@ -271,28 +287,10 @@ static char *redact_url(const char *url)
                 while (*p && *p != ' ' && *p != '\t' && *p != '\n')
                     p++;
             }
-            mask_span(&sb, secret, vs, (size_t)(p - vs));
+            mask_span(&sb, secret, vs, (size_t)(p - vs), keep);
         }
     }
     return strbuf_take(&sb);
-}
-
-/* The password as written in a URI's userinfo, found without libpq so that it
- * can be masked even in libpq's complaints about a URI it rejected. */
-static char *raw_uri_password(const char *url)
-{
-    const char *auth, *auth_end, *at = NULL, *colon;
-
-    if (!is_uri(url))
-        return NULL;
-    auth = strstr(url, "://") + 3;
-    auth_end = auth + strcspn(auth, "/?");
-    for (const char *q = auth; q < auth_end; q++)
-        if (*q == '@')
-            at = q;
-    if (at == NULL || (colon = memchr(auth, ':', (size_t)(at - auth))) == NULL || colon + 1 == at)
-        return NULL;
-    return strndup(colon + 1, (size_t)(at - colon - 1));
 }
 
 static int parse_url(struct dbssl_config *cfg)
@@ -303,7 +301,6 @@ static int parse_url(struct dbssl_config *cfg)
 
     if (cfg->database_url == NULL)
         return 0;
-    u->raw_password = raw_uri_password(cfg->database_url);
     opts = PQconninfoParse(cfg->database_url, &errmsg);
     if (opts == NULL) {
         char *m;
@@ -480,8 +477,9 @@ struct dbssl_config *dbssl_config_load_from(const char *env_file, bool env_file_
 
     for (int i = 0; i < DBSSL_OPTION_COUNT; i++) {
         struct dbssl_setting *st = &cfg->settings[i];
-        st->display = (dbssl_options[i].flags & DBSSL_OPT_F_SENSITIVE) ? redact_url(st->value)
-                                                                       : xstrdup(st->value);
+        st->display = (dbssl_options[i].flags & DBSSL_OPT_F_SENSITIVE)
+                          ? redact_url(st->value, i == OPT_DATABASE_URL ? &cfg->url : NULL)
+                          : xstrdup(st->value);
         if (st->display == NULL)
             goto oom;
     }
@@ -514,7 +512,8 @@ static void url_free(struct dbssl_url *u)
     free(u->user);
     free(u->dbname);
     free(u->password);
-    free(u->raw_password);
+    for (size_t i = 0; i < u->n_raw_secrets; i++)
+        free(u->raw_secrets[i]);
     free(u->sslmode);
     free(u->sslrootcert);
     free(u->sslcert);
@@ -614,11 +613,17 @@ static void replace_all(struct strbuf *out, const char *s, const char *secret)
 
 char *dbssl_config_redact(const struct dbssl_config *cfg, const char *s)
 {
-    const char *secrets[3] = {cfg ? cfg->url.password : NULL, cfg ? cfg->url.raw_password : NULL,
-                              cfg ? cfg->url.sslpassword : NULL};
+    const char *secrets[10];
+    size_t n = 0;
     char *cur = xstrdup(s ? s : "");
 
-    for (size_t i = 0; i < 3 && cur != NULL; i++) {
+    if (cfg != NULL) {
+        secrets[n++] = cfg->url.password;
+        secrets[n++] = cfg->url.sslpassword;
+        for (size_t i = 0; i < cfg->url.n_raw_secrets; i++)
+            secrets[n++] = cfg->url.raw_secrets[i];
+    }
+    for (size_t i = 0; i < n && cur != NULL; i++) {
         struct strbuf sb;
         if (secrets[i] == NULL || secrets[i][0] == '\0')
             continue;

@@ -80,8 +80,12 @@ struct dbssl_url {
     char *port;     /* as given or NULL */
     char *user;     /* NULL when not in the URL */
     char *dbname;
-    char *password;     /* never printed; kept only to redact it from messages */
-    char *raw_password; /* the password as written in the URI (maybe %-encoded) */
+    char *password; /* never printed; kept only to redact it from messages */
+    /* passwords as written in the URL (%-encoded, quoted), found without
+     * libpq so that they are masked even in its complaints about a URL it
+     * rejected */
+    char *raw_secrets[8];
+    size_t n_raw_secrets;
     /* ssl keywords present in the URL itself, NULL when absent */
     char *sslmode;
     char *sslrootcert;

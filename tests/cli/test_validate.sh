@@ -90,7 +90,10 @@ printf 'DATABASE_URL=postgresql://app:%s@db/app?sslmode=disable\nDB_SSL_MODE=ver
 printf 'DATABASE_URL=postgresql://app:%s%%zz@db/app\n' "$SECRET" > s2.env
 printf 'DATABASE_URL="host=db user=app password=%s dbname=app"\n' "$SECRET" > s3.env
 printf 'DATABASE_URL=postgresql://app@db/app?password=%s&bogus=1\n' "$SECRET" > s4.env
-for f in s1.env s2.env s3.env s4.env; do
+# libpq quotes a malformed token back: it must be masked wherever it was written
+printf 'DATABASE_URL=postgresql://app@db/app?password=%s%%zz\n' "$SECRET" > s5.env
+printf 'DATABASE_URL=postgresql://app@db/app?sslpassword=%s%%zz\n' "$SECRET" > s6.env
+for f in s1.env s2.env s3.env s4.env s5.env s6.env; do
   for cmd in "validate" "validate --json" "config" "config --json"; do
     run "$DBSSL" $cmd --env-file "$f"
     expect_no "$SECRET"
