@@ -538,6 +538,11 @@ void dbssl_config_free(struct dbssl_config *cfg)
     free(cfg->unknown);
     free(cfg->env_file);
     url_free(&cfg->url);
+    free(cfg->pinned.dir);
+    free(cfg->pinned.ca);
+    free(cfg->pinned.cert);
+    free(cfg->pinned.key);
+    free(cfg->pinned.crl);
     free(cfg);
 }
 

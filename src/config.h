@@ -128,6 +128,17 @@ struct dbssl_config {
     enum dbssl_log_format log_format;
 
     struct dbssl_url url;
+
+    /*
+     * Private copies of the TLS files as they were validated (reload.c).
+     * libpq reads its files at every connect: pointing it at copies means a
+     * reconnect uses the accepted set, never files a reload refused.  NULL:
+     * the configured paths.  Owned here; the directory is removed by its
+     * creator.
+     */
+    struct {
+        char *dir, *ca, *cert, *key, *crl;
+    } pinned;
 };
 
 /* ---- option table (options.c) ------------------------------------------- */

@@ -9,11 +9,14 @@
  */
 #include "reload.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "certinfo.h"
 #include "certs.h"
 #include "log.h"
 #include "util.h"
@@ -24,6 +27,88 @@
 
 /* ---- loaded sets ------------------------------------------------------------------ */
 
+static void unpin(struct dbssl_config *cfg)
+{
+    char *files[] = {cfg->pinned.ca, cfg->pinned.cert, cfg->pinned.key, cfg->pinned.crl};
+
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+        if (files[i] != NULL)
+            unlink(files[i]);
+    if (cfg->pinned.dir != NULL)
+        rmdir(cfg->pinned.dir);
+}
+
+/* Copies src into the pinned directory as name; *dst gets the copy's path. */
+static int pin_one(struct dbssl_config *cfg, const char *src, const char *name, char **dst,
+                   struct dbssl_error *err)
+{
+    char *data = NULL;
+    size_t len = 0;
+    int ret = -1;
+
+    if (read_file(src, "TLS file", 4 * 1024 * 1024, &data, &len, err) != 0)
+        goto out;
+    if ((*dst = xasprintf("%s/%s", cfg->pinned.dir, name)) == NULL) {
+        dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
+        goto out;
+    }
+    ret = write_file_new(*dst, data, len, 0600, (uid_t)-1, (gid_t)-1, err);
+out:
+    if (data != NULL)
+        explicit_bzero(data, len); /* may be a private key */
+    free(data);
+    return ret;
+}
+
+/*
+ * Copies the validated TLS files into a private directory and points the
+ * connection at the copies, so that files replaced on disk after validation
+ * (a refused reload, a half-written rotation) are never what libpq reads.
+ * The copies are checked again: a file that changed between validation and
+ * copy makes this set fail like any invalid one.
+ */
+static int pin_files(struct dbssl_config *cfg, struct dbssl_error *err)
+{
+    struct dbssl_file_ref ca, cert, key;
+    const char *tmp = getenv("TMPDIR");
+    bool have_ca = dbssl_config_ca_file(cfg, &ca);
+    bool have_client = dbssl_config_client_files(cfg, &cert, &key);
+    char *dir = xasprintf("%s/dbssl-tls-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+
+    if (dir == NULL || mkdtemp(dir) == NULL) {
+        dbssl_error_set(err, DBSSL_ERR_IO, "Set TMPDIR to a writable directory.",
+                        "could not create a private directory for the TLS files: %s",
+                        strerror(errno));
+        free(dir);
+        return -1;
+    }
+    cfg->pinned.dir = dir;
+    if ((have_ca && access(ca.path, F_OK) == 0 &&
+         pin_one(cfg, ca.path, "ca.crt", &cfg->pinned.ca, err) != 0) ||
+        (have_client && pin_one(cfg, cert.path, "client.crt", &cfg->pinned.cert, err) != 0) ||
+        (have_client && pin_one(cfg, key.path, "client.key", &cfg->pinned.key, err) != 0) ||
+        (cfg->crl != NULL && pin_one(cfg, cfg->crl, "crl.pem", &cfg->pinned.crl, err) != 0))
+        goto fail;
+    if (have_client) {
+        bool match = false;
+        if (dbssl_key_matches_cert(cfg->pinned.cert, cfg->pinned.key, &match, err) != 0)
+            goto fail;
+        if (!match) {
+            dbssl_error_set(err, DBSSL_ERR_CERT,
+                            "Write the new certificate and key together (for example by a "
+                            "symlink swap); the reload is retried when they change again.",
+                            "client certificate \"%s\" and key \"%s\" changed while being "
+                            "loaded and no longer match",
+                            cert.path, key.path);
+            goto fail;
+        }
+    }
+    return 0;
+fail:
+    unpin(cfg);
+    return -1;
+}
+
 static struct dbssl_loaded *loaded_new(struct dbssl_config *cfg, unsigned long long generation,
                                        struct dbssl_error *err)
 {
@@ -33,6 +118,12 @@ static struct dbssl_loaded *loaded_new(struct dbssl_config *cfg, unsigned long l
         free(l);
         dbssl_config_free(cfg);
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    if (pin_files(cfg, err) != 0) {
+        dbssl_health_certs_free(&l->certs);
+        free(l);
+        dbssl_config_free(cfg);
         return NULL;
     }
     atomic_init(&l->refs, 1);
@@ -53,6 +144,7 @@ void dbssl_loaded_unref(struct dbssl_loaded *l)
     if (l == NULL || atomic_fetch_sub(&l->refs, 1) != 1)
         return;
     dbssl_health_certs_free(&l->certs);
+    unpin(l->cfg);
     dbssl_config_free(l->cfg);
     free(l);
 }

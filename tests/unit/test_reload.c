@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
+#include "conn_int.h"
 #include "reload.h"
 #include "util.h"
 
@@ -96,10 +98,78 @@ static void test_valid_swapped_invalid_kept(void **state)
     dbssl_runtime_destroy(&rt);
 }
 
+static char *slurp(const char *path)
+{
+    char *s = NULL;
+
+    assert_int_equal(read_file(path, "file", 1 << 20, &s, NULL, NULL), 0);
+    return s;
+}
+
+/*
+ * libpq reads its files at every connect: after a refused reload the files
+ * on disk are the refused ones, so a reconnect must use the pinned copies of
+ * the accepted set.
+ */
+static void test_refused_files_never_reach_libpq(void **state)
+{
+    struct tu_cert_opts ca = {"pin ca", true, -1, 365, NULL, NULL, NULL, NULL};
+    struct tu_cert_opts client = {"app", false, -1, 365, NULL, NULL, NULL, NULL};
+    struct tu_cert_opts other = {"app", false, -1, 365, NULL, NULL, NULL, NULL};
+    char env[1024], text[4096], pinned_dir[4096];
+    char *good_key, *pinned_key;
+    struct dbssl_runtime rt;
+    struct dbssl_loaded *cur;
+    struct dbssl_conn_params p;
+    struct dbssl_error e;
+    struct dbssl_config *cfg;
+
+    (void)state;
+    tu_make_cert(tu_path(tu_dir, "ca.crt"), tu_path(tu_dir, "ca.key"), &ca);
+    client.issuer_cert = other.issuer_cert = tu_path(tu_dir, "ca.crt");
+    client.issuer_key = other.issuer_key = tu_path(tu_dir, "ca.key");
+    tu_make_cert(tu_path(tu_dir, "client.crt"), tu_path(tu_dir, "client.key"), &client);
+    snprintf(env, sizeof(env), "%s", tu_path(tu_dir, "app.env"));
+    snprintf(text, sizeof(text),
+             "DATABASE_URL=postgresql://app@127.0.0.1/db\nDB_SSL_MODE=verify-full\n"
+             "DB_SSL_CA_CERT=%s/ca.crt\nDB_SSL_CLIENT_CERT=%s/client.crt\n"
+             "DB_SSL_CLIENT_KEY=%s/client.key\n",
+             tu_dir, tu_dir, tu_dir);
+    tu_write(env, text, 0600);
+    dbssl_error_clear(&e);
+    cfg = dbssl_config_load(env, &e);
+    assert_non_null(cfg);
+    assert_int_equal(dbssl_runtime_init(&rt, env, cfg, &e), 0);
+    good_key = slurp(tu_path(tu_dir, "client.key"));
+
+    /* a key that does not match the certificate replaces the good one on disk */
+    tu_make_cert(tu_path(tu_dir, "other.crt"), tu_path(tu_dir, "client.key"), &other);
+    assert_false(dbssl_runtime_reload(&rt, "test"));
+
+    cur = dbssl_runtime_get(&rt, NULL);
+    assert_non_null(cur->cfg->pinned.dir);
+    snprintf(pinned_dir, sizeof(pinned_dir), "%s", cur->cfg->pinned.dir);
+    assert_int_equal(dbssl_conn_build_params(cur->cfg, &p, &e), 0);
+    assert_string_equal(dbssl_conn_params_get(&p, "sslkey"), cur->cfg->pinned.key);
+    assert_string_equal(dbssl_conn_params_get(&p, "sslcert"), cur->cfg->pinned.cert);
+    assert_string_equal(dbssl_conn_params_get(&p, "sslrootcert"), cur->cfg->pinned.ca);
+    pinned_key = slurp(dbssl_conn_params_get(&p, "sslkey"));
+    assert_string_equal(pinned_key, good_key); /* the accepted key, not the refused one */
+    dbssl_conn_params_free(&p);
+    dbssl_loaded_unref(cur);
+    dbssl_runtime_destroy(&rt);
+    /* the copies leave with the last reference */
+    assert_int_not_equal(access(pinned_dir, F_OK), 0);
+    free(good_key);
+    free(pinned_key);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_valid_swapped_invalid_kept, tu_setup_dir,
+                                        tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_refused_files_never_reach_libpq, tu_setup_dir,
                                         tu_teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
