@@ -114,6 +114,10 @@ static const char HINT_HOST[] =
 static const char HINT_LOST[] =
     "The server closed the connection, for example because it was stopped or restarted; dbssl "
     "reconnects on its own once the server is back.";
+static const char HINT_CLIENT_FILES[] =
+    "The client certificate or key could not be used: check that DB_SSL_CLIENT_CERT and "
+    "DB_SSL_CLIENT_KEY exist, belong together (\"dbssl certs inspect\") and that the key has mode "
+    "0600; \"dbssl validate\" names the problem.";
 static const char HINT_OTHER[] =
     "Read the message from libpq above and the PostgreSQL server log for the cause.";
 
@@ -132,6 +136,13 @@ struct pattern {
  * our client certificate, not the server's.
  */
 static const struct pattern patterns[] = {
+    /* our own files, before anything reaches the server */
+    {"could not load private key file", DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_CLIENT_FILES},
+    {"could not read certificate file", DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_CLIENT_FILES},
+    {"could not open certificate file", DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_CLIENT_FILES},
+    {"has group or world access", DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_CLIENT_FILES},
+    {"certificate present, but not private key", DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE,
+     HINT_CLIENT_FILES},
     {"does not match host name", DBSSL_CONN_CERT_VERIFY_FAILED, DBSSL_VERIFY_HOSTNAME_MISMATCH,
      HINT_HOSTNAME},
     {"could not get server's host name from server certificate", DBSSL_CONN_CERT_VERIFY_FAILED,
@@ -520,13 +531,17 @@ PGconn *dbssl_connect(const struct dbssl_config *cfg, struct dbssl_tls_state *st
                       struct dbssl_error *err)
 {
     struct dbssl_conn_params p;
+    struct dbssl_error perr;
     PGconn *conn = NULL;
     double t0 = mono_ms();
 
     memset(state, 0, sizeof(*state));
-    if (dbssl_conn_build_params(cfg, &p, err) != 0) {
+    /* a local error: the reason must reach the state even when err is NULL */
+    dbssl_error_clear(&perr);
+    if (dbssl_conn_build_params(cfg, &p, &perr) != 0) {
         struct dbssl_conn_diagnosis d = {DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_OTHER};
-        set_failure(state, cfg, err ? err->message : "invalid connection settings", &d, NULL);
+        set_failure(state, cfg, perr.message, &d, NULL);
+        dbssl_error_set(err, perr.code, perr.hint, "%s", perr.message);
         return NULL;
     }
     conn = PQconnectdbParams(p.keywords, p.values, 0);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "certinfo.h"
+#include "jsonutil.h"
 #include "metrics.h"
 #include "util.h"
 
@@ -163,7 +164,7 @@ static void warn(json_t *warnings, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    json_array_append_new(warnings, json_string(buf));
+    json_array_append_new(warnings, dbssl_json_str(buf));
 }
 
 static enum dbssl_health_status judge_expiry(const char *what, long long not_after, long long now,
@@ -229,7 +230,7 @@ static enum dbssl_health_status judge(const struct dbssl_config *cfg,
 
 static json_t *str_or_null(const char *s)
 {
-    return (s && s[0]) ? json_string(s) : json_null();
+    return (s && s[0]) ? dbssl_json_str(s) : json_null();
 }
 
 static json_t *time_or_null(long long t)
@@ -252,19 +253,19 @@ static json_t *server_json(const struct dbssl_tls_state *tls)
         snprintf(buf, sizeof(buf), "[%s]:%s", tls->server_host, tls->server_port);
     else
         snprintf(buf, sizeof(buf), "%s:%s", tls->server_host, tls->server_port);
-    return json_string(buf);
+    return dbssl_json_str(buf);
 }
 
 static json_t *error_json(const struct dbssl_tls_state *tls)
 {
     if (tls->connected || tls->error_class == DBSSL_CONN_OK)
         return json_null();
-    return json_pack("{s:s, s:o, s:s, s:s}", "class", dbssl_conn_class_name(tls->error_class),
-                     "reason",
-                     tls->error_class == DBSSL_CONN_CERT_VERIFY_FAILED
-                         ? json_string(dbssl_verify_reason_name(tls->verify_reason))
-                         : json_null(),
-                     "message", tls->error_message, "hint", tls->error_hint);
+    return json_pack(
+        "{s:s, s:o, s:o, s:o}", "class", dbssl_conn_class_name(tls->error_class), "reason",
+        tls->error_class == DBSSL_CONN_CERT_VERIFY_FAILED
+            ? json_string(dbssl_verify_reason_name(tls->verify_reason))
+            : json_null(),
+        "message", dbssl_json_str(tls->error_message), "hint", dbssl_json_str(tls->error_hint));
 }
 
 /* The latest reload's rejection, or null once a reload succeeded (or none was tried). */
@@ -272,7 +273,8 @@ static json_t *reload_error_json(const struct dbssl_reload_stats *r)
 {
     if (r->last_error_at <= 0)
         return json_null();
-    return json_pack("{s:o, s:s}", "at", time_or_null(r->last_error_at), "message", r->last_error);
+    return json_pack("{s:o, s:o}", "at", time_or_null(r->last_error_at), "message",
+                     dbssl_json_str(r->last_error));
 }
 
 static json_t *ssl_body(const struct dbssl_snapshot *s, json_t *warnings)
@@ -284,14 +286,15 @@ static json_t *ssl_body(const struct dbssl_snapshot *s, json_t *warnings)
 
     for (size_t i = 0; i < s->n_certs; i++)
         json_array_append_new(
-            certs, json_pack("{s:s, s:s, s:s, s:o, s:I}", "role", s->certs[i].role, "path",
-                             s->certs[i].path, "subject", s->certs[i].subject, "not_after",
+            certs, json_pack("{s:s, s:o, s:o, s:o, s:I}", "role", s->certs[i].role, "path",
+                             dbssl_json_str(s->certs[i].path), "subject",
+                             dbssl_json_str(s->certs[i].subject), "not_after",
                              time_or_null(s->certs[i].not_after), "days_remaining",
                              (json_int_t)days_remaining(s->certs[i].not_after, s->checked_at)));
     if (tls_on && t->server_cert_not_after > 0) {
         json_decref(srv);
-        srv = json_pack("{s:s, s:o, s:I}", "subject", t->server_cert_subject, "not_after",
-                        time_or_null(t->server_cert_not_after), "days_remaining",
+        srv = json_pack("{s:o, s:o, s:I}", "subject", dbssl_json_str(t->server_cert_subject),
+                        "not_after", time_or_null(t->server_cert_not_after), "days_remaining",
                         (json_int_t)days_remaining(t->server_cert_not_after, s->checked_at));
     }
     /* the guide's fields first, in the guide's order */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonutil.h"
 #include "util.h"
 
 #define MAX_KV 32
@@ -61,7 +62,7 @@ char *dbssl_log_format_line(enum dbssl_log_format format, long long ts, enum dbs
         char *s, *line;
         for (size_t i = 0; o && i + 1 < n_kv; i += 2)
             if (kv[i + 1] && kv[i + 1][0])
-                json_object_set_new(o, kv[i], json_string(kv[i + 1]));
+                json_object_set_new(o, kv[i], dbssl_json_str(kv[i + 1]));
         s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         json_decref(o);
         line = s ? xasprintf("%s\n", s) : NULL;

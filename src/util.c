@@ -160,6 +160,8 @@ bool parse_long(const char *s, long min, long max, long *out)
     return true;
 }
 
+#define READ_HINT "Check the path and that the file is readable by the user running dbssl."
+
 int read_file(const char *path, const char *what, size_t max, char **out, size_t *len,
               struct dbssl_error *err)
 {
@@ -172,10 +174,10 @@ int read_file(const char *path, const char *what, size_t max, char **out, size_t
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT)
-            dbssl_error_set(err, DBSSL_ERR_IO, NULL, "%s \"%s\" does not exist", what, path);
+            dbssl_error_set(err, DBSSL_ERR_IO, READ_HINT, "%s \"%s\" does not exist", what, path);
         else
-            dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not open %s \"%s\": %s", what, path,
-                            strerror(errno));
+            dbssl_error_set(err, DBSSL_ERR_IO, READ_HINT, "could not open %s \"%s\": %s", what,
+                            path, strerror(errno));
         goto out;
     }
     if (fstat(fd, &st) != 0) {
@@ -184,11 +186,13 @@ int read_file(const char *path, const char *what, size_t max, char **out, size_t
         goto out;
     }
     if (S_ISDIR(st.st_mode)) {
-        dbssl_error_set(err, DBSSL_ERR_IO, NULL, "%s \"%s\" is a directory", what, path);
+        dbssl_error_set(err, DBSSL_ERR_IO, "Name the file itself, not its directory.",
+                        "%s \"%s\" is a directory", what, path);
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
-        dbssl_error_set(err, DBSSL_ERR_IO, NULL, "%s \"%s\" is not a regular file", what, path);
+        dbssl_error_set(err, DBSSL_ERR_IO, "Name a regular file (a symlink to one is fine).",
+                        "%s \"%s\" is not a regular file", what, path);
         goto out;
     }
     if ((size_t)st.st_size > max) {

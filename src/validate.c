@@ -205,7 +205,8 @@ static void check_values(const struct dbssl_config *cfg, struct dbssl_findings *
 /* The reader's hint, or a generic one naming the setting (written into e->hint). */
 static const char *read_hint(struct dbssl_error *e, const char *setting)
 {
-    if (e->hint[0] != '\0')
+    /* a file that cannot be read: say which setting names it */
+    if (e->hint[0] != '\0' && e->code != DBSSL_ERR_IO)
         return e->hint;
     snprintf(e->hint, sizeof(e->hint),
              "Check that the path in %s is correct and that the file is readable by the user "

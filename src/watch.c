@@ -165,8 +165,9 @@ bool dbssl_watch_wait(struct dbssl_watch *w, int timeout_ms, int debounce_ms)
     wait_events(w, timeout_ms);
     if (!changed(w))
         return false;
-    /* settle: a set is often written file by file */
-    while (wait_events(w, debounce_ms))
+    /* settle: a set is often written file by file; bounded, because other
+     * files in the same directory (a busy log) must not delay it forever */
+    for (int i = 0; i < 20 && wait_events(w, debounce_ms); i++)
         ;
     remember(w);
     return true;

@@ -15,6 +15,7 @@
 #include "certinfo.h"
 #include "certs.h"
 #include "cli.h"
+#include "jsonutil.h"
 #include "util.h"
 
 /* ---- generate ------------------------------------------------------------------ */
@@ -174,8 +175,9 @@ static void inspect_one(struct inspect_ctx *ctx, const struct target *t)
     if (dbssl_certlist_load(t->cert, "certificate file", &list, &e) != 0) {
         ctx->failed = true;
         if (ctx->json) {
-            json_array_append_new(ctx->list, json_pack("{s:s, s:s, s:s}", "file", t->cert,
-                                                       "setting", t->label, "error", e.message));
+            json_array_append_new(ctx->list, json_pack("{s:o, s:s, s:o}", "file",
+                                                       dbssl_json_str(t->cert), "setting", t->label,
+                                                       "error", dbssl_json_str(e.message)));
         } else {
             cli_print_error(&e);
         }
@@ -212,17 +214,18 @@ static void inspect_one(struct inspect_ctx *ctx, const struct target *t)
         format_rfc3339(ci->not_after, na, sizeof(na));
         if (ctx->json) {
             json_t *o = json_pack(
-                "{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:I, s:b, s:b, s:b}",
-                "file", t->cert, "setting", t->label, "index", (int)i, "subject", ci->subject,
-                "issuer", ci->issuer, "sans", ci->sans, "key_type", ci->key_type, "serial",
-                ci->serial, "key_bits", ci->key_bits, "not_before", nb, "not_after", na,
-                "fingerprint_sha256", ci->fingerprint, "days_remaining", (json_int_t)days,
-                "expired", expired, "is_ca", ci->is_ca, "self_signed", ci->self_signed);
+                "{s:o, s:s, s:i, s:o, s:o, s:o, s:s, s:s, s:i, s:s, s:s, s:s, s:I, s:b, s:b, s:b}",
+                "file", dbssl_json_str(t->cert), "setting", t->label, "index", (int)i, "subject",
+                dbssl_json_str(ci->subject), "issuer", dbssl_json_str(ci->issuer), "sans",
+                dbssl_json_str(ci->sans), "key_type", ci->key_type, "serial", ci->serial,
+                "key_bits", ci->key_bits, "not_before", nb, "not_after", na, "fingerprint_sha256",
+                ci->fingerprint, "days_remaining", (json_int_t)days, "expired", expired, "is_ca",
+                ci->is_ca, "self_signed", ci->self_signed);
             json_object_set_new(o, "chains_to_ca",
                                 first && chain_known ? json_boolean(chain_ok) : json_null());
-            json_object_set_new(o, "ca_file", ctx->ca[0] ? json_string(ctx->ca) : json_null());
+            json_object_set_new(o, "ca_file", ctx->ca[0] ? dbssl_json_str(ctx->ca) : json_null());
             json_object_set_new(o, "key_file",
-                                first && t->key[0] ? json_string(t->key) : json_null());
+                                first && t->key[0] ? dbssl_json_str(t->key) : json_null());
             json_object_set_new(o, "key_matches",
                                 first && match_known ? json_boolean(match) : json_null());
             json_object_set_new(o, "key_permissions_ok",

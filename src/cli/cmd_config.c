@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "jsonutil.h"
 
 static void print_markdown(void)
 {
@@ -31,12 +32,12 @@ static int print_settings(const struct dbssl_config *cfg, bool json)
         for (size_t i = 0; i < n; i++) {
             enum dbssl_source src;
             const char *v = dbssl_config_display_value(cfg, i, &src);
-            json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "name",
-                                                 dbssl_config_option_name(i), "value", v, "source",
-                                                 dbssl_source_name(src), "default",
-                                                 dbssl_config_option_default(i)));
+            json_array_append_new(
+                arr, json_pack("{s:s, s:o, s:s, s:s}", "name", dbssl_config_option_name(i), "value",
+                               dbssl_json_str(v), "source", dbssl_source_name(src), "default",
+                               dbssl_config_option_default(i)));
         }
-        json_object_set_new(root, "env_file", envf ? json_string(envf) : json_null());
+        json_object_set_new(root, "env_file", dbssl_json_str(envf));
         json_object_set_new(root, "settings", arr);
         s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (s)

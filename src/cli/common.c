@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "jsonutil.h"
 
 void cli_print_usage(FILE *f, const struct cli_command *cmd)
 {
@@ -98,8 +99,8 @@ struct dbssl_config *cli_load_config(const char *env_file)
 
 static json_t *finding_json(const struct dbssl_finding *fd)
 {
-    return json_pack("{s:s, s:s, s:s}", "setting", fd->setting, "message", fd->message, "hint",
-                     fd->hint);
+    return json_pack("{s:o, s:o, s:o}", "setting", dbssl_json_str(fd->setting), "message",
+                     dbssl_json_str(fd->message), "hint", dbssl_json_str(fd->hint));
 }
 
 int cli_print_findings(const struct dbssl_findings *f, bool json)

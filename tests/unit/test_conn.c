@@ -19,6 +19,10 @@ struct msg_case {
 
 /* Verbatim PQerrorMessage() texts of libpq 15.18 (see tests/integration). */
 static const struct msg_case cases[] = {
+    /* the reviewer's reproduction: a client key replaced by one that does not match */
+    {"connection to server at \"127.0.0.1\", port 59432 failed: could not load private key file "
+     "\"/tmp/rv/u/client.key\": key values mismatch\n",
+     "other", "none"},
     {"connection to server at \"127.0.0.1\", port 56432 failed: server does not support SSL, but "
      "SSL was required\n",
      "ssl_unavailable", "none"},
@@ -89,6 +93,8 @@ static void test_classify_libpq15_messages(void **state)
         assert_true(d.hint[0] >= 'A' && d.hint[0] <= 'Z');
         assert_int_equal(d.hint[strlen(d.hint) - 1], '.');
     }
+    /* a problem with our own files names the settings to fix */
+    assert_non_null(strstr(dbssl_conn_classify(cases[0].message).hint, "DB_SSL_CLIENT_KEY"));
 }
 
 static void test_classify_null_and_empty(void **state)
