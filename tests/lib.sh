@@ -1,10 +1,13 @@
-# tests/lib.sh - helpers for the shell tests (source it): assertions that say
-# what a user would see, a free loopback port finder, cleanup that runs even
-# on failure, and a test certificate set made with the openssl program.
+# tests/lib.sh - the one helper library of every shell test (CLI and
+# integration; source it): assertions that say what a user would see, a free
+# loopback port finder, cleanup that runs even on failure, and an openssl
+# certificate factory (independent of dbssl's own generator).
+# tests/integration/pg.sh adds only what is PostgreSQL-specific.
 #
 # Usage:  . "$DBSSL_SRC/tests/lib.sh"; t_init; ...; t_done
 # Every test gets T (a temp dir readable by the postgres user, removed at exit)
 # and runs its registered cleanups (t_cleanup_add) in reverse order at exit.
+# t_done prints "N passed, M failed" and exits non-zero on any failure.
 
 set -u
 
@@ -40,57 +43,79 @@ t_init() {
   trap 'exit 130' INT TERM HUP
 }
 
-t_pass() { T_CHECKS=$((T_CHECKS + 1)); }
+# t_pass [WHAT] / t_fail WHAT : count one check (t_pass prints "ok: WHAT" when given)
+t_pass() {
+  T_CHECKS=$((T_CHECKS + 1))
+  if [ $# -gt 0 ]; then printf 'ok: %s\n' "$*"; fi
+  return 0
+}
 t_fail() {
   T_CHECKS=$((T_CHECKS + 1))
   T_FAILS=$((T_FAILS + 1))
   t_log "FAIL: $*"
+  return 0
 }
 
 # assert_eq EXPECTED ACTUAL WHAT
 assert_eq() {
-  if [ "$1" = "$2" ]; then t_pass; else t_fail "$3: expected \"$1\", got \"$2\""; fi
+  if [ "$1" = "$2" ]; then t_pass; else t_fail "${3:-value}: expected \"$1\", got \"$2\""; fi
 }
 
 # assert_contains HAYSTACK NEEDLE WHAT
 assert_contains() {
   case "$1" in
   *"$2"*) t_pass ;;
-  *) t_fail "$3: \"$2\" not in output:"$'\n'"$1" ;;
+  *) t_fail "${3:-output}: \"$2\" not in output:"$'\n'"$1" ;;
   esac
 }
 
 # assert_not_contains HAYSTACK NEEDLE WHAT
 assert_not_contains() {
   case "$1" in
-  *"$2"*) t_fail "$3: \"$2\" must not appear in:"$'\n'"$1" ;;
+  *"$2"*) t_fail "${3:-output}: \"$2\" must not appear in:"$'\n'"$1" ;;
   *) t_pass ;;
   esac
+}
+
+# assert_line HAYSTACK LINE WHAT : LINE is one whole line of HAYSTACK
+assert_line() {
+  if grep -qxF -- "$2" <<<"$1"; then t_pass; else t_fail "${3:-output}: no line \"$2\" in:"$'\n'"$1"; fi
+}
+
+# assert_match HAYSTACK ERE WHAT : a line of HAYSTACK matches the extended regex
+assert_match() {
+  if grep -qE -- "$2" <<<"$1"; then t_pass; else t_fail "${3:-output}: no line matches /$2/ in:"$'\n'"$1"; fi
 }
 
 # run_cmd CMD... : sets OUT (stdout+stderr) and RC; never fails the script.
 run_cmd() {
   OUT=$("$@" 2>&1)
   RC=$?
+  ERR=
   return 0
 }
 
-# assert_rc EXPECTED WHAT : checks RC of the last run_cmd.
-assert_rc() {
-  if [ "$RC" = "$1" ]; then t_pass; else t_fail "$2: exit status $RC, expected $1; output:"$'\n'"$OUT"; fi
+# run_split CMD... : sets OUT (stdout only), ERR (stderr only) and RC.
+run_split() {
+  OUT=$("$@" 2>"$T/.run_split.err")
+  RC=$?
+  ERR=$(cat "$T/.run_split.err")
+  return 0
 }
 
-# Ends the test: exit status 0 only when every check passed (and there was one).
+# assert_rc EXPECTED [WHAT] : checks RC of the last run_cmd / run_split.
+assert_rc() {
+  if [ "$RC" = "$1" ]; then t_pass; else
+    t_fail "${2:-command}: exit status $RC, expected $1; output:"$'\n'"$OUT${ERR:+$'\n'stderr: $ERR}"
+  fi
+}
+
+# Ends the test: prints "N passed, M failed"; exit status 0 only when every
+# check passed (and there was one).
 t_done() {
-  if [ "$T_CHECKS" -eq 0 ]; then
-    t_log "FAIL: no checks ran"
-    exit 1
-  fi
-  if [ "$T_FAILS" -gt 0 ]; then
-    t_log "$T_FAILS of $T_CHECKS checks failed"
-    exit 1
-  fi
-  t_log "all $T_CHECKS checks passed"
+  if [ "$T_CHECKS" -eq 0 ]; then t_log "FAIL: no checks ran"; fi
+  echo "$((T_CHECKS - T_FAILS)) passed, $T_FAILS failed"
+  if [ "$T_CHECKS" -eq 0 ] || [ "$T_FAILS" -gt 0 ]; then exit 1; fi
   exit 0
 }
 
@@ -99,47 +124,90 @@ port_busy() {
   ss -Htln "( sport = :$1 )" 2>/dev/null | grep -Eq '127\.0\.0\.1|\[::1\]|\*|0\.0\.0\.0|\[::\]'
 }
 
+# port_can_bind PORT : true when a TCP socket can be bound to 127.0.0.1:PORT now.
+port_can_bind() {
+  python3 - "$1" <<'PY' 2>/dev/null
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.close()
+PY
+}
+
 # free_port [FROM] : prints the first port from FROM (default 55432) with no
-# listener, skipping ports handed out earlier in this test run.
+# loopback listener that can be bound, skipping ports handed out earlier in
+# this shell.  Each test script uses its own FROM so that ports stay distinct.
 T_PORTS_USED=" "
 free_port() {
   local p=${1:-55432} end
   end=$((p + 500))
   while [ "$p" -lt "$end" ]; do
     case "$T_PORTS_USED" in *" $p "*) p=$((p + 1)); continue ;; esac
-    if ! port_busy "$p"; then
+    if ! port_busy "$p" && port_can_bind "$p"; then
       T_PORTS_USED="$T_PORTS_USED$p "
       echo "$p"
       return 0
     fi
     p=$((p + 1))
   done
-  t_log "no free port from $1"
+  t_log "no free port from ${1:-55432}"
   return 1
+}
+
+# ---- the openssl certificate factory: EC P-256 keys, SHA-256 signatures.
+# Files are DIR/NAME.key (0600), DIR/NAME.crt (0644); CAs sign with
+# -CAcreateserial (DIR/CA.srl).  Each returns non-zero when openssl fails.
+
+# cert_ca DIR NAME CN [DAYS=30] : a self-signed CA certificate
+cert_ca() {
+  local d=$1 n=$2
+  mkdir -p "$d" &&
+    openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days "${4:-30}" \
+      -subj "/CN=$3" -keyout "$d/$n.key" -out "$d/$n.crt" \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+      >/dev/null 2>&1 &&
+    chmod 0600 "$d/$n.key" && chmod 0644 "$d/$n.crt"
+}
+
+# cert_key DIR NAME CN : a key and a certificate request (DIR/NAME.csr) for CN
+cert_key() {
+  local d=$1 n=$2
+  mkdir -p "$d" &&
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$3" \
+      -keyout "$d/$n.key" -out "$d/$n.csr" >/dev/null 2>&1 &&
+    chmod 0600 "$d/$n.key"
+}
+
+# cert_sign DIR NAME CA DAYS [SANS] [EKU] : DIR/NAME.csr signed by DIR/CA.{crt,key}
+# as an end-entity certificate; SANS as in "DNS:localhost,IP:127.0.0.1",
+# EKU as in "serverAuth" or "clientAuth" (each left out when empty).
+cert_sign() {
+  local d=$1 n=$2 ca=$3
+  {
+    echo "basicConstraints=CA:FALSE"
+    if [ -n "${5:-}" ]; then echo "subjectAltName=$5"; fi
+    if [ -n "${6:-}" ]; then echo "extendedKeyUsage=$6"; fi
+  } >"$d/$n.ext" &&
+    openssl x509 -req -in "$d/$n.csr" -CA "$d/$ca.crt" -CAkey "$d/$ca.key" -CAcreateserial \
+      -days "$4" -extfile "$d/$n.ext" -out "$d/$n.crt" >/dev/null 2>&1 &&
+    chmod 0644 "$d/$n.crt"
+}
+
+# cert_leaf DIR NAME CA CN DAYS [SANS] [EKU] : cert_key, then cert_sign
+cert_leaf() {
+  cert_key "$1" "$2" "$4" && cert_sign "$1" "$2" "$3" "$5" "${6:-}" "${7:-}"
 }
 
 # make_test_certs DIR ROLE : a CA, a server certificate for localhost,
 # 127.0.0.1 and ::1, and a client certificate with CN=ROLE, made with the
-# openssl program (independent of dbssl's own generator).  Files: ca.crt
-# ca.key server.crt server.key client.crt client.key (keys 0600).
+# factory above.  Files: ca.crt ca.key server.crt server.key client.crt
+# client.key (keys 0600), nothing else.
 make_test_certs() {
-  local d=$1 role=$2 ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
-  mkdir -p "$d" && chmod 0700 "$d"
-  (
-    set -e
-    cd "$d"
-    umask 077
-    openssl req -x509 "${ec[@]}" -keyout ca.key -out ca.crt -days 30 -subj "/CN=dbssl test CA" \
-      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
-    openssl req "${ec[@]}" -keyout server.key -out server.csr -subj "/CN=localhost"
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\n' >server.ext
-    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 \
-      -extfile server.ext -out server.crt
-    openssl req "${ec[@]}" -keyout client.key -out client.csr -subj "/CN=$role"
-    printf 'extendedKeyUsage=clientAuth\n' >client.ext
-    openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 \
-      -extfile client.ext -out client.crt
-    chmod 0644 ca.crt server.crt client.crt
-    rm -f ./*.csr ./*.ext ca.srl
-  ) >/dev/null 2>&1 || { t_log "could not make test certificates in $d"; return 1; }
+  local d=$1 role=$2
+  mkdir -p "$d" && chmod 0700 "$d" &&
+    cert_ca "$d" ca "dbssl test CA" 30 &&
+    cert_leaf "$d" server ca localhost 30 "DNS:localhost,IP:127.0.0.1,IP:::1" serverAuth &&
+    cert_leaf "$d" client ca "$role" 30 "" clientAuth &&
+    rm -f "$d"/*.csr "$d"/*.ext "$d/ca.srl" ||
+    { t_log "could not make test certificates in $d"; return 1; }
 }

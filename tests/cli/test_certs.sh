@@ -6,16 +6,13 @@
 # finds the old complete set or the new complete set, never a mix.
 set -euo pipefail
 
-: "${DBSSL:?path of the dbssl program}"
-work=$(mktemp -d /tmp/dbssl-cli-certs.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+. "${DBSSL_SRC:?}/tests/lib.sh"
+t_init
+work=$T
 cd "$work"
 for v in $(env | sed -n 's/^\(DB_SSL_[A-Z_]*\|APP_ENV\|DATABASE_URL\)=.*/\1/p'); do unset "$v"; done
 export DATABASE_URL='postgresql://app:s3cret@localhost:5432/app'
 
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
 fp() { openssl x509 -in "$1" -noout -fingerprint -sha256 | cut -d= -f2; }
 state() { # fingerprints and nanosecond mtimes of a set
     local d=$1 f
@@ -30,26 +27,26 @@ pair_matches() {
 # ---- generate in an empty directory ------------------------------------------------
 out=$("$DBSSL" certs generate --client)
 d=ssl_certs/db
-grep -q "wrote $work/$d/client.key" <<<"$out" && ok "generate lists the files written" ||
-    fail "generate output: $out"
+grep -q "wrote $work/$d/client.key" <<<"$out" && t_pass "generate lists the files written" ||
+    t_fail "generate output: $out"
 if (cd $d && openssl verify -CAfile ca.crt server.crt client.crt >/dev/null); then
-    ok "openssl verify -CAfile ca.crt server.crt client.crt"
+    t_pass "openssl verify -CAfile ca.crt server.crt client.crt"
 else
-    fail "openssl verify"
+    t_fail "openssl verify"
 fi
 modes=$(stat -c '%a' $d $d/ca.crt $d/ca.key $d/server.crt $d/server.key $d/client.crt $d/client.key | tr '\n' ' ')
-[ "$modes" = "700 644 600 644 600 644 600 " ] && ok "modes 0700/0600/0644" || fail "modes: $modes"
-openssl x509 -in $d/client.crt -noout -subject | grep -q 'CN *= *app' && ok "client CN is the role" ||
-    fail "client CN"
+[ "$modes" = "700 644 600 644 600 644 600 " ] && t_pass "modes 0700/0600/0644" || t_fail "modes: $modes"
+openssl x509 -in $d/client.crt -noout -subject | grep -q 'CN *= *app' && t_pass "client CN is the role" ||
+    t_fail "client CN"
 openssl x509 -in $d/server.crt -noout -ext subjectAltName | grep -q 'DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1' &&
-    ok "server SANs" || fail "server SANs"
+    t_pass "server SANs" || t_fail "server SANs"
 
 # ---- a second run changes nothing ----------------------------------------------------
 before=$(state $d)
 sleep 0.05
 out=$("$DBSSL" certs generate --client)
-[ "$out" = "$work/$d: up to date" ] && ok "second run: up to date" || fail "second run: $out"
-[ "$(state $d)" = "$before" ] && ok "same fingerprints and mtimes" || fail "second run changed the set"
+[ "$out" = "$work/$d: up to date" ] && t_pass "second run: up to date" || t_fail "second run: $out"
+[ "$(state $d)" = "$before" ] && t_pass "same fingerprints and mtimes" || t_fail "second run changed the set"
 
 # ---- a missing client.crt re-issues only the client pair -----------------------------
 ca_fp=$(fp $d/ca.crt) server_fp=$(fp $d/server.crt) client_fp=$(fp $d/client.crt)
@@ -60,9 +57,9 @@ if [ "$written" = 2 ] && grep -q 'client.crt' <<<"$out" && grep -q 'client.key' 
     [ "$(fp $d/ca.crt)" = "$ca_fp" ] && [ "$(fp $d/server.crt)" = "$server_fp" ] &&
     [ "$(fp $d/client.crt)" != "$client_fp" ] &&
     openssl verify -CAfile $d/ca.crt $d/client.crt >/dev/null; then
-    ok "missing client.crt: only the client pair re-issued by the same CA"
+    t_pass "missing client.crt: only the client pair re-issued by the same CA"
 else
-    fail "re-issue of client pair: $out"
+    t_fail "re-issue of client pair: $out"
 fi
 
 # ---- inspect ---------------------------------------------------------------------------
@@ -70,25 +67,25 @@ export DB_SSL_AUTO_GENERATE=true DB_SSL_AUTO_GENERATE_CLIENT=true
 if out=$("$DBSSL" certs inspect) && grep -q 'chains to CA: *yes' <<<"$out" &&
     grep -q 'key matches: *yes' <<<"$out" && grep -q "SHA-256: *$server_fp" <<<"$out" &&
     grep -q 'days left: *36[45]' <<<"$out"; then
-    ok "inspect: chain, key match, fingerprint, days left"
+    t_pass "inspect: chain, key match, fingerprint, days left"
 else
-    fail "inspect output: $out"
+    t_fail "inspect output: $out"
 fi
 json=$("$DBSSL" certs inspect --json)
 [ "$(jq -r '.ok' <<<"$json")" = true ] &&
     [ "$(jq -r '[.certificates[].file] | join(" ")' <<<"$json")" = "./$d/ca.crt ./$d/server.crt ./$d/client.crt" ] &&
     [ "$(jq -r '.certificates[1].key_matches' <<<"$json")" = true ] &&
     [ "$(jq -r '.certificates[2].chains_to_ca' <<<"$json")" = true ] &&
-    ok "inspect --json" || fail "inspect --json: $json"
-grep -q s3cret <<<"$json$out" && fail "password in inspect output" || true
+    t_pass "inspect --json" || t_fail "inspect --json: $json"
+assert_not_contains "$json$out" s3cret "password in inspect output"
 unset DB_SSL_AUTO_GENERATE DB_SSL_AUTO_GENERATE_CLIENT
 
 cp $d/server.crt mixed.crt && cp $d/client.key mixed.key && chmod 600 mixed.key
 set +e
 out=$("$DBSSL" certs inspect mixed.crt 2>&1); rc=$?
 set -e
-[ $rc = 1 ] && grep -q 'key matches: *NO' <<<"$out" && ok "inspect: mismatched key, exit 1" ||
-    fail "mismatched key: rc=$rc $out"
+[ $rc = 1 ] && grep -q 'key matches: *NO' <<<"$out" && t_pass "inspect: mismatched key, exit 1" ||
+    t_fail "mismatched key: rc=$rc $out"
 
 # an expired certificate, made with the openssl CA tool
 mkdir oldca && touch oldca/index.txt && echo 01 >oldca/serial
@@ -100,27 +97,27 @@ openssl ca -batch -config oldca.cnf -selfsign -keyfile old.key -in old.csr -out 
 set +e
 out=$("$DBSSL" certs inspect old.crt 2>&1); rc=$?
 set -e
-[ $rc = 1 ] && grep -q 'EXPIRED' <<<"$out" && ok "inspect: expired, exit 1" || fail "expired: rc=$rc $out"
+[ $rc = 1 ] && grep -q 'EXPIRED' <<<"$out" && t_pass "inspect: expired, exit 1" || t_fail "expired: rc=$rc $out"
 set +e
 out=$("$DBSSL" certs inspect nosuch.crt 2>&1); rc=$?
 set -e
 [ $rc = 1 ] && grep -q 'certificate file "nosuch.crt" does not exist' <<<"$out" &&
-    ok "inspect: missing file, exit 1" || fail "missing: rc=$rc $out"
+    t_pass "inspect: missing file, exit 1" || t_fail "missing: rc=$rc $out"
 set +e
 "$DBSSL" certs inspect --bogus >/dev/null 2>&1; rc=$?
 set -e
-[ $rc = 2 ] && ok "inspect: unknown option, exit 2" || fail "unknown option rc=$rc"
+[ $rc = 2 ] && t_pass "inspect: unknown option, exit 2" || t_fail "unknown option rc=$rc"
 
 # ---- renewal; user-supplied files are reported, not replaced ---------------------------
 "$DBSSL" certs generate --dir short --days 1 >/dev/null
 cp short/ca.crt user-ca.crt
 user_before=$(stat -c '%.9Y' user-ca.crt)
 out=$(DB_SSL_CA_CERT=$work/user-ca.crt "$DBSSL" certs generate --dir short)
-grep -q "renewed $work/short/server.crt" <<<"$out" && ok "--days 1 set renewed by the next run" ||
-    fail "renewal: $out"
+grep -q "renewed $work/short/server.crt" <<<"$out" && t_pass "--days 1 set renewed by the next run" ||
+    t_fail "renewal: $out"
 grep -q "user-supplied certificate \"$work/user-ca.crt\" (DB_SSL_CA_CERT) expires in" <<<"$out" &&
     grep -q 'not replaced' <<<"$out" && [ "$(stat -c '%.9Y' user-ca.crt)" = "$user_before" ] &&
-    ok "user-supplied expiring CA reported, not replaced" || fail "user-supplied: $out"
+    t_pass "user-supplied expiring CA reported, not replaced" || t_fail "user-supplied: $out"
 
 # ---- validate generates first, --no-generate has no side effects -----------------------
 mkdir v && (
@@ -132,7 +129,7 @@ mkdir v && (
     out=$("$DBSSL" validate)
     grep -q 'generated .*/ssl_certs/db/server.key' <<<"$out" && [ -f ssl_certs/db/server.crt ] &&
         echo "ok: validate generated the set" || { echo "FAIL: validate: $out" >&2; exit 1; }
-) || fails=$((fails + 1))
+) && t_pass "validate in a new directory" || t_fail "validate in a new directory"
 
 # ---- pg-config -------------------------------------------------------------------------------
 out=$("$DBSSL" pg-config)
@@ -142,12 +139,12 @@ grep -qx 'ssl = on' <<<"$out" && grep -qx "ssl_cert_file = '$work/ssl_certs/db/s
     grep -qx "ssl_min_protocol_version = 'TLSv1.2'" <<<"$out" &&
     grep -qx "ssl_ciphers = 'HIGH:!aNULL:!MD5'" <<<"$out" &&
     grep -qE '^hostssl +all +all +0.0.0.0/0 +scram-sha-256$' <<<"$out" &&
-    ! grep -qE '^host ' <<<"$out" && ok "pg-config: absolute paths, hostssl scram, no plaintext host" ||
-    fail "pg-config: $out"
+    ! grep -qE '^host ' <<<"$out" && t_pass "pg-config: absolute paths, hostssl scram, no plaintext host" ||
+    t_fail "pg-config: $out"
 out=$(DB_SSL_AUTO_GENERATE=true DB_SSL_AUTO_GENERATE_CLIENT=true "$DBSSL" pg-config --loopback)
 grep -qE '^hostssl +all +all +127.0.0.1/32 +cert$' <<<"$out" &&
     grep -qE '^hostssl +all +all +::1/128 +cert$' <<<"$out" && ! grep -q '0.0.0.0/0 *cert' <<<"$out" &&
-    ok "pg-config: mutual TLS uses cert, --loopback" || fail "pg-config mTLS: $out"
+    t_pass "pg-config: mutual TLS uses cert, --loopback" || t_fail "pg-config mTLS: $out"
 
 # ---- the kill test -----------------------------------------------------------------------------
 k=killdir
@@ -168,29 +165,28 @@ for i in $(seq 1 40); do
         ! pair_matches $k/client.crt $k/client.key 2>/dev/null ||
         ! openssl verify -CAfile $k/ca.crt $k/server.crt $k/client.crt >/dev/null 2>&1; then
         mixed_before_recovery=$((mixed_before_recovery + 1))
-        [ -e $k/.pending/COMMIT ] || fail "iteration $i: mixed set without a committed journal"
+        [ -e $k/.pending/COMMIT ] || t_fail "iteration $i: mixed set without a committed journal"
     fi
     out=$("$DBSSL" certs generate --client --dir $k)
-    grep -q 'up to date' <<<"$out" || fail "iteration $i: the next run issued again: $out"
+    grep -q 'up to date' <<<"$out" || t_fail "iteration $i: the next run issued again: $out"
     for f in ca.crt ca.key server.crt server.key client.crt client.key; do
-        [ -f $k/$f ] || fail "iteration $i: $f missing"
+        [ -f $k/$f ] || t_fail "iteration $i: $f missing"
     done
-    [ ! -e $k/.pending ] || fail "iteration $i: .pending left after the next run"
-    pair_matches $k/server.crt $k/server.key || fail "iteration $i: server key does not match"
-    pair_matches $k/client.crt $k/client.key || fail "iteration $i: client key does not match"
-    pair_matches $k/ca.crt $k/ca.key || fail "iteration $i: CA key does not match"
+    [ ! -e $k/.pending ] || t_fail "iteration $i: .pending left after the next run"
+    pair_matches $k/server.crt $k/server.key || t_fail "iteration $i: server key does not match"
+    pair_matches $k/client.crt $k/client.key || t_fail "iteration $i: client key does not match"
+    pair_matches $k/ca.crt $k/ca.key || t_fail "iteration $i: CA key does not match"
     openssl verify -CAfile $k/ca.crt $k/server.crt $k/client.crt >/dev/null ||
-        fail "iteration $i: set does not verify"
+        t_fail "iteration $i: set does not verify"
     cur=$(cd $k && sha256sum ca.crt server.crt client.crt | cut -d' ' -f1)
     same=$(comm -12 <(sort <<<"$prev") <(sort <<<"$cur") | wc -l)
     case $same in
     3) old=$((old + 1)) ;;
     0) new=$((new + 1)) ;;
-    *) fail "iteration $i: $same of 3 certificates from the old set" ;;
+    *) t_fail "iteration $i: $same of 3 certificates from the old set" ;;
     esac
 done
 echo "kill test: 40 kills, $old left the old set, $new the new set," \
     "$journal_seen inside a committed swap ($mixed_before_recovery visible mixes, all rolled forward)"
 
-[ $fails = 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
-echo "all passed"
+t_done

@@ -1,17 +1,19 @@
-# pg.sh - start and stop a real PostgreSQL 15 for integration tests (sourced).
+# pg.sh - start and stop a real PostgreSQL 15 for integration tests (sourced
+# after tests/lib.sh, whose free_port and cleanup registry it uses).
 #
 # Everything lives in one temporary directory; the server listens on a free
 # loopback port only and on a Unix socket inside that directory.  When the
 # tests run as root the server runs as "postgres" (initdb refuses root).
-# Callers install a trap that calls pg_cleanup so that a failing test never
-# leaves a server behind.
+# pg_setup registers pg_cleanup with t_cleanup_add, so that a failing test
+# never leaves a server behind.
 #
-#   pg_setup                 creates $PG_DIR, picks $PG_PORT, runs initdb
+#   pg_setup                 creates $PG_DIR, picks $PG_PORT (from $PG_PORT_BASE), runs initdb
 #   pg_configure CONF HBA    replaces the test's postgresql.conf include and pg_hba.conf
 #   pg_start / pg_stop / pg_restart
 #   pg_sql SQL               runs SQL as the superuser over the socket
 #   pg_install_server_cert CRT KEY [CA]   copies them where the server can read them
 #   pg_cleanup               stops the server and removes $PG_DIR
+declare -F t_cleanup_add >/dev/null || { echo "pg.sh: source tests/lib.sh first" >&2; exit 1; }
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_DIR=
 PG_PORT=
@@ -25,33 +27,15 @@ pg_as_owner() {
     fi
 }
 
-# First port from $1 (default 56432) on which nothing listens on loopback.
-pg_free_port() {
-    local p=${1:-56432} last=$(( ${1:-56432} + 500 ))
-    while [ "$p" -lt "$last" ]; do
-        if python3 - "$p" <<'PY' 2>/dev/null; then
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.close()
-PY
-            echo "$p"
-            return 0
-        fi
-        p=$((p + 1))
-    done
-    echo "pg.sh: no free port from $1" >&2
-    return 1
-}
-
 pg_setup() {
     PG_DIR=$(mktemp -d /tmp/dbssl-pg.XXXXXX)
+    t_cleanup_add pg_cleanup
     chmod 755 "$PG_DIR"
     PG_DATA=$PG_DIR/data
     mkdir -p "$PG_DATA" "$PG_DIR/srv"
     if [ "$(id -u)" -eq 0 ]; then chown postgres: "$PG_DATA" "$PG_DIR/srv"; fi
     chmod 700 "$PG_DATA"
-    PG_PORT=$(pg_free_port "${PG_PORT_BASE:-56432}") || return 1
+    PG_PORT=$(free_port "${PG_PORT_BASE:-56432}") || return 1
     pg_as_owner "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust --no-sync \
         >"$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log" >&2; return 1; }
     {

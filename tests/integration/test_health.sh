@@ -4,43 +4,20 @@
 # client settings, then an outage while `serve` runs.  Certificates are made
 # here with the openssl CLI.  Everything on loopback; cleanup on any exit.
 set -euo pipefail
-: "${DBSSL:?path of the dbssl program}" "${DBSSL_SRC:?source tree}"
+. "${DBSSL_SRC:?source tree}/tests/lib.sh"
 . "$DBSSL_SRC/tests/integration/pg.sh"
+t_init
 
-WORK=$(mktemp -d /tmp/dbssl-health.XXXXXX)
-SERVE_PID=
-LOOP_PID=
-cleanup() {
-    if [ -n "$LOOP_PID" ]; then kill "$LOOP_PID" 2>/dev/null || true; fi
-    if [ -n "$SERVE_PID" ]; then kill "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; fi
-    pg_cleanup
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-FAILED=0
-fail() { echo "FAIL: $*" >&2; FAILED=$((FAILED + 1)); }
-pass() { echo "ok: $*"; }
+WORK=$T
 
 # ---- certificates: CA1, CA2; server1 (CA1, SANs localhost/127.0.0.1/::1);
 #      server2 (CA1, DNS:localhost only); client (CA1, CN=dbssl_test)
 C=$WORK/certs
-mkdir -p "$C"
-for ca in ca1 ca2; do
-    openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 60 \
-        -subj "/CN=dbssl test $ca" -keyout "$C/$ca.key" -out "$C/$ca.crt" \
-        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
-done
-issue() { # name cn extension
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$2" \
-        -keyout "$C/$1.key" -out "$C/$1.csr" 2>/dev/null
-    printf 'basicConstraints=CA:FALSE\n%s\n' "$3" >"$C/$1.ext"
-    openssl x509 -req -in "$C/$1.csr" -CA "$C/ca1.crt" -CAkey "$C/ca1.key" -CAcreateserial \
-        -days 50 -extfile "$C/$1.ext" -out "$C/$1.crt" 2>/dev/null
-    chmod 600 "$C/$1.key"
-}
-issue server1 localhost "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1"
-issue server2 localhost "subjectAltName=DNS:localhost"
-issue client dbssl_test "extendedKeyUsage=clientAuth"
+cert_ca "$C" ca1 "dbssl test ca1" 60
+cert_ca "$C" ca2 "dbssl test ca2" 60
+cert_leaf "$C" server1 ca1 localhost 50 "DNS:localhost,IP:127.0.0.1,IP:::1"
+cert_leaf "$C" server2 ca1 localhost 50 "DNS:localhost"
+cert_leaf "$C" client ca1 dbssl_test 50 "" clientAuth
 
 # ---- the database
 pg_setup
@@ -80,13 +57,13 @@ status_case() {
     shift 3
     out=$(dbssl_clean status --json --env-file "$(envfile "$name" "$@")") || rc=$?
     if [ "$rc" -ne "$want" ]; then
-        fail "$name: dbssl status exit $rc, want $want: $out"
+        t_fail "$name: dbssl status exit $rc, want $want: $out"
     elif ! jcheck "$out" "$expr"; then
-        fail "$name: JSON does not satisfy $expr: $out"
+        t_fail "$name: JSON does not satisfy $expr: $out"
     else
-        pass "$name"
+        t_pass "$name"
     fi
-    if grep -q 'pw-S3cret' <<<"$out"; then fail "$name: the password appears in the output"; fi
+    if grep -q 'pw-S3cret' <<<"$out"; then t_fail "$name: the password appears in the output"; fi
 }
 
 # ---- server with ssl = off
@@ -112,13 +89,16 @@ status_case require-no-ca 0 'j["status"]=="healthy" and j["ssl_enabled"] is True
 # human output names the state too
 out=$(dbssl_clean status --env-file "$WORK/ca1-verify-full.env") || true
 if grep -q '^ssl_version: *TLSv1.3' <<<"$out" && grep -q '^status: *healthy' <<<"$out"; then
-    pass "human status lines"
+    t_pass "human status lines"
 else
-    fail "human status lines: $out"
+    t_fail "human status lines: $out"
 fi
 
 # ---- serve: the live endpoint, methods, keep-alive
-HTTP_PORT=$(pg_free_port 57432)
+SERVE_PID= LOOP_PID=
+t_cleanup_add 'if [ -n "$SERVE_PID" ]; then kill "$SERVE_PID"; wait "$SERVE_PID"; fi'
+t_cleanup_add 'if [ -n "$LOOP_PID" ]; then kill "$LOOP_PID"; fi'
+HTTP_PORT=$(free_port 57432)
 BASE="http://127.0.0.1:$HTTP_PORT"
 start_serve() { # envfile
     env -i PATH="$PATH" "$DBSSL" serve --env-file "$1" --listen "127.0.0.1:$HTTP_PORT" 2>>"$WORK/serve.log" &
@@ -127,14 +107,14 @@ start_serve() { # envfile
         curl -s -o /dev/null "$BASE/health" && return 0
         sleep 0.1
     done
-    fail "serve did not start"; cat "$WORK/serve.log" >&2; return 1
+    t_fail "serve did not start"; cat "$WORK/serve.log" >&2; return 1
 }
 stop_serve() {
     kill -TERM "$SERVE_PID"
     local rc=0
     wait "$SERVE_PID" || rc=$?
     SERVE_PID=
-    if [ "$rc" -ne 0 ]; then fail "serve exited $rc after SIGTERM"; else pass "serve stops cleanly on SIGTERM"; fi
+    if [ "$rc" -ne 0 ]; then t_fail "serve exited $rc after SIGTERM"; else t_pass "serve stops cleanly on SIGTERM"; fi
 }
 # endpoint_case NAME PATH WANT_CODE PYEXPR
 endpoint_case() {
@@ -142,9 +122,9 @@ endpoint_case() {
     body=$(curl -s -w '\n%{http_code}' "$BASE$2")
     code=${body##*$'\n'}
     body=${body%$'\n'*}
-    if [ "$code" != "$3" ]; then fail "$1: HTTP $code, want $3: $body"
-    elif ! jcheck "$body" "$4"; then fail "$1: JSON does not satisfy $4: $body"
-    else pass "$1"; fi
+    if [ "$code" != "$3" ]; then t_fail "$1: HTTP $code, want $3: $body"
+    elif ! jcheck "$body" "$4"; then t_fail "$1: JSON does not satisfy $4: $body"
+    else t_pass "$1"; fi
 }
 start_serve "$(envfile serve-ok DB_SSL_MODE=verify-full DB_SSL_CA_CERT="$C/ca1.crt" DB_SSL_REQUIRED=true DB_HEALTH_CHECK_INTERVAL=1 DB_CONNECT_TIMEOUT=2)"
 endpoint_case "serve ssl ?refresh=1" "/health/database/ssl?refresh=1" 200 \
@@ -156,15 +136,15 @@ endpoint_case "serve ready" "/health/ready" 200 'j["ready"] is True'
 endpoint_case "serve unknown path" "/nope" 404 'j["error"]=="not_found"'
 hdrs=$(curl -s -D - -o /dev/null -X POST "$BASE/health/database/ssl")
 if grep -q '^HTTP/1.1 405' <<<"$hdrs" && grep -qi '^Allow: GET, HEAD' <<<"$hdrs" &&
-    grep -qi '^Content-Type: application/json' <<<"$hdrs"; then pass "POST gives 405 with Allow"; else fail "POST: $hdrs"; fi
+    grep -qi '^Content-Type: application/json' <<<"$hdrs"; then t_pass "POST gives 405 with Allow"; else t_fail "POST: $hdrs"; fi
 hdrs=$(curl -s -I "$BASE/health/database/ssl")
-if grep -q '^HTTP/1.1 200' <<<"$hdrs" && grep -qi '^Content-Type: application/json' <<<"$hdrs"; then pass "HEAD"; else fail "HEAD: $hdrs"; fi
+if grep -q '^HTTP/1.1 200' <<<"$hdrs" && grep -qi '^Content-Type: application/json' <<<"$hdrs"; then t_pass "HEAD"; else t_fail "HEAD: $hdrs"; fi
 kv=$(curl -sv -o /dev/null -o /dev/null "$BASE/health/database/ssl" "$BASE/health/database" 2>&1)
-if grep -q 'Re-using existing connection' <<<"$kv"; then pass "keep-alive"; else fail "keep-alive: connection not re-used"; fi
+if grep -q 'Re-using existing connection' <<<"$kv"; then t_pass "keep-alive"; else t_fail "keep-alive: connection not re-used"; fi
 # a second serve on the same port: a clear error, exit 1
 rc=0
 err=$(env -i PATH="$PATH" "$DBSSL" serve --env-file "$WORK/serve-ok.env" --listen "127.0.0.1:$HTTP_PORT" 2>&1 >/dev/null) || rc=$?
-if [ "$rc" -eq 1 ] && grep -q "could not listen on \"127.0.0.1:$HTTP_PORT\"" <<<"$err"; then pass "port in use"; else fail "port in use: exit $rc: $err"; fi
+if [ "$rc" -eq 1 ] && grep -q "could not listen on \"127.0.0.1:$HTTP_PORT\"" <<<"$err"; then t_pass "port in use"; else t_fail "port in use: exit $rc: $err"; fi
 stop_serve
 
 # ---- server certificate without an IP SAN, reached as 127.0.0.1
@@ -189,10 +169,10 @@ status_case cert-pair 0 'j["status"]=="healthy" and j["client_certificate"] is T
 rc=0
 timeout 20 env -i PATH="$PATH" "$DBSSL" serve --env-file "$(envfile invalid DB_SSL_MODE=verify-full DB_SSL_REQUIRED=true)" \
     --listen "127.0.0.1:$HTTP_PORT" >"$WORK/invalid.out" 2>&1 || rc=$?
-if [ "$rc" -eq 2 ] && grep -q DB_SSL_CA_CERT "$WORK/invalid.out" && pg_free_port "$HTTP_PORT" | grep -qx "$HTTP_PORT"; then
-    pass "invalid settings: serve exits 2 before binding"
+if [ "$rc" -eq 2 ] && grep -q DB_SSL_CA_CERT "$WORK/invalid.out" && port_can_bind "$HTTP_PORT"; then
+    t_pass "invalid settings: serve exits 2 before binding"
 else
-    fail "invalid settings: exit $rc: $(cat "$WORK/invalid.out")"
+    t_fail "invalid settings: exit $rc: $(cat "$WORK/invalid.out")"
 fi
 
 # ---- outage while serve runs
@@ -226,24 +206,23 @@ wait_for() {
     done
 }
 pg_stop
-if took=$(wait_for 503 unhealthy 4); then pass "database stopped: 503 unhealthy after ${took}s (interval 1 s + connect timeout 2 s)"; else fail "no 503 within 4 s of stopping the database"; fi
+if took=$(wait_for 503 unhealthy 4); then t_pass "database stopped: 503 unhealthy after ${took}s (interval 1 s + connect timeout 2 s)"; else t_fail "no 503 within 4 s of stopping the database"; fi
 endpoint_case "outage: ready is 503" "/health/ready" 503 'j["ready"] is False'
 endpoint_case "outage: database body" "/health/database" 503 'j["connected"] is False and j["error"]["class"]=="connection_refused"'
 pg_start
-if took=$(wait_for 200 healthy 10); then pass "database back: healthy after ${took}s without restarting dbssl"; else fail "not healthy again within 10 s"; fi
+if took=$(wait_for 200 healthy 10); then t_pass "database back: healthy after ${took}s without restarting dbssl"; else t_fail "not healthy again within 10 s"; fi
 touch "$WORK/stop-loop"
 wait "$LOOP_PID" || true
 LOOP_PID=
 n=$(wc -l <"$WORK/times")
 slow=$(awk '$1 == "000" || $2 >= 0.050' "$WORK/times" | wc -l)
 max=$(sort -k2 -g "$WORK/times" | tail -1)
-if [ "$n" -ge 20 ] && [ "$slow" -eq 0 ]; then pass "$n requests during the outage, all answered in < 50 ms (slowest: $max)"
-else fail "$slow of $n requests failed or took >= 50 ms (slowest: $max)"; fi
+if [ "$n" -ge 20 ] && [ "$slow" -eq 0 ]; then t_pass "$n requests during the outage, all answered in < 50 ms (slowest: $max)"
+else t_fail "$slow of $n requests failed or took >= 50 ms (slowest: $max)"; fi
 for ev in connected lost restored; do
-    if grep -q "event=$ev " "$WORK/serve.log"; then pass "log line event=$ev"; else fail "no event=$ev log line"; fi
+    if grep -q "event=$ev " "$WORK/serve.log"; then t_pass "log line event=$ev"; else t_fail "no event=$ev log line"; fi
 done
 stop_serve
-if grep -q 'pw-S3cret' "$WORK/serve.log"; then fail "the password appears in the log"; fi
+if grep -q 'pw-S3cret' "$WORK/serve.log"; then t_fail "the password appears in the log"; fi
 
-echo "$FAILED failure(s)"
-[ "$FAILED" -eq 0 ]
+t_done

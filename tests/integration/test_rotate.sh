@@ -11,54 +11,23 @@
 # /metrics, `dbssl reload --pid-file`, and sd_notify on a NOTIFY_SOCKET.
 # Certificates are made with the openssl CLI.  Loopback only; cleanup on exit.
 set -euo pipefail
-: "${DBSSL:?path of the dbssl program}" "${DBSSL_SRC:?source tree}"
+. "${DBSSL_SRC:?source tree}/tests/lib.sh"
 . "$DBSSL_SRC/tests/integration/pg.sh"
+t_init
 
-WORK=$(mktemp -d /tmp/dbssl-rotate.XXXXXX)
-SERVE_PID=
-LOAD_PID=
-NOTIFY_PID=
-cleanup() {
-    touch "$WORK/stop-load" 2>/dev/null || true
-    for p in "$LOAD_PID" "$NOTIFY_PID"; do
-        if [ -n "$p" ]; then kill "$p" 2>/dev/null || true; fi
-    done
-    if [ -n "$SERVE_PID" ]; then kill "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; fi
-    pg_cleanup
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-FAILED=0
-fail() { echo "FAIL: $*" >&2; FAILED=$((FAILED + 1)); }
-pass() { echo "ok: $*"; }
+WORK=$T
 
 # ---- certificates: ca1 signs the server and every client; ca2 only pads bundles
 C=$WORK/certs
-mkdir -p "$C"
-for ca in ca1 ca2; do
-    openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 \
-        -subj "/CN=dbssl rotate $ca" -keyout "$C/$ca.key" -out "$C/$ca.crt" \
-        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
-done
+cert_ca "$C" ca1 "dbssl rotate ca1" 365
+cert_ca "$C" ca2 "dbssl rotate ca2" 365
 cat "$C/ca1.crt" "$C/ca2.crt" >"$C/bundle.crt"
-newkey() { # name -> $C/name.key + csr with CN=dbssl_test
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=${2:-dbssl_test}" \
-        -keyout "$C/$1.key" -out "$C/$1.csr" 2>/dev/null
-    chmod 600 "$C/$1.key"
-}
-issue() { # name days [extension]
-    newkey "$1" "${4:-dbssl_test}"
-    printf 'basicConstraints=CA:FALSE\n%s\n' "${3:-extendedKeyUsage=clientAuth}" >"$C/$1.ext"
-    openssl x509 -req -in "$C/$1.csr" -CA "$C/ca1.crt" -CAkey "$C/ca1.key" -CAcreateserial \
-        -days "$2" -extfile "$C/$1.ext" -out "$C/$1.crt" 2>/dev/null
-}
-issue server 365 "subjectAltName=DNS:localhost,IP:127.0.0.1" localhost
-issue clientA 90
-issue clientB 80
-issue clientC 70
-issue clientD 60
-newkey other
-issue clientE 10
+cert_leaf "$C" server ca1 localhost 365 "DNS:localhost,IP:127.0.0.1"
+for c in clientA:90 clientB:80 clientC:70 clientD:60; do
+    cert_leaf "$C" "${c%:*}" ca1 dbssl_test "${c#*:}" "" clientAuth
+done
+cert_key "$C" other dbssl_test
+cert_leaf "$C" clientE ca1 dbssl_test 10 "" clientAuth
 # clientF expires a few seconds from now: `openssl ca` takes exact dates
 mkdir -p "$WORK/ca/new"
 : >"$WORK/ca/index.txt"
@@ -76,7 +45,7 @@ unique_subject = no
 [ pol ]
 commonName = supplied
 EOF
-newkey clientF
+cert_key "$C" clientF dbssl_test
 F_END_EPOCH=
 issue_short() { # clientF, valid for $1 more seconds
     F_END_EPOCH=$(( $(date +%s) + $1 ))
@@ -114,7 +83,11 @@ k8s_swap() { # ca cert key : a new timestamped dir, then ..data re-pointed by on
 }
 k8s_swap "$C/ca1.crt" "$C/clientA.crt" "$C/clientA.key"
 
-HTTP_PORT=$(pg_free_port 18400)
+SERVE_PID= LOAD_PID= NOTIFY_PID=
+t_cleanup_add 'if [ -n "$SERVE_PID" ]; then kill "$SERVE_PID"; wait "$SERVE_PID"; fi'
+t_cleanup_add 'for p in "$LOAD_PID" "$NOTIFY_PID"; do if [ -n "$p" ]; then kill "$p"; fi; done'
+t_cleanup_add 'touch "$WORK/stop-load"'
+HTTP_PORT=$(free_port 18400)
 BASE="http://127.0.0.1:$HTTP_PORT"
 ENV=$WORK/serve.env
 cat >"$ENV" <<EOF
@@ -204,14 +177,14 @@ iso_end() { # openssl enddate of a file as the JSON shows it (RFC 3339 UTC)
 }
 
 if wait_until 15 'j["status"]=="healthy" and j["client_certificate"] is True' >/dev/null; then
-    pass "serve is healthy with mutual TLS"
+    t_pass "serve is healthy with mutual TLS"
 else
-    fail "serve did not become healthy"; cat "$WORK/serve.log" >&2; exit 1
+    t_fail "serve did not become healthy"; cat "$WORK/serve.log" >&2; t_done
 fi
 if grep -q 'READY=1' "$WORK/notify.log" && grep 'READY=1' "$WORK/notify.log" | head -1 | grep -q 'STATUS=healthy'; then
-    pass "sd_notify: READY=1 after the first check ($(grep -m1 READY=1 "$WORK/notify.log"))"
+    t_pass "sd_notify: READY=1 after the first check ($(grep -m1 READY=1 "$WORK/notify.log"))"
 else
-    fail "sd_notify: no READY=1 after the first check: $(cat "$WORK/notify.log")"
+    t_fail "sd_notify: no READY=1 after the first check: $(cat "$WORK/notify.log")"
 fi
 
 # ---- continuous load: one keep-alive client, every request timed
@@ -249,9 +222,9 @@ before=$(client_after)
 k8s_swap "$C/bundle.crt" "$C/clientB.crt" "$C/clientB.key"
 want=$(iso_end "$C/clientB.crt")
 if took=$(wait_until 2 '[c["not_after"] for c in j["certificates"] if c["role"]=="client"]==["'"$want"'"] and j["status"]=="healthy"'); then
-    pass "(a) symlink swap: client not_after $before -> $want after ${took} ms, no signal"
+    t_pass "(a) symlink swap: client not_after $before -> $want after ${took} ms, no signal"
 else
-    fail "(a) symlink swap: client not_after still $(client_after), want $want within 2 s"
+    t_fail "(a) symlink swap: client not_after still $(client_after), want $want within 2 s"
 fi
 
 # (b) plain overwrite of the files in place
@@ -260,33 +233,33 @@ cat "$C/clientC.crt" >"$K/tls.crt"
 cat "$C/clientC.key" >"$K/tls.key"
 want=$(iso_end "$C/clientC.crt")
 if took=$(wait_until 2 '[c["not_after"] for c in j["certificates"] if c["role"]=="client"]==["'"$want"'"] and j["status"]=="healthy"'); then
-    pass "(b) overwrite: client not_after now $want after ${took} ms, no signal"
+    t_pass "(b) overwrite: client not_after now $want after ${took} ms, no signal"
 else
-    fail "(b) overwrite: client not_after still $(client_after), want $want within 2 s"
+    t_fail "(b) overwrite: client not_after still $(client_after), want $want within 2 s"
 fi
 if probe 'j["client_certificate"] is True and j["status"]=="healthy"' '/health/database/ssl?refresh=1'; then
-    pass "(b) the checker reconnected with the new pair"
+    t_pass "(b) the checker reconnected with the new pair"
 else
-    fail "(b) not healthy after reconnecting: $(curl -s "$BASE/health/database/ssl")"
+    t_fail "(b) not healthy after reconnecting: $(curl -s "$BASE/health/database/ssl")"
 fi
 
 # (c) an invalid set: client certificate D with a key that is not its own
 failures=$(curl -s "$BASE/metrics" | awk '/^dbssl_config_reloads_total\{result="failure"\}/ {print $2}')
 k8s_swap "$C/bundle.crt" "$C/clientD.crt" "$C/other.key"
 if took=$(wait_until 3 'metric("dbssl_config_reloads_total", result="failure") > '"$failures"' and j["last_reload_error"] is not None'); then
-    pass "(c) invalid set rejected after ${took} ms: $(curl -s "$BASE/health/database/ssl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["last_reload_error"]["message"])')"
+    t_pass "(c) invalid set rejected after ${took} ms: $(curl -s "$BASE/health/database/ssl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["last_reload_error"]["message"])')"
 else
-    fail "(c) no failed reload reported: $(curl -s "$BASE/health/database/ssl")"
+    t_fail "(c) no failed reload reported: $(curl -s "$BASE/health/database/ssl")"
 fi
 if probe '[c["not_after"] for c in j["certificates"] if c["role"]=="client"]==["'"$want"'"] and j["status"]=="healthy"' '/health/database/ssl?refresh=1'; then
-    pass "(c) the previous set is kept and healthy"
+    t_pass "(c) the previous set is kept and healthy"
 else
-    fail "(c) previous set not kept: $(curl -s "$BASE/health/database/ssl")"
+    t_fail "(c) previous set not kept: $(curl -s "$BASE/health/database/ssl")"
 fi
 if grep -q 'event=reload_finding severity=error setting=DB_SSL_CLIENT_KEY' "$WORK/serve.log"; then
-    pass "(c) the findings are logged"
+    t_pass "(c) the findings are logged"
 else
-    fail "(c) no reload_finding for DB_SSL_CLIENT_KEY in the log"
+    t_fail "(c) no reload_finding for DB_SSL_CLIENT_KEY in the log"
 fi
 
 touch "$WORK/stop-load"
@@ -294,25 +267,25 @@ wait "$LOAD_PID" || true
 LOAD_PID=
 read -r n bad worst <"$WORK/load.out"
 if [ "$n" -ge 50 ] && [ "$bad" -eq 0 ]; then
-    pass "$n requests during the rotations: none failed, none >= 50 ms (slowest ${worst} s)"
+    t_pass "$n requests during the rotations: none failed, none >= 50 ms (slowest ${worst} s)"
 else
-    fail "$bad of $n requests failed or took >= 50 ms (slowest ${worst} s)"
+    t_fail "$bad of $n requests failed or took >= 50 ms (slowest ${worst} s)"
 fi
 
 # ---- promtool on the live /metrics (CA bundle, client and server certificates present)
 curl -s "$BASE/metrics" >"$WORK/metrics.txt"
 if promtool check metrics <"$WORK/metrics.txt" >"$WORK/promtool.out" 2>&1; then
-    pass "promtool check metrics accepts the live /metrics"
+    t_pass "promtool check metrics accepts the live /metrics"
 else
-    fail "promtool check metrics: $(cat "$WORK/promtool.out")"
+    t_fail "promtool check metrics: $(cat "$WORK/promtool.out")"
 fi
 hdr=$(curl -s -D - -o /dev/null "$BASE/metrics")
-if grep -qi '^Content-Type: text/plain; version=0.0.4' <<<"$hdr"; then pass "/metrics content type"; else fail "/metrics headers: $hdr"; fi
+if grep -qi '^Content-Type: text/plain; version=0.0.4' <<<"$hdr"; then t_pass "/metrics content type"; else t_fail "/metrics headers: $hdr"; fi
 for series in 'dbssl_up 1' 'dbssl_ssl_enabled 1' 'dbssl_tls_info{version="TLSv1.3",' \
     'dbssl_cert_not_after_seconds{role="server",' 'dbssl_cert_not_after_seconds{role="ca",' \
     'dbssl_cert_not_before_seconds{role="client",' 'dbssl_check_duration_seconds_bucket{le="+Inf"}' \
     'dbssl_build_info{version="'; do
-    if grep -qF "$series" "$WORK/metrics.txt"; then pass "metrics has $series"; else fail "metrics lacks $series"; fi
+    if grep -qF "$series" "$WORK/metrics.txt"; then t_pass "metrics has $series"; else t_fail "metrics lacks $series"; fi
 done
 
 # ---- dbssl reload --pid-file: a reload by command counts a success
@@ -320,65 +293,64 @@ successes=$(awk '/^dbssl_config_reloads_total\{result="success"\}/ {print $2}' "
 k8s_swap "$C/ca1.crt" "$C/clientC.crt" "$C/clientC.key" # valid again, then settle
 wait_until 3 'metric("dbssl_config_reloads_total", result="success") > '"$successes" >/dev/null || true
 successes=$(curl -s "$BASE/metrics" | awk '/^dbssl_config_reloads_total\{result="success"\}/ {print $2}')
-out=$(env -i PATH="$PATH" "$DBSSL" reload --pid-file "$WORK/dbssl.pid" 2>&1) || fail "dbssl reload failed: $out"
+out=$(env -i PATH="$PATH" "$DBSSL" reload --pid-file "$WORK/dbssl.pid" 2>&1) || t_fail "dbssl reload failed: $out"
 if wait_until 3 'metric("dbssl_config_reloads_total", result="success") == '"$successes"' + 1' >/dev/null; then
-    pass "dbssl reload --pid-file: reloads_total{success} $successes -> $((successes + 1))"
+    t_pass "dbssl reload --pid-file: reloads_total{success} $successes -> $((successes + 1))"
 else
-    fail "dbssl reload did not reload: $(grep reloads_total "$WORK/metrics.txt")"
+    t_fail "dbssl reload did not reload: $(grep reloads_total "$WORK/metrics.txt")"
 fi
 if grep -q 'RELOADING=1' "$WORK/notify.log" && [ "$(grep -c 'READY=1' "$WORK/notify.log")" -ge 2 ]; then
-    pass "sd_notify: RELOADING=1 / READY=1 around reloads"
+    t_pass "sd_notify: RELOADING=1 / READY=1 around reloads"
 else
-    fail "sd_notify: reload messages missing: $(cat "$WORK/notify.log")"
+    t_fail "sd_notify: reload messages missing: $(cat "$WORK/notify.log")"
 fi
 rc=0
 err=$(env -i PATH="$PATH" "$DBSSL" reload --pid-file "$WORK/nope.pid" 2>&1) || rc=$?
-if [ "$rc" -eq 1 ] && grep -q "pid file \"$WORK/nope.pid\" does not exist" <<<"$err"; then pass "reload: missing pid file"; else fail "reload, missing pid file: exit $rc: $err"; fi
+if [ "$rc" -eq 1 ] && grep -q "pid file \"$WORK/nope.pid\" does not exist" <<<"$err"; then t_pass "reload: missing pid file"; else t_fail "reload, missing pid file: exit $rc: $err"; fi
 echo 4000000 >"$WORK/stale.pid"
 rc=0
 err=$(env -i PATH="$PATH" "$DBSSL" reload --pid-file "$WORK/stale.pid" 2>&1) || rc=$?
-if [ "$rc" -eq 1 ] && grep -q 'no process 4000000 is running' <<<"$err" && grep -q 'stale' <<<"$err"; then pass "reload: stale pid file"; else fail "reload, stale pid file: exit $rc: $err"; fi
+if [ "$rc" -eq 1 ] && grep -q 'no process 4000000 is running' <<<"$err" && grep -q 'stale' <<<"$err"; then t_pass "reload: stale pid file"; else t_fail "reload, stale pid file: exit $rc: $err"; fi
 
 # ---- expiry: 10 days left with DB_SSL_EXPIRY_WARN_DAYS=30
 k8s_swap "$C/ca1.crt" "$C/clientE.crt" "$C/clientE.key"
 want_epoch=$(date -u -d "$(openssl x509 -enddate -noout -in "$C/clientE.crt" | cut -d= -f2)" +%s)
 if wait_until 3 'j["status"]=="degraded" and metric("dbssl_cert_not_after_seconds", role="client") == '"$want_epoch" '/health/database/ssl?refresh=1' >/dev/null; then
-    pass "10 days left: degraded, dbssl_cert_not_after_seconds{role=client} = $want_epoch (openssl x509 -enddate)"
+    t_pass "10 days left: degraded, dbssl_cert_not_after_seconds{role=client} = $want_epoch (openssl x509 -enddate)"
 else
-    fail "10 days left: $(curl -s "$BASE/health/database/ssl" | head -c 600) / $(curl -s "$BASE/metrics" | grep 'not_after_seconds{role="client"')"
+    t_fail "10 days left: $(curl -s "$BASE/health/database/ssl" | head -c 600) / $(curl -s "$BASE/metrics" | grep 'not_after_seconds{role="client"')"
 fi
 sleep 0.5
 probe 'True' '/health/database/ssl?refresh=1' || true
 if [ "$(grep -c "event=certificate_expiring role=client" "$WORK/serve.log")" -eq 1 ]; then
-    pass "one expiry warning in the log for the client certificate, not one per check"
+    t_pass "one expiry warning in the log for the client certificate, not one per check"
 else
-    fail "expiry warnings: $(grep -c "event=certificate_expiring role=client" "$WORK/serve.log") lines, want 1"
+    t_fail "expiry warnings: $(grep -c "event=certificate_expiring role=client" "$WORK/serve.log") lines, want 1"
 fi
 
 # ---- expired while running: clientF's last second passes under a live connection
 issue_short 6
 k8s_swap "$C/ca1.crt" "$C/clientF.crt" "$C/clientF.key"
 if wait_until 5 'j["status"]=="degraded" and j["client_certificate"] is True' '/health/database/ssl?refresh=1' >/dev/null; then
-    pass "a certificate with seconds left is taken into use (degraded)"
+    t_pass "a certificate with seconds left is taken into use (degraded)"
 else
-    fail "clientF not in use: $(curl -s "$BASE/health/database/ssl" | head -c 600)"
+    t_fail "clientF not in use: $(curl -s "$BASE/health/database/ssl" | head -c 600)"
 fi
 while [ "$(date +%s)" -le "$F_END_EPOCH" ]; do sleep 0.5; done
 if wait_until 5 'j["status"]=="unhealthy" and any("expired" in w for w in j["warnings"])' '/health/database/ssl?refresh=1' >/dev/null; then
-    pass "expired client certificate: unhealthy (503)"
+    t_pass "expired client certificate: unhealthy (503)"
 else
-    fail "expired: $(curl -s "$BASE/health/database/ssl" | head -c 800)"
+    t_fail "expired: $(curl -s "$BASE/health/database/ssl" | head -c 800)"
 fi
-if grep -q 'level=error event=certificate_expired role=client' "$WORK/serve.log"; then pass "expired certificate logged"; else fail "no certificate_expired log line"; fi
+if grep -q 'level=error event=certificate_expired role=client' "$WORK/serve.log"; then t_pass "expired certificate logged"; else t_fail "no certificate_expired log line"; fi
 
 # ---- stop: STOPPING=1, pid file removed
 kill -TERM "$SERVE_PID"
 rc=0
 wait "$SERVE_PID" || rc=$?
 SERVE_PID=
-if [ "$rc" -eq 0 ] && [ ! -e "$WORK/dbssl.pid" ]; then pass "serve stops cleanly and removes its pid file"; else fail "serve exit $rc, pid file: $(ls "$WORK")"; fi
+if [ "$rc" -eq 0 ] && [ ! -e "$WORK/dbssl.pid" ]; then t_pass "serve stops cleanly and removes its pid file"; else t_fail "serve exit $rc, pid file: $(ls "$WORK")"; fi
 for _ in $(seq 1 20); do grep -q STOPPING=1 "$WORK/notify.log" && break; sleep 0.1; done
-if grep -q 'STOPPING=1' "$WORK/notify.log"; then pass "sd_notify: STOPPING=1"; else fail "sd_notify: no STOPPING=1"; fi
+if grep -q 'STOPPING=1' "$WORK/notify.log"; then t_pass "sd_notify: STOPPING=1"; else t_fail "sd_notify: no STOPPING=1"; fi
 
-echo "$FAILED failure(s)"
-[ "$FAILED" -eq 0 ]
+t_done
