@@ -57,9 +57,9 @@ assert_rc 0; python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d=={
 
 # a path that is not UTF-8 still reaches the JSON (escaped), never dropped
 printf 'DATABASE_URL=%s\nDB_SSL_MODE=require\nDB_SSL_CA_CERT=/x/\xff.crt\n' "$URL" > latin1.env
-run "$DBSSL" validate --env-file latin1.env --json
-expect_rc 2 "non-UTF-8 path"
-python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["errors"][0]["message"]=="certificate file \"/x/\\xFF.crt\" does not exist", d' "$OUT" && ok || fail "non-UTF-8 path in JSON"
+run_split "$DBSSL" validate --env-file latin1.env --json
+assert_rc 2 "non-UTF-8 path"
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["errors"][0]["message"]=="certificate file \"/x/\\xFF.crt\" does not exist", d' "$OUT" && t_pass || t_fail "non-UTF-8 path in JSON"
 
 # --- .env rules ---
 run_split "$DBSSL" validate --env-file nope.env
