@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config git
   libpq-dev libssl-dev libmicrohttpd-dev libjansson-dev libcmocka-dev libsystemd-dev
-  postgresql openssl curl procps iproute2 util-linux prometheus
+  postgresql openssl curl procps iproute2 util-linux prometheus faketime
 )
 
 missing=()

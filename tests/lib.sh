@@ -18,14 +18,21 @@ T_NAME=$(basename "${0%.sh}")
 
 t_log() { printf '%s: %s\n' "$T_NAME" "$*" >&2; }
 
-# Runs the registered cleanups (last first), then removes $T.
+# Runs the registered cleanups (last first), then removes $T.  A script that
+# ends without reaching t_done (a syntax slip, an early exit 0) fails: a test
+# that stops half-way must never count as passed.
 t_run_cleanups() {
-  local i
+  local rc=$? i
+  if [ -z "${T_DONE:-}" ] && [ "$rc" -eq 0 ]; then
+    t_log "FAIL: the script ended before t_done"
+    rc=1
+  fi
   for ((i = ${#T_CLEANUPS[@]} - 1; i >= 0; i--)); do
     eval "${T_CLEANUPS[$i]}" >/dev/null 2>&1 || true
   done
   T_CLEANUPS=()
   if [ -n "${T:-}" ] && [ -d "$T" ] && [ -z "${T_KEEP:-}" ]; then rm -rf "$T"; fi
+  exit "$rc"
 }
 
 # t_cleanup_add 'shell command' - run at exit, also when the test fails or is killed.
@@ -113,6 +120,7 @@ assert_rc() {
 # Ends the test: prints "N passed, M failed"; exit status 0 only when every
 # check passed (and there was one).
 t_done() {
+  T_DONE=1
   if [ "$T_CHECKS" -eq 0 ]; then t_log "FAIL: no checks ran"; fi
   echo "$((T_CHECKS - T_FAILS)) passed, $T_FAILS failed"
   if [ "$T_CHECKS" -eq 0 ] || [ "$T_FAILS" -gt 0 ]; then exit 1; fi
