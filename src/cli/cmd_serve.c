@@ -56,18 +56,25 @@ static int setup_signals(sigset_t *old)
 struct serve_ctx {
     struct dbssl_runtime *rt;
     struct dbssl_checker *checker;
+    struct dbssl_board *board;
 };
 
 /* SIGHUP and changed files alike; the checker then reconnects with the new set. */
 static void reload(void *arg, const char *cause)
 {
     struct serve_ctx *ctx = arg;
+    /* the first check's READY=1 comes from the checker: before it, a reload
+     * (an early renewal) must not tell systemd we are ready */
+    struct dbssl_snapshot *first = dbssl_board_get(ctx->board);
 
-    dbssl_notify_reloading();
+    if (first != NULL)
+        dbssl_notify_reloading();
     (void)dbssl_runtime_reload(ctx->rt, cause); /* a failure keeps serving: nothing to do */
     /* a new check publishes the reload's outcome (and the new set's state) */
     dbssl_checker_poke(ctx->checker);
-    dbssl_notify_ready("reloaded");
+    if (first != NULL)
+        dbssl_notify_ready("reloaded");
+    dbssl_snapshot_unref(first);
 }
 
 static int run(int argc, char **argv)
@@ -76,10 +83,10 @@ static int run(int argc, char **argv)
     char listen_addr[300];
     struct dbssl_config *cfg = NULL;
     struct dbssl_runtime rt;
-    struct serve_ctx ctx = {&rt, NULL};
+    struct dbssl_board board;
+    struct serve_ctx ctx = {&rt, NULL, &board};
     struct dbssl_watcher *watcher = NULL;
     struct dbssl_http *http = NULL;
-    struct dbssl_board board;
     struct dbssl_error e;
     sigset_t old;
     int c, status = EXIT_CONFIG;
