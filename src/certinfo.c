@@ -182,12 +182,24 @@ static int fill_info(X509 *x, struct dbssl_certinfo *ci)
         key_describe(pub, ci->key_type, sizeof(ci->key_type), &ci->key_bits);
     ci->not_before = asn1_time_epoch(X509_get0_notBefore(x));
     ci->not_after = asn1_time_epoch(X509_get0_notAfter(x));
+    {
+        unsigned char *der = NULL;
+        int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+        if (n > 0) {
+            ci->spki = malloc((size_t)n);
+            if (ci->spki != NULL) {
+                memcpy(ci->spki, der, (size_t)n);
+                ci->spki_len = (size_t)n;
+            }
+        }
+        OPENSSL_free(der);
+    }
     ci->is_ca = (flags & EXFLAG_CA) != 0;
     ci->self_signed = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0 &&
                       pub != NULL && X509_verify(x, pub) == 1;
     ERR_clear_error();
     if (!ci->subject || !ci->issuer || !ci->common_name || !ci->sans || !ci->serial ||
-        !ci->fingerprint)
+        !ci->fingerprint || !ci->spki)
         return -1;
     return 0;
 }
@@ -200,6 +212,7 @@ static void certinfo_clear(struct dbssl_certinfo *ci)
     free(ci->serial);
     free(ci->sans);
     free(ci->fingerprint);
+    free(ci->spki);
 }
 
 void dbssl_certlist_free(struct dbssl_certlist *list)
@@ -372,15 +385,30 @@ out:
     return pkey;
 }
 
-int dbssl_key_load(const char *path, struct dbssl_keyinfo *out, struct dbssl_error *err)
+int dbssl_key_load_for(const char *path, const struct dbssl_certinfo *cert,
+                       struct dbssl_keyinfo *out, bool *match, struct dbssl_error *err)
 {
     EVP_PKEY *pkey = load_key(path, err);
+    unsigned char *der = NULL;
+    int n;
 
     if (pkey == NULL)
         return -1;
     key_describe(pkey, out->key_type, sizeof(out->key_type), &out->bits);
+    if (cert != NULL) {
+        /* the public half, encoded as certificates carry it */
+        n = i2d_PUBKEY(pkey, &der);
+        *match = n > 0 && (size_t)n == cert->spki_len && memcmp(der, cert->spki, (size_t)n) == 0;
+        OPENSSL_free(der);
+    }
     EVP_PKEY_free(pkey);
+    ERR_clear_error();
     return 0;
+}
+
+int dbssl_key_load(const char *path, struct dbssl_keyinfo *out, struct dbssl_error *err)
+{
+    return dbssl_key_load_for(path, NULL, out, NULL, err);
 }
 
 static X509 *load_first_cert(const char *path, struct dbssl_error *err)

@@ -28,6 +28,8 @@ struct dbssl_certinfo {
     int key_bits;
     long long not_before; /* epoch seconds */
     long long not_after;
+    unsigned char *spki; /* DER SubjectPublicKeyInfo, to match keys without re-parsing */
+    size_t spki_len;
     bool is_ca;       /* basicConstraints CA:TRUE */
     bool self_signed; /* issued by itself and its signature verifies with its own key */
 };
@@ -62,6 +64,15 @@ struct dbssl_keyinfo {
  */
 int dbssl_key_load(const char *path, struct dbssl_keyinfo *out,
                    struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/*
+ * dbssl_key_load(), and when cert is not NULL also sets *match to whether
+ * the key belongs to that (already parsed) certificate: one parse of each
+ * file, where loading them again would double OpenSSL's decoding cost.
+ */
+int dbssl_key_load_for(const char *path, const struct dbssl_certinfo *cert,
+                       struct dbssl_keyinfo *out, bool *match,
+                       struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /* Sets *match to whether key_path holds the private key of cert_path's first certificate. */
 int dbssl_key_matches_cert(const char *cert_path, const char *key_path, bool *match,

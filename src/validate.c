@@ -310,17 +310,19 @@ static bool check_ca(const struct dbssl_config *cfg, struct dbssl_findings *f,
 struct client_state {
     bool cert_ok;
     bool key_ok;
+    bool match_known; /* both parsed: match says whether they belong together */
+    bool match;
 };
 
 static void check_client(const struct dbssl_config *cfg, struct dbssl_findings *f,
                          const struct dbssl_file_ref *cert, const struct dbssl_file_ref *key,
                          long long now, struct client_state *cs)
 {
+    struct dbssl_certlist list = {NULL, 0};
     struct dbssl_error e;
 
-    cs->cert_ok = cs->key_ok = false;
+    memset(cs, 0, sizeof(*cs));
     if (cert->path[0] != '\0' && !missing_generated(cert)) {
-        struct dbssl_certlist list;
         dbssl_error_clear(&e);
         if (dbssl_certlist_load(cert->path, "certificate file", &list, &e) != 0) {
             dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, cert->setting, read_hint(&e, cert->setting),
@@ -329,18 +331,19 @@ static void check_client(const struct dbssl_config *cfg, struct dbssl_findings *
             cs->cert_ok = true;
             check_dates(cfg, f, cert->setting, cert->path, &list.certs[0], cert->generated, now);
             check_writable(f, cert->setting, cert->path);
-            dbssl_certlist_free(&list);
         }
     }
     if (key->path[0] != '\0' && !missing_generated(key)) {
         struct dbssl_keyinfo ki;
         char msg[1024], hint[1024];
         dbssl_error_clear(&e);
-        if (dbssl_key_load(key->path, &ki, &e) != 0) {
+        if (dbssl_key_load_for(key->path, cs->cert_ok ? &list.certs[0] : NULL, &ki, &cs->match,
+                               &e) != 0) {
             dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, key->setting, read_hint(&e, key->setting),
                                "%s", e.message);
         } else {
             cs->key_ok = true;
+            cs->match_known = cs->cert_ok;
         }
         if (!dbssl_key_permissions_ok(key->path, msg, sizeof(msg), hint, sizeof(hint))) {
             cs->key_ok = false;
@@ -350,6 +353,7 @@ static void check_client(const struct dbssl_config *cfg, struct dbssl_findings *
         else
             check_writable(f, key->setting, key->path);
     }
+    dbssl_certlist_free(&list);
 }
 
 static void check_crl(const struct dbssl_config *cfg, struct dbssl_findings *f, long long now)
@@ -512,17 +516,12 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
                                "Set DB_SSL_CLIENT_CERT to the certificate of the client key.",
                                "DB_SSL_CLIENT_KEY is set but DB_SSL_CLIENT_CERT is not");
     }
-    if (have_client && cs->cert_ok && cs->key_ok) {
-        bool match = false;
-        struct dbssl_error e;
-        dbssl_error_clear(&e);
-        if (dbssl_key_matches_cert(cert->path, key->path, &match, &e) == 0 && !match)
-            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, key->setting,
-                               "Use the key that was generated with this certificate, or "
-                               "re-issue the certificate for this key.",
-                               "private key \"%s\" does not match client certificate \"%s\"",
-                               key->path, cert->path);
-    }
+    if (have_client && cs->cert_ok && cs->key_ok && cs->match_known && !cs->match)
+        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, key->setting,
+                           "Use the key that was generated with this certificate, or "
+                           "re-issue the certificate for this key.",
+                           "private key \"%s\" does not match client certificate \"%s\"", key->path,
+                           cert->path);
     if (have_client && mode_ok && m == DBSSL_SSLMODE_DISABLE)
         dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, cert->setting,
                            "Client certificates need TLS; choose a DB_SSL_MODE that uses it.",
