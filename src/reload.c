@@ -24,6 +24,7 @@
 
 #define WATCH_TIMEOUT_MS   500
 #define RENEWAL_CHECK_SECS 60
+#define NWATCHED           5 /* CA, client certificate, client key, CRL, .env */
 
 /* ---- loaded sets ------------------------------------------------------------------ */
 
@@ -365,15 +366,19 @@ struct dbssl_watcher {
     atomic_bool stop;
     /* owned by the thread */
     struct dbssl_watch *watch;
-    char *paths[4];
+    char *paths[NWATCHED];
 };
 
-/* The files of l that a change must reload: CA, client certificate and key, CRL. */
-static void files_of(const struct dbssl_loaded *l, char *out[4])
+/*
+ * The files of l that a change must reload: CA, client certificate and key,
+ * CRL, and the dotenv file itself, so that editing a setting needs no signal
+ * either (an edit that does not validate is refused like any other).
+ */
+static void files_of(const struct dbssl_loaded *l, char *out[NWATCHED])
 {
     struct dbssl_file_ref ca, cert, key;
 
-    memset(out, 0, 4 * sizeof(*out));
+    memset(out, 0, NWATCHED * sizeof(*out));
     if (dbssl_config_ca_file(l->cfg, &ca))
         out[0] = xstrdup(ca.path);
     if (dbssl_config_client_files(l->cfg, &cert, &key)) {
@@ -381,11 +386,12 @@ static void files_of(const struct dbssl_loaded *l, char *out[4])
         out[2] = xstrdup(key.path);
     }
     out[3] = xstrdup(l->cfg->crl);
+    out[4] = xstrdup(l->cfg->env_file);
 }
 
-static bool same_files(char *const a[4], char *const b[4])
+static bool same_files(char *const a[NWATCHED], char *const b[NWATCHED])
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < NWATCHED; i++)
         if ((a[i] == NULL) != (b[i] == NULL) || (a[i] && strcmp(a[i], b[i]) != 0))
             return false;
     return true;
@@ -395,20 +401,20 @@ static bool same_files(char *const a[4], char *const b[4])
  * watch takes fresh fingerprints and could miss a change made meanwhile. */
 static void follow(struct dbssl_watcher *w, const struct dbssl_loaded *l)
 {
-    char *now[4];
+    char *now[NWATCHED];
 
     files_of(l, now);
     if (w->watch != NULL && same_files(now, w->paths)) {
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < NWATCHED; i++)
             free(now[i]);
         return;
     }
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < NWATCHED; i++) {
         free(w->paths[i]);
         w->paths[i] = now[i];
     }
     dbssl_watch_free(w->watch);
-    w->watch = dbssl_watch_new((const char *const *)w->paths, 4, NULL);
+    w->watch = dbssl_watch_new((const char *const *)w->paths, NWATCHED, NULL);
 }
 
 static void *watch_run(void *arg)
@@ -487,7 +493,7 @@ void dbssl_watcher_stop(struct dbssl_watcher *w)
     atomic_store(&w->stop, true);
     pthread_join(w->thread, NULL);
     dbssl_watch_free(w->watch);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < NWATCHED; i++)
         free(w->paths[i]);
     free(w);
 }

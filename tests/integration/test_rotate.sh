@@ -299,6 +299,23 @@ if wait_until 3 'metric("dbssl_config_reloads_total", result="success") == '"$su
 else
     t_fail "dbssl reload did not reload: $(grep reloads_total "$WORK/metrics.txt")"
 fi
+# ---- the .env file is watched too: an edit is taken without a signal, a bad one refused
+successes=$(curl -s "$BASE/metrics" | awk '/^dbssl_config_reloads_total\{result="success"\}/ {print $2}')
+sed -i 's/^DB_SSL_EXPIRY_WARN_DAYS=30$/DB_SSL_EXPIRY_WARN_DAYS=29/' "$ENV"
+if wait_until 3 'metric("dbssl_config_reloads_total", result="success") == '"$successes"' + 1' >/dev/null; then
+    t_pass ".env edited: reloaded without a signal"
+else
+    t_fail ".env edit not reloaded: $(curl -s "$BASE/metrics" | grep reloads_total)"
+fi
+failures=$(curl -s "$BASE/metrics" | awk '/^dbssl_config_reloads_total\{result="failure"\}/ {print $2}')
+sed -i 's/^DB_SSL_MODE=verify-full$/DB_SSL_MODE=verify-everything/' "$ENV"
+if wait_until 3 'metric("dbssl_config_reloads_total", result="failure") == '"$failures"' + 1 and "DB_SSL_MODE" in j["last_reload_error"]["message"] and j["ssl_mode"] == "verify-full"' >/dev/null; then
+    t_pass ".env with an invalid DB_SSL_MODE: refused, verify-full kept"
+else
+    t_fail ".env with an invalid value: $(curl -s "$BASE/health/database/ssl")"
+fi
+sed -i 's/^DB_SSL_MODE=verify-everything$/DB_SSL_MODE=verify-full/' "$ENV"
+wait_until 3 'j["last_reload_error"] is None' >/dev/null && t_pass ".env fixed: the error clears" || t_fail ".env fixed, error still shown: $(curl -s "$BASE/health/database/ssl")"
 if grep -q 'RELOADING=1' "$WORK/notify.log" && [ "$(grep -c 'READY=1' "$WORK/notify.log")" -ge 2 ]; then
     t_pass "sd_notify: RELOADING=1 / READY=1 around reloads"
 else
