@@ -65,13 +65,28 @@ static void snapshot_release(void *cls)
     dbssl_snapshot_unref(cls);
 }
 
-static struct dbssl_snapshot *current(struct dbssl_http *h, struct MHD_Connection *conn)
+/*
+ * The snapshot to answer with; with ?refresh=1 after a fresh check.
+ * *refresh: NULL when none was asked, else "done", or "timed-out" when the
+ * check did not finish in time and the answer is the previous one.
+ */
+static struct dbssl_snapshot *current(struct dbssl_http *h, struct MHD_Connection *conn,
+                                      const char **refresh)
 {
     const char *r = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "refresh");
 
+    *refresh = NULL;
     if (r != NULL && (strcmp(r, "1") == 0 || strcmp(r, "true") == 0) && h->checker != NULL)
-        (void)dbssl_checker_refresh(h->checker); /* on timeout: answer with what we have */
+        *refresh = dbssl_checker_refresh(h->checker) ? "done" : "timed-out";
     return dbssl_board_get(h->board);
+}
+
+/* Says whether a ?refresh=1 answer is fresh (X-Dbssl-Refresh: done | timed-out). */
+static struct MHD_Response *mark_refresh(struct MHD_Response *r, const char *refresh)
+{
+    if (r != NULL && refresh != NULL)
+        (void)MHD_add_response_header(r, "X-Dbssl-Refresh", refresh);
+    return r;
 }
 
 /* A response sending a snapshot's bytes, keeping the snapshot alive meanwhile. */
@@ -91,25 +106,27 @@ static struct MHD_Response *snapshot_body(struct dbssl_snapshot *s, const char *
 static struct MHD_Response *route_ssl(struct dbssl_http *h, struct MHD_Connection *conn,
                                       unsigned *code)
 {
-    struct dbssl_snapshot *s = current(h, conn);
+    const char *refresh;
+    struct dbssl_snapshot *s = current(h, conn, &refresh);
 
     if (s == NULL) {
         *code = MHD_HTTP_SERVICE_UNAVAILABLE;
-        return static_body(BODY_NO_SNAPSHOT);
+        return mark_refresh(static_body(BODY_NO_SNAPSHOT), refresh);
     }
-    return snapshot_body(s, s->ssl_json, s->ssl_json_len, code);
+    return mark_refresh(snapshot_body(s, s->ssl_json, s->ssl_json_len, code), refresh);
 }
 
 static struct MHD_Response *route_db(struct dbssl_http *h, struct MHD_Connection *conn,
                                      unsigned *code)
 {
-    struct dbssl_snapshot *s = current(h, conn);
+    const char *refresh;
+    struct dbssl_snapshot *s = current(h, conn, &refresh);
 
     if (s == NULL) {
         *code = MHD_HTTP_SERVICE_UNAVAILABLE;
-        return static_body(BODY_NO_SNAPSHOT);
+        return mark_refresh(static_body(BODY_NO_SNAPSHOT), refresh);
     }
-    return snapshot_body(s, s->db_json, s->db_json_len, code);
+    return mark_refresh(snapshot_body(s, s->db_json, s->db_json_len, code), refresh);
 }
 
 /* Always 200: a scrape must see dbssl_up 0 rather than fail. */
@@ -141,7 +158,8 @@ static struct MHD_Response *route_alive(struct dbssl_http *h, struct MHD_Connect
 static struct MHD_Response *route_ready(struct dbssl_http *h, struct MHD_Connection *conn,
                                         unsigned *code)
 {
-    struct dbssl_snapshot *s = current(h, conn);
+    const char *refresh;
+    struct dbssl_snapshot *s = current(h, conn, &refresh);
     char body[128];
     bool ready = s != NULL && s->status != DBSSL_HEALTH_UNHEALTHY;
 
@@ -149,7 +167,8 @@ static struct MHD_Response *route_ready(struct dbssl_http *h, struct MHD_Connect
              dbssl_health_status_name(s ? s->status : DBSSL_HEALTH_UNHEALTHY));
     dbssl_snapshot_unref(s);
     *code = ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE;
-    return MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
+    return mark_refresh(MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY),
+                        refresh);
 }
 
 static const struct route routes[] = {

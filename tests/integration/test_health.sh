@@ -132,6 +132,10 @@ endpoint_case "serve ssl ?refresh=1" "/health/database/ssl?refresh=1" 200 \
 endpoint_case "serve database" "/health/database" 200 \
     'j["connected"] is True and j["server"]=="127.0.0.1:'"$PG_PORT"'" and j["server_version"].startswith("15.") and j["last_success"]'
 endpoint_case "serve liveness" "/health" 200 'j["status"]=="alive"'
+hdrs=$(curl -s -D - -o /dev/null "$BASE/health/database/ssl?refresh=1")
+if grep -qi '^X-Dbssl-Refresh: done' <<<"$hdrs"; then t_pass "?refresh=1 says the answer is fresh"; else t_fail "?refresh=1 headers: $hdrs"; fi
+hdrs=$(curl -s -D - -o /dev/null "$BASE/health/database/ssl")
+if ! grep -qi '^X-Dbssl-Refresh' <<<"$hdrs"; then t_pass "no refresh header without ?refresh"; else t_fail "refresh header without ?refresh: $hdrs"; fi
 endpoint_case "serve ready" "/health/ready" 200 'j["ready"] is True'
 endpoint_case "serve unknown path" "/nope" 404 'j["error"]=="not_found"'
 hdrs=$(curl -s -D - -o /dev/null -X POST "$BASE/health/database/ssl")
