@@ -3,9 +3,9 @@
  * that `make run` uses, so that a newcomer needs no database setup.
  */
 #include <stdio.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
@@ -61,7 +61,8 @@ static void print_env_lines(const struct dbssl_config *cfg, const char *url)
 {
     struct dbssl_file_ref ca, cert, key;
 
-    printf("\nSettings for your .env (the password is the one already in your .env):\n");
+    printf("\nSettings for your .env%s:\n",
+           cfg->url.password != NULL ? " (*** is the password already in your .env)" : "");
     printf("  DATABASE_URL=%s\n", url);
     printf("  DB_SSL_MODE=verify-full\n  DB_SSL_REQUIRED=true\n");
     if (dbssl_config_ca_file(cfg, &ca)) {
