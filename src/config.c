@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <libpq-fe.h>
 #include <limits.h>
@@ -196,100 +197,171 @@ static void mask_span(struct strbuf *sb, bool secret, const char *s, size_t n,
         keep_secret(keep, s, n);
 }
 
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Whether k[0..n) names a secret, after %-decoding as libpq decodes URI keys. */
 static bool is_secret_key(const char *k, size_t n)
 {
-    return (n == 8 && strncmp(k, "password", 8) == 0) ||
-           (n == 11 && strncmp(k, "sslpassword", 11) == 0);
+    char name[16];
+    size_t len = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        char c = k[i];
+        if (c == '%' && i + 2 < n && hexval(k[i + 1]) >= 0 && hexval(k[i + 2]) >= 0) {
+            c = (char)(hexval(k[i + 1]) * 16 + hexval(k[i + 2]));
+            i += 2;
+        }
+        if (len + 1 >= sizeof(name))
+            return false;
+        name[len++] = c;
+    }
+    name[len] = '\0';
+    return strcmp(name, "password") == 0 || strcmp(name, "sslpassword") == 0;
+}
+
+static bool is_space(char c)
+{
+    return isspace((unsigned char)c) != 0;
 }
 
 /*
- * Masks the password of a URI (userinfo and ?password=) or of a key=value
- * string without parsing it fully, so that it also works on strings libpq
- * rejected.  Returns a new string.
+ * URI form.  libpq takes the user information up to the first "@" before
+ * the first "/"; we mask from the first ":" up to the last such "@", which
+ * covers what libpq calls the password and a password with a raw "@" too.
+ */
+static void redact_uri(struct strbuf *sb, const char *url, struct dbssl_url *keep)
+{
+    const char *auth = strstr(url, "://") + 3;
+    const char *slash = auth + strcspn(auth, "/");
+    const char *qmark = strchr(auth, '?');
+    const char *at = NULL, *p = auth;
+
+    for (const char *q = auth; q < slash; q++)
+        if (*q == '@')
+            at = q;
+    if (at == NULL) {
+        /* no user information for libpq; an "@" further on means a "/" in
+         * the password: mask it all, validation says what is wrong */
+        const char *end = qmark ? qmark : auth + strlen(auth);
+        for (const char *q = slash; q < end; q++)
+            if (*q == '@')
+                at = q;
+        if (at != NULL && keep != NULL)
+            keep->userinfo_slash = true;
+    }
+    strbuf_append_n(sb, url, (size_t)(auth - url));
+    if (at != NULL) {
+        const char *colon = memchr(auth, ':', (size_t)(at - auth));
+        if (colon != NULL) {
+            strbuf_append_n(sb, auth, (size_t)(colon - auth) + 1);
+            mask_span(sb, true, colon + 1, (size_t)(at - colon - 1), keep);
+            p = at;
+        }
+    }
+    /* the path, then query parameters: every secret one masked */
+    while (*p) {
+        const char *q = p + strcspn(p, "?&");
+        strbuf_append_n(sb, p, (size_t)(q - p));
+        if (*q == '\0')
+            break;
+        strbuf_append_c(sb, *q);
+        p = q + 1;
+        {
+            const char *eq = p + strcspn(p, "=&");
+            const char *end = p + strcspn(p, "&");
+            if (*eq == '=' && eq < end && is_secret_key(p, (size_t)(eq - p))) {
+                strbuf_append_n(sb, p, (size_t)(eq - p) + 1);
+                mask_span(sb, true, eq + 1, (size_t)(end - eq - 1), keep);
+                p = end;
+            }
+        }
+    }
+}
+
+/*
+ * key=value form, tokenized exactly as libpq's conninfo_parse does (isspace
+ * separators, backslash escapes, 'quoted' values).  After a secret value,
+ * words without "=" are masked too: they are the rest of a password with an
+ * unquoted space, which libpq would otherwise quote back in its error.
+ */
+static void redact_keyvalue(struct strbuf *sb, const char *p, struct dbssl_url *keep)
+{
+    bool after_secret = false;
+
+    while (*p) {
+        const char *k, *ke, *vs;
+        bool secret;
+
+        if (is_space(*p)) {
+            strbuf_append_c(sb, *p++);
+            continue;
+        }
+        k = p;
+        while (*p && *p != '=' && !is_space(*p))
+            p++;
+        ke = p;
+        while (is_space(*p))
+            p++;
+        if (*p != '=') {
+            /* a word without "=": libpq's error names it */
+            mask_span(sb, after_secret, k, (size_t)(ke - k), keep);
+            strbuf_append_n(sb, ke, (size_t)(p - ke));
+            continue;
+        }
+        secret = is_secret_key(k, (size_t)(ke - k));
+        strbuf_append_n(sb, k, (size_t)(p - k) + 1);
+        p++;
+        while (is_space(*p))
+            strbuf_append_c(sb, *p++);
+        vs = p;
+        if (*p == '\'') {
+            p++;
+            while (*p && *p != '\'') {
+                if (*p == '\\' && p[1])
+                    p++;
+                p++;
+            }
+            if (*p == '\'')
+                p++;
+            else if (secret)
+                p = vs + strlen(vs); /* unterminated: the rest is the secret */
+        } else {
+            while (*p && !is_space(*p)) {
+                if (*p == '\\' && p[1])
+                    p++;
+                p++;
+            }
+        }
+        mask_span(sb, secret, vs, (size_t)(p - vs), keep);
+        after_secret = secret;
+    }
+}
+
+/*
+ * Masks the passwords of a URI or key=value string without libpq, so that
+ * it also works on strings libpq rejected; every masked span is kept (when
+ * keep is not NULL) so that dbssl_config_redact() masks it in libpq's
+ * complaints too.  Returns a new string.
  */
 static char *redact_url(const char *url, struct dbssl_url *keep)
 {
     struct strbuf sb;
-    const char *p = url;
 
     strbuf_init(&sb);
-    if (is_uri(url)) {
-        const char *auth = strstr(url, "://") + 3;
-        const char *auth_end = auth + strcspn(auth, "/?");
-        const char *at = NULL;
-
-        for (const char *q = auth; q < auth_end; q++)
-            if (*q == '@')
-                at = q; /* the last @ ends userinfo */
-        strbuf_append_n(&sb, url, (size_t)(auth - url));
-        p = auth;
-        if (at != NULL) {
-            const char *colon = memchr(auth, ':', (size_t)(at - auth));
-            if (colon != NULL) {
-                strbuf_append_n(&sb, auth, (size_t)(colon - auth) + 1);
-                mask_span(&sb, true, colon + 1, (size_t)(at - colon - 1), keep);
-                p = at;
-            }
-        }
-        /* query parameters */
-        while (*p) {
-            const char *q = p + strcspn(p, "?&");
-            strbuf_append_n(&sb, p, (size_t)(q - p));
-            if (*q == '\0')
-                break;
-            strbuf_append_c(&sb, *q);
-            p = q + 1;
-            {
-                const char *eq = p + strcspn(p, "=&");
-                const char *end = p + strcspn(p, "&");
-                if (*eq == '=' && eq < end && is_secret_key(p, (size_t)(eq - p))) {
-                    strbuf_append_n(&sb, p, (size_t)(eq - p) + 1);
-                    mask_span(&sb, true, eq + 1, (size_t)(end - eq - 1), keep);
-                    p = end;
-                }
-            }
-        }
-        return strbuf_take(&sb);
-    }
-    /* key = value pairs; values may be 'quoted' with \' and \\ escapes */
-    while (*p) {
-        const char *k = p;
-        size_t klen;
-        bool secret;
-
-        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-            strbuf_append_c(&sb, *p++);
-        k = p;
-        while (*p && *p != '=' && *p != ' ' && *p != '\t')
-            p++;
-        klen = (size_t)(p - k);
-        strbuf_append_n(&sb, k, klen);
-        secret = is_secret_key(k, klen);
-        while (*p == ' ' || *p == '\t')
-            strbuf_append_c(&sb, *p++);
-        if (*p != '=')
-            continue;
-        strbuf_append_c(&sb, *p++);
-        while (*p == ' ' || *p == '\t')
-            strbuf_append_c(&sb, *p++);
-        {
-            const char *vs = p;
-            if (*p == '\'') {
-                p++;
-                while (*p && *p != '\'') {
-                    if (*p == '\\' && p[1])
-                        p++;
-                    p++;
-                }
-                if (*p == '\'')
-                    p++;
-            } else {
-                while (*p && *p != ' ' && *p != '\t' && *p != '\n')
-                    p++;
-            }
-            mask_span(&sb, secret, vs, (size_t)(p - vs), keep);
-        }
-    }
+    strbuf_append(&sb, "");
+    if (is_uri(url))
+        redact_uri(&sb, url, keep);
+    else
+        redact_keyvalue(&sb, url, keep);
     return strbuf_take(&sb);
 }
 

@@ -86,6 +86,7 @@ struct dbssl_url {
      * rejected */
     char *raw_secrets[8];
     size_t n_raw_secrets;
+    bool userinfo_slash; /* an "@" after the first "/": a raw "/" in the password */
     /* ssl keywords present in the URL itself, NULL when absent */
     char *sslmode;
     char *sslrootcert;

@@ -176,6 +176,13 @@ static void check_values(const struct dbssl_config *cfg, struct dbssl_findings *
                            "postgresql://user:password@localhost:5432/dbname, in the environment "
                            "or in .env.",
                            "DATABASE_URL is not set");
+    } else if (cfg->url.userinfo_slash) {
+        /* libpq would read part of the password as host, port or database */
+        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DATABASE_URL",
+                           "Percent-encode \"/\" as %2F (and \"@\" as %40, \"?\" as %3F) in the "
+                           "user name and password of the URI.",
+                           "DATABASE_URL \"%s\" has a \"/\" in its user name or password",
+                           cfg->settings[OPT_DATABASE_URL].display);
     } else if (!cfg->url.parsed) {
         char *m = dbssl_config_redact(cfg, cfg->url.error);
         dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DATABASE_URL",
