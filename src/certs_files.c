@@ -187,8 +187,15 @@ static int discard_pending(const char *pending, struct dbssl_error *err)
     struct dirent *de;
     char path[PATH_MAX + 300];
 
-    if (d == NULL)
-        return errno == ENOENT ? 0 : -1;
+    if (d == NULL) {
+        if (errno == ENOENT)
+            return 0;
+        dbssl_error_set(err, DBSSL_ERR_IO,
+                        "It is dbssl's staging area for an interrupted update; remove it and run "
+                        "\"dbssl certs generate\" again.",
+                        "could not open staging directory \"%s\": %s", pending, strerror(errno));
+        return -1;
+    }
     while ((de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;

@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "notify.h"
+#include "pin.h"
 #include "util.h"
 
 #define BACKOFF_MAX 30
@@ -125,6 +126,11 @@ static void check_once(struct dbssl_checker *c, struct dbssl_tls_state *t)
     }
     if (c->conn == NULL) {
         /* a server that restarted is usually back at once: try right away */
+        /* a /tmp cleaner may have removed the private copies meanwhile */
+        struct dbssl_error pe;
+        dbssl_error_clear(&pe);
+        if (dbssl_pin_restore(cfg, &pe) != 0)
+            dbssl_log(DBSSL_LOG_WARN, "pinned_files_lost", "error", pe.message, NULL);
         c->conn = dbssl_connect(cfg, t, NULL);
         if (c->opened_once)
             c->stats.reconnects++;

@@ -138,7 +138,12 @@ struct dbssl_config {
      * creator.
      */
     struct {
-        char *dir, *ca, *cert, *key, *crl;
+        char *dir;
+        struct dbssl_pinned_file {
+            char *path; /* the private copy */
+            char *data; /* its bytes, to re-create it if something deletes it */
+            size_t len;
+        } ca, cert, key, crl;
     } pinned;
 };
 

@@ -258,18 +258,19 @@ int dbssl_conn_build_params(const struct dbssl_config *cfg, struct dbssl_conn_pa
         goto out;
     /* the pinned copies, when the caller made them, are the files that were validated */
     if (dbssl_config_ca_file(cfg, &ca)) {
-        if ((p->ca = xstrdup(cfg->pinned.ca ? cfg->pinned.ca : ca.path)) == NULL ||
+        if ((p->ca = xstrdup(cfg->pinned.ca.path ? cfg->pinned.ca.path : ca.path)) == NULL ||
             add_param(p, "sslrootcert", p->ca, err) != 0)
             goto oom;
     }
     if (dbssl_config_client_files(cfg, &cert, &key)) {
-        if ((p->cert = xstrdup(cfg->pinned.cert ? cfg->pinned.cert : cert.path)) == NULL ||
-            (p->key = xstrdup(cfg->pinned.key ? cfg->pinned.key : key.path)) == NULL ||
+        if ((p->cert = xstrdup(cfg->pinned.cert.path ? cfg->pinned.cert.path : cert.path)) ==
+                NULL ||
+            (p->key = xstrdup(cfg->pinned.key.path ? cfg->pinned.key.path : key.path)) == NULL ||
             add_param(p, "sslcert", p->cert, err) != 0 || add_param(p, "sslkey", p->key, err) != 0)
             goto oom;
     }
     if (cfg->crl != NULL &&
-        add_param(p, "sslcrl", cfg->pinned.crl ? cfg->pinned.crl : cfg->crl, err) != 0)
+        add_param(p, "sslcrl", cfg->pinned.crl.path ? cfg->pinned.crl.path : cfg->crl, err) != 0)
         goto out;
     if (add_param(p, "ssl_min_protocol_version",
                   min_protocol_names[cfg->min_protocol == DBSSL_TLS_1_3 ? 1 : 0], err) != 0)

@@ -16,114 +16,33 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "certinfo.h"
 #include "certs.h"
 #include "log.h"
+#include "pin.h"
 #include "util.h"
 #include "watch.h"
 
 #define WATCH_TIMEOUT_MS   500
 #define RENEWAL_CHECK_SECS 60
-#define NWATCHED           5 /* CA, client certificate, client key, CRL, .env */
+#define NWATCHED           DBSSL_RELOAD_NWATCHED
+
+static void set_retry_paths(struct dbssl_runtime *rt, const struct dbssl_config *cfg);
 
 /* ---- loaded sets ------------------------------------------------------------------ */
-
-static void unpin(struct dbssl_config *cfg)
-{
-    char *files[] = {cfg->pinned.ca, cfg->pinned.cert, cfg->pinned.key, cfg->pinned.crl};
-
-    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-        if (files[i] != NULL)
-            unlink(files[i]);
-    if (cfg->pinned.dir != NULL)
-        rmdir(cfg->pinned.dir);
-}
-
-/* Copies src into the pinned directory as name; *dst gets the copy's path. */
-static int pin_one(struct dbssl_config *cfg, const char *src, const char *name, char **dst,
-                   struct dbssl_error *err)
-{
-    char *data = NULL;
-    size_t len = 0;
-    int ret = -1;
-
-    if (read_file(src, "TLS file", 4 * 1024 * 1024, &data, &len, err) != 0)
-        goto out;
-    if ((*dst = xasprintf("%s/%s", cfg->pinned.dir, name)) == NULL) {
-        dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
-        goto out;
-    }
-    ret = write_file_new(*dst, data, len, 0600, (uid_t)-1, (gid_t)-1, err);
-out:
-    if (data != NULL)
-        explicit_bzero(data, len); /* may be a private key */
-    free(data);
-    return ret;
-}
-
-/*
- * Copies the validated TLS files into a private directory and points the
- * connection at the copies, so that files replaced on disk after validation
- * (a refused reload, a half-written rotation) are never what libpq reads.
- * The copies are checked again: a file that changed between validation and
- * copy makes this set fail like any invalid one.
- */
-static int pin_files(struct dbssl_config *cfg, struct dbssl_error *err)
-{
-    struct dbssl_file_ref ca, cert, key;
-    const char *tmp = getenv("TMPDIR");
-    bool have_ca = dbssl_config_ca_file(cfg, &ca);
-    bool have_client = dbssl_config_client_files(cfg, &cert, &key);
-    char *dir = xasprintf("%s/dbssl-tls-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-
-    if (dir == NULL || mkdtemp(dir) == NULL) {
-        dbssl_error_set(err, DBSSL_ERR_IO, "Set TMPDIR to a writable directory.",
-                        "could not create a private directory for the TLS files: %s",
-                        strerror(errno));
-        free(dir);
-        return -1;
-    }
-    cfg->pinned.dir = dir;
-    if ((have_ca && access(ca.path, F_OK) == 0 &&
-         pin_one(cfg, ca.path, "ca.crt", &cfg->pinned.ca, err) != 0) ||
-        (have_client && pin_one(cfg, cert.path, "client.crt", &cfg->pinned.cert, err) != 0) ||
-        (have_client && pin_one(cfg, key.path, "client.key", &cfg->pinned.key, err) != 0) ||
-        (cfg->crl != NULL && pin_one(cfg, cfg->crl, "crl.pem", &cfg->pinned.crl, err) != 0))
-        goto fail;
-    if (have_client) {
-        bool match = false;
-        if (dbssl_key_matches_cert(cfg->pinned.cert, cfg->pinned.key, &match, err) != 0)
-            goto fail;
-        if (!match) {
-            dbssl_error_set(err, DBSSL_ERR_CERT,
-                            "Write the new certificate and key together (for example by a "
-                            "symlink swap); the reload is retried when they change again.",
-                            "client certificate \"%s\" and key \"%s\" changed while being "
-                            "loaded and no longer match",
-                            cert.path, key.path);
-            goto fail;
-        }
-    }
-    return 0;
-fail:
-    unpin(cfg);
-    return -1;
-}
 
 static struct dbssl_loaded *loaded_new(struct dbssl_config *cfg, unsigned long long generation,
                                        struct dbssl_error *err)
 {
     struct dbssl_loaded *l = calloc(1, sizeof(*l));
 
-    if (l == NULL || dbssl_health_certs_collect(cfg, &l->certs, err) != 0) {
-        free(l);
-        dbssl_config_free(cfg);
+    /* a reload pinned the files before validating; the first set is pinned here */
+    if (l == NULL || (cfg->pinned.dir == NULL && dbssl_pin_files(cfg, err) != 0) ||
+        dbssl_health_certs_collect(cfg, &l->certs, err) != 0) {
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
-        return NULL;
-    }
-    if (pin_files(cfg, err) != 0) {
-        dbssl_health_certs_free(&l->certs);
+        if (l != NULL)
+            dbssl_health_certs_free(&l->certs);
         free(l);
+        dbssl_pin_remove(cfg);
         dbssl_config_free(cfg);
         return NULL;
     }
@@ -145,7 +64,7 @@ void dbssl_loaded_unref(struct dbssl_loaded *l)
     if (l == NULL || atomic_fetch_sub(&l->refs, 1) != 1)
         return;
     dbssl_health_certs_free(&l->certs);
-    unpin(l->cfg);
+    dbssl_pin_remove(l->cfg);
     dbssl_config_free(l->cfg);
     free(l);
 }
@@ -176,6 +95,7 @@ void dbssl_runtime_destroy(struct dbssl_runtime *rt)
 {
     dbssl_loaded_unref(rt->cur);
     rt->cur = NULL;
+    set_retry_paths(rt, NULL);
     free(rt->env_file);
     rt->env_file = NULL;
     pthread_mutex_destroy(&rt->mu);
@@ -228,6 +148,37 @@ static char *describe_findings(const struct dbssl_findings *f)
 }
 
 /* Settings a reload cannot apply (the listen address): say so rather than ignore them. */
+/*
+ * The files of cfg that a change must reload: CA, client certificate and key,
+ * CRL, and the dotenv file itself, so that editing a setting needs no signal
+ * either (an edit that does not validate is refused like any other).
+ */
+static void files_of(const struct dbssl_config *cfg, char *out[NWATCHED])
+{
+    struct dbssl_file_ref ca, cert, key;
+
+    memset(out, 0, NWATCHED * sizeof(*out));
+    if (dbssl_config_ca_file(cfg, &ca))
+        out[0] = xstrdup(ca.path);
+    if (dbssl_config_client_files(cfg, &cert, &key)) {
+        out[1] = xstrdup(cert.path);
+        out[2] = xstrdup(key.path);
+    }
+    out[3] = xstrdup(cfg->crl);
+    out[4] = xstrdup(cfg->env_file);
+}
+
+/* Replaces the paths watched for a retry (cfg NULL: none).  Caller holds rt->mu. */
+static void set_retry_paths(struct dbssl_runtime *rt, const struct dbssl_config *cfg)
+{
+    for (int i = 0; i < NWATCHED; i++) {
+        free(rt->retry_paths[i]);
+        rt->retry_paths[i] = NULL;
+    }
+    if (cfg != NULL)
+        files_of(cfg, rt->retry_paths);
+}
+
 static void note_restart_needed(const struct dbssl_config *old, const struct dbssl_config *cur)
 {
     for (int i = 0; i < DBSSL_OPTION_COUNT; i++) {
@@ -252,8 +203,22 @@ bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
     pthread_mutex_lock(&rt->reloading);
     dbssl_error_clear(&e);
     dbssl_log(DBSSL_LOG_INFO, "reload_started", "cause", cause, NULL);
-    if ((cfg = dbssl_config_load(rt->env_file, &e)) == NULL ||
-        (f = dbssl_config_validate(cfg, &e)) == NULL) {
+    if ((cfg = dbssl_config_load(rt->env_file, &e)) == NULL) {
+        reject(rt, cause, e.message);
+        goto out;
+    }
+    /* the dotenv file the running settings came from is gone: without it the
+     * defaults (prefer) would quietly replace its settings */
+    if (rt->cur->cfg->env_file != NULL && cfg->env_file == NULL) {
+        char msg[4300];
+        snprintf(msg, sizeof(msg),
+                 "env file \"%s\" of the running settings no longer exists; they are kept",
+                 rt->cur->cfg->env_file);
+        reject(rt, cause, msg);
+        goto out;
+    }
+    /* copy first, so that the files validated are the files that will be used */
+    if (dbssl_pin_files(cfg, &e) != 0 || (f = dbssl_config_validate(cfg, &e)) == NULL) {
         reject(rt, cause, e.message);
         goto out;
     }
@@ -263,6 +228,10 @@ bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
         goto out;
     }
     free(describe_findings(f)); /* warnings only: logged, nothing to keep */
+    if (dbssl_pin_verify(cfg, &e) != 0) {
+        reject(rt, cause, e.message);
+        goto out;
+    }
     /* only a reload replaces rt->cur, and we hold the reload lock: no race */
     snprintf(gen, sizeof(gen), "%llu", rt->cur->generation + 1);
     fresh = loaded_new(cfg, rt->cur->generation + 1, &e);
@@ -278,6 +247,7 @@ bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
     rt->stats.last_success_at = now_epoch();
     rt->stats.last_error_at = 0;
     rt->stats.last_error[0] = '\0';
+    set_retry_paths(rt, NULL);
     pthread_mutex_unlock(&rt->mu);
     note_restart_needed(old->cfg, fresh->cfg);
     dbssl_log_set_format(fresh->cfg->log_format);
@@ -285,6 +255,13 @@ bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
     dbssl_loaded_unref(old);
     ok = true;
 out:
+    if (cfg != NULL) {
+        /* refused: watch what it named, so that fixing it retries */
+        pthread_mutex_lock(&rt->mu);
+        set_retry_paths(rt, cfg);
+        pthread_mutex_unlock(&rt->mu);
+        dbssl_pin_remove(cfg);
+    }
     free(why);
     dbssl_findings_free(f);
     dbssl_config_free(cfg);
@@ -366,32 +343,12 @@ struct dbssl_watcher {
     atomic_bool stop;
     /* owned by the thread */
     struct dbssl_watch *watch;
-    char *paths[NWATCHED];
+    char *paths[2 * NWATCHED]; /* the set in use, then the refused one's */
 };
 
-/*
- * The files of l that a change must reload: CA, client certificate and key,
- * CRL, and the dotenv file itself, so that editing a setting needs no signal
- * either (an edit that does not validate is refused like any other).
- */
-static void files_of(const struct dbssl_loaded *l, char *out[NWATCHED])
+static bool same_files(char *const a[2 * NWATCHED], char *const b[2 * NWATCHED])
 {
-    struct dbssl_file_ref ca, cert, key;
-
-    memset(out, 0, NWATCHED * sizeof(*out));
-    if (dbssl_config_ca_file(l->cfg, &ca))
-        out[0] = xstrdup(ca.path);
-    if (dbssl_config_client_files(l->cfg, &cert, &key)) {
-        out[1] = xstrdup(cert.path);
-        out[2] = xstrdup(key.path);
-    }
-    out[3] = xstrdup(l->cfg->crl);
-    out[4] = xstrdup(l->cfg->env_file);
-}
-
-static bool same_files(char *const a[NWATCHED], char *const b[NWATCHED])
-{
-    for (int i = 0; i < NWATCHED; i++)
+    for (int i = 0; i < 2 * NWATCHED; i++)
         if ((a[i] == NULL) != (b[i] == NULL) || (a[i] && strcmp(a[i], b[i]) != 0))
             return false;
     return true;
@@ -401,20 +358,24 @@ static bool same_files(char *const a[NWATCHED], char *const b[NWATCHED])
  * watch takes fresh fingerprints and could miss a change made meanwhile. */
 static void follow(struct dbssl_watcher *w, const struct dbssl_loaded *l)
 {
-    char *now[NWATCHED];
+    char *now[2 * NWATCHED];
 
-    files_of(l, now);
+    files_of(l->cfg, now);
+    pthread_mutex_lock(&w->rt->mu);
+    for (int i = 0; i < NWATCHED; i++)
+        now[NWATCHED + i] = xstrdup(w->rt->retry_paths[i]);
+    pthread_mutex_unlock(&w->rt->mu);
     if (w->watch != NULL && same_files(now, w->paths)) {
-        for (int i = 0; i < NWATCHED; i++)
+        for (int i = 0; i < 2 * NWATCHED; i++)
             free(now[i]);
         return;
     }
-    for (int i = 0; i < NWATCHED; i++) {
+    for (int i = 0; i < 2 * NWATCHED; i++) {
         free(w->paths[i]);
         w->paths[i] = now[i];
     }
     dbssl_watch_free(w->watch);
-    w->watch = dbssl_watch_new((const char *const *)w->paths, NWATCHED, NULL);
+    w->watch = dbssl_watch_new((const char *const *)w->paths, 2 * NWATCHED, NULL);
 }
 
 static void *watch_run(void *arg)
@@ -493,7 +454,7 @@ void dbssl_watcher_stop(struct dbssl_watcher *w)
     atomic_store(&w->stop, true);
     pthread_join(w->thread, NULL);
     dbssl_watch_free(w->watch);
-    for (int i = 0; i < NWATCHED; i++)
+    for (int i = 0; i < 2 * NWATCHED; i++)
         free(w->paths[i]);
     free(w);
 }

@@ -35,12 +35,18 @@ struct dbssl_loaded *dbssl_loaded_ref(struct dbssl_loaded *l);
 /* Drops a reference; frees the set (and its config) at zero.  NULL is fine. */
 void dbssl_loaded_unref(struct dbssl_loaded *l);
 
+/* CA, client certificate, client key, CRL, .env */
+#define DBSSL_RELOAD_NWATCHED 5
+
 struct dbssl_runtime {
     pthread_mutex_t mu;        /* cur and stats; held only for copies and the swap */
     pthread_mutex_t reloading; /* one reload at a time (signal and watcher) */
     struct dbssl_loaded *cur;
     struct dbssl_reload_stats stats;
     char *env_file; /* as given to serve (NULL: ./.env when present) */
+    /* files named by the last refused settings: watched too, so that putting
+     * the missing file in place retries the reload (under mu) */
+    char *retry_paths[DBSSL_RELOAD_NWATCHED];
 };
 
 /*

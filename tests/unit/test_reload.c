@@ -12,6 +12,7 @@
 #include "testutil.h"
 
 #include "conn_int.h"
+#include "pin.h"
 #include "reload.h"
 #include "util.h"
 
@@ -95,6 +96,14 @@ static void test_valid_swapped_invalid_kept(void **state)
     assert_int_equal(st.last_error_at, 0);
     assert_false(dbssl_renewal_due(cur, now_epoch() + 400 * 86400LL)); /* not generated */
     dbssl_loaded_unref(cur);
+
+    /* the .env file disappears: its settings would fall back to defaults; refused */
+    assert_int_equal(unlink(env), 0);
+    assert_false(dbssl_runtime_reload(&rt, "test"));
+    cur = dbssl_runtime_get(&rt, &st);
+    assert_int_equal(cur->cfg->ssl_mode, DBSSL_SSLMODE_VERIFY_CA);
+    assert_non_null(strstr(st.last_error, "app.env\" does not exist"));
+    dbssl_loaded_unref(cur);
     dbssl_runtime_destroy(&rt);
 }
 
@@ -150,11 +159,20 @@ static void test_refused_files_never_reach_libpq(void **state)
     assert_non_null(cur->cfg->pinned.dir);
     snprintf(pinned_dir, sizeof(pinned_dir), "%s", cur->cfg->pinned.dir);
     assert_int_equal(dbssl_conn_build_params(cur->cfg, &p, &e), 0);
-    assert_string_equal(dbssl_conn_params_get(&p, "sslkey"), cur->cfg->pinned.key);
-    assert_string_equal(dbssl_conn_params_get(&p, "sslcert"), cur->cfg->pinned.cert);
-    assert_string_equal(dbssl_conn_params_get(&p, "sslrootcert"), cur->cfg->pinned.ca);
+    assert_string_equal(dbssl_conn_params_get(&p, "sslkey"), cur->cfg->pinned.key.path);
+    assert_string_equal(dbssl_conn_params_get(&p, "sslcert"), cur->cfg->pinned.cert.path);
+    assert_string_equal(dbssl_conn_params_get(&p, "sslrootcert"), cur->cfg->pinned.ca.path);
     pinned_key = slurp(dbssl_conn_params_get(&p, "sslkey"));
     assert_string_equal(pinned_key, good_key); /* the accepted key, not the refused one */
+    /* a /tmp cleaner deletes the copies: they come back before the next connect */
+    unlink(cur->cfg->pinned.key.path);
+    unlink(cur->cfg->pinned.cert.path);
+    unlink(cur->cfg->pinned.ca.path);
+    assert_int_equal(rmdir(pinned_dir), 0);
+    assert_int_equal(dbssl_pin_restore(cur->cfg, &e), 0);
+    free(pinned_key);
+    pinned_key = slurp(cur->cfg->pinned.key.path);
+    assert_string_equal(pinned_key, good_key);
     dbssl_conn_params_free(&p);
     dbssl_loaded_unref(cur);
     dbssl_runtime_destroy(&rt);
@@ -164,12 +182,49 @@ static void test_refused_files_never_reach_libpq(void **state)
     free(pinned_key);
 }
 
+/*
+ * The default ./.env vanishes while serve runs with DATABASE_URL in the
+ * environment: reloading would quietly fall back to the defaults (prefer).
+ */
+static void test_default_env_file_vanishing_is_refused(void **state)
+{
+    char cwd[4096], text[2048];
+    const char *envp[] = {"DATABASE_URL=postgresql://app@127.0.0.1/db", NULL};
+    struct dbssl_runtime rt;
+    struct dbssl_reload_stats st;
+    struct dbssl_loaded *cur;
+    struct dbssl_error e;
+    struct dbssl_config *cfg;
+
+    (void)state;
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_int_equal(chdir(tu_dir), 0);
+    make_ca("ca.crt", "env ca");
+    snprintf(text, sizeof(text), "DB_SSL_MODE=verify-ca\nDB_SSL_CA_CERT=%s/ca.crt\n", tu_dir);
+    tu_write(".env", text, 0600);
+    dbssl_error_clear(&e);
+    cfg = dbssl_config_load_from(NULL, false, envp, &e);
+    assert_non_null(cfg);
+    assert_int_equal(dbssl_runtime_init(&rt, NULL, cfg, &e), 0);
+    assert_int_equal(unlink(".env"), 0);
+    assert_false(dbssl_runtime_reload(&rt, "test"));
+    cur = dbssl_runtime_get(&rt, &st);
+    assert_int_equal(cur->cfg->ssl_mode, DBSSL_SSLMODE_VERIFY_CA);
+    assert_non_null(strstr(st.last_error, "env file \"./.env\" of the running settings no longer "
+                                          "exists"));
+    dbssl_loaded_unref(cur);
+    dbssl_runtime_destroy(&rt);
+    assert_int_equal(chdir(cwd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_valid_swapped_invalid_kept, tu_setup_dir,
                                         tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_refused_files_never_reach_libpq, tu_setup_dir,
+                                        tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_default_env_file_vanishing_is_refused, tu_setup_dir,
                                         tu_teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
