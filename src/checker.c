@@ -361,6 +361,17 @@ bool dbssl_checker_refresh(struct dbssl_checker *c)
     return ok;
 }
 
+void dbssl_checker_begin_stop(struct dbssl_checker *c)
+{
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->stop = true;
+    pthread_cond_broadcast(&c->wake);
+    pthread_cond_broadcast(&c->done);
+    pthread_mutex_unlock(&c->mu);
+}
+
 void dbssl_checker_stop(struct dbssl_checker *c)
 {
     if (c == NULL)

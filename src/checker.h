@@ -40,6 +40,12 @@ bool dbssl_checker_refresh(struct dbssl_checker *c);
 long dbssl_checker_next_backoff(long current, long interval);
 
 /* Stops the thread (closing the connection) and frees c.  NULL is fine. */
+/*
+ * First half of stopping: refresh waits return at once and new ones do not
+ * wait, so that the HTTP server can be stopped without waiting behind a
+ * slow database.  NULL is fine.
+ */
+void dbssl_checker_begin_stop(struct dbssl_checker *c);
 void dbssl_checker_stop(struct dbssl_checker *c);
 
 #endif

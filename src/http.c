@@ -17,6 +17,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,13 +25,19 @@
 
 #include "util.h"
 
-#define CONNECTION_TIMEOUT_S 30
-#define CONNECTION_LIMIT     128
+/*
+ * One thread per connection (a ?refresh=1 wait must not stall the others):
+ * idle keep-alive connections are closed after 15 s and threads have small
+ * stacks, so hundreds of idle probes cannot crowd out /health.
+ */
+#define CONNECTION_TIMEOUT_S 15
+#define CONNECTION_LIMIT     512
+#define THREAD_STACK_BYTES   (256 * 1024)
 
 struct dbssl_http {
     struct MHD_Daemon *daemon;
     struct dbssl_board *board;
-    struct dbssl_checker *checker;
+    _Atomic(struct dbssl_checker *) checker; /* attached once it runs */
     char address[300];
 };
 
@@ -76,8 +83,10 @@ static struct dbssl_snapshot *current(struct dbssl_http *h, struct MHD_Connectio
     const char *r = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "refresh");
 
     *refresh = NULL;
-    if (r != NULL && (strcmp(r, "1") == 0 || strcmp(r, "true") == 0) && h->checker != NULL)
-        *refresh = dbssl_checker_refresh(h->checker) ? "done" : "timed-out";
+    struct dbssl_checker *c = atomic_load(&h->checker);
+
+    if (r != NULL && (strcmp(r, "1") == 0 || strcmp(r, "true") == 0) && c != NULL)
+        *refresh = dbssl_checker_refresh(c) ? "done" : "timed-out";
     return dbssl_board_get(h->board);
 }
 
@@ -325,7 +334,7 @@ struct dbssl_http *dbssl_http_start(const char *addr, struct dbssl_board *board,
         goto fail;
     }
     h->board = board;
-    h->checker = checker;
+    atomic_init(&h->checker, checker);
     snprintf(h->address, sizeof(h->address), "%s", addr);
     if ((fd = bind_listen(addr, &v6, err)) < 0)
         goto fail;
@@ -334,7 +343,8 @@ struct dbssl_http *dbssl_http_start(const char *addr, struct dbssl_board *board,
     h->daemon =
         MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_LISTEN_SOCKET, fd,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
-                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT, MHD_OPTION_END);
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
+                         MHD_OPTION_THREAD_STACK_SIZE, (size_t)THREAD_STACK_BYTES, MHD_OPTION_END);
     if (h->daemon == NULL) {
         dbssl_error_set(err, DBSSL_ERR_INTERNAL, NULL, "could not start the HTTP server on \"%s\"",
                         addr);
@@ -346,6 +356,11 @@ fail:
         close(fd);
     free(h);
     return NULL;
+}
+
+void dbssl_http_attach_checker(struct dbssl_http *h, struct dbssl_checker *checker)
+{
+    atomic_store(&h->checker, checker);
 }
 
 const char *dbssl_http_address(const struct dbssl_http *h)

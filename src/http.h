@@ -29,6 +29,13 @@ struct dbssl_http *dbssl_http_start(const char *addr, struct dbssl_board *board,
                                     struct dbssl_checker *checker,
                                     struct dbssl_error *err) DBSSL_MUSTCHECK;
 
+/*
+ * Gives the server the checker that ?refresh=1 asks for a check.  Serving
+ * starts before the checker so that a busy port fails before anything
+ * connects to the database or tells systemd it is ready.
+ */
+void dbssl_http_attach_checker(struct dbssl_http *h, struct dbssl_checker *checker);
+
 /* The address actually bound, e.g. "127.0.0.1:8000". */
 const char *dbssl_http_address(const struct dbssl_http *h);
 

@@ -121,12 +121,14 @@ static int run(int argc, char **argv)
         perror("dbssl serve: could not install signal handlers");
         goto out;
     }
+    /* the port first: a busy port must fail before anything connects or says READY */
+    http = dbssl_http_start(listen_addr, &board, NULL, &e);
+    if (http == NULL)
+        goto fail;
     ctx.checker = dbssl_checker_start(&rt, &board, &e);
     if (ctx.checker == NULL)
         goto fail;
-    http = dbssl_http_start(listen_addr, &board, ctx.checker, &e);
-    if (http == NULL)
-        goto fail;
+    dbssl_http_attach_checker(http, ctx.checker);
     if (pid_file != NULL) {
         if (cli_pidfile_write(pid_file, &e) != 0)
             goto fail;
@@ -152,6 +154,8 @@ fail:
     status = dbssl_error_exit_status(e.code);
 out:
     dbssl_watcher_stop(watcher);
+    /* no request may wait for a check while the HTTP server drains */
+    dbssl_checker_begin_stop(ctx.checker);
     dbssl_http_stop(http);
     dbssl_checker_stop(ctx.checker);
     dbssl_board_destroy(&board);
