@@ -408,8 +408,12 @@ static void *watch_run(void *arg)
             }
         }
         dbssl_loaded_unref(l);
-        if (renewed)
+        if (renewed) {
             w->on_change(w->arg, "renewed generated certificates");
+            /* that reload read the renewed files: their change is no news */
+            if (w->watch != NULL)
+                (void)dbssl_watch_wait(w->watch, 0, w->debounce_ms);
+        }
         if (w->watch != NULL) {
             if (dbssl_watch_wait(w->watch, WATCH_TIMEOUT_MS, w->debounce_ms) &&
                 !atomic_load(&w->stop))

@@ -72,6 +72,7 @@ assert_eq "$CA_SUM" "$(sha256sum <ssl_certs/db/ca.crt)" "the CA is still the one
 LOG=$(cat "$T/serve.log")
 assert_contains "$LOG" "event=certificate_renewed" "the renewal is logged"
 assert_contains "$LOG" "event=reloaded" "and taken into use by a reload"
+assert_eq 1 "$(grep -c 'event=reloaded' "$T/serve.log")" "one reload for one renewal"
 run_cmd kill -0 "$SERVE_PID"
 assert_rc 0 "serve kept running (no restart)"
 t_done
