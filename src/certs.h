@@ -32,8 +32,9 @@ enum dbssl_certs_file {
 };
 
 struct dbssl_certs_opts {
-    const char *dir; /* the set's directory, created 0700 when missing */
-    long days;       /* validity of new certificates */
+    const char *dir;          /* the set's directory, created 0700 when missing */
+    const char *dir_named_by; /* what named it, for messages; NULL: DB_SSL_AUTO_CERT_DIR */
+    long days;                /* validity of new certificates */
     enum dbssl_key_type key_type;
     bool with_ca;             /* false: self-signed server (and client), bundled as ca.crt */
     bool with_client;         /* issue client.crt/client.key */

@@ -121,13 +121,15 @@ out:
 }
 
 /* mkdir -p; the last component gets mode, the parents 0755 (umask applies). */
-static int make_dir(const char *dir, mode_t mode, struct dbssl_error *err)
+static int make_dir(const char *dir, mode_t mode, const char *named_by, struct dbssl_error *err)
 {
+    char hint[160];
     char path[PATH_MAX];
     size_t n = strlen(dir);
 
     if (n == 0 || n >= sizeof(path)) {
-        dbssl_error_set(err, DBSSL_ERR_CONFIG, "Set DB_SSL_AUTO_CERT_DIR to a shorter path.",
+        snprintf(hint, sizeof(hint), "Give %s a shorter path.", named_by);
+        dbssl_error_set(err, DBSSL_ERR_CONFIG, hint,
                         "certificate directory \"%s\" is empty or too long", dir);
         return -1;
     }
@@ -137,14 +139,21 @@ static int make_dir(const char *dir, mode_t mode, struct dbssl_error *err)
             continue;
         *p = '\0';
         if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-            dbssl_error_set(err, DBSSL_ERR_IO, "Check DB_SSL_AUTO_CERT_DIR and its permissions.",
-                            "could not create directory \"%s\": %s", path, strerror(errno));
+            snprintf(hint, sizeof(hint),
+                     "Check the directory given by %s and that the user running dbssl may create "
+                     "it.",
+                     named_by);
+            dbssl_error_set(err, DBSSL_ERR_IO, hint, "could not create directory \"%s\": %s", path,
+                            strerror(errno));
             return -1;
         }
         *p = '/';
     }
     if (mkdir(path, mode) != 0 && errno != EEXIST) {
-        dbssl_error_set(err, DBSSL_ERR_IO, "Check DB_SSL_AUTO_CERT_DIR and its permissions.",
+        snprintf(hint, sizeof(hint),
+                 "Check the directory given by %s and that the user running dbssl may create it.",
+                 named_by);
+        dbssl_error_set(err, DBSSL_ERR_IO, hint,
                         "could not create certificate directory \"%s\": %s", path, strerror(errno));
         return -1;
     }
@@ -658,7 +667,8 @@ int dbssl_certs_generate(const struct dbssl_certs_opts *opts, struct dbssl_certs
                         "invalid validity of %ld days", opts->days);
         goto out;
     }
-    if (make_dir(opts->dir, 0700, err) != 0)
+    if (make_dir(opts->dir, 0700, opts->dir_named_by ? opts->dir_named_by : "DB_SSL_AUTO_CERT_DIR",
+                 err) != 0)
         goto out;
     if (realpath(opts->dir, res->dir) == NULL)
         snprintf(res->dir, sizeof(res->dir), "%s", opts->dir);

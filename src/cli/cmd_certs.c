@@ -82,8 +82,10 @@ static int run_generate(int argc, char **argv)
     if (cfg == NULL)
         goto out;
     dbssl_certs_opts_from_config(cfg, &opts);
-    if (dir)
+    if (dir) {
         opts.dir = dir;
+        opts.dir_named_by = "--dir";
+    }
     if (days_s && !parse_long(days_s, 1, 3650, &opts.days)) {
         status = cli_usage_error(
             "certs", "invalid --days \"%s\": use a whole number from 1 to 3650", days_s);
