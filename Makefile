@@ -40,7 +40,7 @@ run: deps build
 	@./scripts/dev-run.sh $(BUILD)/dbssl
 
 install: build
-	cmake --install $(BUILD)
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 format:
 	clang-format -i src/*.c src/*.h src/cli/*.c src/cli/*.h include/dbssl/*.h tests/unit/*.c examples/*.c
