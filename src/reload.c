@@ -399,7 +399,11 @@ static void *watch_run(void *arg)
                 next_renewal_check = due;
             dbssl_error_clear(&e);
             if (dbssl_renewal_due(l, now)) {
-                int rc = renew_generated(l->cfg, &e);
+                int rc;
+                /* no reload may read the set while it is being rewritten */
+                pthread_mutex_lock(&w->rt->reloading);
+                rc = renew_generated(l->cfg, &e);
+                pthread_mutex_unlock(&w->rt->reloading);
                 renewed = rc > 0;
                 if (rc < 0 && !renewal_logged)
                     dbssl_log(DBSSL_LOG_WARN, "renewal_failed", "error", e.message, "hint", e.hint,
