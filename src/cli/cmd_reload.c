@@ -6,13 +6,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "pidfile.h"
 
 static int run(int argc, char **argv)
 {
-    const char *pid_file = CLI_DEFAULT_PID_FILE;
+    const char *pid_file = NULL;
     struct dbssl_error e;
     pid_t pid;
     int c;
@@ -25,9 +26,25 @@ static int run(int argc, char **argv)
     if ((c = cli_parse(argc, argv, &cmd_reload, opts, 0)) >= 0)
         return c;
     dbssl_error_clear(&e);
-    if (cli_pidfile_find(pid_file, &pid, &e) != 0) {
-        cli_print_error(&e);
-        return EXIT_RUNTIME;
+    if (cli_pidfile_find(pid_file ? pid_file : CLI_DEFAULT_PID_FILE, &pid, &e) != 0) {
+        pid_t found[8];
+        size_t n = 0;
+        /* no --pid-file and no default one: the one running serve of this user will do */
+        if (pid_file == NULL && access(CLI_DEFAULT_PID_FILE, F_OK) != 0)
+            cli_find_serve_processes(found, 8, &n);
+        if (n != 1) {
+            if (n > 1) {
+                dbssl_error_clear(&e);
+                dbssl_error_set(&e, DBSSL_ERR_USAGE,
+                                "Say which one with --pid-file (start each serve with its own "
+                                "--pid-file), or use \"kill -HUP PID\".",
+                                "%zu dbssl serve processes are running (pid %ld, %ld%s)", n,
+                                (long)found[0], (long)found[1], n > 2 ? ", ..." : "");
+            }
+            cli_print_error(&e);
+            return EXIT_RUNTIME;
+        }
+        pid = found[0];
     }
     if (kill(pid, SIGHUP) != 0) {
         dbssl_error_set(&e, DBSSL_ERR_IO, "Run dbssl reload as the user that runs dbssl serve.",
@@ -47,7 +64,9 @@ const struct cli_command cmd_reload = {
     "Usage: dbssl reload [--pid-file FILE]\n"
     "\n"
     "Sends SIGHUP to the dbssl serve whose pid is in FILE (default\n"
-    "/run/dbssl/dbssl.pid; start serve with the same --pid-file).  serve re-reads\n"
+    "/run/dbssl/dbssl.pid; start serve with the same --pid-file).  Without\n"
+    "--pid-file and without that file, the one dbssl serve of this user is\n"
+    "found by its process name.  serve re-reads\n"
     "the .env file and every certificate and key, validates them, and uses them\n"
     "only if they are valid; otherwise it keeps the settings in use and reports\n"
     "last_reload_error in /health/database/ssl.\n"

@@ -6,11 +6,13 @@
  */
 #include "pidfile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -39,7 +41,7 @@ static int read_pid(const char *path, pid_t *pid, struct dbssl_error *err)
     int ret = -1;
 
     if (read_file(path, "pid file", 64, &text, &len, err) != 0) {
-        if (err != NULL && err->hint[0] == '\0')
+        if (err != NULL)
             snprintf(err->hint, sizeof(err->hint),
                      "Is dbssl serve running with --pid-file? Pass the same file to "
                      "\"dbssl reload --pid-file\", or use \"kill -HUP\" with its pid.");
@@ -98,4 +100,55 @@ int cli_pidfile_find(const char *path, pid_t *pid, struct dbssl_error *err)
         return -1;
     }
     return 0;
+}
+
+/* Whether /proc/PID/cmdline is "dbssl serve ...". */
+static bool is_serve(long pid)
+{
+    char path[64], buf[256];
+    size_t len;
+    FILE *f;
+    const char *argv0, *argv1, *base;
+
+    snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+    if ((f = fopen(path, "re")) == NULL)
+        return false;
+    len = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    argv0 = buf;
+    if (strlen(argv0) + 1 >= len)
+        return false;
+    argv1 = argv0 + strlen(argv0) + 1;
+    base = strrchr(argv0, '/');
+    base = base ? base + 1 : argv0;
+    return strcmp(base, "dbssl") == 0 && strcmp(argv1, "serve") == 0;
+}
+
+void cli_find_serve_processes(pid_t *pids, size_t max, size_t *n)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    long self = (long)getpid();
+
+    *n = 0;
+    if (d == NULL)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        char path[64];
+        struct stat st;
+        long v;
+        if (!parse_long(de->d_name, 1, 4194304, &v) || v == self)
+            continue;
+        snprintf(path, sizeof(path), "/proc/%ld", v);
+        /* ours only: another user's serve is not ours to reload */
+        if (stat(path, &st) != 0 || (st.st_uid != geteuid() && geteuid() != 0))
+            continue;
+        if (!is_serve(v))
+            continue;
+        if (*n < max)
+            pids[*n] = (pid_t)v;
+        (*n)++;
+    }
+    closedir(d);
 }

@@ -20,4 +20,10 @@ void cli_pidfile_remove(const char *path);
 /* The pid of the running dbssl named in path. */
 int cli_pidfile_find(const char *path, pid_t *pid, struct dbssl_error *err) DBSSL_MUSTCHECK;
 
+/*
+ * The running `dbssl serve` processes of this user, found through /proc, for
+ * when there is no pid file.  Fills at most max pids; *n is how many exist.
+ */
+void cli_find_serve_processes(pid_t *pids, size_t max, size_t *n);
+
 #endif

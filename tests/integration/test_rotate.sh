@@ -299,6 +299,19 @@ if wait_until 3 'metric("dbssl_config_reloads_total", result="success") == '"$su
 else
     t_fail "dbssl reload did not reload: $(grep reloads_total "$WORK/metrics.txt")"
 fi
+# ---- plain `dbssl reload`: no pid file, so the one running serve is found by name
+if [ "$(pgrep -xc dbssl)" = 1 ] && [ ! -e /run/dbssl/dbssl.pid ]; then
+    successes=$(curl -s "$BASE/metrics" | awk '/^dbssl_config_reloads_total\{result="success"\}/ {print $2}')
+    out=$(env -i PATH="$PATH" "$DBSSL" reload 2>&1) || t_fail "dbssl reload without --pid-file: $out"
+    if wait_until 3 'metric("dbssl_config_reloads_total", result="success") == '"$successes"' + 1' >/dev/null; then
+        t_pass "dbssl reload finds the running serve without a pid file"
+    else
+        t_fail "dbssl reload without --pid-file did not reload: $out"
+    fi
+else
+    echo "skipped: another dbssl process or /run/dbssl/dbssl.pid exists on this machine"
+fi
+
 # ---- the .env file is watched too: an edit is taken without a signal, a bad one refused
 successes=$(curl -s "$BASE/metrics" | awk '/^dbssl_config_reloads_total\{result="success"\}/ {print $2}')
 sed -i 's/^DB_SSL_EXPIRY_WARN_DAYS=30$/DB_SSL_EXPIRY_WARN_DAYS=29/' "$ENV"
