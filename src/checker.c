@@ -376,11 +376,7 @@ void dbssl_checker_stop(struct dbssl_checker *c)
 {
     if (c == NULL)
         return;
-    pthread_mutex_lock(&c->mu);
-    c->stop = true;
-    pthread_cond_broadcast(&c->wake);
-    pthread_cond_broadcast(&c->done);
-    pthread_mutex_unlock(&c->mu);
+    dbssl_checker_begin_stop(c); /* harmless when already begun */
     pthread_join(c->thread, NULL);
     pthread_cond_destroy(&c->wake);
     pthread_cond_destroy(&c->done);

@@ -9,7 +9,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,14 +33,6 @@ static const char *base_dir(void)
     return "/tmp";
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 /* Removes our copies left behind by processes that no longer exist. */
 static void remove_stale(const char *base)
 {
@@ -64,7 +55,7 @@ static void remove_stale(const char *base)
             continue; /* alive, or not ours to judge */
         snprintf(path, sizeof(path), "%s/%s", base, de->d_name);
         if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid())
-            nftw(path, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+            remove_tree(path);
     }
     closedir(d);
 }

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,6 +290,22 @@ int write_file_replace(const char *path, const void *data, size_t len, mode_t mo
 fail:
     unlink(tmp);
     return -1;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void remove_tree(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) == 0)
+        (void)nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 long long now_epoch(void)

@@ -66,6 +66,9 @@ int write_file_new(const char *path, const void *data, size_t len, mode_t mode, 
 int write_file_replace(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
                        gid_t gid, struct dbssl_error *err) DBSSL_MUSTCHECK;
 
+/* rm -rf path (symlinks are removed, not followed); missing path is fine. */
+void remove_tree(const char *path);
+
 /* Seconds since the epoch. */
 long long now_epoch(void);
 
