@@ -10,7 +10,6 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "dbssl/config.h"
+#include "util.h"
 
 char *tu_mkdtemp(void)
 {
@@ -47,18 +47,10 @@ int tu_teardown_dir(void **state)
     return 0;
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 void tu_rmrf(const char *path)
 {
     if (path)
-        nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        remove_tree(path);
 }
 
 const char *tu_path(const char *dir, const char *name)
