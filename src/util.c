@@ -98,8 +98,8 @@ char *strbuf_take(struct strbuf *sb)
     }
     if (sb->data == NULL && !strbuf_grow(sb, 0))
         return NULL;
-    if (sb->data == NULL)
-        return NULL;
+    if (sb->len == 0) /* never appended to: grown above, not yet terminated */
+        sb->data[0] = '\0';
     p = sb->data;
     strbuf_init(sb);
     return p;
