@@ -10,9 +10,12 @@
 #include "reload.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -341,6 +344,7 @@ struct dbssl_watcher {
     void (*on_change)(void *arg, const char *cause);
     void *arg;
     atomic_bool stop;
+    int wake_fd; /* eventfd: readable once stop is set, so no wait outlasts it */
     /* owned by the thread */
     struct dbssl_watch *watch;
     char *paths[2 * NWATCHED]; /* the set in use, then the refused one's */
@@ -416,15 +420,15 @@ static void *watch_run(void *arg)
             w->on_change(w->arg, "renewed generated certificates");
             /* that reload read the renewed files: their change is no news */
             if (w->watch != NULL)
-                (void)dbssl_watch_wait(w->watch, 0, w->debounce_ms);
+                (void)dbssl_watch_wait(w->watch, 0, w->debounce_ms, w->wake_fd);
         }
         if (w->watch != NULL) {
-            if (dbssl_watch_wait(w->watch, WATCH_TIMEOUT_MS, w->debounce_ms) &&
+            if (dbssl_watch_wait(w->watch, WATCH_TIMEOUT_MS, w->debounce_ms, w->wake_fd) &&
                 !atomic_load(&w->stop))
                 w->on_change(w->arg, "files changed");
         } else {
-            struct timespec ts = {0, WATCH_TIMEOUT_MS * 1000000L};
-            nanosleep(&ts, NULL);
+            struct pollfd pfd = {w->wake_fd, POLLIN, 0};
+            (void)poll(&pfd, 1, WATCH_TIMEOUT_MS);
         }
     }
     return NULL;
@@ -446,9 +450,16 @@ struct dbssl_watcher *dbssl_watcher_start(struct dbssl_runtime *rt, int debounce
     w->on_change = on_change;
     w->arg = arg;
     atomic_init(&w->stop, false);
+    if ((w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+        dbssl_error_set(err, DBSSL_ERR_INTERNAL, NULL, "could not start the file watcher: %s",
+                        strerror(errno));
+        free(w);
+        return NULL;
+    }
     if ((rc = pthread_create(&w->thread, NULL, watch_run, w)) != 0) {
         dbssl_error_set(err, DBSSL_ERR_INTERNAL, NULL, "could not start the file watcher: %s",
                         strerror(rc));
+        close(w->wake_fd);
         free(w);
         return NULL;
     }
@@ -457,10 +468,14 @@ struct dbssl_watcher *dbssl_watcher_start(struct dbssl_runtime *rt, int debounce
 
 void dbssl_watcher_stop(struct dbssl_watcher *w)
 {
+    const uint64_t one = 1;
+
     if (w == NULL)
         return;
     atomic_store(&w->stop, true);
+    (void)!write(w->wake_fd, &one, sizeof(one));
     pthread_join(w->thread, NULL);
+    close(w->wake_fd);
     dbssl_watch_free(w->watch);
     for (int i = 0; i < 2 * NWATCHED; i++)
         free(w->paths[i]);

@@ -77,15 +77,16 @@ bool dbssl_renewal_due(const struct dbssl_loaded *l, long long now);
 struct dbssl_watcher;
 
 /*
- * Watches the certificate, key and CRL files of the set in use (following
- * reloads) and calls on_change(arg) from its own thread when they changed,
- * after they were quiet for debounce_ms.  Also calls it after renewing
+ * Watches the certificate, key, CRL and .env files of the set in use
+ * (following reloads) and calls on_change(arg) from its own thread when they
+ * changed and are complete (see watch.h; debounce_ms is the window their
+ * content must be stable across).  Also calls it after renewing
  * auto-generated certificates that were due.
  */
 struct dbssl_watcher *dbssl_watcher_start(struct dbssl_runtime *rt, int debounce_ms,
                                           void (*on_change)(void *arg, const char *cause),
                                           void *arg, struct dbssl_error *err) DBSSL_MUSTCHECK;
-/* Stops the thread (within about half a second) and frees w.  NULL is fine. */
+/* Stops the thread (at once, or after a reload under way) and frees w.  NULL is fine. */
 void dbssl_watcher_stop(struct dbssl_watcher *w);
 
 #endif
