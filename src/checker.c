@@ -51,6 +51,7 @@ struct dbssl_checker {
     PGconn *conn;
     bool opened_once;
     bool ready_sent;
+    bool reloaded; /* the set was replaced: the next connect's outcome is news */
     enum link_state link;
     long long last_success;
     struct dbssl_check_stats stats;
@@ -84,13 +85,15 @@ static void log_up(const char *event, const struct dbssl_tls_state *t)
               "cipher", t->cipher, "server_version", t->server_version, NULL);
 }
 
-static void log_down(enum dbssl_log_level level, const char *event, const struct dbssl_tls_state *t)
+/* The link went down (or stayed down across a reload): what, why, and what to do. */
+static void log_down(enum dbssl_log_level level, const char *event, const struct dbssl_tls_state *t,
+                     const char *generation)
 {
-    dbssl_log(level, event, "cause", dbssl_conn_class_name(t->error_class), "reason",
+    dbssl_log(level, event, "class", dbssl_conn_class_name(t->error_class), "reason",
               t->error_class == DBSSL_CONN_CERT_VERIFY_FAILED
                   ? dbssl_verify_reason_name(t->verify_reason)
                   : NULL,
-              "message", t->error_message, NULL);
+              "message", t->error_message, "hint", t->error_hint, "generation", generation, NULL);
 }
 
 /* Takes up the settings in use; a replaced set closes the connection made with the old one. */
@@ -110,16 +113,28 @@ static void follow_settings(struct dbssl_checker *c, struct dbssl_reload_stats *
     /* the old set may be freed here: nothing else of ours points into it */
     dbssl_loaded_unref(c->set);
     c->set = cur;
+    c->reloaded = true;
     atomic_store(&c->timeout_s, cur->cfg->connect_timeout);
 }
 
-/* One check: re-use the connection, or (re)connect; log state changes. */
+/*
+ * One check: re-use the connection, or (re)connect.  Each change of the
+ * link is logged once, never once per check: up -> down ("lost", or
+ * "connect_failed" before it was ever up), down -> up ("restored"), and the
+ * first connect with reloaded settings either way ("connected" or
+ * "reconnect_failed"), since a reload that cannot connect would otherwise
+ * leave the service unhealthy without a word for as long as it lasts.
+ */
 static void check_once(struct dbssl_checker *c, struct dbssl_tls_state *t)
 {
     const struct dbssl_config *cfg = c->set->cfg;
+    bool reloaded = c->reloaded;
+    char gen[32];
 
+    c->reloaded = false;
+    snprintf(gen, sizeof(gen), "%llu", c->set->generation);
     if (c->conn != NULL && !dbssl_conn_check(c->conn, cfg, t)) {
-        log_down(DBSSL_LOG_WARN, "lost", t);
+        log_down(DBSSL_LOG_WARN, "lost", t, NULL);
         c->link = LINK_DOWN;
         PQfinish(c->conn);
         c->conn = NULL;
@@ -138,8 +153,11 @@ static void check_once(struct dbssl_checker *c, struct dbssl_tls_state *t)
         if (c->conn != NULL) {
             log_up(c->link == LINK_DOWN ? "restored" : "connected", t);
             c->link = LINK_UP;
-        } else if (c->link == LINK_UNKNOWN) {
-            log_down(DBSSL_LOG_ERROR, "connect_failed", t);
+        } else if (reloaded) {
+            log_down(DBSSL_LOG_ERROR, "reconnect_failed", t, gen);
+            c->link = LINK_DOWN;
+        } else if (c->link != LINK_DOWN) {
+            log_down(DBSSL_LOG_ERROR, "connect_failed", t, NULL);
             c->link = LINK_DOWN;
         }
     }
