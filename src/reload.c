@@ -72,6 +72,153 @@ void dbssl_loaded_unref(struct dbssl_loaded *l)
     free(l);
 }
 
+/* ---- weakening ----------------------------------------------------------------------- */
+
+static bool has_client_cert(const struct dbssl_config *cfg)
+{
+    struct dbssl_file_ref cert, key;
+
+    return dbssl_config_client_files(cfg, &cert, &key);
+}
+
+static bool has_ca(const struct dbssl_config *cfg, struct dbssl_file_ref *ca)
+{
+    return dbssl_config_ca_file(cfg, ca);
+}
+
+/* libpq verifies the server certificate in a verify mode, and in any mode
+ * once it is given a CA file (sslrootcert): require then acts as verify-ca */
+static bool verifies_server(const struct dbssl_config *cfg)
+{
+    struct dbssl_file_ref ca;
+
+    return cfg->ssl_mode >= DBSSL_SSLMODE_VERIFY_CA || has_ca(cfg, &ca);
+}
+
+static bool weaker_mode(const struct dbssl_config *cur, const struct dbssl_config *fresh,
+                        struct strbuf *why)
+{
+    if (fresh->ssl_mode >= cur->ssl_mode)
+        return false;
+    strbuf_printf(why, "DB_SSL_MODE \"%s\" -> \"%s\"%s", dbssl_sslmode_name(cur->ssl_mode),
+                  dbssl_sslmode_name(fresh->ssl_mode),
+                  fresh->settings[OPT_DB_SSL_MODE].source == DBSSL_SOURCE_URL
+                      ? " (sslmode in DATABASE_URL)"
+                      : "");
+    return true;
+}
+
+static bool weaker_required(const struct dbssl_config *cur, const struct dbssl_config *fresh,
+                            struct strbuf *why)
+{
+    if (!cur->ssl_required || fresh->ssl_required)
+        return false;
+    strbuf_append(why, "DB_SSL_REQUIRED true -> false");
+    return true;
+}
+
+static bool weaker_client_cert(const struct dbssl_config *cur, const struct dbssl_config *fresh,
+                               struct strbuf *why)
+{
+    if (!has_client_cert(cur) || has_client_cert(fresh))
+        return false;
+    strbuf_append(why, "client certificate dropped");
+    return true;
+}
+
+static bool weaker_protocol(const struct dbssl_config *cur, const struct dbssl_config *fresh,
+                            struct strbuf *why)
+{
+    if (fresh->min_protocol >= cur->min_protocol)
+        return false;
+    strbuf_printf(why, "DB_SSL_MIN_PROTOCOL_VERSION \"%s\" -> \"%s\"",
+                  dbssl_tls_version_name(cur->min_protocol),
+                  dbssl_tls_version_name(fresh->min_protocol));
+    return true;
+}
+
+static bool weaker_verification(const struct dbssl_config *cur, const struct dbssl_config *fresh,
+                                struct strbuf *why)
+{
+    struct dbssl_file_ref ca;
+    bool ca_dropped = has_ca(cur, &ca) && !has_ca(fresh, &ca);
+
+    if (verifies_server(cur) && !verifies_server(fresh)) {
+        strbuf_printf(why, "server certificate no longer verified%s",
+                      ca_dropped ? " (CA certificate dropped)" : "");
+        return true;
+    }
+    if (!ca_dropped)
+        return false;
+    /* still a verify mode, but against whatever libpq finds by default */
+    strbuf_append(why, "CA certificate dropped");
+    return true;
+}
+
+static bool weaker_crl(const struct dbssl_config *cur, const struct dbssl_config *fresh,
+                       struct strbuf *why)
+{
+    if (cur->crl == NULL || fresh->crl != NULL)
+        return false;
+    strbuf_append(why, "certificate revocation list dropped");
+    return true;
+}
+
+#define MAX_RULE_INPUTS 6
+
+/*
+ * The rules, in the order their findings are listed.  inputs: the options a
+ * rule reads besides DATABASE_URL (whose sslmode, sslrootcert, ... feed them
+ * all), ended by -1; a rule with an input that failed to parse is skipped.
+ * A new rule (channel_binding, ...) is one line here and one case in
+ * tests/unit/test_reload.c.
+ */
+static const struct weakening_rule {
+    bool (*weaker)(const struct dbssl_config *cur, const struct dbssl_config *fresh,
+                   struct strbuf *why);
+    int inputs[MAX_RULE_INPUTS];
+} weakening_rules[] = {
+    {weaker_mode, {OPT_DB_SSL_MODE, -1}},
+    {weaker_required, {OPT_DB_SSL_REQUIRED, -1}},
+    {weaker_client_cert,
+     {OPT_DB_SSL_CLIENT_CERT, OPT_DB_SSL_CLIENT_KEY, OPT_DB_SSL_AUTO_GENERATE,
+      OPT_DB_SSL_AUTO_GENERATE_CLIENT, OPT_DB_SSL_AUTO_CERT_DIR, -1}},
+    {weaker_protocol, {OPT_DB_SSL_MIN_PROTOCOL_VERSION, -1}},
+    {weaker_verification,
+     {OPT_DB_SSL_MODE, OPT_DB_SSL_CA_CERT, OPT_DB_SSL_AUTO_GENERATE, OPT_DB_SSL_AUTO_CERT_DIR, -1}},
+    {weaker_crl, {OPT_DB_SSL_CRL, -1}},
+};
+
+static bool inputs_parsed(const struct dbssl_config *cfg, const int *inputs)
+{
+    if (cfg->settings[OPT_DATABASE_URL].error != NULL)
+        return false;
+    for (int i = 0; i < MAX_RULE_INPUTS && inputs[i] >= 0; i++)
+        if (cfg->settings[inputs[i]].error != NULL)
+            return false;
+    return true;
+}
+
+size_t dbssl_settings_weakening(const struct dbssl_config *cur, const struct dbssl_config *fresh,
+                                struct strbuf *why)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < sizeof(weakening_rules) / sizeof(weakening_rules[0]); i++) {
+        const struct weakening_rule *r = &weakening_rules[i];
+        struct strbuf one;
+
+        strbuf_init(&one);
+        if (inputs_parsed(fresh, r->inputs) && r->weaker(cur, fresh, &one)) {
+            if (why != NULL)
+                strbuf_printf(why, "%s%s", n > 0 ? "; " : "", one.data ? one.data : "");
+            n++;
+        }
+        strbuf_free(&one);
+    }
+    return n;
+}
+
 /* ---- the runtime ------------------------------------------------------------------- */
 
 int dbssl_runtime_init(struct dbssl_runtime *rt, const char *env_file, struct dbssl_config *cfg,
@@ -127,6 +274,22 @@ static void reject(struct dbssl_runtime *rt, const char *cause, const char *why)
     pthread_mutex_unlock(&rt->mu);
     dbssl_log(DBSSL_LOG_ERROR, "reload_failed", "cause", cause, "error", why, "action",
               "keeping the settings in use", NULL);
+}
+
+/* A refused downgrade: rejected, and remembered until a different set is adopted. */
+static void reject_downgrade(struct dbssl_runtime *rt, const char *cause, const char *weakening)
+{
+    char why[sizeof(rt->stats.last_error)];
+
+    snprintf(why, sizeof(why),
+             "refused: the new settings weaken TLS: %s. Restart dbssl serve to apply them "
+             "deliberately.",
+             weakening);
+    reject(rt, cause, why);
+    pthread_mutex_lock(&rt->mu);
+    rt->refused_downgrade_at = rt->stats.last_error_at;
+    snprintf(rt->refused_downgrade, sizeof(rt->refused_downgrade), "%s", why);
+    pthread_mutex_unlock(&rt->mu);
 }
 
 /* Logs each finding; returns the errors as one line ("SETTING: message; ..."). */
@@ -193,18 +356,62 @@ static void note_restart_needed(const struct dbssl_config *old, const struct dbs
     }
 }
 
+static bool same_pinned(const struct dbssl_pinned_file *a, const struct dbssl_pinned_file *b)
+{
+    return (a->data == NULL) == (b->data == NULL) && a->len == b->len &&
+           (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
+}
+
+/* The same settings, from the same .env, with files of the same bytes. */
+static bool same_set(const struct dbssl_config *a, const struct dbssl_config *b)
+{
+    for (int i = 0; i < DBSSL_OPTION_COUNT; i++)
+        if (strcmp(a->settings[i].value, b->settings[i].value) != 0)
+            return false;
+    if ((a->env_file == NULL) != (b->env_file == NULL) ||
+        (a->env_file != NULL && strcmp(a->env_file, b->env_file) != 0))
+        return false;
+    return same_pinned(&a->pinned.ca, &b->pinned.ca) &&
+           same_pinned(&a->pinned.cert, &b->pinned.cert) &&
+           same_pinned(&a->pinned.key, &b->pinned.key) &&
+           same_pinned(&a->pinned.crl, &b->pinned.crl);
+}
+
+/*
+ * A reload that re-read exactly the set in use: a success with nothing to
+ * swap.  It clears an error (a bad file was put right) but shows the refused
+ * downgrade again, if any: see refused_downgrade in reload.h.
+ */
+static void keep_unchanged(struct dbssl_runtime *rt, const char *cause)
+{
+    char gen[32];
+
+    pthread_mutex_lock(&rt->mu);
+    rt->stats.success++;
+    rt->stats.last_success_at = now_epoch();
+    rt->stats.last_error_at = rt->refused_downgrade_at;
+    snprintf(rt->stats.last_error, sizeof(rt->stats.last_error), "%s", rt->refused_downgrade);
+    set_retry_paths(rt, NULL);
+    snprintf(gen, sizeof(gen), "%llu", rt->cur->generation);
+    pthread_mutex_unlock(&rt->mu);
+    dbssl_log(DBSSL_LOG_INFO, "reload_unchanged", "cause", cause, "generation", gen, "message",
+              "the settings and files are those in use", NULL);
+}
+
 bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
 {
     struct dbssl_config *cfg = NULL;
     struct dbssl_findings *f = NULL;
     struct dbssl_loaded *fresh = NULL, *old;
     struct dbssl_error e;
+    struct strbuf weak;
     char gen[32];
     char *why = NULL;
     bool ok = false;
 
     pthread_mutex_lock(&rt->reloading);
     dbssl_error_clear(&e);
+    strbuf_init(&weak);
     dbssl_log(DBSSL_LOG_INFO, "reload_started", "cause", cause, NULL);
     if ((cfg = dbssl_config_load(rt->env_file, &e)) == NULL) {
         reject(rt, cause, e.message);
@@ -218,6 +425,12 @@ bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
                  "env file \"%s\" of the running settings no longer exists; they are kept",
                  rt->cur->cfg->env_file);
         reject(rt, cause, msg);
+        goto out;
+    }
+    /* before validation: a weaker set is refused whatever else is wrong with
+     * it, and this is the reason that matters (a half-written .env) */
+    if (dbssl_settings_weakening(rt->cur->cfg, cfg, &weak) > 0) {
+        reject_downgrade(rt, cause, weak.data ? weak.data : "out of memory");
         goto out;
     }
     /* copy first, so that the files validated are the files that will be used */
@@ -235,6 +448,14 @@ bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
         reject(rt, cause, e.message);
         goto out;
     }
+    if (same_set(rt->cur->cfg, cfg)) {
+        keep_unchanged(rt, cause);
+        dbssl_pin_remove(cfg);
+        dbssl_config_free(cfg);
+        cfg = NULL; /* nothing refused: no retry paths */
+        ok = true;
+        goto out;
+    }
     /* only a reload replaces rt->cur, and we hold the reload lock: no race */
     snprintf(gen, sizeof(gen), "%llu", rt->cur->generation + 1);
     fresh = loaded_new(cfg, rt->cur->generation + 1, &e);
@@ -250,6 +471,8 @@ bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
     rt->stats.last_success_at = now_epoch();
     rt->stats.last_error_at = 0;
     rt->stats.last_error[0] = '\0';
+    rt->refused_downgrade_at = 0;
+    rt->refused_downgrade[0] = '\0';
     set_retry_paths(rt, NULL);
     pthread_mutex_unlock(&rt->mu);
     note_restart_needed(old->cfg, fresh->cfg);
@@ -266,6 +489,7 @@ out:
         dbssl_pin_remove(cfg);
     }
     free(why);
+    strbuf_free(&weak);
     dbssl_findings_free(f);
     dbssl_config_free(cfg);
     pthread_mutex_unlock(&rt->reloading);

@@ -9,9 +9,14 @@
  * completely (re-read .env, every certificate and key, full validation)
  * before the swap, and on any finding keeps the last good set.
  *
- * The watcher thread turns changed certificate files (plain overwrite,
- * rename, the Kubernetes `..data` symlink swap) into the same reload, and
- * periodically asks whether auto-generated certificates are due renewal.
+ * A reload never weakens TLS silently: new settings that would lower the
+ * protection in use (see dbssl_settings_weakening) are refused like invalid
+ * ones, and only a restart applies them.
+ *
+ * The watcher thread turns changed certificate and .env files (plain
+ * overwrite, rename, the Kubernetes `..data` symlink swap) into the same
+ * reload once they are complete, and periodically asks whether
+ * auto-generated certificates are due renewal.
  */
 #ifndef DBSSL_RELOAD_H
 #define DBSSL_RELOAD_H
@@ -23,6 +28,8 @@
 #include "config.h"
 #include "dbssl/error.h"
 #include "health.h"
+
+struct strbuf;
 
 struct dbssl_loaded {
     atomic_int refs;
@@ -47,6 +54,20 @@ struct dbssl_runtime {
     /* files named by the last refused settings: watched too, so that putting
      * the missing file in place retries the reload (under mu) */
     char *retry_paths[DBSSL_RELOAD_NWATCHED];
+    /*
+     * The last refused downgrade since the set in use was adopted (under mu;
+     * at 0: none).  stats.last_error shows the latest refusal of any kind,
+     * and a reload that finds the settings in use unchanged clears it, as it
+     * always did once a bad file is put right: but then it shows this record
+     * again rather than nothing.  Why: the usual downgrade is a file written
+     * in two steps (an editor, `cp` over a slow disk, a config-management
+     * run), and the second step restores settings identical to those in use
+     * a second later; without the record the attempt to weaken TLS would
+     * leave no trace in the health body.  Only adopting a different valid
+     * set (or a restart) forgets it.
+     */
+    char refused_downgrade[sizeof(((struct dbssl_reload_stats *)0)->last_error)];
+    long long refused_downgrade_at;
 };
 
 /*
@@ -62,11 +83,28 @@ struct dbssl_loaded *dbssl_runtime_get(struct dbssl_runtime *rt, struct dbssl_re
 
 /*
  * Re-reads the settings and files, validates them, and swaps them in only
- * when valid; otherwise logs every finding, counts a failure and keeps the
- * set in use.  cause ("signal", "files changed", ...) goes to the log.
- * Returns whether the new set is in use.
+ * when valid and not weaker than the set in use; otherwise logs every
+ * finding (event=reload_failed), counts a failure and keeps the set in use.
+ * Settings and file contents identical to those in use count as a success
+ * but swap nothing (event=reload_unchanged: no reconnect), and keep the
+ * record of a refused downgrade (see refused_downgrade above).  cause
+ * ("signal", "files changed", ...) goes to the log.  Returns whether the
+ * settings re-read are the ones in use.
  */
 bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause);
+
+/*
+ * Whether replacing the settings in use (cur) by fresh would weaken TLS:
+ * a lower sslmode (the effective one, DATABASE_URL's sslmode included),
+ * DB_SSL_REQUIRED true -> false, the client certificate dropped, a lower
+ * DB_SSL_MIN_PROTOCOL_VERSION, the server certificate no longer verified or
+ * its CA dropped, the CRL dropped.  Appends one description per weakening,
+ * "; "-separated, to why (NULL: not wanted) and returns how many there are.
+ * A setting of fresh that did not parse is not compared: validation refuses
+ * it anyway.  Secret-free (paths and mode names only).
+ */
+size_t dbssl_settings_weakening(const struct dbssl_config *cur, const struct dbssl_config *fresh,
+                                struct strbuf *why);
 
 /*
  * Whether an auto-generated certificate in l has passed two thirds of its

@@ -3,6 +3,10 @@
  * rotated CA) is swapped in while a reader's reference to the old set stays
  * usable; an invalid one (a file that is not a certificate, a bad .env
  * value) is rejected, counted and described, and the set in use is kept.
+ * A weaker one is refused with what would weaken, case by case from
+ * tests/data/reload/<case>/ (in_use.env, new.env, expected: the
+ * description, empty when nothing weakens), and the refusal stays in
+ * last_reload_error across reloads that find the settings in use unchanged.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,6 +221,190 @@ static void test_default_env_file_vanishing_is_refused(void **state)
     assert_int_equal(chdir(cwd), 0);
 }
 
+/* ---- weakening: one data-driven case per rule and edge -------------------------- */
+
+#define SECRET "Sup3rS3cret"
+
+static struct dbssl_config *load_case_file(const char *name)
+{
+    struct dbssl_error e;
+    struct dbssl_config *cfg;
+
+    dbssl_error_clear(&e);
+    cfg = dbssl_config_load_from(name, true, NULL, &e);
+    if (cfg == NULL)
+        fail_msg("%s: %s", name, e.message);
+    return cfg;
+}
+
+/* A case: what replacing in_use.env by new.env would weaken, one line, or nothing. */
+static char *run_weakening_case(const char *name)
+{
+    struct dbssl_config *cur = load_case_file("in_use.env");
+    struct dbssl_config *fresh = load_case_file("new.env");
+    struct strbuf why;
+    size_t count;
+    char *got;
+
+    (void)name;
+    strbuf_init(&why);
+    count = dbssl_settings_weakening(cur, fresh, &why);
+    if (why.len > 0)
+        strbuf_append_c(&why, '\n');
+    got = strbuf_take(&why);
+    assert_non_null(got);
+    /* the count and the description agree; NULL asks for the count alone */
+    assert_int_equal(count == 0, got[0] == '\0');
+    assert_int_equal(dbssl_settings_weakening(cur, fresh, NULL), count);
+    assert_null(strstr(got, SECRET));
+    dbssl_config_free(cur);
+    dbssl_config_free(fresh);
+    return got;
+}
+
+static void test_weakening_cases(void **state)
+{
+    (void)state;
+    tu_data_cases("reload", run_weakening_case, 20);
+}
+
+/* ---- a running set: refusal, its record, and what clears it ---------------------- */
+
+struct pki {
+    char env[1024];
+    char base[8192]; /* the settings in use */
+};
+
+static void make_pki(struct pki *p)
+{
+    tu_make_client_pki(tu_dir, "reload ca");
+    snprintf(p->env, sizeof(p->env), "%s", tu_path(tu_dir, "app.env"));
+    snprintf(p->base, sizeof(p->base),
+             "DATABASE_URL=postgresql://app@127.0.0.1/db\nDB_SSL_MODE=verify-full\n"
+             "DB_SSL_REQUIRED=true\nDB_SSL_CA_CERT=%s/ca.crt\nDB_SSL_CLIENT_CERT=%s/client.crt\n"
+             "DB_SSL_CLIENT_KEY=%s/client.key\n",
+             tu_dir, tu_dir, tu_dir);
+}
+
+/* A runtime on p's settings (written to p->env). */
+static void start_runtime(struct pki *p, struct dbssl_runtime *rt)
+{
+    struct dbssl_error e;
+    struct dbssl_config *cfg;
+
+    make_pki(p);
+    tu_write(p->env, p->base, 0600);
+    dbssl_error_clear(&e);
+    cfg = dbssl_config_load(p->env, &e);
+    assert_non_null(cfg);
+    assert_int_equal(dbssl_runtime_init(rt, p->env, cfg, &e), 0);
+}
+
+static void expect_in_use(struct dbssl_runtime *rt, unsigned long long generation,
+                          struct dbssl_reload_stats *st)
+{
+    struct dbssl_loaded *cur = dbssl_runtime_get(rt, st);
+
+    assert_int_equal(cur->generation, generation);
+    assert_int_equal(cur->cfg->ssl_mode, DBSSL_SSLMODE_VERIFY_FULL);
+    assert_true(cur->cfg->ssl_required);
+    assert_non_null(cur->cfg->client_cert);
+    dbssl_loaded_unref(cur);
+}
+
+#define TWO_WRITE_REFUSAL                                                                          \
+    "refused: the new settings weaken TLS: DB_SSL_MODE \"verify-full\" -> \"prefer\"; "            \
+    "DB_SSL_REQUIRED true -> false; client certificate dropped; server certificate no "            \
+    "longer verified (CA certificate dropped). Restart dbssl serve to apply them "                 \
+    "deliberately."
+
+static void test_downgrade_refused_and_remembered(void **state)
+{
+    struct pki p;
+    struct dbssl_runtime rt;
+    struct dbssl_reload_stats st;
+    long long refused_at;
+    char text[9000];
+
+    (void)state;
+    start_runtime(&p, &rt);
+
+    /* the first write of a two-write edit: refused, the set in use kept */
+    tu_write(p.env, "DATABASE_URL=postgresql://app@127.0.0.1/db\nDB_SSL_MODE=prefer\n", 0600);
+    assert_false(dbssl_runtime_reload(&rt, "test"));
+    expect_in_use(&rt, 1, &st);
+    assert_int_equal(st.failure, 1);
+    assert_string_equal(st.last_error, TWO_WRITE_REFUSAL);
+    assert_true(st.last_error_at > 0);
+    refused_at = st.last_error_at;
+
+    /* the second write restores the settings in use: unchanged, a success, the
+     * record of the refusal stays; nothing swapped (no reconnect) */
+    tu_write(p.env, p.base, 0600);
+    assert_true(dbssl_runtime_reload(&rt, "test"));
+    expect_in_use(&rt, 1, &st);
+    assert_int_equal(st.success, 1);
+    assert_string_equal(st.last_error, TWO_WRITE_REFUSAL);
+    assert_int_equal(st.last_error_at, refused_at);
+
+    /* an ordinary refusal shows while it is the latest; put right, the
+     * downgrade shows again rather than nothing */
+    snprintf(text, sizeof(text), "%sDB_SSL_MIN_PROTOCOL_VERSION=TLSv1.1\n", p.base);
+    tu_write(p.env, text, 0600);
+    assert_false(dbssl_runtime_reload(&rt, "test"));
+    dbssl_loaded_unref(dbssl_runtime_get(&rt, &st));
+    assert_non_null(strstr(st.last_error, "DB_SSL_MIN_PROTOCOL_VERSION: "));
+    assert_null(strstr(st.last_error, "weaken"));
+    tu_write(p.env, p.base, 0600);
+    assert_true(dbssl_runtime_reload(&rt, "test"));
+    expect_in_use(&rt, 1, &st);
+    assert_string_equal(st.last_error, TWO_WRITE_REFUSAL);
+    assert_int_equal(st.last_error_at, refused_at);
+
+    /* a stronger set is a different valid set: adopted, the record cleared */
+    snprintf(text, sizeof(text), "%sDB_SSL_MIN_PROTOCOL_VERSION=TLSv1.3\n", p.base);
+    tu_write(p.env, text, 0600);
+    assert_true(dbssl_runtime_reload(&rt, "test"));
+    expect_in_use(&rt, 2, &st);
+    assert_int_equal(st.last_error_at, 0);
+    assert_string_equal(st.last_error, "");
+
+    /* back to TLSv1.2 is now a weakening of its own */
+    tu_write(p.env, p.base, 0600);
+    assert_false(dbssl_runtime_reload(&rt, "test"));
+    expect_in_use(&rt, 2, &st);
+    assert_string_equal(st.last_error,
+                        "refused: the new settings weaken TLS: DB_SSL_MIN_PROTOCOL_VERSION "
+                        "\"TLSv1.3\" -> \"TLSv1.2\". Restart dbssl serve to apply them "
+                        "deliberately.");
+    dbssl_runtime_destroy(&rt);
+}
+
+/* Without a refused downgrade, putting a bad file right clears the error, as always. */
+static void test_unchanged_clears_an_ordinary_error(void **state)
+{
+    struct pki p;
+    struct dbssl_runtime rt;
+    struct dbssl_reload_stats st;
+    char *good;
+
+    (void)state;
+    start_runtime(&p, &rt);
+    assert_int_equal(read_file(tu_path(tu_dir, "ca.crt"), "CA", 1 << 20, &good, NULL, NULL), 0);
+    tu_write(tu_path(tu_dir, "ca.crt"), "not a certificate\n", 0644);
+    assert_false(dbssl_runtime_reload(&rt, "test"));
+    dbssl_loaded_unref(dbssl_runtime_get(&rt, &st));
+    assert_non_null(strstr(st.last_error, "DB_SSL_CA_CERT: "));
+    tu_write(tu_path(tu_dir, "ca.crt"), good, 0644);
+    assert_true(dbssl_runtime_reload(&rt, "test"));
+    expect_in_use(&rt, 1, &st); /* the same bytes: nothing swapped */
+    assert_int_equal(st.last_error_at, 0);
+    assert_string_equal(st.last_error, "");
+    assert_int_equal(st.success, 1);
+    free(good);
+    dbssl_runtime_destroy(&rt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +413,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refused_files_never_reach_libpq, tu_setup_dir,
                                         tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_default_env_file_vanishing_is_refused, tu_setup_dir,
+                                        tu_teardown_dir),
+        cmocka_unit_test(test_weakening_cases),
+        cmocka_unit_test_setup_teardown(test_downgrade_refused_and_remembered, tu_setup_dir,
+                                        tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_unchanged_clears_an_ordinary_error, tu_setup_dir,
                                         tu_teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,7 +6,6 @@
  */
 #include "testutil.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,13 +78,7 @@ static void assert_findings(const char *text, const char *expected)
 /* A CA and a server/client pair signed by it, valid for a year. */
 static void make_pki(void)
 {
-    struct tu_cert_opts ca = {"Test CA", true, -1, 365, NULL, NULL, NULL, NULL};
-    struct tu_cert_opts client = {"app", false, -1, 365, NULL, NULL, NULL, NULL};
-
-    tu_make_cert(tu_path(dir, "ca.crt"), tu_path(dir, "ca.key"), &ca);
-    client.issuer_cert = tu_path(dir, "ca.crt");
-    client.issuer_key = tu_path(dir, "ca.key");
-    tu_make_cert(tu_path(dir, "client.crt"), tu_path(dir, "client.key"), &client);
+    tu_make_client_pki(dir, "Test CA");
 }
 
 static char *settings(const char *extra)
@@ -431,72 +424,33 @@ static void test_generated_files(void **state)
 
 /* ---- data-driven cases -------------------------------------------------------- */
 
-static int by_name(const struct dirent **a, const struct dirent **b)
+/* A case: its "env" file, loaded and validated; the findings as text. */
+static char *run_data_case(const char *name)
 {
-    return strcmp((*a)->d_name, (*b)->d_name);
+    struct dbssl_error e;
+    struct dbssl_config *cfg;
+    char *got;
+
+    (void)name;
+    dbssl_error_clear(&e);
+    cfg = dbssl_config_load_from("env", true, NULL, &e);
+    if (cfg == NULL) {
+        got = xasprintf("load error: %s\n", e.message);
+    } else {
+        struct dbssl_findings *f = dbssl_config_validate(cfg, &e);
+        assert_non_null(f);
+        got = render(f);
+        dbssl_findings_free(f);
+        dbssl_config_free(cfg);
+    }
+    assert_null(strstr(got, SECRET));
+    return got;
 }
 
 static void test_data_cases(void **state)
 {
-    const char *data = getenv("DBSSL_TEST_DATA");
-    char base[4096], cwd[4096];
-    struct dirent **names;
-    int n, ran = 0, failed = 0;
-    bool update = getenv("DBSSL_UPDATE_EXPECTED") != NULL;
-
     (void)state;
-    assert_non_null(data);
-    snprintf(base, sizeof(base), "%s/config", data);
-    assert_non_null(getcwd(cwd, sizeof(cwd)));
-    n = scandir(base, &names, NULL, by_name);
-    assert_true(n > 0);
-    for (int i = 0; i < n; i++) {
-        char casedir[8192], *env = NULL, *expected = NULL, *got = NULL;
-        struct dbssl_error e;
-        struct dbssl_config *cfg;
-
-        if (names[i]->d_name[0] == '.') {
-            free(names[i]);
-            continue;
-        }
-        snprintf(casedir, sizeof(casedir), "%s/%s", base, names[i]->d_name);
-        /* relative paths in a case are relative to its directory */
-        assert_int_equal(chdir(casedir), 0);
-        dbssl_error_clear(&e);
-        cfg = dbssl_config_load_from("env", true, NULL, &e);
-        if (cfg == NULL) {
-            got = xasprintf("load error: %s\n", e.message);
-        } else {
-            struct dbssl_findings *f = dbssl_config_validate(cfg, &e);
-            assert_non_null(f);
-            got = render(f);
-            dbssl_findings_free(f);
-            dbssl_config_free(cfg);
-        }
-        assert_null(strstr(got, SECRET));
-        if (update) {
-            FILE *out = fopen("expected", "w");
-            assert_non_null(out);
-            fputs(got, out);
-            fclose(out);
-        } else if (read_file("expected", "expected file", 65536, &expected, NULL, NULL) != 0) {
-            fprintf(stderr, "case %s: no expected file\n", names[i]->d_name);
-            failed++;
-        } else if (strcmp(expected, got) != 0) {
-            fprintf(stderr, "case %s:\n--- expected\n%s--- got\n%s", names[i]->d_name, expected,
-                    got);
-            failed++;
-        }
-        ran++;
-        free(env);
-        free(expected);
-        free(got);
-        free(names[i]);
-    }
-    free(names);
-    assert_int_equal(chdir(cwd), 0);
-    assert_true(ran >= 40);
-    assert_int_equal(failed, 0);
+    tu_data_cases("config", run_data_case, 40);
 }
 
 int main(void)

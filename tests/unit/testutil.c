@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,4 +238,80 @@ struct dbssl_config *test_config_from(const char *const *envp)
     if (cfg == NULL)
         fail_msg("loading the settings failed: %s", e.message);
     return cfg;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* 0 when got is what the case expects (or was written as such), 1 otherwise. */
+static int compare_expected(const char *name, const char *got, bool update)
+{
+    char *expected = NULL;
+    int failed = 0;
+
+    if (update) {
+        FILE *out = fopen("expected", "w");
+        assert_non_null(out);
+        fputs(got, out);
+        fclose(out);
+    } else if (read_file("expected", "expected file", 65536, &expected, NULL, NULL) != 0) {
+        fprintf(stderr, "case %s: no expected file\n", name);
+        failed = 1;
+    } else if (strcmp(expected, got) != 0) {
+        fprintf(stderr, "case %s:\n--- expected\n%s--- got\n%s", name, expected, got);
+        failed = 1;
+    }
+    free(expected);
+    return failed;
+}
+
+void tu_data_cases(const char *module, char *(*run)(const char *name), int min)
+{
+    const char *data = getenv("DBSSL_TEST_DATA");
+    char base[4096], cwd[4096];
+    struct dirent **names;
+    int n, ran = 0, failed = 0;
+    bool update = getenv("DBSSL_UPDATE_EXPECTED") != NULL;
+
+    assert_non_null(data);
+    snprintf(base, sizeof(base), "%s/%s", data, module);
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    n = scandir(base, &names, NULL, by_name);
+    assert_true(n > 0);
+    for (int i = 0; i < n; i++) {
+        char casedir[8192], *got;
+
+        if (names[i]->d_name[0] == '.') {
+            free(names[i]);
+            continue;
+        }
+        snprintf(casedir, sizeof(casedir), "%s/%s", base, names[i]->d_name);
+        assert_int_equal(chdir(casedir), 0);
+        got = run(names[i]->d_name);
+        assert_non_null(got);
+        failed += compare_expected(names[i]->d_name, got, update);
+        ran++;
+        free(got);
+        free(names[i]);
+    }
+    free(names);
+    assert_int_equal(chdir(cwd), 0);
+    assert_true(ran >= min);
+    assert_int_equal(failed, 0);
+}
+
+void tu_make_client_pki(const char *dir, const char *ca_cn)
+{
+    struct tu_cert_opts ca = {ca_cn, true, -1, 365, NULL, NULL, NULL, NULL};
+    struct tu_cert_opts client = {"app", false, -1, 365, NULL, NULL, NULL, NULL};
+    char ca_crt[4096], ca_key[4096];
+
+    snprintf(ca_crt, sizeof(ca_crt), "%s", tu_path(dir, "ca.crt"));
+    snprintf(ca_key, sizeof(ca_key), "%s", tu_path(dir, "ca.key"));
+    tu_make_cert(ca_crt, ca_key, &ca);
+    client.issuer_cert = ca_crt;
+    client.issuer_key = ca_key;
+    tu_make_cert(tu_path(dir, "client.crt"), tu_path(dir, "client.key"), &client);
 }

@@ -41,11 +41,25 @@ struct tu_cert_opts {
 /* Writes cert_path (0644) and key_path (0600, unless NULL) per opts. */
 void tu_make_cert(const char *cert_path, const char *key_path, const struct tu_cert_opts *o);
 
+/* Writes dir/ca.crt, ca.key (a CA called ca_cn) and client.crt, client.key (CN=app,
+ * signed by it), all valid for a year. */
+void tu_make_client_pki(const char *dir, const char *ca_cn);
+
 /* Writes an encrypted (AES-256) PKCS#8 key. */
 void tu_make_encrypted_key(const char *key_path);
 
 /* Writes a CRL signed by the CA with the given next-update offset (days). */
 void tu_make_crl(const char *crl_path, const char *ca_cert, const char *ca_key, long next_days);
+
+/*
+ * Runs each case directory of $DBSSL_TEST_DATA/<module> (in name order,
+ * with the working directory set to the case's, so that relative paths in a
+ * case are relative to it): got = run(name) is compared with the case's
+ * "expected" file, every difference printed (DBSSL_UPDATE_EXPECTED=1
+ * rewrites the files instead).  run returns an allocated string, freed
+ * here.  Fails the test when fewer than min cases ran or any differed.
+ */
+void tu_data_cases(const char *module, char *(*run)(const char *name), int min);
 
 struct dbssl_config;
 
