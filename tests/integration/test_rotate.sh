@@ -55,14 +55,7 @@ issue_short() { # clientF, valid for $1 more seconds
 }
 
 # ---- the database: TLS on, client certificates required
-pg_setup
-pg_install_server_cert "$C/server.crt" "$C/server.key" "$C/ca1.crt"
-pg_configure "ssl = on
-ssl_cert_file = '$PG_DIR/srv/server.crt'
-ssl_key_file = '$PG_DIR/srv/server.key'
-ssl_ca_file = '$PG_DIR/srv/ca.crt'" "hostssl all all 127.0.0.1/32 cert"
-pg_start
-pg_sql "create role dbssl_test login" >/dev/null
+pg_start_mtls "$C/server.crt" "$C/server.key" "$C/ca1.crt" dbssl_test
 
 # ---- the mounted secret, Kubernetes style: files are symlinks through ..data
 K=$WORK/secret
