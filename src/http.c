@@ -426,6 +426,7 @@ static void emit_repeats(const void *key, const char *text, unsigned long long r
     log_message(text, repeats);
 }
 
+static void on_mhd_message(void *cls, const char *fmt, va_list ap) DBSSL_PRINTF(2, 0);
 static void on_mhd_message(void *cls, const char *fmt, va_list ap)
 {
     struct dbssl_http *h = cls;
