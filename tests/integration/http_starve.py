@@ -10,7 +10,9 @@ the way issue 8 found it could be (Python 3 standard library only).
      connection, and times each one (connect to last byte);
   4. waits for the server to close the slowloris connections and records
      when it did, relative to each one's connect;
-  5. re-uses every idle connection that is still open for one more request.
+  5. re-uses every idle connection that is still open for one more request;
+  6. with --hold, keeps the idle connections open that many seconds more
+     (after printing), so that the caller can look at the server meanwhile.
 
 Prints one JSON object with what it saw; the caller (test_http_starve.sh)
 asserts on it.  Only 127.0.0.1.
@@ -207,6 +209,7 @@ def main():
     ap.add_argument("--slow-wait", type=float, default=15.0,
                     help="how long to wait for the server to close the slowloris connections")
     ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--hold", type=float, default=0.0)
     args = ap.parse_args()
 
     out = {"nofile": raise_nofile()}
@@ -218,6 +221,7 @@ def main():
     out["slow_refused"] = slow.refused
     out["setup_s"] = round(time.monotonic() - t0, 3)
 
+    out["slow_open_at_probe_start"] = len(slow.opened) - len(slow.closed)
     codes, times, failures = {}, [], 0
     for _ in range(args.probes):
         status, took = probe(args.port, args.path, args.probe_timeout)
@@ -247,9 +251,10 @@ def main():
     for status in reused.values():
         statuses[str(status)] = statuses.get(str(status), 0) + 1
     out["reuse"] = statuses
+    print(json.dumps(out), flush=True)
+    time.sleep(args.hold)
     for s in idle:
         s.close()
-    print(json.dumps(out))
 
 
 if __name__ == "__main__":
