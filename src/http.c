@@ -89,7 +89,12 @@ struct dbssl_http {
     atomic_ullong refused;
     pthread_t timer;
     bool timer_started;
-    pthread_mutex_t mu; /* stopping, the throttle, the refusal report */
+    /* no_more_waits, and suspending: never held by the logger, so that a
+     * libmicrohttpd message logged under its own lock cannot deadlock */
+    pthread_mutex_t suspend_mu;
+    bool no_more_waits;
+    /* stopping, the throttle, the refusal report; no libmicrohttpd call under it */
+    pthread_mutex_t mu;
     pthread_cond_t wake;
     bool stopping;
     struct dbssl_throttle throttle;
@@ -254,8 +259,7 @@ static void resume(struct http_conn *hc, enum refresh_outcome outcome)
 /* From the checker thread (its lock held): the check covering us finished. */
 static void on_refresh_done(struct dbssl_refresh_waiter *w, bool fresh)
 {
-    struct http_conn *hc =
-        (struct http_conn *)((char *)w - offsetof(struct http_conn, waiter));
+    struct http_conn *hc = (struct http_conn *)((char *)w - offsetof(struct http_conn, waiter));
 
     if (dbssl_http_conns_wake(&hc->track))
         resume(hc, fresh ? REFRESH_DONE : REFRESH_TIMED_OUT);
@@ -274,16 +278,16 @@ static void on_wait_expired(struct dbssl_http_conn *c, void *arg)
  */
 static bool wait_for_check(struct dbssl_http *h, struct http_conn *hc, struct dbssl_checker *c)
 {
-    pthread_mutex_lock(&h->mu);
-    if (h->stopping) {
-        pthread_mutex_unlock(&h->mu);
+    pthread_mutex_lock(&h->suspend_mu);
+    if (h->no_more_waits) {
+        pthread_mutex_unlock(&h->suspend_mu);
         return false;
     }
-    /* suspended before anyone can resume it; WAITING under h->mu, so that
-     * dbssl_http_stop() sees it and resumes it before stopping the daemon */
+    /* suspended before anyone can resume it; WAITING under suspend_mu, so
+     * that dbssl_http_stop() sees it and resumes it before stopping the daemon */
     MHD_suspend_connection(hc->mhd);
     dbssl_http_conns_wait(&hc->track, mono_ms() + dbssl_checker_refresh_wait_ms(c));
-    pthread_mutex_unlock(&h->mu);
+    pthread_mutex_unlock(&h->suspend_mu);
     hc->waited = true;
     hc->waiter.done = on_refresh_done;
     if (!dbssl_checker_refresh_async(c, &hc->waiter) && dbssl_http_conns_wake(&hc->track))
@@ -414,12 +418,11 @@ static void log_message(const char *text, unsigned long long repeats)
     char n[32];
 
     snprintf(n, sizeof(n), "%llu", repeats);
-    dbssl_log(DBSSL_LOG_WARN, "http_server", "message", text, "repeated",
-              repeats > 0 ? n : NULL, "window", repeats > 0 ? "60s" : NULL, NULL);
+    dbssl_log(DBSSL_LOG_WARN, "http_server", "message", text, "repeated", repeats > 0 ? n : NULL,
+              "window", repeats > 0 ? "60s" : NULL, NULL);
 }
 
-static void emit_repeats(const void *key, const char *text, unsigned long long repeats,
-                         void *arg)
+static void emit_repeats(const void *key, const char *text, unsigned long long repeats, void *arg)
 {
     (void)key;
     (void)arg;
@@ -514,6 +517,7 @@ static int init_sync(struct dbssl_http *h)
     if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
         pthread_cond_init(&h->wake, &attr) == 0) {
         pthread_mutex_init(&h->mu, NULL);
+        pthread_mutex_init(&h->suspend_mu, NULL);
         rc = 0;
     }
     pthread_condattr_destroy(&attr);
@@ -571,17 +575,22 @@ struct dbssl_http *dbssl_http_start(const char *addr, struct dbssl_board *board,
         goto fail;
     if (v6)
         flags |= MHD_USE_IPv6;
-    h->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_message, h,
-        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)INACTIVITY_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, h->limits.connections,
+    /* one option a line */
+    // clang-format off
+    h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, h,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_message, h,
+        MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)INACTIVITY_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_LIMIT, h->limits.connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->limits.per_address,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_BYTES,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_NOTIFY_COMPLETED,
-        on_request_done, h, MHD_OPTION_URI_LOG_CALLBACK, on_request_line, h,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+        MHD_OPTION_NOTIFY_COMPLETED, on_request_done, h,
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, h,
         /* a pool of one is no pool: libmicrohttpd warns about it */
-        h->limits.threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
-        h->limits.threads, MHD_OPTION_END);
+        h->limits.threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, h->limits.threads,
+        MHD_OPTION_END);
+    // clang-format on
     if (h->daemon == NULL) {
         /* libmicrohttpd closes the socket it was given on most failures */
         fd = -1;
@@ -617,8 +626,11 @@ void dbssl_http_stop(struct dbssl_http *h)
 {
     if (h == NULL)
         return;
+    pthread_mutex_lock(&h->suspend_mu);
+    h->no_more_waits = true; /* no connection is suspended from now on */
+    pthread_mutex_unlock(&h->suspend_mu);
     pthread_mutex_lock(&h->mu);
-    h->stopping = true; /* no connection is suspended from now on */
+    h->stopping = true;
     pthread_cond_signal(&h->wake);
     pthread_mutex_unlock(&h->mu);
     if (h->timer_started)
@@ -635,5 +647,6 @@ void dbssl_http_stop(struct dbssl_http *h)
     dbssl_http_conns_free(h->conns);
     pthread_cond_destroy(&h->wake);
     pthread_mutex_destroy(&h->mu);
+    pthread_mutex_destroy(&h->suspend_mu);
     free(h);
 }

@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
-#define PHASE_BITS 3
-#define PHASE_MASK ((1u << PHASE_BITS) - 1)
+#define PHASE_BITS  3
+#define PHASE_MASK  ((1u << PHASE_BITS) - 1)
 #define NO_DEADLINE ((uint64_t)1 << 60) /* ms: beyond any monotonic clock */
 
 struct dbssl_http_conns {
@@ -51,10 +51,9 @@ static long long deadline_of(uint64_t v)
     return (long long)(v >> PHASE_BITS);
 }
 
-struct dbssl_http_conns *dbssl_http_conns_new(long long request_ms, long long idle_ms,
-                                              void (*on_expired)(struct dbssl_http_conn *c,
-                                                                 void *arg),
-                                              void *arg)
+struct dbssl_http_conns *
+dbssl_http_conns_new(long long request_ms, long long idle_ms,
+                     void (*on_expired)(struct dbssl_http_conn *c, void *arg), void *arg)
 {
     struct dbssl_http_conns *s = calloc(1, sizeof(*s));
 

@@ -31,7 +31,6 @@
 
 #include "dbssl/error.h" /* DBSSL_MUSTCHECK */
 
-
 enum dbssl_http_phase {
     DBSSL_HTTP_NEW = 0,
     DBSSL_HTTP_HEADERS,
@@ -57,10 +56,9 @@ struct dbssl_http_conns;
  * WAITING connection past its deadline, with the set's lock held (it must
  * not call back into the set); arg is passed through.  NULL on out-of-memory.
  */
-struct dbssl_http_conns *dbssl_http_conns_new(long long request_ms, long long idle_ms,
-                                              void (*on_expired)(struct dbssl_http_conn *c,
-                                                                 void *arg),
-                                              void *arg);
+struct dbssl_http_conns *
+dbssl_http_conns_new(long long request_ms, long long idle_ms,
+                     void (*on_expired)(struct dbssl_http_conn *c, void *arg), void *arg);
 /* Frees the set (the connections are the caller's).  NULL is fine. */
 void dbssl_http_conns_free(struct dbssl_http_conns *s);
 

@@ -148,4 +148,3 @@ fail:
     freeaddrinfo(res);
     return -1;
 }
-

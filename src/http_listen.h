@@ -12,11 +12,11 @@
 #include "dbssl/error.h"
 
 struct dbssl_http_limits {
-    unsigned connections; /* held at once, in total */
-    unsigned per_address; /* held at once from one client address */
-    unsigned threads;     /* event loops (one per core, a few at most) */
+    unsigned connections;     /* held at once, in total */
+    unsigned per_address;     /* held at once from one client address */
+    unsigned threads;         /* event loops (one per core, a few at most) */
     unsigned long open_files; /* the open-files limit in force */
-    bool reduced;         /* connections is below the default: open_files is too low */
+    bool reduced;             /* connections is below the default: open_files is too low */
 };
 
 /*

@@ -19,10 +19,8 @@ static const struct {
     enum dbssl_http_endpoint endpoint;
     bool refreshable;
 } routes[] = {
-    {"/health/database/ssl", DBSSL_EP_SSL, true},
-    {"/health/database", DBSSL_EP_DATABASE, true},
-    {"/health", DBSSL_EP_ALIVE, false},
-    {"/health/ready", DBSSL_EP_READY, true},
+    {"/health/database/ssl", DBSSL_EP_SSL, true}, {"/health/database", DBSSL_EP_DATABASE, true},
+    {"/health", DBSSL_EP_ALIVE, false},           {"/health/ready", DBSSL_EP_READY, true},
     {"/metrics", DBSSL_EP_METRICS, false},
 };
 

@@ -14,8 +14,8 @@ void dbssl_throttle_init(struct dbssl_throttle *t, long long window_ms)
     t->window_ms = window_ms;
 }
 
-bool dbssl_throttle_hit(struct dbssl_throttle *t, const void *key, const char *text,
-                        long long now, unsigned long long *unreported)
+bool dbssl_throttle_hit(struct dbssl_throttle *t, const void *key, const char *text, long long now,
+                        unsigned long long *unreported)
 {
     struct dbssl_throttle_kind *slot = NULL;
 

@@ -37,8 +37,8 @@ void dbssl_throttle_init(struct dbssl_throttle *t, long long window_ms);
  * line logged now should say so).  With more kinds in one window than the
  * table holds, the extra kinds are always logged.
  */
-bool dbssl_throttle_hit(struct dbssl_throttle *t, const void *key, const char *text,
-                        long long now, unsigned long long *unreported);
+bool dbssl_throttle_hit(struct dbssl_throttle *t, const void *key, const char *text, long long now,
+                        unsigned long long *unreported);
 
 /*
  * Ends the windows that are over at time now: emit(key, text, repeats, arg)

@@ -45,7 +45,8 @@ static int free_port(void)
 
 static int send_request(int port, const char *target)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
                             .sin_port = htons((uint16_t)port)};
     char req[256];
     int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -12,9 +12,12 @@
 #include "http_route.h"
 
 static const char *const endpoint_names[] = {
-    [DBSSL_EP_NOT_FOUND] = "not_found", [DBSSL_EP_NOT_ALLOWED] = "not_allowed",
-    [DBSSL_EP_SSL] = "ssl",             [DBSSL_EP_DATABASE] = "database",
-    [DBSSL_EP_ALIVE] = "alive",         [DBSSL_EP_READY] = "ready",
+    [DBSSL_EP_NOT_FOUND] = "not_found",
+    [DBSSL_EP_NOT_ALLOWED] = "not_allowed",
+    [DBSSL_EP_SSL] = "ssl",
+    [DBSSL_EP_DATABASE] = "database",
+    [DBSSL_EP_ALIVE] = "alive",
+    [DBSSL_EP_READY] = "ready",
     [DBSSL_EP_METRICS] = "metrics",
 };
 
@@ -35,9 +38,8 @@ static void test_cases(void **state)
 
         if (line[0] == '#' || line[0] == '\n')
             continue;
-        assert_int_equal(sscanf(line, "%31s %255s %255s %31s %d", method, target, query, want,
-                                &refresh),
-                         5);
+        assert_int_equal(
+            sscanf(line, "%31s %255s %255s %31s %d", method, target, query, want, &refresh), 5);
         r = dbssl_http_route(method, target, strcmp(query, "-") == 0 ? NULL : query);
         if (strcmp(endpoint_names[r.endpoint], want) != 0 || r.refresh != (refresh != 0))
             fail_msg("%s %s ? %s: got %s refresh=%d, want %s refresh=%d", method, target, query,
