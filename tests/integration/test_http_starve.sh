@@ -18,7 +18,7 @@ t_init
 WORK=$T
 STARVE="$DBSSL_SRC/tests/integration/http_starve.py"
 # one descriptor per connection on both sides: 4096 + 500 + probes, plus spare
-ulimit -n 16384 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 if [ "$(ulimit -n)" -lt 8192 ]; then
     t_fail "the open-files limit is $(ulimit -n) and cannot be raised to 8192 (run as root)"
     t_done

@@ -136,7 +136,7 @@ static void test_refresh_done(void **state)
 {
     struct server s;
     int closed_port = free_port(); /* nothing listens: each check fails at once */
-    char *r;
+    char *r, *p;
 
     (void)state;
     server_start(&s, closed_port);
@@ -148,7 +148,9 @@ static void test_refresh_done(void **state)
     assert_non_null(strstr(r, "HTTP/1.1 200"));
     assert_non_null(strstr(r, "\ndbssl_up 0\n"));
     assert_non_null(strstr(r, "\ndbssl_http_connections_refused_total 0\n"));
-    assert_non_null(strstr(r, "\ndbssl_http_connections 1\n"));
+    /* this one at least (the previous may not be cleaned up yet) */
+    assert_non_null(p = strstr(r, "\ndbssl_http_connections "));
+    assert_true(strtol(p + strlen("\ndbssl_http_connections "), NULL, 10) >= 1);
     server_stop(&s);
 }
 
