@@ -6,7 +6,9 @@
  * refresh request or stop never waits behind a hung server longer than its
  * own deadline.  Refreshes are counted: a waiter is satisfied by a check that
  * *started* after its request, never by one already under way with older
- * results.
+ * results.  Refresh requests are waiters linked into the checker and
+ * answered by its thread when the check that covers them finished, so no
+ * HTTP thread ever blocks on the database.
  */
 #include "checker.h"
 
@@ -42,10 +44,9 @@ struct dbssl_checker {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t wake; /* to the thread: refresh or stop */
-    pthread_cond_t done; /* from the thread: a check finished */
     uint64_t requested;  /* refresh requests so far */
-    uint64_t completed;  /* the requests covered by finished checks */
     bool stop;
+    struct dbssl_refresh_waiter *waiters, *waiters_tail; /* unanswered refreshes, oldest first */
     /* owned by the thread */
     struct dbssl_loaded *set; /* the settings the connection was made with */
     PGconn *conn;
@@ -248,6 +249,33 @@ static double since(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+static void unlink_waiter(struct dbssl_checker *c, struct dbssl_refresh_waiter *w)
+{
+    if (w->prev != NULL)
+        w->prev->next = w->next;
+    else
+        c->waiters = w->next;
+    if (w->next != NULL)
+        w->next->prev = w->prev;
+    else
+        c->waiters_tail = w->prev;
+    w->prev = w->next = NULL;
+    w->linked = false;
+}
+
+/* Answers the waiters covered by checks up to ticket `upto` (all when stopping); lock held. */
+static void answer_waiters(struct dbssl_checker *c, uint64_t upto, bool fresh)
+{
+    struct dbssl_refresh_waiter *w = c->waiters, *next;
+
+    /* tickets grow along the list: stop at the first one asked after this check began */
+    for (; w != NULL && (!fresh || w->ticket <= upto); w = next) {
+        next = w->next;
+        unlink_waiter(c, w);
+        w->done(w, fresh);
+    }
+}
+
 static void *run(void *arg)
 {
     struct dbssl_checker *c = arg;
@@ -274,8 +302,7 @@ static void *run(void *arg)
             wait = backoff;
         }
         pthread_mutex_lock(&c->mu);
-        c->completed = serving;
-        pthread_cond_broadcast(&c->done);
+        answer_waiters(c, serving, true);
         deadline_in(&until, wait);
         while (!c->stop && c->requested == serving)
             if (pthread_cond_timedwait(&c->wake, &c->mu, &until) == ETIMEDOUT)
@@ -298,10 +325,6 @@ static int init_sync(struct dbssl_checker *c)
     if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
         pthread_cond_init(&c->wake, &attr) != 0)
         goto out;
-    if (pthread_cond_init(&c->done, &attr) != 0) {
-        pthread_cond_destroy(&c->wake);
-        goto out;
-    }
     pthread_mutex_init(&c->mu, NULL);
     ret = 0;
 out:
@@ -347,7 +370,6 @@ struct dbssl_checker *dbssl_checker_start(struct dbssl_runtime *rt, struct dbssl
 fail:
     dbssl_loaded_unref(c->set);
     pthread_cond_destroy(&c->wake);
-    pthread_cond_destroy(&c->done);
     pthread_mutex_destroy(&c->mu);
     free(c);
     return NULL;
@@ -361,22 +383,39 @@ void dbssl_checker_poke(struct dbssl_checker *c)
     pthread_mutex_unlock(&c->mu);
 }
 
-bool dbssl_checker_refresh(struct dbssl_checker *c)
+bool dbssl_checker_refresh_async(struct dbssl_checker *c, struct dbssl_refresh_waiter *w)
 {
-    struct timespec until;
-    uint64_t mine;
     bool ok;
 
     pthread_mutex_lock(&c->mu);
-    mine = ++c->requested;
-    pthread_cond_signal(&c->wake);
-    deadline_in(&until, atomic_load(&c->timeout_s) + 1);
-    while (!c->stop && c->completed < mine)
-        if (pthread_cond_timedwait(&c->done, &c->mu, &until) == ETIMEDOUT)
-            break;
-    ok = c->completed >= mine;
+    ok = !c->stop;
+    if (ok) {
+        w->ticket = ++c->requested;
+        w->next = NULL;
+        w->prev = c->waiters_tail;
+        w->linked = true;
+        if (c->waiters_tail != NULL)
+            c->waiters_tail->next = w;
+        else
+            c->waiters = w;
+        c->waiters_tail = w;
+        pthread_cond_signal(&c->wake);
+    }
     pthread_mutex_unlock(&c->mu);
     return ok;
+}
+
+void dbssl_checker_refresh_cancel(struct dbssl_checker *c, struct dbssl_refresh_waiter *w)
+{
+    pthread_mutex_lock(&c->mu);
+    if (w->linked)
+        unlink_waiter(c, w);
+    pthread_mutex_unlock(&c->mu);
+}
+
+long long dbssl_checker_refresh_wait_ms(struct dbssl_checker *c)
+{
+    return (atomic_load(&c->timeout_s) + 1) * 1000LL;
 }
 
 void dbssl_checker_begin_stop(struct dbssl_checker *c)
@@ -386,7 +425,7 @@ void dbssl_checker_begin_stop(struct dbssl_checker *c)
     pthread_mutex_lock(&c->mu);
     c->stop = true;
     pthread_cond_broadcast(&c->wake);
-    pthread_cond_broadcast(&c->done);
+    answer_waiters(c, 0, false);
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -397,7 +436,6 @@ void dbssl_checker_stop(struct dbssl_checker *c)
     dbssl_checker_begin_stop(c); /* harmless when already begun */
     pthread_join(c->thread, NULL);
     pthread_cond_destroy(&c->wake);
-    pthread_cond_destroy(&c->done);
     pthread_mutex_destroy(&c->mu);
     for (size_t i = 0; i < c->n_warned; i++)
         free(c->warned[i].key);

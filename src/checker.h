@@ -31,10 +31,34 @@ struct dbssl_checker *dbssl_checker_start(struct dbssl_runtime *rt, struct dbssl
 void dbssl_checker_poke(struct dbssl_checker *c);
 
 /*
- * Asks for a check now and waits for it at most DB_CONNECT_TIMEOUT + 1
- * seconds.  Returns whether a check that started after the call finished.
+ * An asynchronous refresh: a waiter the caller owns, linked into the checker
+ * until it is answered, so that nobody holds a thread while a check runs.
+ * done is called exactly once per dbssl_checker_refresh_async() that
+ * returned true, unless cancelled first: from the checker thread with the
+ * checker's lock held, fresh = true when a check that started after the
+ * request finished, fresh = false when the checker stops.  done must only
+ * hand the result over (never call the checker).
  */
-bool dbssl_checker_refresh(struct dbssl_checker *c);
+struct dbssl_refresh_waiter {
+    void (*done)(struct dbssl_refresh_waiter *w, bool fresh);
+    /* checker.c's, under its lock */
+    unsigned long long ticket;
+    struct dbssl_refresh_waiter *prev, *next;
+    bool linked;
+};
+
+/*
+ * Asks for a check now; w->done is called when it finished.  False (and
+ * done never called) when the checker is stopping.
+ */
+bool dbssl_checker_refresh_async(struct dbssl_checker *c,
+                                 struct dbssl_refresh_waiter *w) DBSSL_MUSTCHECK;
+
+/* Unlinks w if not answered yet; once it returns, done is never called for w. */
+void dbssl_checker_refresh_cancel(struct dbssl_checker *c, struct dbssl_refresh_waiter *w);
+
+/* How long a refresh may wait: DB_CONNECT_TIMEOUT + 1 s of the settings in use, in ms. */
+long long dbssl_checker_refresh_wait_ms(struct dbssl_checker *c);
 
 /* The next wait after a failure: doubles from 1 s, at most 30 s and at most interval. */
 long dbssl_checker_next_backoff(long current, long interval);

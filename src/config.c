@@ -197,17 +197,6 @@ static void mask_span(struct strbuf *sb, bool secret, const char *s, size_t n,
         keep_secret(keep, s, n);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Whether k[0..n) names a secret, after %-decoding as libpq decodes URI keys. */
 static bool is_secret_key(const char *k, size_t n)
 {
@@ -216,8 +205,8 @@ static bool is_secret_key(const char *k, size_t n)
 
     for (size_t i = 0; i < n; i++) {
         char c = k[i];
-        if (c == '%' && i + 2 < n && hexval(k[i + 1]) >= 0 && hexval(k[i + 2]) >= 0) {
-            c = (char)(hexval(k[i + 1]) * 16 + hexval(k[i + 2]));
+        if (c == '%' && i + 2 < n && hex_digit(k[i + 1]) >= 0 && hex_digit(k[i + 2]) >= 0) {
+            c = (char)(hex_digit(k[i + 1]) * 16 + hex_digit(k[i + 2]));
             i += 2;
         }
         if (len + 1 >= sizeof(name))

@@ -1,54 +1,106 @@
 /*
- * http.c - the health endpoints (see http.h).
+ * http.c - the health endpoints over libmicrohttpd (see http.h).
  *
- * We bind the listening socket ourselves so that "address in use" is a clear
- * error naming the address, then hand it to libmicrohttpd.  One thread per
- * connection: a ?refresh=1 request may wait up to DB_CONNECT_TIMEOUT + 1 s
- * for the checker, and must not stall the other clients meanwhile.
+ * Event-driven: libmicrohttpd's epoll loop on one thread per core (a
+ * thread pool), no thread per connection, so thousands of idle keep-alive
+ * or slow connections cost descriptors and a few kilobytes each, never a
+ * thread, and cannot crowd out a probe.  A ?refresh=1 request does not hold
+ * a thread while its check runs: its connection is suspended and resumed
+ * by the check's completion (from the checker thread) or by its deadline
+ * (DB_CONNECT_TIMEOUT + 1 s, then it answers with the previous snapshot and
+ * X-Dbssl-Refresh: timed-out).
+ *
+ * Deadlines (http_conns.c, enforced by this file's timer thread):
+ *   REQUEST_TIMEOUT_S  a request must arrive in full (line and headers)
+ *                      within this of the accept, or of its request line
+ *                      on a kept-alive connection: slowloris clients that
+ *                      trickle bytes are cut, since they are never idle
+ *   IDLE_TIMEOUT_S     a kept-alive connection with no new request line
+ *                      within this of the last answer is closed
+ * Limits (http_listen.c): connections, per address and backlog.
  *
  * Bodies are the snapshot's pre-rendered bytes; the response holds a
  * reference to the snapshot until libmicrohttpd frees it, so a new snapshot
  * can be published while an old one is still being sent.
+ *
+ * libmicrohttpd's messages go through dbssl's logger (so LOG_FORMAT=json
+ * stays JSON), each kind at most twice a minute; refused connections are
+ * only counted (/metrics) and summarised in one line a minute at most.
  */
 #include "http.h"
 
-#include <errno.h>
 #include <microhttpd.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <stdio.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "http_conns.h"
+#include "http_listen.h"
+#include "http_route.h"
+#include "log.h"
+#include "metrics.h"
+#include "throttle.h"
 #include "util.h"
 
-/*
- * One thread per connection (a ?refresh=1 wait must not stall the others):
- * idle keep-alive connections are closed after 15 s and threads have small
- * stacks, so hundreds of idle probes cannot crowd out /health.
- */
-#define CONNECTION_TIMEOUT_S 15
-#define CONNECTION_LIMIT     512
-#define THREAD_STACK_BYTES   (256 * 1024)
+#define REQUEST_TIMEOUT_S 5
+/* above the usual scrape intervals (15 s to 60 s), so a scraper's connection is reused */
+#define IDLE_TIMEOUT_S 75
+/* libmicrohttpd's own inactivity timeout: only a backstop for a client that
+ * stops reading its answer; the deadlines above come first */
+#define INACTIVITY_TIMEOUT_S (IDLE_TIMEOUT_S + REQUEST_TIMEOUT_S)
+/* per connection: the request and the answer's headers (bodies are not
+ * copied); 16 KiB leaves room for a browser's cookies on localhost */
+#define CONNECTION_MEMORY_BYTES (16 * 1024)
+#define LOG_WINDOW_MS           60000LL
+#define TICK_MS                 1000LL /* the timer's longest sleep */
+#define MIN_SLEEP_MS            50LL   /* deadlines closer than this are batched */
+
+/* libmicrohttpd's message for a connection refused at a limit (0.9.75):
+ * counted, never logged one by one (tests/integration/test_http_starve.sh
+ * checks that the counter moves, so a changed text would be noticed) */
+static const char MHD_REFUSED_PREFIX[] = "Server reached connection limit";
+
+enum refresh_outcome { REFRESH_NONE = 0, REFRESH_DONE, REFRESH_TIMED_OUT };
+
+/* Per connection, from accept to close (libmicrohttpd's socket context). */
+struct http_conn {
+    struct dbssl_http_conn track; /* phase and deadline */
+    struct MHD_Connection *mhd;
+    struct dbssl_http *server;
+    struct dbssl_refresh_waiter waiter;
+    atomic_int outcome; /* enum refresh_outcome, written by whoever resumed */
+    /* the current request, touched only by the connection's thread */
+    unsigned calls;
+    bool waited;
+    char *query; /* raw query string, or NULL */
+};
 
 struct dbssl_http {
     struct MHD_Daemon *daemon;
     struct dbssl_board *board;
     _Atomic(struct dbssl_checker *) checker; /* attached once it runs */
+    struct dbssl_http_conns *conns;
+    struct dbssl_http_limits limits;
+    atomic_ullong refused;
+    pthread_t timer;
+    bool timer_started;
+    /* no_more_waits, and suspending: never held by the logger, so that a
+     * libmicrohttpd message logged under its own lock cannot deadlock */
+    pthread_mutex_t suspend_mu;
+    bool no_more_waits;
+    /* stopping, the throttle, the refusal report; no libmicrohttpd call under it */
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    bool stopping;
+    struct dbssl_throttle throttle;
+    unsigned long long refused_reported;
+    long long refused_report_at;
     char address[300];
-};
-
-typedef struct MHD_Response *(*route_fn)(struct dbssl_http *h, struct MHD_Connection *conn,
-                                         unsigned *code);
-
-struct route {
-    const char *method;
-    const char *path;
-    route_fn fn;
-    const char *ctype;
 };
 
 #define JSON "application/json"
@@ -62,6 +114,16 @@ static const char BODY_ALIVE[] = "{\"status\": \"alive\"}\n";
 static const char BODY_NO_SNAPSHOT[] = "{\"status\": \"unhealthy\", \"error\": {\"class\": "
                                        "\"other\", \"message\": \"no check has run yet\"}}\n";
 
+static long long mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- answers ---------------------------------------------------------- */
+
 static struct MHD_Response *static_body(const char *body)
 {
     return MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
@@ -70,32 +132,6 @@ static struct MHD_Response *static_body(const char *body)
 static void snapshot_release(void *cls)
 {
     dbssl_snapshot_unref(cls);
-}
-
-/*
- * The snapshot to answer with; with ?refresh=1 after a fresh check.
- * *refresh: NULL when none was asked, else "done", or "timed-out" when the
- * check did not finish in time and the answer is the previous one.
- */
-static struct dbssl_snapshot *current(struct dbssl_http *h, struct MHD_Connection *conn,
-                                      const char **refresh)
-{
-    const char *r = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "refresh");
-
-    *refresh = NULL;
-    struct dbssl_checker *c = atomic_load(&h->checker);
-
-    if (r != NULL && (strcmp(r, "1") == 0 || strcmp(r, "true") == 0) && c != NULL)
-        *refresh = dbssl_checker_refresh(c) ? "done" : "timed-out";
-    return dbssl_board_get(h->board);
-}
-
-/* Says whether a ?refresh=1 answer is fresh (X-Dbssl-Refresh: done | timed-out). */
-static struct MHD_Response *mark_refresh(struct MHD_Response *r, const char *refresh)
-{
-    if (r != NULL && refresh != NULL)
-        (void)MHD_add_response_header(r, "X-Dbssl-Refresh", refresh);
-    return r;
 }
 
 /* A response sending a snapshot's bytes, keeping the snapshot alive meanwhile. */
@@ -112,249 +148,467 @@ static struct MHD_Response *snapshot_body(struct dbssl_snapshot *s, const char *
     return r;
 }
 
-static struct MHD_Response *route_ssl(struct dbssl_http *h, struct MHD_Connection *conn,
-                                      unsigned *code)
-{
-    const char *refresh;
-    struct dbssl_snapshot *s = current(h, conn, &refresh);
+/* /metrics: the snapshot's bytes by reference, then the live HTTP counters. */
+struct metrics_body {
+    struct dbssl_snapshot *s;
+    char *tail;
+};
 
-    if (s == NULL) {
-        *code = MHD_HTTP_SERVICE_UNAVAILABLE;
-        return mark_refresh(static_body(BODY_NO_SNAPSHOT), refresh);
-    }
-    return mark_refresh(snapshot_body(s, s->ssl_json, s->ssl_json_len, code), refresh);
+static void metrics_release(void *cls)
+{
+    struct metrics_body *m = cls;
+
+    dbssl_snapshot_unref(m->s);
+    free(m->tail);
+    free(m);
 }
 
-static struct MHD_Response *route_db(struct dbssl_http *h, struct MHD_Connection *conn,
-                                     unsigned *code)
+static struct MHD_Response *metrics_answer(struct dbssl_http *h, struct dbssl_snapshot *s)
 {
-    const char *refresh;
-    struct dbssl_snapshot *s = current(h, conn, &refresh);
+    struct dbssl_http_conns_stats st = dbssl_http_conns_stats(h->conns);
+    struct dbssl_http_metrics hm = {st.open, atomic_load(&h->refused), st.request_timeouts,
+                                    st.idle_timeouts};
+    struct metrics_body *m = calloc(1, sizeof(*m));
+    struct MHD_IoVec iov[2];
+    struct MHD_Response *r = NULL;
+    size_t tail_len = 0;
 
-    if (s == NULL) {
-        *code = MHD_HTTP_SERVICE_UNAVAILABLE;
-        return mark_refresh(static_body(BODY_NO_SNAPSHOT), refresh);
+    if (m == NULL || (m->tail = dbssl_metrics_render_http(&hm, &tail_len)) == NULL) {
+        free(m);
+        dbssl_snapshot_unref(s);
+        return NULL;
     }
-    return mark_refresh(snapshot_body(s, s->db_json, s->db_json_len, code), refresh);
-}
-
-/* Always 200: a scrape must see dbssl_up 0 rather than fail. */
-static struct MHD_Response *route_metrics(struct dbssl_http *h, struct MHD_Connection *conn,
-                                          unsigned *code)
-{
-    struct dbssl_snapshot *s = dbssl_board_get(h->board);
-    struct MHD_Response *r;
-
-    (void)conn;
-    if (s == NULL) {
-        *code = MHD_HTTP_SERVICE_UNAVAILABLE;
-        return static_body("# no check has run yet\n");
-    }
-    r = snapshot_body(s, s->metrics, s->metrics_len, code);
-    *code = MHD_HTTP_OK;
+    m->s = s;
+    iov[0] = (struct MHD_IoVec){s->metrics, s->metrics_len};
+    iov[1] = (struct MHD_IoVec){m->tail, tail_len};
+    r = MHD_create_response_from_iovec(iov, 2, metrics_release, m);
+    if (r == NULL)
+        metrics_release(m);
     return r;
 }
 
-static struct MHD_Response *route_alive(struct dbssl_http *h, struct MHD_Connection *conn,
-                                        unsigned *code)
+/* The body for a route (the snapshot in use is the board's current one). */
+static struct MHD_Response *answer(struct dbssl_http *h, enum dbssl_http_endpoint ep,
+                                   unsigned *code)
 {
-    (void)h;
-    (void)conn;
-    *code = MHD_HTTP_OK;
-    return static_body(BODY_ALIVE);
-}
-
-static struct MHD_Response *route_ready(struct dbssl_http *h, struct MHD_Connection *conn,
-                                        unsigned *code)
-{
-    const char *refresh;
-    struct dbssl_snapshot *s = current(h, conn, &refresh);
+    struct dbssl_snapshot *s;
     char body[128];
-    bool ready = s != NULL && s->status != DBSSL_HEALTH_UNHEALTHY;
+    bool ready;
 
-    snprintf(body, sizeof(body), "{\"ready\": %s, \"status\": \"%s\"}\n", ready ? "true" : "false",
-             dbssl_health_status_name(s ? s->status : DBSSL_HEALTH_UNHEALTHY));
-    dbssl_snapshot_unref(s);
-    *code = ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE;
-    return mark_refresh(MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY),
-                        refresh);
+    *code = MHD_HTTP_OK;
+    switch (ep) {
+    case DBSSL_EP_ALIVE:
+        return static_body(BODY_ALIVE);
+    case DBSSL_EP_NOT_FOUND:
+        *code = MHD_HTTP_NOT_FOUND;
+        return static_body(BODY_NOT_FOUND);
+    case DBSSL_EP_NOT_ALLOWED:
+        *code = MHD_HTTP_METHOD_NOT_ALLOWED;
+        return static_body(BODY_NOT_ALLOWED);
+    default:
+        break;
+    }
+    s = dbssl_board_get(h->board);
+    if (ep == DBSSL_EP_READY) {
+        ready = s != NULL && s->status != DBSSL_HEALTH_UNHEALTHY;
+        snprintf(body, sizeof(body), "{\"ready\": %s, \"status\": \"%s\"}\n",
+                 ready ? "true" : "false",
+                 dbssl_health_status_name(s ? s->status : DBSSL_HEALTH_UNHEALTHY));
+        dbssl_snapshot_unref(s);
+        *code = ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE;
+        return MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
+    }
+    if (s == NULL) {
+        *code = MHD_HTTP_SERVICE_UNAVAILABLE;
+        return static_body(ep == DBSSL_EP_METRICS ? "# no check has run yet\n" : BODY_NO_SNAPSHOT);
+    }
+    if (ep == DBSSL_EP_METRICS)
+        return metrics_answer(h, s); /* always 200: a scrape must see dbssl_up 0 rather than fail */
+    if (ep == DBSSL_EP_SSL)
+        return snapshot_body(s, s->ssl_json, s->ssl_json_len, code);
+    return snapshot_body(s, s->db_json, s->db_json_len, code);
 }
-
-static const struct route routes[] = {
-    {"GET", "/health/database/ssl", route_ssl, JSON},
-    {"HEAD", "/health/database/ssl", route_ssl, JSON},
-    {"GET", "/health/database", route_db, JSON},
-    {"HEAD", "/health/database", route_db, JSON},
-    {"GET", "/health", route_alive, JSON},
-    {"HEAD", "/health", route_alive, JSON},
-    {"GET", "/health/ready", route_ready, JSON},
-    {"HEAD", "/health/ready", route_ready, JSON},
-    {"GET", "/metrics", route_metrics, PROM},
-    {"HEAD", "/metrics", route_metrics, PROM},
-};
 
 static enum MHD_Result queue(struct MHD_Connection *conn, unsigned code, struct MHD_Response *r,
-                             const char *ctype, bool allow)
+                             enum dbssl_http_endpoint ep, const char *refresh)
 {
     enum MHD_Result ret;
 
     if (r == NULL)
         return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ep == DBSSL_EP_METRICS ? PROM : JSON);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (allow)
+    if (ep == DBSSL_EP_NOT_ALLOWED)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    /* says whether a ?refresh=1 answer is fresh */
+    if (refresh != NULL)
+        MHD_add_response_header(r, "X-Dbssl-Refresh", refresh);
     ret = MHD_queue_response(conn, code, r);
     MHD_destroy_response(r);
     return ret;
 }
 
+/* ---- ?refresh=1: suspend, resume on completion or deadline ------------- */
+
+static void resume(struct http_conn *hc, enum refresh_outcome outcome)
+{
+    atomic_store(&hc->outcome, outcome);
+    MHD_resume_connection(hc->mhd);
+}
+
+/* From the checker thread (its lock held): the check covering us finished. */
+static void on_refresh_done(struct dbssl_refresh_waiter *w, bool fresh)
+{
+    struct http_conn *hc = (struct http_conn *)((char *)w - offsetof(struct http_conn, waiter));
+
+    if (dbssl_http_conns_wake(&hc->track))
+        resume(hc, fresh ? REFRESH_DONE : REFRESH_TIMED_OUT);
+}
+
+/* From the timer thread (the set's lock held): the deadline came first. */
+static void on_wait_expired(struct dbssl_http_conn *c, void *arg)
+{
+    (void)arg;
+    resume((struct http_conn *)c, REFRESH_TIMED_OUT);
+}
+
+/*
+ * Suspends the connection until a fresh check; false when the server or the
+ * checker is stopping (then answer at once, timed out).
+ */
+static bool wait_for_check(struct dbssl_http *h, struct http_conn *hc, struct dbssl_checker *c)
+{
+    pthread_mutex_lock(&h->suspend_mu);
+    if (h->no_more_waits) {
+        pthread_mutex_unlock(&h->suspend_mu);
+        return false;
+    }
+    /* suspended before anyone can resume it; WAITING under suspend_mu, so
+     * that dbssl_http_stop() sees it and resumes it before stopping the daemon */
+    MHD_suspend_connection(hc->mhd);
+    dbssl_http_conns_wait(&hc->track, mono_ms() + dbssl_checker_refresh_wait_ms(c));
+    pthread_mutex_unlock(&h->suspend_mu);
+    hc->waited = true;
+    hc->waiter.done = on_refresh_done;
+    if (!dbssl_checker_refresh_async(c, &hc->waiter) && dbssl_http_conns_wake(&hc->track))
+        resume(hc, REFRESH_TIMED_OUT);
+    return true;
+}
+
+/* ---- libmicrohttpd callbacks ------------------------------------------- */
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_data_size, void **req_cls)
 {
-    static int seen;
     struct dbssl_http *h = cls;
-    bool path_known = false;
-    unsigned code = MHD_HTTP_OK;
+    struct http_conn *hc = *req_cls;
+    struct dbssl_checker *checker;
+    struct dbssl_http_route route;
+    const char *refresh = NULL;
+    struct MHD_Response *r;
+    unsigned code;
 
     (void)version;
     (void)upload_data;
-    /* Queueing on the first call makes libmicrohttpd close the connection
-     * (it has not read the request completely): answer on the second. */
-    if (*req_cls == NULL) {
-        *req_cls = &seen;
+    if (hc == NULL)
+        return MHD_NO; /* not tracked (out of memory at accept): close */
+    /* the headers are in: no request deadline from here on.  Answering on
+     * this first call would make libmicrohttpd close the connection (it has
+     * not read the request completely): answer on the next. */
+    if (hc->calls++ == 0) {
+        dbssl_http_conns_busy(&hc->track);
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
         *upload_data_size = 0; /* a body is ignored */
         return MHD_YES;
     }
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (strcmp(routes[i].path, url) != 0)
-            continue;
-        path_known = true;
-        if (strcmp(routes[i].method, method) == 0) {
-            struct MHD_Response *r = routes[i].fn(h, conn, &code);
-            return queue(conn, code, r, routes[i].ctype, false);
+    route = dbssl_http_route(method, url, hc->query);
+    checker = atomic_load(&h->checker);
+    if (route.refresh && checker != NULL) {
+        if (!hc->waited && wait_for_check(h, hc, checker))
+            return MHD_YES; /* called again once resumed */
+        refresh = atomic_load(&hc->outcome) == REFRESH_DONE ? "done" : "timed-out";
+    }
+    r = answer(h, route.endpoint, &code);
+    return queue(conn, code, r, route.endpoint, refresh);
+}
+
+/* The request line arrived: its raw query is kept for the route. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct dbssl_http *h = cls;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct http_conn *hc = ci ? ci->socket_context : NULL;
+    const char *q;
+
+    if (hc == NULL)
+        return NULL;
+    dbssl_http_conns_request_line(h->conns, &hc->track, mono_ms());
+    free(hc->query);
+    hc->query = NULL;
+    q = strchr(uri, '?');
+    if (q != NULL)
+        hc->query = xstrdup(q + 1); /* NULL on out-of-memory: no refresh, still an answer */
+    return hc;
+}
+
+/* A request ended (answered, or its connection closed): the connection is idle. */
+static void on_request_done(void *cls, struct MHD_Connection *conn, void **req_cls,
+                            enum MHD_RequestTerminationCode toe)
+{
+    struct dbssl_http *h = cls;
+    struct http_conn *hc = *req_cls;
+    struct dbssl_checker *checker = atomic_load(&h->checker);
+
+    (void)conn;
+    (void)toe;
+    if (hc == NULL)
+        return;
+    if (hc->waited && checker != NULL)
+        dbssl_checker_refresh_cancel(checker, &hc->waiter);
+    hc->calls = 0;
+    hc->waited = false;
+    atomic_store(&hc->outcome, REFRESH_NONE);
+    free(hc->query);
+    hc->query = NULL;
+    dbssl_http_conns_idle(h->conns, &hc->track, mono_ms());
+    *req_cls = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct dbssl_http *h = cls;
+    struct http_conn *hc = *socket_context;
+
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        hc = calloc(1, sizeof(*hc));
+        if (hc == NULL || ci == NULL) {
+            free(hc);
+            *socket_context = NULL; /* the handler closes it */
+            return;
         }
+        hc->mhd = conn;
+        hc->server = h;
+        atomic_init(&hc->outcome, REFRESH_NONE);
+        dbssl_http_conns_add(h->conns, &hc->track, ci->connect_fd, mono_ms());
+        *socket_context = hc;
+        return;
     }
-    if (path_known)
-        return queue(conn, MHD_HTTP_METHOD_NOT_ALLOWED, static_body(BODY_NOT_ALLOWED), JSON, true);
-    return queue(conn, MHD_HTTP_NOT_FOUND, static_body(BODY_NOT_FOUND), JSON, false);
+    if (hc == NULL)
+        return;
+    /* before libmicrohttpd closes the descriptor: the sweep may no longer touch it */
+    dbssl_http_conns_remove(h->conns, &hc->track);
+    if (hc->waited && atomic_load(&h->checker) != NULL)
+        dbssl_checker_refresh_cancel(atomic_load(&h->checker), &hc->waiter);
+    free(hc->query);
+    free(hc);
+    *socket_context = NULL;
 }
 
-/* Splits "HOST:PORT" / "[V6]:PORT" into host and port. */
-static int split_listen(const char *addr, char *host, size_t hostlen, char *port, size_t portlen,
-                        struct dbssl_error *err)
-{
-    const char *colon = strrchr(addr, ':');
-    const char *h = addr, *hend;
-    long p;
+/* ---- libmicrohttpd's messages through dbssl's logger -------------------- */
 
-    if (colon == NULL || colon == addr)
-        goto bad;
-    hend = colon;
-    if (addr[0] == '[') {
-        if (colon[-1] != ']')
-            goto bad;
-        h = addr + 1;
-        hend = colon - 1;
-    } else if (memchr(addr, ':', (size_t)(colon - addr)) != NULL) {
-        goto bad;
-    }
-    if (hend <= h || (size_t)(hend - h) >= hostlen || !parse_long(colon + 1, 1, 65535, &p))
-        goto bad;
-    memcpy(host, h, (size_t)(hend - h));
-    host[hend - h] = '\0';
-    snprintf(port, portlen, "%ld", p);
-    return 0;
-bad:
-    dbssl_error_set(err, DBSSL_ERR_USAGE,
-                    "Use HOST:PORT, for example 127.0.0.1:8000 or [::1]:8000.",
-                    "invalid listen address \"%s\"", addr);
-    return -1;
+static void log_message(const char *text, unsigned long long repeats)
+{
+    char n[32];
+
+    snprintf(n, sizeof(n), "%llu", repeats);
+    dbssl_log(DBSSL_LOG_WARN, "http_server", "message", text, "repeated", repeats > 0 ? n : NULL,
+              "window", repeats > 0 ? "60s" : NULL, NULL);
 }
 
-/* Resolves and binds; returns the listening socket or -1. */
-static int bind_listen(const char *addr, bool *v6, struct dbssl_error *err)
+static void emit_repeats(const void *key, const char *text, unsigned long long repeats, void *arg)
 {
-    char host[256], port[16];
-    struct addrinfo hints, *res = NULL;
-    int fd = -1, rc, one = 1;
+    (void)key;
+    (void)arg;
+    log_message(text, repeats);
+}
 
-    if (split_listen(addr, host, sizeof(host), port, sizeof(port), err) != 0)
-        return -1;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    rc = getaddrinfo(host, port, &hints, &res);
-    if (rc != 0) {
-        dbssl_error_set(err, DBSSL_ERR_USAGE,
-                        "Set HTTP_LISTEN (or --listen) to an address of this machine, for "
-                        "example 127.0.0.1:8000.",
-                        "could not resolve listen address \"%s\": %s", addr, gai_strerror(rc));
-        return -1;
+static void on_mhd_message(void *cls, const char *fmt, va_list ap) DBSSL_PRINTF(2, 0);
+static void on_mhd_message(void *cls, const char *fmt, va_list ap)
+{
+    struct dbssl_http *h = cls;
+    char text[DBSSL_THROTTLE_TEXT];
+    unsigned long long unreported;
+    size_t n;
+    bool now;
+
+    if (strncmp(fmt, MHD_REFUSED_PREFIX, sizeof(MHD_REFUSED_PREFIX) - 1) == 0) {
+        atomic_fetch_add(&h->refused, 1);
+        return; /* the timer reports them, once a minute at most */
     }
-    *v6 = res->ai_family == AF_INET6;
-    fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
-    if (fd < 0)
-        goto fail;
-    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (*v6)
-        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 64) != 0)
-        goto fail;
-    freeaddrinfo(res);
-    return fd;
-fail:
-    dbssl_error_set(err, DBSSL_ERR_IO,
-                    errno == EADDRINUSE
-                        ? "Another process is listening there: stop it, or set HTTP_LISTEN (or "
-                          "--listen) to a free port."
-                        : "Set HTTP_LISTEN (or --listen) to an address of this machine.",
-                    "could not listen on \"%s\": %s", addr, strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    freeaddrinfo(res);
-    return -1;
+    vsnprintf(text, sizeof(text), fmt, ap);
+    n = strlen(text);
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
+        text[--n] = '\0';
+    pthread_mutex_lock(&h->mu);
+    now = dbssl_throttle_hit(&h->throttle, fmt, text, mono_ms(), &unreported);
+    pthread_mutex_unlock(&h->mu);
+    if (unreported > 0)
+        log_message(text, unreported);
+    if (now)
+        log_message(text, 0);
+}
+
+/* Once a minute at most: how many connections were refused since the last line. */
+static void report_refused(struct dbssl_http *h, long long now, bool final)
+{
+    unsigned long long total = atomic_load(&h->refused);
+    char count[32], all[32], limit[32], per[32];
+
+    if (total == h->refused_reported || (!final && now < h->refused_report_at))
+        return;
+    snprintf(count, sizeof(count), "%llu", total - h->refused_reported);
+    snprintf(all, sizeof(all), "%llu", total);
+    snprintf(limit, sizeof(limit), "%u", h->limits.connections);
+    snprintf(per, sizeof(per), "%u", h->limits.per_address);
+    dbssl_log(DBSSL_LOG_WARN, "http_connections_refused", "count", count, "total", all,
+              "connection_limit", limit, "per_address_limit", per, "hint",
+              "Too many connections are open at once (from one address, or in total); each "
+              "refused client may retry.  Look for a client that opens connections without "
+              "closing them.",
+              NULL);
+    h->refused_reported = total;
+    h->refused_report_at = now + LOG_WINDOW_MS;
+}
+
+/* ---- the timer: deadlines and log summaries ----------------------------- */
+
+static void *timer_main(void *arg)
+{
+    struct dbssl_http *h = arg;
+
+    pthread_mutex_lock(&h->mu);
+    while (!h->stopping) {
+        long long now, next;
+        struct timespec until;
+
+        pthread_mutex_unlock(&h->mu);
+        now = mono_ms();
+        next = dbssl_http_conns_sweep(h->conns, now, false);
+        if (next > now + TICK_MS)
+            next = now + TICK_MS;
+        if (next < now + MIN_SLEEP_MS)
+            next = now + MIN_SLEEP_MS;
+        pthread_mutex_lock(&h->mu);
+        report_refused(h, now, false);
+        dbssl_throttle_flush(&h->throttle, now, emit_repeats, NULL);
+        until.tv_sec = (time_t)(next / 1000);
+        until.tv_nsec = (long)(next % 1000) * 1000000L;
+        if (!h->stopping)
+            (void)pthread_cond_timedwait(&h->wake, &h->mu, &until);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+static int init_sync(struct dbssl_http *h)
+{
+    pthread_condattr_t attr;
+    int rc = -1;
+
+    if (pthread_condattr_init(&attr) != 0)
+        return -1;
+    if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
+        pthread_cond_init(&h->wake, &attr) == 0) {
+        pthread_mutex_init(&h->mu, NULL);
+        pthread_mutex_init(&h->suspend_mu, NULL);
+        rc = 0;
+    }
+    pthread_condattr_destroy(&attr);
+    return rc;
+}
+
+/* ---- start and stop ----------------------------------------------------- */
+
+static void log_limits(const struct dbssl_http *h)
+{
+    char conns[32], per[32], files[32], threads[32];
+
+    snprintf(conns, sizeof(conns), "%u", h->limits.connections);
+    snprintf(per, sizeof(per), "%u", h->limits.per_address);
+    snprintf(files, sizeof(files), "%lu", h->limits.open_files);
+    snprintf(threads, sizeof(threads), "%u", h->limits.threads);
+    if (h->limits.reduced)
+        dbssl_log(DBSSL_LOG_WARN, "http_connection_limit_reduced", "connection_limit", conns,
+                  "per_address_limit", per, "open_files_limit", files, "hint",
+                  "The open-files limit is low: raise it (ulimit -n, or LimitNOFILE= in the "
+                  "systemd unit) so that the health endpoint can hold more connections.",
+                  NULL);
+    else
+        dbssl_log(DBSSL_LOG_INFO, "http_limits", "connection_limit", conns, "per_address_limit",
+                  per, "threads", threads, NULL);
 }
 
 struct dbssl_http *dbssl_http_start(const char *addr, struct dbssl_board *board,
                                     struct dbssl_checker *checker, struct dbssl_error *err)
 {
     struct dbssl_http *h = calloc(1, sizeof(*h));
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     bool v6 = false;
     int fd = -1;
 
-    if (h == NULL) {
+    if (h == NULL || init_sync(h) != 0) {
+        free(h);
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
-        goto fail;
+        return NULL;
     }
     h->board = board;
     atomic_init(&h->checker, checker);
+    atomic_init(&h->refused, 0);
+    dbssl_throttle_init(&h->throttle, LOG_WINDOW_MS);
     snprintf(h->address, sizeof(h->address), "%s", addr);
-    if ((fd = bind_listen(addr, &v6, err)) < 0)
+    h->limits = dbssl_http_limits_get();
+    h->conns = dbssl_http_conns_new(REQUEST_TIMEOUT_S * 1000LL, IDLE_TIMEOUT_S * 1000LL,
+                                    on_wait_expired, h);
+    if (h->conns == NULL) {
+        dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
+        goto fail;
+    }
+    /* a backlog as deep as the limit: a burst of connects waits, not refused */
+    if ((fd = dbssl_http_listen(addr, (int)h->limits.connections, &v6, err)) < 0)
         goto fail;
     if (v6)
         flags |= MHD_USE_IPv6;
-    h->daemon =
-        MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_LISTEN_SOCKET, fd,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
-                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
-                         MHD_OPTION_THREAD_STACK_SIZE, (size_t)THREAD_STACK_BYTES, MHD_OPTION_END);
+    /* one option a line */
+    // clang-format off
+    h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, h,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_message, h,
+        MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)INACTIVITY_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_LIMIT, h->limits.connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->limits.per_address,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_BYTES,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+        MHD_OPTION_NOTIFY_COMPLETED, on_request_done, h,
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, h,
+        /* a pool of one is no pool: libmicrohttpd warns about it */
+        h->limits.threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, h->limits.threads,
+        MHD_OPTION_END);
+    // clang-format on
     if (h->daemon == NULL) {
+        /* libmicrohttpd closes the socket it was given on most failures */
+        fd = -1;
         dbssl_error_set(err, DBSSL_ERR_INTERNAL, NULL, "could not start the HTTP server on \"%s\"",
                         addr);
         goto fail;
     }
+    if (pthread_create(&h->timer, NULL, timer_main, h) != 0) {
+        dbssl_error_set(err, DBSSL_ERR_INTERNAL, NULL, "could not start the HTTP timer thread");
+        goto fail;
+    }
+    h->timer_started = true;
+    log_limits(h);
     return h;
 fail:
-    if (fd >= 0)
+    if (fd >= 0 && h->daemon == NULL)
         close(fd);
-    free(h);
+    dbssl_http_stop(h);
     return NULL;
 }
 
@@ -372,7 +626,27 @@ void dbssl_http_stop(struct dbssl_http *h)
 {
     if (h == NULL)
         return;
-    /* also closes the listening socket it was given */
-    MHD_stop_daemon(h->daemon);
+    pthread_mutex_lock(&h->suspend_mu);
+    h->no_more_waits = true; /* no connection is suspended from now on */
+    pthread_mutex_unlock(&h->suspend_mu);
+    pthread_mutex_lock(&h->mu);
+    h->stopping = true;
+    pthread_cond_signal(&h->wake);
+    pthread_mutex_unlock(&h->mu);
+    if (h->timer_started)
+        pthread_join(h->timer, NULL);
+    if (h->daemon != NULL) {
+        /* libmicrohttpd must not be stopped with suspended connections:
+         * resume them all (they answer timed-out) */
+        (void)dbssl_http_conns_sweep(h->conns, mono_ms(), true);
+        /* also closes the listening socket it was given */
+        MHD_stop_daemon(h->daemon);
+    }
+    report_refused(h, mono_ms(), true);
+    dbssl_throttle_flush(&h->throttle, mono_ms() + LOG_WINDOW_MS, emit_repeats, NULL);
+    dbssl_http_conns_free(h->conns);
+    pthread_cond_destroy(&h->wake);
+    pthread_mutex_destroy(&h->mu);
+    pthread_mutex_destroy(&h->suspend_mu);
     free(h);
 }

@@ -8,7 +8,10 @@
  *   GET|HEAD /metrics               Prometheus text format (always 200)
  *
  * Every answer comes from the board's current snapshot; "?refresh=1" first
- * asks the checker for a new check (bounded wait).
+ * asks the checker for a new check and answers when it finished, at most
+ * DB_CONNECT_TIMEOUT + 1 s later (X-Dbssl-Refresh: done or timed-out),
+ * holding no thread meanwhile.  /metrics also carries the server's own
+ * counters (connections held, refused, timed out).
  */
 #ifndef DBSSL_HTTP_H
 #define DBSSL_HTTP_H
@@ -39,7 +42,10 @@ void dbssl_http_attach_checker(struct dbssl_http *h, struct dbssl_checker *check
 /* The address actually bound, e.g. "127.0.0.1:8000". */
 const char *dbssl_http_address(const struct dbssl_http *h);
 
-/* Stops serving and frees h; NULL is fine. */
+/*
+ * Stops serving and frees h; NULL is fine.  Requests waiting for a check
+ * are answered (timed-out) first, so this never waits for the database.
+ */
 void dbssl_http_stop(struct dbssl_http *h);
 
 #endif

@@ -129,3 +129,26 @@ char *dbssl_metrics_render(const struct dbssl_snapshot *s, size_t *len)
     *len = out ? strlen(out) : 0;
     return out;
 }
+
+char *dbssl_metrics_render_http(const struct dbssl_http_metrics *m, size_t *len)
+{
+    struct strbuf sb;
+    char *out;
+
+    strbuf_init(&sb);
+    head(&sb, "dbssl_http_connections", "gauge", "Connections the HTTP server holds now.");
+    strbuf_printf(&sb, "dbssl_http_connections %llu\n", m->connections);
+    head(&sb, "dbssl_http_connections_refused_total", "counter",
+         "Connections refused because a connection limit (in total or per address) was reached.");
+    strbuf_printf(&sb, "dbssl_http_connections_refused_total %llu\n", m->refused);
+    head(&sb, "dbssl_http_connections_timed_out_total", "counter",
+         "Connections closed by a deadline: a request that did not arrive in full in time, or an "
+         "idle keep-alive connection.");
+    strbuf_printf(&sb, "dbssl_http_connections_timed_out_total{phase=\"request\"} %llu\n",
+                  m->request_timeouts);
+    strbuf_printf(&sb, "dbssl_http_connections_timed_out_total{phase=\"idle\"} %llu\n",
+                  m->idle_timeouts);
+    out = strbuf_take(&sb);
+    *len = out ? strlen(out) : 0;
+    return out;
+}

@@ -130,6 +130,17 @@ char *xasprintf(const char *fmt, ...)
     return p;
 }
 
+int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 bool str_ieq(const char *a, const char *b)
 {
     for (; *a && *b; a++, b++) {

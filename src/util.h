@@ -37,6 +37,9 @@ char *xasprintf(const char *fmt, ...) DBSSL_PRINTF(1, 2);
 /* Case-insensitive ASCII equality. */
 bool str_ieq(const char *a, const char *b);
 
+/* The value of one hexadecimal digit, or -1 (for %XX decoding). */
+int hex_digit(char c);
+
 /*
  * Parses a whole decimal integer in [min, max].  Returns false on anything
  * else (empty, trailing junk, overflow, out of range).

@@ -3,9 +3,8 @@
  * parse, every value to the DATABASE_URL masking, checking that a parsed
  * password never survives masking.
  *
- * With clang and -DDBSSL_FUZZ=ON this is a libFuzzer target; otherwise a
- * main() replays the files named on the command line (the committed corpus),
- * which is what CTest runs.
+ * With clang and -DDBSSL_FUZZ=ON this is a libFuzzer target; otherwise
+ * replay.c's main() replays the committed corpus (what CTest runs).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,21 +48,3 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     dotenv_free(&env);
     return 0;
 }
-
-#ifndef DBSSL_LIBFUZZER
-int main(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        char *buf = NULL;
-        size_t len = 0;
-        if (read_file(argv[i], "corpus file", 1 << 20, &buf, &len, NULL) != 0) {
-            fprintf(stderr, "cannot read %s\n", argv[i]);
-            return 1;
-        }
-        LLVMFuzzerTestOneInput((const unsigned char *)buf, len);
-        free(buf);
-    }
-    printf("replayed %d inputs\n", argc - 1);
-    return 0;
-}
-#endif

@@ -1,0 +1,52 @@
+/*
+ * http_route.h - which answer a request gets, decided from its method, path
+ * and query alone: no sockets, no libmicrohttpd, no state, so that a fuzz
+ * target (tests/fuzz/fuzz_http_route.c) can drive it directly.
+ *
+ *   GET|HEAD /health/database/ssl   the TLS report
+ *   GET|HEAD /health/database       connectivity, version, latency
+ *   GET|HEAD /health                liveness
+ *   GET|HEAD /health/ready          readiness
+ *   GET|HEAD /metrics               Prometheus text format
+ *   any other method on those       405 with Allow: GET, HEAD
+ *   anything else                   404
+ *
+ * "?refresh=1" (or "true") asks for a fresh check first on the endpoints
+ * that answer from a check (ssl, database, ready).
+ */
+#ifndef DBSSL_HTTP_ROUTE_H
+#define DBSSL_HTTP_ROUTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum dbssl_http_endpoint {
+    DBSSL_EP_NOT_FOUND = 0,
+    DBSSL_EP_NOT_ALLOWED,
+    DBSSL_EP_SSL,
+    DBSSL_EP_DATABASE,
+    DBSSL_EP_ALIVE,
+    DBSSL_EP_READY,
+    DBSSL_EP_METRICS,
+};
+
+struct dbssl_http_route {
+    enum dbssl_http_endpoint endpoint;
+    bool refresh; /* wait for a fresh check before answering */
+};
+
+/*
+ * method: the request method (case-sensitive, as HTTP says); path: the
+ * decoded path without the query, as libmicrohttpd gives it; query: the raw
+ * query string after '?' (NULL or "" when there is none), percent-encoded as
+ * sent.  NULL method or path is a 404.
+ */
+struct dbssl_http_route dbssl_http_route(const char *method, const char *path, const char *query);
+
+/*
+ * Whether a raw query asks for a refresh: its first "refresh" parameter (name
+ * compared without case, '+' and %XX decoded) is "1" or "true".
+ */
+bool dbssl_http_query_refresh(const char *query);
+
+#endif
