@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 #include "dbssl/config.h"
-#include "dbssl/error.h"
+#include "error_int.h"
 
 #define EXIT_OK      0
 #define EXIT_RUNTIME 1
@@ -53,7 +53,7 @@ struct cli_option {
 int cli_parse(int argc, char **argv, const struct cli_command *cmd, const struct cli_option *opts,
               int max_operands);
 
-/* Prints an error and its hint to stderr as "dbssl: error: ..." / "  hint: ...". */
+/* Prints an error to stderr as "dbssl: error: ...", then "  detail: ..." and "  hint: ...". */
 void cli_print_error(const struct dbssl_error *e);
 
 /* Prints a command's usage text to f. */
