@@ -107,6 +107,7 @@ const char *dbssl_strerror(enum dbssl_errcode code)
     return "unknown error";
 }
 
+/* The contract is written once, in dbssl/error.h. */
 int dbssl_error_exit_status(enum dbssl_errcode code)
 {
     switch (code) {

@@ -43,7 +43,7 @@ enum dbssl_errcode {
     DBSSL_ERR_USAGE = 2,    /* bad argument to an API call or the CLI */
     DBSSL_ERR_CONFIG = 3,   /* invalid configuration (.env, a setting) */
     DBSSL_ERR_IO = 4,       /* a file could not be read or written */
-    DBSSL_ERR_CERT = 5,     /* certificate or key problem */
+    DBSSL_ERR_CERT = 5,     /* a certificate or key file cannot be used */
     DBSSL_ERR_CONNECT = 6,  /* the database connection failed */
     DBSSL_ERR_INTERNAL = 7, /* a library (OpenSSL, libpq, ...) failed unexpectedly */
     DBSSL_ERR_LAST          /* never use */
@@ -88,7 +88,29 @@ DBSSL_API void dbssl_error_setx(struct dbssl_error *err, enum dbssl_errcode code
 /* A static, never-NULL description of a code. */
 DBSSL_API const char *dbssl_strerror(enum dbssl_errcode code);
 
-/* Maps an error code to the CLI exit status: 2 for configuration and usage, else 1. */
+/*
+ * The exit status of the dbssl program for an error with this code.  The one
+ * contract every dbssl command follows (cli.h and the README refer here):
+ *
+ *   0  ok.
+ *   1  runtime failure: the settings are right but running failed - the
+ *      database is unreachable or the connection unhealthy, a file could not
+ *      be read or written, out of memory, an internal error.
+ *   2  invalid configuration or usage: a bad command line, a setting with a
+ *      bad value, settings that contradict each other, or a certificate, key
+ *      or CRL file they name that cannot be used (not PEM, a key of another
+ *      certificate, ...), as `dbssl validate` reports them.
+ *
+ * An expired certificate is a matter of time, not of the settings: it is 1
+ * wherever something runs and finds it (`dbssl certs inspect`; `dbssl
+ * status` and `dbssl serve`, be it the server's certificate or one the
+ * settings name), and 2 only for `dbssl validate`, whose question is "are
+ * these settings right?".  A certificate not valid yet and a stale CRL go
+ * with it.
+ *
+ * By code: DBSSL_OK 0; DBSSL_ERR_USAGE, DBSSL_ERR_CONFIG and DBSSL_ERR_CERT
+ * 2; every other code 1.
+ */
 DBSSL_API int dbssl_error_exit_status(enum dbssl_errcode code);
 
 #ifdef __cplusplus

@@ -2,8 +2,9 @@
  * cli.h - shared pieces of the dbssl program: the subcommand table entry,
  * error printing and the common "load the settings" step.
  *
- * Exit statuses: 0 ok, 1 runtime failure (database unreachable, unhealthy,
- * expired certificate), 2 invalid configuration or usage.
+ * Exit statuses follow the one contract written at dbssl_error_exit_status()
+ * in dbssl/error.h (0 ok, 1 runtime failure, 2 invalid configuration or
+ * usage); the EXIT_* names below are its three values.
  */
 #ifndef DBSSL_CLI_H
 #define DBSSL_CLI_H
@@ -67,9 +68,16 @@ struct dbssl_config *cli_load_config(const char *env_file);
 
 /*
  * Prints validation findings (human lines or JSON) to stdout and returns the
- * exit status: 0 without errors, 2 with.
+ * exit status of `dbssl validate`: 0 without errors, 2 with.
  */
 int cli_print_findings(const struct dbssl_findings *f, bool json);
+
+/*
+ * The exit status of a command that runs (status, serve) and stops on these
+ * findings: 2 when a setting is wrong, 1 when only time made a named file
+ * unusable (an expired certificate), 0 without errors.
+ */
+int cli_findings_run_status(const struct dbssl_findings *f);
 
 extern const struct cli_command cmd_validate;
 extern const struct cli_command cmd_config;

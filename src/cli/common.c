@@ -145,3 +145,18 @@ int cli_print_findings(const struct dbssl_findings *f, bool json)
     }
     return nerr > 0 ? EXIT_CONFIG : EXIT_OK;
 }
+
+int cli_findings_run_status(const struct dbssl_findings *f)
+{
+    int status = EXIT_OK;
+
+    for (size_t i = 0; i < dbssl_findings_count(f); i++) {
+        const struct dbssl_finding *fd = dbssl_findings_at(f, i);
+        if (fd->severity != DBSSL_SEVERITY_ERROR)
+            continue;
+        if (!(fd->flags & DBSSL_FINDING_EXPIRY))
+            return EXIT_CONFIG;
+        status = EXIT_RUNTIME;
+    }
+    return status;
+}

@@ -45,6 +45,14 @@ static char *render(const struct dbssl_findings *f)
         assert_null(strstr(detail, SECRET));
         assert_null(strstr(dbssl_findings_hint(f, i), SECRET));
         assert_true(dbssl_findings_hint(f, i)[0] != '\0');
+        /* exactly the errors time made are marked so (status and serve exit 1 for them) */
+        {
+            const struct dbssl_finding *fd = dbssl_findings_at(f, i);
+            bool timed =
+                fd->severity == DBSSL_SEVERITY_ERROR &&
+                (strstr(fd->message, "has expired") || strstr(fd->message, "not yet valid"));
+            assert_int_equal((fd->flags & DBSSL_FINDING_EXPIRY) != 0, timed);
+        }
     }
     return strbuf_take(&sb);
 }
@@ -435,7 +443,7 @@ static void test_findings_accessors(void **state)
 
     (void)state;
     assert_non_null(f);
-    assert_int_equal(dbssl_findings_addx(f, DBSSL_SEVERITY_WARNING, "DATABASE_URL", "libpq said",
+    assert_int_equal(dbssl_findings_addx(f, DBSSL_SEVERITY_WARNING, 0, "DATABASE_URL", "libpq said",
                                          "Do this.", "invalid %s", "thing"),
                      0);
     assert_int_equal(dbssl_findings_count(f), 1);
