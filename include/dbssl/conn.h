@@ -65,17 +65,18 @@ DBSSL_API void dbssl_tls_state_free(struct dbssl_tls_state *state);
  * Connects with the settings of cfg (validated beforehand by the caller) and
  * fills state (NULL when the caller does not need it).  Returns the
  * connection, which the caller owns and closes with PQfinish(), or NULL with
- * err set (primary "could not connect to the server", libpq's text as the
+ * err set (typically "could not connect to the server", libpq's text as the
  * detail, the advice for the failure's class as the hint) and state telling
- * why (dbssl_tls_error_class()).  A state is reset by every call.
+ * why (dbssl_tls_error_class()).  A state is reset by every call.  The state
+ * is the caller's: it may be kept and passed to dbssl_conn_check() later.
  */
 DBSSL_API PGconn *dbssl_connect(const struct dbssl_config *cfg, struct dbssl_tls_state *state,
                                 struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /*
  * Re-checks an open connection (SELECT over it, pg_stat_ssl) and refreshes
- * state (never NULL).  Returns false when the connection is lost; state then
- * says why.
+ * state (NULL when the caller does not need it).  Returns false when the
+ * connection is lost; state then says why.
  */
 DBSSL_API bool dbssl_conn_check(PGconn *conn, const struct dbssl_config *cfg,
                                 struct dbssl_tls_state *state);
