@@ -6,46 +6,54 @@
 #include <dbssl/dbssl.h>
 #include <stdio.h>
 
+/* PostgreSQL's three parts: the primary message, then the detail and hint when there are. */
+static void report(const char *what, const char *message, const char *detail, const char *hint)
+{
+    fprintf(stderr, "app: %s%s%s\n", what, what[0] != '\0' ? ": " : "", message);
+    if (detail[0] != '\0')
+        fprintf(stderr, "  detail: %s\n", detail);
+    if (hint[0] != '\0')
+        fprintf(stderr, "  hint: %s\n", hint);
+}
+
 int main(void)
 {
-    struct dbssl_error err = {0};
-    struct dbssl_config *cfg = dbssl_config_load(NULL, &err);
-    struct dbssl_findings *f;
-    struct dbssl_tls_state tls;
-    PGconn *conn;
+    struct dbssl_error *err = dbssl_error_new();
+    struct dbssl_tls_state *tls = dbssl_tls_state_new();
+    struct dbssl_config *cfg = NULL;
+    struct dbssl_findings *f = NULL;
+    PGconn *conn = NULL;
+    int status = 2; /* invalid settings, as `dbssl validate` says */
 
-    if (cfg == NULL) {
-        fprintf(stderr, "app: %s\n", err.message);
-        return 2;
+    if (err == NULL || tls == NULL || (cfg = dbssl_config_load(NULL, err)) == NULL) {
+        report("", err ? dbssl_error_message(err) : "out of memory", "", "");
+        goto out;
     }
-    f = dbssl_config_validate(cfg, &err);
+    f = dbssl_config_validate(cfg, err);
+    for (size_t i = 0; i < dbssl_findings_count(f); i++)
+        if (dbssl_findings_severity(f, i) == DBSSL_SEVERITY_ERROR)
+            report(dbssl_findings_setting(f, i), dbssl_findings_message(f, i),
+                   dbssl_findings_detail(f, i), dbssl_findings_hint(f, i));
     if (f == NULL || dbssl_findings_errors(f) > 0) {
-        for (size_t i = 0; f != NULL && i < dbssl_findings_count(f); i++) {
-            const struct dbssl_finding *fd = dbssl_findings_at(f, i);
-            if (fd->severity == DBSSL_SEVERITY_ERROR)
-                fprintf(stderr, "app: %s: %s\n  hint: %s\n", fd->setting, fd->message, fd->hint);
-        }
         fprintf(stderr, "app: SSL configuration is invalid, not starting\n");
-        dbssl_findings_free(f);
-        dbssl_config_free(cfg);
-        return 2;
+        goto out;
     }
-    dbssl_findings_free(f);
-    conn = dbssl_connect(cfg, &tls, &err);
+    status = 1; /* from here on, a failure is a runtime failure */
+    conn = dbssl_connect(cfg, tls, err);
     if (conn == NULL) {
-        fprintf(stderr, "app: %s (%s)\n  hint: %s\n", err.message,
-                dbssl_conn_class_name(tls.error_class), err.hint);
-        dbssl_config_free(cfg);
-        return 1;
+        report(dbssl_tls_attribute(tls, "error_class"), dbssl_error_message(err),
+               dbssl_error_detail(err), dbssl_error_hint(err));
+        goto out;
     }
-    printf("connected to %s:%s (PostgreSQL %s)\n", tls.server_host, tls.server_port,
-           tls.server_version);
-    printf("ssl_enabled=%s ssl_version=%s ssl_cipher=%s ssl_bits=%d\n",
-           tls.ssl_in_use ? "true" : "false", tls.ssl_in_use ? tls.protocol : "none",
-           tls.ssl_in_use ? tls.cipher : "none", tls.key_bits);
-    if (tls.ssl_in_use)
-        printf("server_certificate=%s\n", tls.server_cert_subject);
+    /* every attribute this libdbssl knows, by name, as with libpq's PQsslAttribute() */
+    for (const char *const *name = dbssl_tls_attribute_names(); *name != NULL; name++)
+        printf("%s=%s\n", *name, dbssl_tls_attribute(tls, *name));
+    status = 0;
+out:
     PQfinish(conn);
+    dbssl_findings_free(f);
     dbssl_config_free(cfg);
-    return 0;
+    dbssl_tls_state_free(tls);
+    dbssl_error_free(err);
+    return status;
 }

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "dbssl/error.h"
+#include "error_int.h"
 
 struct dbssl_certinfo {
     char *subject; /* RFC 2253, e.g. "CN=localhost,O=dbssl" */

@@ -18,7 +18,7 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "dbssl/error.h"
+#include "error_int.h"
 
 /* The files of a set, in the order they are reported. */
 enum dbssl_certs_file {

@@ -94,7 +94,8 @@ static void log_down(enum dbssl_log_level level, const char *event, const struct
               t->error_class == DBSSL_CONN_CERT_VERIFY_FAILED
                   ? dbssl_verify_reason_name(t->verify_reason)
                   : NULL,
-              "message", t->error_message, "hint", t->error_hint, "generation", generation, NULL);
+              "message", t->error_message, "detail", t->error_detail, "hint", t->error_hint,
+              "generation", generation, NULL);
 }
 
 /* Takes up the settings in use; a replaced set closes the connection made with the old one. */

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "dbssl/error.h"
+#include "error_int.h"
 #include "health.h"
 #include "reload.h"
 

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "dbssl/config.h"
+#include "error_int.h"
 
 enum dbssl_app_env {
     DBSSL_ENV_DEVELOPMENT = 0,

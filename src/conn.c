@@ -119,7 +119,7 @@ static const char HINT_CLIENT_FILES[] =
     "DB_SSL_CLIENT_KEY exist, belong together (\"dbssl certs inspect\") and that the key has mode "
     "0600; \"dbssl validate\" names the problem.";
 static const char HINT_OTHER[] =
-    "Read the message from libpq above and the PostgreSQL server log for the cause.";
+    "Read libpq's message in the detail and the PostgreSQL server log for the cause.";
 
 struct pattern {
     const char *needle; /* substring of libpq's message */
@@ -241,9 +241,9 @@ int dbssl_conn_build_params(const struct dbssl_config *cfg, struct dbssl_conn_pa
         char *m = errmsg ? dbssl_config_redact(cfg, errmsg) : NULL;
         if (m)
             m[strcspn(m, "\n")] = '\0';
-        dbssl_error_set(err, errmsg ? DBSSL_ERR_CONFIG : DBSSL_ERR_NOMEM,
-                        "Fix DATABASE_URL; \"dbssl validate\" explains what is wrong with it.",
-                        "invalid DATABASE_URL: %s", m ? m : "out of memory");
+        dbssl_error_setx(err, errmsg ? DBSSL_ERR_CONFIG : DBSSL_ERR_NOMEM, m ? m : "out of memory",
+                         "Fix DATABASE_URL; \"dbssl validate\" explains what is wrong with it.",
+                         "invalid DATABASE_URL");
         free(m);
         PQfreemem(errmsg);
         goto out;
@@ -330,33 +330,38 @@ static void copy_str(char *dst, size_t len, const char *src)
     snprintf(dst, len, "%s", src ? src : "");
 }
 
-/* Records a failure in state (message redacted, newlines folded) and err. */
-static void set_failure(struct dbssl_tls_state *st, const struct dbssl_config *cfg, const char *raw,
-                        const struct dbssl_conn_diagnosis *d, struct dbssl_error *err)
+/*
+ * Records a failure in state and err: the short primary, libpq's text (raw,
+ * NULL for none) as the detail, redacted and on one line, and the hint.
+ */
+static void set_failure(struct dbssl_tls_state *st, const struct dbssl_config *cfg,
+                        const char *primary, const char *raw, const struct dbssl_conn_diagnosis *d,
+                        struct dbssl_error *err)
 {
-    char *m = dbssl_config_redact(cfg, raw);
+    char *m = raw ? dbssl_config_redact(cfg, raw) : NULL;
+    char *detail = st->error_detail;
     size_t n;
 
-    copy_str(st->error_message, sizeof(st->error_message), m ? m : "out of memory");
+    copy_str(detail, sizeof(st->error_detail), m ? m : (raw ? "out of memory" : ""));
     free(m);
     /* one line: libpq's continuation lines ("\n\tIs the server running...")
      * become one space each */
     n = 0;
-    for (const char *c = st->error_message; *c; c++) {
+    for (const char *c = detail; *c; c++) {
         bool space = *c == '\n' || *c == '\t' || *c == ' ';
-        if (space && (n == 0 || st->error_message[n - 1] == ' '))
+        if (space && (n == 0 || detail[n - 1] == ' '))
             continue;
-        st->error_message[n++] = space ? ' ' : *c;
+        detail[n++] = space ? ' ' : *c;
     }
-    st->error_message[n] = '\0';
-    while (n > 0 && st->error_message[n - 1] == ' ')
-        st->error_message[--n] = '\0';
+    detail[n] = '\0';
+    while (n > 0 && detail[n - 1] == ' ')
+        detail[--n] = '\0';
+    copy_str(st->error_message, sizeof(st->error_message), primary);
     st->connected = false;
     st->error_class = d->cls;
     st->verify_reason = d->reason;
     copy_str(st->error_hint, sizeof(st->error_hint), d->hint);
-    dbssl_error_set(err, DBSSL_ERR_CONNECT, d->hint, "could not connect to the database (%s): %s",
-                    dbssl_conn_class_name(d->cls), st->error_message);
+    dbssl_error_setx(err, DBSSL_ERR_CONNECT, detail, d->hint, "%s", primary);
 }
 
 /*
@@ -492,7 +497,7 @@ static int query_stat_ssl(PGconn *conn, const struct dbssl_config *cfg, struct d
         struct dbssl_conn_diagnosis d = {DBSSL_CONN_TIMEOUT, DBSSL_VERIFY_NONE, HINT_TIMEOUT};
         snprintf(msg, sizeof(msg), "the server did not answer the health check query within %ld s",
                  cfg->connect_timeout);
-        set_failure(st, cfg, msg, &d, NULL);
+        set_failure(st, cfg, msg, NULL, &d, NULL);
         return -1;
     }
     if (rc != 0) {
@@ -501,7 +506,7 @@ static int query_stat_ssl(PGconn *conn, const struct dbssl_config *cfg, struct d
         if (m == NULL || m[0] == '\0')
             m = "the connection to the server was lost";
         d = dbssl_conn_classify(m);
-        set_failure(st, cfg, m, &d, NULL);
+        set_failure(st, cfg, "lost the connection to the server", m, &d, NULL);
         return -1;
     }
     if (PQntuples(res) == 1) {
@@ -521,15 +526,13 @@ static bool fail_closed(const struct dbssl_config *cfg, struct dbssl_tls_state *
 
     if (st->ssl_in_use || !(cfg->ssl_required || cfg->ssl_mode >= DBSSL_SSLMODE_REQUIRE))
         return false;
-    set_failure(st, cfg,
-                "the connection is not encrypted but DB_SSL_REQUIRED is true; the connection "
-                "was closed",
-                &d, err);
+    set_failure(st, cfg, "the connection is not encrypted but TLS is required",
+                "The server accepted the connection without TLS; dbssl closed it.", &d, err);
     return true;
 }
 
-PGconn *dbssl_connect(const struct dbssl_config *cfg, struct dbssl_tls_state *state,
-                      struct dbssl_error *err)
+static PGconn *connect_fill(const struct dbssl_config *cfg, struct dbssl_tls_state *state,
+                            struct dbssl_error *err)
 {
     struct dbssl_conn_params p;
     struct dbssl_error perr;
@@ -541,30 +544,30 @@ PGconn *dbssl_connect(const struct dbssl_config *cfg, struct dbssl_tls_state *st
     dbssl_error_clear(&perr);
     if (dbssl_conn_build_params(cfg, &p, &perr) != 0) {
         struct dbssl_conn_diagnosis d = {DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_OTHER};
-        set_failure(state, cfg, perr.message, &d, NULL);
-        dbssl_error_set(err, perr.code, perr.hint, "%s", perr.message);
+        set_failure(state, cfg, perr.message, perr.detail, &d, NULL);
+        dbssl_error_setx(err, perr.code, perr.detail, perr.hint, "%s", perr.message);
         return NULL;
     }
     conn = PQconnectdbParams(p.keywords, p.values, 0);
     dbssl_conn_params_free(&p);
     if (conn == NULL) {
         struct dbssl_conn_diagnosis d = {DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_OTHER};
-        set_failure(state, cfg, "out of memory", &d, err);
+        set_failure(state, cfg, "out of memory", NULL, &d, err);
         return NULL;
     }
     if (PQstatus(conn) != CONNECTION_OK) {
         struct dbssl_conn_diagnosis d = dbssl_conn_classify(PQerrorMessage(conn));
         if (d.cls == DBSSL_CONN_CERT_VERIFY_FAILED)
             refine_verify_reason(cfg, &d);
-        set_failure(state, cfg, PQerrorMessage(conn), &d, err);
+        set_failure(state, cfg, "could not connect to the server", PQerrorMessage(conn), &d, err);
         goto fail;
     }
     read_tls(conn, state);
     if (fail_closed(cfg, state, err))
         goto fail;
     if (query_stat_ssl(conn, cfg, state) != 0) {
-        dbssl_error_set(err, DBSSL_ERR_CONNECT, state->error_hint,
-                        "could not query the database: %s", state->error_message);
+        dbssl_error_setx(err, DBSSL_ERR_CONNECT, state->error_detail, state->error_hint, "%s",
+                         state->error_message);
         goto fail;
     }
     state->connected = true;
@@ -576,13 +579,24 @@ fail:
     return NULL;
 }
 
-bool dbssl_conn_check(PGconn *conn, const struct dbssl_config *cfg, struct dbssl_tls_state *state)
+PGconn *dbssl_connect(const struct dbssl_config *cfg, struct dbssl_tls_state *state,
+                      struct dbssl_error *err)
+{
+    struct dbssl_tls_state local;
+    PGconn *conn = connect_fill(cfg, state ? state : &local, err);
+
+    dbssl_tls_state_format(state ? state : &local);
+    return conn;
+}
+
+static bool check_fill(PGconn *conn, const struct dbssl_config *cfg, struct dbssl_tls_state *state)
 {
     double t0 = mono_ms();
 
     if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
         struct dbssl_conn_diagnosis d = dbssl_conn_classify(conn ? PQerrorMessage(conn) : NULL);
-        set_failure(state, cfg, conn ? PQerrorMessage(conn) : "not connected", &d, NULL);
+        set_failure(state, cfg, conn ? "lost the connection to the server" : "not connected",
+                    conn ? PQerrorMessage(conn) : NULL, &d, NULL);
         return false;
     }
     if (query_stat_ssl(conn, cfg, state) != 0) {
@@ -593,7 +607,21 @@ bool dbssl_conn_check(PGconn *conn, const struct dbssl_config *cfg, struct dbssl
     state->connected = true;
     state->error_class = DBSSL_CONN_OK;
     state->verify_reason = DBSSL_VERIFY_NONE;
-    state->error_message[0] = state->error_hint[0] = '\0';
+    state->error_message[0] = state->error_detail[0] = state->error_hint[0] = '\0';
     state->latency_ms = mono_ms() - t0;
     return true;
+}
+
+bool dbssl_conn_check(PGconn *conn, const struct dbssl_config *cfg, struct dbssl_tls_state *state)
+{
+    struct dbssl_tls_state local;
+    bool ok;
+
+    if (state == NULL) {
+        memset(&local, 0, sizeof(local));
+        state = &local;
+    }
+    ok = check_fill(conn, cfg, state);
+    dbssl_tls_state_format(state);
+    return ok;
 }

@@ -1,17 +1,58 @@
 /*
- * conn_int.h - the pieces of conn.c that are pure functions of their input,
- * exposed so that unit tests can check them without a database: building
- * libpq's keyword/value arrays from the settings, and classifying libpq's
- * failure messages.
+ * conn_int.h - struct dbssl_tls_state as dbssl's own modules see it (the
+ * checker, health, metrics and the CLI read its fields; applications read
+ * it through dbssl_tls_attribute()), and the pieces of conn.c that are pure
+ * functions of their input, exposed so that unit tests can check them
+ * without a database: building libpq's keyword/value arrays from the
+ * settings, and classifying libpq's failure messages.
  */
 #ifndef DBSSL_CONN_INT_H
 #define DBSSL_CONN_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
 #include "dbssl/conn.h"
-#include "dbssl/error.h"
+#include "error_int.h"
+
+/* What one connection attempt found.  Plain data, safe to copy. */
+struct dbssl_tls_state {
+    bool connected;
+    bool ssl_in_use;               /* PQsslInUse */
+    char protocol[32];             /* PQsslAttribute "protocol", e.g. "TLSv1.3", or "" */
+    char cipher[128];              /* PQsslAttribute "cipher" */
+    int key_bits;                  /* PQsslAttribute "key_bits", 0 when none */
+    char server_host[256];         /* PQhost of the server actually connected */
+    char server_port[16];          /* PQport */
+    char server_version[32];       /* e.g. "15.18" */
+    bool client_cert_sent;         /* pg_stat_ssl.client_dn is set for our backend */
+    bool server_sees_ssl;          /* pg_stat_ssl.ssl for our backend */
+    char server_cert_subject[512]; /* "" when no TLS */
+    char server_cert_serial[128];
+    long long server_cert_not_before; /* epoch seconds, 0 when unknown */
+    long long server_cert_not_after;
+    double latency_ms; /* connect + checks round trip */
+    enum dbssl_conn_class error_class;
+    enum dbssl_verify_reason verify_reason;
+    char error_message[256]; /* primary: what failed, short; "" when none */
+    char error_detail[1024]; /* libpq's message, password-free, one line; "" when none */
+    char error_hint[512];    /* the guide's advice for error_class */
+    /* the numbers above as dbssl_tls_attribute() returns them (dbssl_tls_state_format) */
+    struct {
+        char key_bits[16];
+        char not_before[32];
+        char not_after[32];
+        char latency_ms[32];
+    } text;
+};
+
+/*
+ * Renders the numeric fields into state->text.  conn.c calls it whenever it
+ * has filled a state, so that dbssl_tls_attribute() can take a const state
+ * (and be called from several threads) without writing to it.
+ */
+void dbssl_tls_state_format(struct dbssl_tls_state *state);
 
 #define DBSSL_CONN_MAX_PARAMS 96
 

@@ -17,7 +17,7 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "dbssl/error.h"
+#include "error_int.h"
 
 #define DBSSL_DEVDB_DEFAULT_PORT 5433
 

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "dbssl/error.h"
+#include "error_int.h"
 
 struct dotenv_entry {
     char *key;

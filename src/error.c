@@ -4,11 +4,22 @@
  * The "first error wins" rule lives here so that callers can set errors on
  * every failure path without worrying about hiding the original cause.
  */
-#include "dbssl/error.h"
+#include "error_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+struct dbssl_error *dbssl_error_new(void)
+{
+    return calloc(1, sizeof(struct dbssl_error));
+}
+
+void dbssl_error_free(struct dbssl_error *err)
+{
+    free(err);
+}
 
 void dbssl_error_clear(struct dbssl_error *err)
 {
@@ -16,7 +27,39 @@ void dbssl_error_clear(struct dbssl_error *err)
         return;
     err->code = DBSSL_OK;
     err->message[0] = '\0';
+    err->detail[0] = '\0';
     err->hint[0] = '\0';
+}
+
+enum dbssl_errcode dbssl_error_code(const struct dbssl_error *err)
+{
+    return err ? err->code : DBSSL_OK;
+}
+
+const char *dbssl_error_message(const struct dbssl_error *err)
+{
+    return err ? err->message : "";
+}
+
+const char *dbssl_error_detail(const struct dbssl_error *err)
+{
+    return err ? err->detail : "";
+}
+
+const char *dbssl_error_hint(const struct dbssl_error *err)
+{
+    return err ? err->hint : "";
+}
+
+static void error_vset(struct dbssl_error *err, enum dbssl_errcode code, const char *detail,
+                       const char *hint, const char *fmt, va_list ap)
+{
+    if (err == NULL || err->code != DBSSL_OK)
+        return;
+    err->code = code;
+    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    snprintf(err->detail, sizeof(err->detail), "%s", detail ? detail : "");
+    snprintf(err->hint, sizeof(err->hint), "%s", hint ? hint : "");
 }
 
 void dbssl_error_set(struct dbssl_error *err, enum dbssl_errcode code, const char *hint,
@@ -24,13 +67,19 @@ void dbssl_error_set(struct dbssl_error *err, enum dbssl_errcode code, const cha
 {
     va_list ap;
 
-    if (err == NULL || err->code != DBSSL_OK)
-        return;
-    err->code = code;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    error_vset(err, code, NULL, hint, fmt, ap);
     va_end(ap);
-    snprintf(err->hint, sizeof(err->hint), "%s", hint ? hint : "");
+}
+
+void dbssl_error_setx(struct dbssl_error *err, enum dbssl_errcode code, const char *detail,
+                      const char *hint, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    error_vset(err, code, detail, hint, fmt, ap);
+    va_end(ap);
 }
 
 const char *dbssl_strerror(enum dbssl_errcode code)
@@ -58,6 +107,7 @@ const char *dbssl_strerror(enum dbssl_errcode code)
     return "unknown error";
 }
 
+/* The contract is written once, in dbssl/error.h. */
 int dbssl_error_exit_status(enum dbssl_errcode code)
 {
     switch (code) {

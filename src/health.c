@@ -260,12 +260,14 @@ static json_t *error_json(const struct dbssl_tls_state *tls)
 {
     if (tls->connected || tls->error_class == DBSSL_CONN_OK)
         return json_null();
-    return json_pack(
-        "{s:s, s:o, s:o, s:o}", "class", dbssl_conn_class_name(tls->error_class), "reason",
-        tls->error_class == DBSSL_CONN_CERT_VERIFY_FAILED
-            ? json_string(dbssl_verify_reason_name(tls->verify_reason))
-            : json_null(),
-        "message", dbssl_json_str(tls->error_message), "hint", dbssl_json_str(tls->error_hint));
+    return json_pack("{s:s, s:o, s:o, s:o, s:o}", "class", dbssl_conn_class_name(tls->error_class),
+                     "reason",
+                     tls->error_class == DBSSL_CONN_CERT_VERIFY_FAILED
+                         ? json_string(dbssl_verify_reason_name(tls->verify_reason))
+                         : json_null(),
+                     "message", dbssl_json_str(tls->error_message), "detail",
+                     tls->error_detail[0] ? dbssl_json_str(tls->error_detail) : json_null(), "hint",
+                     dbssl_json_str(tls->error_hint));
 }
 
 /* The latest reload's rejection, or null once a reload succeeded (or none was tried). */

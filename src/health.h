@@ -17,8 +17,8 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "dbssl/conn.h"
-#include "dbssl/error.h"
+#include "conn_int.h"
+#include "error_int.h"
 
 enum dbssl_health_status {
     DBSSL_HEALTH_HEALTHY = 0,

@@ -17,7 +17,7 @@
 #define DBSSL_HTTP_H
 
 #include "checker.h"
-#include "dbssl/error.h"
+#include "error_int.h"
 #include "health.h"
 
 struct dbssl_http;

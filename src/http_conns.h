@@ -29,7 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dbssl/error.h" /* DBSSL_MUSTCHECK */
+#include "error_int.h" /* DBSSL_MUSTCHECK */
 
 enum dbssl_http_phase {
     DBSSL_HTTP_NEW = 0,

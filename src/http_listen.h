@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 
-#include "dbssl/error.h"
+#include "error_int.h"
 
 struct dbssl_http_limits {
     unsigned connections;     /* held at once, in total */

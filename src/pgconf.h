@@ -10,7 +10,7 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "dbssl/error.h"
+#include "error_int.h"
 
 struct dbssl_pgconf_opts {
     const char *listen_addresses; /* e.g. "localhost"; NULL: no listen_addresses line */

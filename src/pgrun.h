@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "dbssl/error.h"
+#include "error_int.h"
 #include "proc.h"
 
 #define DBSSL_PGRUN_TAIL_LINES 3

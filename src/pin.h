@@ -13,7 +13,7 @@
 #define DBSSL_PIN_H
 
 #include "config.h"
-#include "dbssl/error.h"
+#include "error_int.h"
 
 /* Copies the TLS files of cfg (those that exist) and records them in cfg->pinned. */
 int dbssl_pin_files(struct dbssl_config *cfg, struct dbssl_error *err) DBSSL_MUSTCHECK;

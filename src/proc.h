@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "dbssl/error.h"
+#include "error_int.h"
 
 /* Who a program runs as.  drop=false: as ourselves. */
 struct dbssl_proc_user {

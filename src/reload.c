@@ -23,6 +23,7 @@
 #include "log.h"
 #include "pin.h"
 #include "util.h"
+#include "validate.h"
 #include "watch.h"
 
 #define WATCH_TIMEOUT_MS   500
@@ -303,7 +304,7 @@ static char *describe_findings(const struct dbssl_findings *f)
         bool error = fd->severity == DBSSL_SEVERITY_ERROR;
         dbssl_log(error ? DBSSL_LOG_ERROR : DBSSL_LOG_WARN, "reload_finding", "severity",
                   dbssl_severity_name(fd->severity), "setting", fd->setting, "message", fd->message,
-                  "hint", fd->hint, NULL);
+                  "detail", fd->detail, "hint", fd->hint, NULL);
         if (!error)
             continue;
         if (sb.len > 0)

@@ -26,7 +26,7 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "dbssl/error.h"
+#include "error_int.h"
 #include "health.h"
 
 struct strbuf;

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "dbssl/error.h"
+#include "error_int.h"
 
 /* Growable NUL-terminated buffer.  A failed append marks it broken (oom). */
 struct strbuf {

@@ -34,8 +34,9 @@ struct dbssl_findings *dbssl_findings_new(void)
     return calloc(1, sizeof(struct dbssl_findings));
 }
 
-int dbssl_findings_add(struct dbssl_findings *f, enum dbssl_severity sev, const char *setting,
-                       const char *hint, const char *fmt, ...)
+int dbssl_findings_addx(struct dbssl_findings *f, enum dbssl_severity sev, unsigned flags,
+                        const char *setting, const char *detail, const char *hint, const char *fmt,
+                        ...)
 {
     struct dbssl_finding *n;
     va_list ap;
@@ -51,12 +52,15 @@ int dbssl_findings_add(struct dbssl_findings *f, enum dbssl_severity sev, const 
     }
     f->items = n;
     n[f->n].severity = sev;
+    n[f->n].flags = flags;
     n[f->n].setting = xstrdup(setting);
     n[f->n].message = xstrdup(msg);
+    n[f->n].detail = xstrdup(detail ? detail : "");
     n[f->n].hint = xstrdup(hint ? hint : "");
-    if (!n[f->n].setting || !n[f->n].message || !n[f->n].hint) {
+    if (!n[f->n].setting || !n[f->n].message || !n[f->n].detail || !n[f->n].hint) {
         free((char *)n[f->n].setting);
         free((char *)n[f->n].message);
+        free((char *)n[f->n].detail);
         free((char *)n[f->n].hint);
         f->oom = true;
         return -1;
@@ -95,6 +99,40 @@ const struct dbssl_finding *dbssl_findings_at(const struct dbssl_findings *f, si
     return (f && i < f->n) ? &f->items[i] : NULL;
 }
 
+/* Finding i, or for i out of range an error with empty strings (see dbssl/config.h). */
+static const struct dbssl_finding *finding_or_none(const struct dbssl_findings *f, size_t i)
+{
+    static const struct dbssl_finding none = {DBSSL_SEVERITY_ERROR, 0, "", "", "", ""};
+    const struct dbssl_finding *fd = dbssl_findings_at(f, i);
+
+    return fd ? fd : &none;
+}
+
+enum dbssl_severity dbssl_findings_severity(const struct dbssl_findings *f, size_t i)
+{
+    return finding_or_none(f, i)->severity;
+}
+
+const char *dbssl_findings_setting(const struct dbssl_findings *f, size_t i)
+{
+    return finding_or_none(f, i)->setting;
+}
+
+const char *dbssl_findings_message(const struct dbssl_findings *f, size_t i)
+{
+    return finding_or_none(f, i)->message;
+}
+
+const char *dbssl_findings_detail(const struct dbssl_findings *f, size_t i)
+{
+    return finding_or_none(f, i)->detail;
+}
+
+const char *dbssl_findings_hint(const struct dbssl_findings *f, size_t i)
+{
+    return finding_or_none(f, i)->hint;
+}
+
 void dbssl_findings_free(struct dbssl_findings *f)
 {
     if (f == NULL)
@@ -102,6 +140,7 @@ void dbssl_findings_free(struct dbssl_findings *f)
     for (size_t i = 0; i < f->n; i++) {
         free((char *)f->items[i].setting);
         free((char *)f->items[i].message);
+        free((char *)f->items[i].detail);
         free((char *)f->items[i].hint);
     }
     free(f->items);
@@ -185,11 +224,10 @@ static void check_values(const struct dbssl_config *cfg, struct dbssl_findings *
                            cfg->settings[OPT_DATABASE_URL].display);
     } else if (!cfg->url.parsed) {
         char *m = dbssl_config_redact(cfg, cfg->url.error);
-        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DATABASE_URL",
-                           "Use the form postgresql://user:password@host:5432/dbname (or libpq's "
-                           "key=value form); percent-encode special characters in the password.",
-                           "invalid DATABASE_URL \"%s\": %s",
-                           cfg->settings[OPT_DATABASE_URL].display, m ? m : "could not parse");
+        dbssl_findings_addx(f, DBSSL_SEVERITY_ERROR, 0, "DATABASE_URL", m ? m : "could not parse",
+                            "Use the form postgresql://user:password@host:5432/dbname (or libpq's "
+                            "key=value form); percent-encode special characters in the password.",
+                            "invalid DATABASE_URL \"%s\"", cfg->settings[OPT_DATABASE_URL].display);
         free(m);
     } else if (cfg->url.port != NULL) {
         /* libpq checks ports only when connecting; fail before that */
@@ -240,17 +278,17 @@ static void check_dates(const struct dbssl_config *cfg, struct dbssl_findings *f
                                "renewed",
                                path, ci->subject, when);
         else
-            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, setting,
-                               "Obtain a renewed certificate from its issuer and replace the "
-                               "file; \"dbssl certs inspect\" shows the dates.",
-                               "certificate \"%s\" in \"%s\" has expired (not after %s)",
-                               ci->subject, path, when);
+            dbssl_findings_addx(f, DBSSL_SEVERITY_ERROR, DBSSL_FINDING_EXPIRY, setting, NULL,
+                                "Obtain a renewed certificate from its issuer and replace the "
+                                "file; \"dbssl certs inspect\" shows the dates.",
+                                "certificate \"%s\" in \"%s\" has expired (not after %s)",
+                                ci->subject, path, when);
     } else if (ci->not_before > now) {
         format_rfc3339(ci->not_before, when, sizeof(when));
-        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, setting,
-                           "Check the system clock, or use a certificate that is already valid.",
-                           "certificate \"%s\" in \"%s\" is not yet valid (not before %s)",
-                           ci->subject, path, when);
+        dbssl_findings_addx(f, DBSSL_SEVERITY_ERROR, DBSSL_FINDING_EXPIRY, setting, NULL,
+                            "Check the system clock, or use a certificate that is already valid.",
+                            "certificate \"%s\" in \"%s\" is not yet valid (not before %s)",
+                            ci->subject, path, when);
     } else if (days_left < cfg->expiry_warn_days) {
         format_rfc3339(ci->not_after, when, sizeof(when));
         dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, setting,
@@ -379,10 +417,10 @@ static void check_crl(const struct dbssl_config *cfg, struct dbssl_findings *f, 
     }
     if (next != 0 && next < now) {
         format_rfc3339(next, when, sizeof(when));
-        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_CRL",
-                           "Download the current CRL from the CA; OpenSSL rejects every "
-                           "connection while the CRL is stale.",
-                           "CRL file \"%s\" has expired (next update was due %s)", cfg->crl, when);
+        dbssl_findings_addx(f, DBSSL_SEVERITY_ERROR, DBSSL_FINDING_EXPIRY, "DB_SSL_CRL", NULL,
+                            "Download the current CRL from the CA; OpenSSL rejects every "
+                            "connection while the CRL is stale.",
+                            "CRL file \"%s\" has expired (next update was due %s)", cfg->crl, when);
     }
 }
 

@@ -22,7 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "dbssl/error.h"
+#include "error_int.h"
 
 struct dbssl_watch;
 

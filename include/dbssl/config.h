@@ -45,45 +45,45 @@ enum dbssl_source {
  * env_file NULL means "./.env if it exists"; a non-NULL env_file must exist.
  * Returns a new config the caller frees with dbssl_config_free(), or NULL.
  */
-struct dbssl_config *dbssl_config_load(const char *env_file,
-                                       struct dbssl_error *err) DBSSL_MUSTCHECK;
+DBSSL_API struct dbssl_config *dbssl_config_load(const char *env_file,
+                                                 struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /*
  * Like dbssl_config_load() but reads envp (a NULL-terminated "KEY=VALUE"
  * array, NULL for none) instead of the process environment.  For tests and
  * embedders that keep their settings elsewhere.
  */
-struct dbssl_config *dbssl_config_load_from(const char *env_file, bool env_file_required,
-                                            const char *const *envp,
-                                            struct dbssl_error *err) DBSSL_MUSTCHECK;
+DBSSL_API struct dbssl_config *dbssl_config_load_from(const char *env_file, bool env_file_required,
+                                                      const char *const *envp,
+                                                      struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /* Frees a config; NULL is fine. */
-void dbssl_config_free(struct dbssl_config *cfg);
+DBSSL_API void dbssl_config_free(struct dbssl_config *cfg);
 
 /* The dotenv file that was read, or NULL when none was. Owned by cfg. */
-const char *dbssl_config_env_file(const struct dbssl_config *cfg);
+DBSSL_API const char *dbssl_config_env_file(const struct dbssl_config *cfg);
 
 /*
  * Introspection over the option table, for `dbssl config` and docs.
  * Index i runs from 0 to dbssl_config_option_count() - 1.
  */
-size_t dbssl_config_option_count(void);
-const char *dbssl_config_option_name(size_t i);
-const char *dbssl_config_option_default(size_t i);
-const char *dbssl_config_option_type(size_t i);
-const char *dbssl_config_option_description(size_t i);
-bool dbssl_config_option_sensitive(size_t i);
+DBSSL_API size_t dbssl_config_option_count(void);
+DBSSL_API const char *dbssl_config_option_name(size_t i);
+DBSSL_API const char *dbssl_config_option_default(size_t i);
+DBSSL_API const char *dbssl_config_option_type(size_t i);
+DBSSL_API const char *dbssl_config_option_description(size_t i);
+DBSSL_API bool dbssl_config_option_sensitive(size_t i);
 
 /*
  * The effective value of option i as safe to display (secrets such as the
  * DATABASE_URL password replaced by "***"), and where it came from.  The
  * string is owned by cfg.  Empty string when unset.
  */
-const char *dbssl_config_display_value(const struct dbssl_config *cfg, size_t i,
-                                       enum dbssl_source *source);
+DBSSL_API const char *dbssl_config_display_value(const struct dbssl_config *cfg, size_t i,
+                                                 enum dbssl_source *source);
 
-const char *dbssl_source_name(enum dbssl_source source);
-const char *dbssl_sslmode_name(enum dbssl_sslmode mode);
+DBSSL_API const char *dbssl_source_name(enum dbssl_source source);
+DBSSL_API const char *dbssl_sslmode_name(enum dbssl_sslmode mode);
 
 /* ---- validation ---------------------------------------------------------- */
 
@@ -92,13 +92,7 @@ enum dbssl_severity {
     DBSSL_SEVERITY_WARNING,
 };
 
-struct dbssl_finding {
-    enum dbssl_severity severity;
-    const char *setting; /* e.g. "DB_SSL_CA_CERT" */
-    const char *message; /* PostgreSQL style, no secrets */
-    const char *hint;    /* a full sentence, may be "" */
-};
-
+/* Opaque: read a finding through the accessors below, by index. */
 struct dbssl_findings;
 
 /*
@@ -106,17 +100,29 @@ struct dbssl_findings;
  * returns every finding.  Returns NULL only on out-of-memory.  The caller
  * frees the result with dbssl_findings_free().
  */
-struct dbssl_findings *dbssl_config_validate(const struct dbssl_config *cfg,
-                                             struct dbssl_error *err) DBSSL_MUSTCHECK;
+DBSSL_API struct dbssl_findings *dbssl_config_validate(const struct dbssl_config *cfg,
+                                                       struct dbssl_error *err) DBSSL_MUSTCHECK;
 
-size_t dbssl_findings_count(const struct dbssl_findings *f);
-size_t dbssl_findings_errors(const struct dbssl_findings *f);
-size_t dbssl_findings_warnings(const struct dbssl_findings *f);
-/* Borrowed pointer valid until dbssl_findings_free(). */
-const struct dbssl_finding *dbssl_findings_at(const struct dbssl_findings *f, size_t i);
-void dbssl_findings_free(struct dbssl_findings *f);
+DBSSL_API size_t dbssl_findings_count(const struct dbssl_findings *f);
+DBSSL_API size_t dbssl_findings_errors(const struct dbssl_findings *f);
+DBSSL_API size_t dbssl_findings_warnings(const struct dbssl_findings *f);
 
-const char *dbssl_severity_name(enum dbssl_severity severity);
+/*
+ * Finding i (0 to dbssl_findings_count() - 1), in PostgreSQL's parts: the
+ * setting it is about (e.g. "DB_SSL_CA_CERT"), a short primary message
+ * (no secrets), an optional detail and a hint (full sentences).  The strings
+ * are never NULL ("" when empty, and for i out of range, where the severity
+ * is DBSSL_SEVERITY_ERROR); they are owned by f until dbssl_findings_free().
+ */
+DBSSL_API enum dbssl_severity dbssl_findings_severity(const struct dbssl_findings *f, size_t i);
+DBSSL_API const char *dbssl_findings_setting(const struct dbssl_findings *f, size_t i);
+DBSSL_API const char *dbssl_findings_message(const struct dbssl_findings *f, size_t i);
+DBSSL_API const char *dbssl_findings_detail(const struct dbssl_findings *f, size_t i);
+DBSSL_API const char *dbssl_findings_hint(const struct dbssl_findings *f, size_t i);
+
+DBSSL_API void dbssl_findings_free(struct dbssl_findings *f);
+
+DBSSL_API const char *dbssl_severity_name(enum dbssl_severity severity);
 
 #ifdef __cplusplus
 }

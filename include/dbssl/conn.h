@@ -45,45 +45,86 @@ enum dbssl_verify_reason {
     DBSSL_VERIFY_OTHER,             /* "other" */
 };
 
-/* What one connection attempt found.  Plain data, safe to copy. */
-struct dbssl_tls_state {
-    bool connected;
-    bool ssl_in_use;               /* PQsslInUse */
-    char protocol[32];             /* PQsslAttribute "protocol", e.g. "TLSv1.3", or "" */
-    char cipher[128];              /* PQsslAttribute "cipher" */
-    int key_bits;                  /* PQsslAttribute "key_bits", 0 when none */
-    char server_host[256];         /* PQhost of the server actually connected */
-    char server_port[16];          /* PQport */
-    char server_version[32];       /* e.g. "15.18" */
-    bool client_cert_sent;         /* pg_stat_ssl.client_dn is set for our backend */
-    bool server_sees_ssl;          /* pg_stat_ssl.ssl for our backend */
-    char server_cert_subject[512]; /* "" when no TLS */
-    char server_cert_serial[128];
-    long long server_cert_not_before; /* epoch seconds, 0 when unknown */
-    long long server_cert_not_after;
-    double latency_ms; /* connect + checks round trip */
-    enum dbssl_conn_class error_class;
-    enum dbssl_verify_reason verify_reason;
-    char error_message[1024]; /* libpq's message, password-free, "" when none */
-    char error_hint[512];     /* the guide's advice for error_class */
-};
+/*
+ * What a connection attempt (and each later check) found: the negotiated
+ * TLS, the server's certificate, or why it failed.  Opaque, so that new
+ * attributes never break the ABI: read it by name with dbssl_tls_attribute()
+ * the way libpq's PQsslAttribute() works, or with the typed getters below.
+ * Create it with dbssl_tls_state_new(), hand it to dbssl_connect() and
+ * dbssl_conn_check() (which refresh it), free it with dbssl_tls_state_free().
+ */
+struct dbssl_tls_state;
+
+/* A new state ("not connected", no error) or NULL on out-of-memory. */
+DBSSL_API struct dbssl_tls_state *dbssl_tls_state_new(void) DBSSL_MUSTCHECK;
+
+/* Frees a state; NULL is fine. */
+DBSSL_API void dbssl_tls_state_free(struct dbssl_tls_state *state);
 
 /*
  * Connects with the settings of cfg (validated beforehand by the caller) and
- * fills state (never NULL).  Returns the connection, which the caller owns
- * and closes with PQfinish(), or NULL with state->error_* and err set.
+ * fills state (NULL when the caller does not need it).  Returns the
+ * connection, which the caller owns and closes with PQfinish(), or NULL with
+ * err set (typically "could not connect to the server", libpq's text as the
+ * detail, the advice for the failure's class as the hint) and state telling
+ * why (dbssl_tls_error_class()).  A state is reset by every call.  The state
+ * is the caller's: it may be kept and passed to dbssl_conn_check() later.
  */
-PGconn *dbssl_connect(const struct dbssl_config *cfg, struct dbssl_tls_state *state,
-                      struct dbssl_error *err) DBSSL_MUSTCHECK;
+DBSSL_API PGconn *dbssl_connect(const struct dbssl_config *cfg, struct dbssl_tls_state *state,
+                                struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /*
  * Re-checks an open connection (SELECT over it, pg_stat_ssl) and refreshes
- * state.  Returns false when the connection is lost (state->error_* set).
+ * state (NULL when the caller does not need it).  Returns false when the
+ * connection is lost; state then says why.
  */
-bool dbssl_conn_check(PGconn *conn, const struct dbssl_config *cfg, struct dbssl_tls_state *state);
+DBSSL_API bool dbssl_conn_check(PGconn *conn, const struct dbssl_config *cfg,
+                                struct dbssl_tls_state *state);
 
-const char *dbssl_conn_class_name(enum dbssl_conn_class c);
-const char *dbssl_verify_reason_name(enum dbssl_verify_reason r);
+/*
+ * Attribute name of state as a string, or NULL when the name is unknown (or
+ * state is NULL).  A known attribute is never NULL: "" when it has no value
+ * (e.g. "cipher" without TLS).  The string is owned by state and valid until
+ * state is refreshed or freed.  The names (dbssl_tls_attribute_names()):
+ *
+ *   connected, ssl_in_use, client_cert_sent, server_sees_ssl
+ *                       "true" or "false"
+ *   protocol            e.g. "TLSv1.3"         cipher    e.g. "TLS_AES_256_GCM_SHA384"
+ *   key_bits            e.g. "256"
+ *   server_host, server_port, server_version (e.g. "15.18")
+ *   server_cert_subject, server_cert_serial (hex)
+ *   server_cert_not_before, server_cert_not_after
+ *                       RFC 3339 in UTC, e.g. "2026-01-31T12:00:00Z"
+ *   latency_ms          of the last connect or check, e.g. "3.145"
+ *   error_class         "ok" or a class name (dbssl_conn_class_name())
+ *   verify_reason       "none" or a reason (dbssl_verify_reason_name())
+ *   error_message       the primary message of a failure (short)
+ *   error_detail        what libpq said, password-free, one line
+ *   error_hint          the advice for error_class, full sentences
+ *
+ * server_sees_ssl is the server's own view (pg_stat_ssl); client_cert_sent
+ * says the server received our client certificate.
+ */
+DBSSL_API const char *dbssl_tls_attribute(const struct dbssl_tls_state *state, const char *name);
+
+/* The attribute names, a static NULL-terminated array. */
+DBSSL_API const char *const *dbssl_tls_attribute_names(void);
+
+/* Typed getters; a NULL state reads as a fresh one (false, 0, DBSSL_CONN_OK). */
+DBSSL_API bool dbssl_tls_connected(const struct dbssl_tls_state *state);
+DBSSL_API bool dbssl_tls_ssl_in_use(const struct dbssl_tls_state *state);
+DBSSL_API int dbssl_tls_key_bits(const struct dbssl_tls_state *state);
+DBSSL_API bool dbssl_tls_client_cert_sent(const struct dbssl_tls_state *state);
+DBSSL_API bool dbssl_tls_server_sees_ssl(const struct dbssl_tls_state *state);
+/* Epoch seconds, 0 when unknown (no TLS). */
+DBSSL_API long long dbssl_tls_server_cert_not_before(const struct dbssl_tls_state *state);
+DBSSL_API long long dbssl_tls_server_cert_not_after(const struct dbssl_tls_state *state);
+DBSSL_API double dbssl_tls_latency_ms(const struct dbssl_tls_state *state);
+DBSSL_API enum dbssl_conn_class dbssl_tls_error_class(const struct dbssl_tls_state *state);
+DBSSL_API enum dbssl_verify_reason dbssl_tls_verify_reason(const struct dbssl_tls_state *state);
+
+DBSSL_API const char *dbssl_conn_class_name(enum dbssl_conn_class c);
+DBSSL_API const char *dbssl_verify_reason_name(enum dbssl_verify_reason r);
 
 #ifdef __cplusplus
 }

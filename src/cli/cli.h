@@ -2,8 +2,9 @@
  * cli.h - shared pieces of the dbssl program: the subcommand table entry,
  * error printing and the common "load the settings" step.
  *
- * Exit statuses: 0 ok, 1 runtime failure (database unreachable, unhealthy,
- * expired certificate), 2 invalid configuration or usage.
+ * Exit statuses follow the one contract written at dbssl_error_exit_status()
+ * in dbssl/error.h (0 ok, 1 runtime failure, 2 invalid configuration or
+ * usage); the EXIT_* names below are its three values.
  */
 #ifndef DBSSL_CLI_H
 #define DBSSL_CLI_H
@@ -12,7 +13,7 @@
 #include <stdio.h>
 
 #include "dbssl/config.h"
-#include "dbssl/error.h"
+#include "error_int.h"
 
 #define EXIT_OK      0
 #define EXIT_RUNTIME 1
@@ -53,7 +54,7 @@ struct cli_option {
 int cli_parse(int argc, char **argv, const struct cli_command *cmd, const struct cli_option *opts,
               int max_operands);
 
-/* Prints an error and its hint to stderr as "dbssl: error: ..." / "  hint: ...". */
+/* Prints an error to stderr as "dbssl: error: ...", then "  detail: ..." and "  hint: ...". */
 void cli_print_error(const struct dbssl_error *e);
 
 /* Prints a command's usage text to f. */
@@ -67,9 +68,16 @@ struct dbssl_config *cli_load_config(const char *env_file);
 
 /*
  * Prints validation findings (human lines or JSON) to stdout and returns the
- * exit status: 0 without errors, 2 with.
+ * exit status of `dbssl validate`: 0 without errors, 2 with.
  */
 int cli_print_findings(const struct dbssl_findings *f, bool json);
+
+/*
+ * The exit status of a command that runs (status, serve) and stops on these
+ * findings: 2 when a setting is wrong, 1 when only time made a named file
+ * unusable (an expired certificate), 0 without errors.
+ */
+int cli_findings_run_status(const struct dbssl_findings *f);
 
 extern const struct cli_command cmd_validate;
 extern const struct cli_command cmd_config;

@@ -55,6 +55,8 @@ static void print_human(const char *body)
         printf("%-23s %s%s%s: %s\n", "error:", json_string_value(json_object_get(e, "class")),
                reason ? "/" : "", reason ? reason : "",
                json_string_value(json_object_get(e, "message")));
+        if (json_is_string(json_object_get(e, "detail")))
+            printf("  detail: %s\n", json_string_value(json_object_get(e, "detail")));
         printf("  hint: %s\n", json_string_value(json_object_get(e, "hint")));
     }
     json_decref(j);

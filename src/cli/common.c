@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "jsonutil.h"
+#include "validate.h"
 
 void cli_print_usage(FILE *f, const struct cli_command *cmd)
 {
@@ -81,6 +82,8 @@ int cli_parse(int argc, char **argv, const struct cli_command *cmd, const struct
 void cli_print_error(const struct dbssl_error *e)
 {
     fprintf(stderr, "dbssl: error: %s\n", e->message[0] ? e->message : dbssl_strerror(e->code));
+    if (e->detail[0])
+        fprintf(stderr, "  detail: %s\n", e->detail);
     if (e->hint[0])
         fprintf(stderr, "  hint: %s\n", e->hint);
 }
@@ -99,8 +102,10 @@ struct dbssl_config *cli_load_config(const char *env_file)
 
 static json_t *finding_json(const struct dbssl_finding *fd)
 {
-    return json_pack("{s:o, s:o, s:o}", "setting", dbssl_json_str(fd->setting), "message",
-                     dbssl_json_str(fd->message), "hint", dbssl_json_str(fd->hint));
+    return json_pack("{s:o, s:o, s:o, s:o}", "setting", dbssl_json_str(fd->setting), "message",
+                     dbssl_json_str(fd->message), "detail",
+                     fd->detail[0] ? dbssl_json_str(fd->detail) : json_null(), "hint",
+                     dbssl_json_str(fd->hint));
 }
 
 int cli_print_findings(const struct dbssl_findings *f, bool json)
@@ -127,6 +132,8 @@ int cli_print_findings(const struct dbssl_findings *f, bool json)
         for (size_t i = 0; i < dbssl_findings_count(f); i++) {
             const struct dbssl_finding *fd = dbssl_findings_at(f, i);
             printf("%s: %s: %s\n", dbssl_severity_name(fd->severity), fd->setting, fd->message);
+            if (fd->detail[0])
+                printf("  detail: %s\n", fd->detail);
             if (fd->hint[0])
                 printf("  hint: %s\n", fd->hint);
         }
@@ -137,4 +144,19 @@ int cli_print_findings(const struct dbssl_findings *f, bool json)
             printf("configuration is valid (%zu warning%s)\n", nwarn, nwarn == 1 ? "" : "s");
     }
     return nerr > 0 ? EXIT_CONFIG : EXIT_OK;
+}
+
+int cli_findings_run_status(const struct dbssl_findings *f)
+{
+    int status = EXIT_OK;
+
+    for (size_t i = 0; i < dbssl_findings_count(f); i++) {
+        const struct dbssl_finding *fd = dbssl_findings_at(f, i);
+        if (fd->severity != DBSSL_SEVERITY_ERROR)
+            continue;
+        if (!(fd->flags & DBSSL_FINDING_EXPIRY))
+            return EXIT_CONFIG;
+        status = EXIT_RUNTIME;
+    }
+    return status;
 }

@@ -8,7 +8,7 @@
 
 #include <sys/types.h>
 
-#include "dbssl/error.h"
+#include "error_int.h"
 
 /* The default of `dbssl reload` (contrib/dbssl.service passes it to serve). */
 #define CLI_DEFAULT_PID_FILE "/run/dbssl/dbssl.pid"

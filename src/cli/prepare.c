@@ -51,8 +51,10 @@ struct dbssl_config *cli_prepare_config(const char *env_file, bool json, int *st
         goto fail;
     }
     if (dbssl_findings_errors(f) > 0) {
-        /* as `dbssl validate` prints them: same words, same exit status */
-        *status = cli_print_findings(f, json);
+        /* as `dbssl validate` prints them, but an expired certificate is a
+         * runtime failure here: the settings were right, time ran out */
+        cli_print_findings(f, json);
+        *status = cli_findings_run_status(f);
         goto fail;
     }
     *status = EXIT_OK;

@@ -10,7 +10,7 @@ unset DATABASE_URL DB_SSL_MODE DB_SSL_REQUIRED APP_ENV
 
 # --- top level ---
 run_split "$DBSSL" --help;            assert_rc 0 "--help"; assert_contains "$OUT" "validate"
-run_split "$DBSSL" --version;         assert_rc 0; assert_line "$OUT" "dbssl 0.1.0"
+run_split "$DBSSL" --version;         assert_rc 0; assert_line "$OUT" "dbssl 0.2.0"
 run_split "$DBSSL";                   assert_rc 2 "no command"; assert_contains "$ERR" "Usage: dbssl COMMAND"
 run_split "$DBSSL" frobnicate;        assert_rc 2 "unknown command"; assert_contains "$ERR" 'unknown command "frobnicate"'
 run_split "$DBSSL" help validate;     assert_rc 0; assert_contains "$OUT" "Usage: dbssl validate"
@@ -49,7 +49,8 @@ d = json.loads(sys.argv[1])
 assert d["valid"] is False
 assert len(d["errors"]) == 2 and d["warnings"] == []
 for f in d["errors"]:
-    assert set(f) == {"setting", "message", "hint"}, f
+    assert list(f) == ["setting", "message", "detail", "hint"], f
+    assert f["detail"] is None, f  # no detail: null, as "reason" on the endpoint
 assert d["errors"][0]["setting"] == "DB_CONNECT_TIMEOUT"
 PY
 run_split "$DBSSL" validate --env-file good.env --json

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_install.sh - the library as an application uses it: `cmake --install`
-# into a temporary prefix, build examples/app.c against it with pkg-config,
+# into a temporary prefix, build examples/app.c against it with pkg-config
+# (the installed headers alone: every type opaque, read through accessors),
 # and run it (and the copy CMake built) against a real PostgreSQL with TLS.
 set -euo pipefail
 : "${DBSSL_SRC:?source tree}" "${DBSSL_BUILD:?build tree}"
@@ -26,6 +27,10 @@ if cc -std=c17 -Wall -Wextra -Werror -o "$WORK/app" "$DBSSL_SRC/examples/app.c" 
 else
     t_fail "examples/app.c does not build: $(cat "$WORK/cc.log")"
 fi
+# linked against the ABI of the opaque types, libdbssl.so.1, never .so.0
+needed=$(readelf -d "$WORK/app" | sed -n 's/.*NEEDED.*\[\(libdbssl[^]]*\)\].*/\1/p')
+assert_eq "libdbssl.so.1" "$needed" "the example's libdbssl"
+if [ -e "$LIBDIR/libdbssl.so.1" ]; then t_pass "installed libdbssl.so.1"; else t_fail "no $LIBDIR/libdbssl.so.1"; fi
 
 # a server with TLS and a CA the app verifies it with
 C=$WORK/certs
@@ -47,10 +52,32 @@ for prog in "$WORK/app" "$DBSSL_BUILD/example-app"; do
     rc=0
     out=$(run_app "$prog" DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/postgres" \
         DB_SSL_MODE=verify-full DB_SSL_CA_CERT="$C/ca.crt" DB_SSL_REQUIRED=true 2>&1) || rc=$?
-    if [ "$rc" -eq 0 ] && grep -q 'ssl_enabled=true ssl_version=TLSv1.3' <<<"$out"; then
+    if [ "$rc" -eq 0 ] && grep -qx 'protocol=TLSv1.3' <<<"$out"; then
         t_pass "$(basename "$prog") connects over TLSv1.3"
     else
         t_fail "$(basename "$prog"): exit $rc: $out"
+    fi
+    # the TLS state as dbssl_tls_attribute() reads it: every name once, with its value
+    for line in connected=true ssl_in_use=true server_sees_ssl=true client_cert_sent=false \
+        server_host=127.0.0.1 "server_port=$PG_PORT" server_cert_subject=CN=localhost \
+        error_class=ok verify_reason=none error_message= error_detail=; do
+        assert_line "$out" "$line" "$(basename "$prog") TLS state"
+    done
+    assert_match "$out" '^cipher=TLS_[A-Z0-9_]+$' "$(basename "$prog") cipher"
+    assert_match "$out" '^key_bits=(128|256)$' "$(basename "$prog") key bits"
+    assert_match "$out" '^server_version=15\.[0-9]+$' "$(basename "$prog") server version"
+    assert_match "$out" '^server_cert_not_after=20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]Z$' \
+        "$(basename "$prog") not_after in RFC 3339"
+    assert_eq 20 "$(grep -cE '^[a-z_]+=' <<<"$out")" "$(basename "$prog") prints every attribute once"
+    rc=0
+    out=$(run_app "$prog" DATABASE_URL="postgresql://postgres@127.0.0.1:1/postgres" \
+        DB_SSL_MODE=verify-full DB_SSL_CA_CERT="$C/ca.crt" DB_SSL_REQUIRED=true 2>&1) || rc=$?
+    if [ "$rc" -eq 1 ] &&
+        grep -qx 'app: connection_refused: could not connect to the server' <<<"$out" &&
+        grep -q '^  detail: .*Connection refused' <<<"$out" && grep -q '^  hint: ' <<<"$out"; then
+        t_pass "$(basename "$prog") reports a failure: message, detail, hint; exit 1"
+    else
+        t_fail "$(basename "$prog") against a closed port: exit $rc: $out"
     fi
     rc=0
     out=$(run_app "$prog" DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/postgres" \

@@ -1,7 +1,8 @@
 /*
  * test_conn.c - the connection's pure parts: classifying libpq 15's failure
  * messages (texts captured from a real libpq 15 / PostgreSQL 15 pair) and
- * building the conninfo keyword/value arrays from the settings.
+ * building the conninfo keyword/value arrays from the settings; and the TLS
+ * state as applications read it (dbssl_tls_attribute() and the getters).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,8 +247,9 @@ static void test_params_bad_url_hides_password(void **state)
     (void)state;
     dbssl_error_clear(&e);
     assert_int_equal(dbssl_conn_build_params(cfg, &p, &e), -1);
-    assert_non_null(strstr(e.message, "DATABASE_URL"));
-    assert_null(strstr(e.message, "Sup3rSecret"));
+    assert_string_equal(e.message, "invalid DATABASE_URL");
+    assert_true(e.detail[0] != '\0'); /* libpq's reason */
+    assert_null(strstr(e.detail, "Sup3rSecret"));
     dbssl_conn_params_free(&p);
     dbssl_config_free(cfg);
 }
@@ -268,11 +270,184 @@ static void test_connect_refused_is_classified(void **state)
     assert_null(conn);
     assert_false(st.connected);
     assert_string_equal(dbssl_conn_class_name(st.error_class), "connection_refused");
-    assert_non_null(strstr(st.error_message, "Connection refused"));
-    assert_null(strchr(st.error_message, '\n'));
+    /* PostgreSQL's split: a short primary, libpq's text as the detail */
+    assert_string_equal(st.error_message, "could not connect to the server");
+    assert_non_null(strstr(st.error_detail, "Connection refused"));
+    assert_null(strchr(st.error_detail, '\n'));
     assert_null(strstr(e.message, "Sup3rSecret"));
+    assert_null(strstr(e.detail, "Sup3rSecret"));
     assert_int_equal(e.code, DBSSL_ERR_CONNECT);
+    assert_string_equal(e.message, st.error_message);
+    assert_string_equal(e.detail, st.error_detail);
     assert_true(st.error_hint[0] != '\0');
+    assert_string_equal(e.hint, st.error_hint);
+    dbssl_config_free(cfg);
+}
+
+/* ---- the TLS state as applications read it ------------------------------------------- */
+
+/*
+ * Every name the header documents, in the order dbssl_tls_attribute_names()
+ * lists them, and what it must read for the state test_attribute_every_name() fills.
+ */
+static const char *const documented[][2] = {
+    {"connected", "true"},
+    {"ssl_in_use", "true"},
+    {"protocol", "TLSv1.3"},
+    {"cipher", "TLS_AES_256_GCM_SHA384"},
+    {"key_bits", "256"},
+    {"server_host", "db.example.com"},
+    {"server_port", "5433"},
+    {"server_version", "15.18"},
+    {"client_cert_sent", "false"},
+    {"server_sees_ssl", "true"},
+    {"server_cert_subject", "CN=db.example.com"},
+    {"server_cert_serial", "0A1B"},
+    {"server_cert_not_before", "2026-01-01T00:00:00Z"},
+    {"server_cert_not_after", "2027-01-01T12:30:05Z"},
+    {"latency_ms", "12.346"},
+    {"error_class", "certificate_verification_failed"},
+    {"verify_reason", "hostname_mismatch"},
+    {"error_message", "primary"},
+    {"error_detail", "what libpq said"},
+    {"error_hint", "Do this."},
+};
+#define N_DOCUMENTED (sizeof(documented) / sizeof(documented[0]))
+
+static void test_attribute_names(void **state)
+{
+    const char *const *names = dbssl_tls_attribute_names();
+    size_t n = 0;
+
+    (void)state;
+    assert_non_null(names);
+    for (; names[n] != NULL; n++) {
+        assert_true(n < N_DOCUMENTED);
+        assert_string_equal(names[n], documented[n][0]);
+    }
+    assert_int_equal(n, N_DOCUMENTED);
+    /* the same array every time: applications may keep it */
+    assert_ptr_equal(dbssl_tls_attribute_names(), names);
+}
+
+static void test_attribute_fresh_null_and_unknown(void **state)
+{
+    struct dbssl_tls_state *s = dbssl_tls_state_new();
+
+    (void)state;
+    assert_non_null(s);
+    /* a fresh state: every known name answers, never NULL */
+    for (size_t i = 0; i < N_DOCUMENTED; i++) {
+        assert_non_null(dbssl_tls_attribute(s, documented[i][0]));
+        /* a NULL state answers nothing */
+        assert_null(dbssl_tls_attribute(NULL, documented[i][0]));
+    }
+    assert_string_equal(dbssl_tls_attribute(s, "connected"), "false");
+    assert_string_equal(dbssl_tls_attribute(s, "protocol"), "");
+    assert_string_equal(dbssl_tls_attribute(s, "key_bits"), "");
+    assert_string_equal(dbssl_tls_attribute(s, "server_cert_not_after"), "");
+    assert_string_equal(dbssl_tls_attribute(s, "latency_ms"), "0.000");
+    assert_string_equal(dbssl_tls_attribute(s, "error_class"), "ok");
+    assert_string_equal(dbssl_tls_attribute(s, "verify_reason"), "none");
+    assert_string_equal(dbssl_tls_attribute(s, "error_detail"), "");
+    /* unknown names: NULL, as PQsslAttribute; names are exact */
+    assert_null(dbssl_tls_attribute(s, "nope"));
+    assert_null(dbssl_tls_attribute(s, ""));
+    assert_null(dbssl_tls_attribute(s, "PROTOCOL"));
+    assert_null(dbssl_tls_attribute(s, "protocol "));
+    assert_null(dbssl_tls_attribute(s, "text"));
+    assert_null(dbssl_tls_attribute(s, NULL));
+    /* typed getters: a NULL state reads as a fresh one */
+    assert_false(dbssl_tls_connected(NULL));
+    assert_false(dbssl_tls_ssl_in_use(NULL));
+    assert_int_equal(dbssl_tls_key_bits(NULL), 0);
+    assert_false(dbssl_tls_client_cert_sent(NULL));
+    assert_false(dbssl_tls_server_sees_ssl(NULL));
+    assert_int_equal(dbssl_tls_server_cert_not_before(NULL), 0);
+    assert_int_equal(dbssl_tls_server_cert_not_after(NULL), 0);
+    assert_true(dbssl_tls_latency_ms(NULL) == 0.0);
+    assert_int_equal(dbssl_tls_error_class(NULL), DBSSL_CONN_OK);
+    assert_int_equal(dbssl_tls_verify_reason(NULL), DBSSL_VERIFY_NONE);
+    dbssl_tls_state_free(s);
+    dbssl_tls_state_free(NULL);
+}
+
+static void test_attribute_every_name(void **state)
+{
+    struct dbssl_tls_state t;
+
+    (void)state;
+    memset(&t, 0, sizeof(t));
+    t.connected = t.ssl_in_use = t.server_sees_ssl = true;
+    snprintf(t.protocol, sizeof(t.protocol), "TLSv1.3");
+    snprintf(t.cipher, sizeof(t.cipher), "TLS_AES_256_GCM_SHA384");
+    t.key_bits = 256;
+    snprintf(t.server_host, sizeof(t.server_host), "db.example.com");
+    snprintf(t.server_port, sizeof(t.server_port), "5433");
+    snprintf(t.server_version, sizeof(t.server_version), "15.18");
+    snprintf(t.server_cert_subject, sizeof(t.server_cert_subject), "CN=db.example.com");
+    snprintf(t.server_cert_serial, sizeof(t.server_cert_serial), "0A1B");
+    t.server_cert_not_before = 1767225600LL; /* 2026-01-01T00:00:00Z */
+    t.server_cert_not_after = 1798806605LL;  /* 2027-01-01T12:30:05Z */
+    t.latency_ms = 12.3456;
+    t.error_class = DBSSL_CONN_CERT_VERIFY_FAILED;
+    t.verify_reason = DBSSL_VERIFY_HOSTNAME_MISMATCH;
+    snprintf(t.error_message, sizeof(t.error_message), "primary");
+    snprintf(t.error_detail, sizeof(t.error_detail), "what libpq said");
+    snprintf(t.error_hint, sizeof(t.error_hint), "Do this.");
+    dbssl_tls_state_format(&t);
+    for (size_t i = 0; i < N_DOCUMENTED; i++) {
+        const char *got = dbssl_tls_attribute(&t, documented[i][0]);
+        if (got == NULL || strcmp(got, documented[i][1]) != 0)
+            fail_msg("attribute \"%s\": got \"%s\", want \"%s\"", documented[i][0],
+                     got ? got : "(null)", documented[i][1]);
+    }
+    assert_true(dbssl_tls_connected(&t));
+    assert_true(dbssl_tls_ssl_in_use(&t));
+    assert_int_equal(dbssl_tls_key_bits(&t), 256);
+    assert_false(dbssl_tls_client_cert_sent(&t));
+    assert_true(dbssl_tls_server_sees_ssl(&t));
+    assert_int_equal(dbssl_tls_server_cert_not_before(&t), 1767225600LL);
+    assert_int_equal(dbssl_tls_server_cert_not_after(&t), 1798806605LL);
+    assert_true(dbssl_tls_latency_ms(&t) > 12.345 && dbssl_tls_latency_ms(&t) < 12.346);
+    assert_int_equal(dbssl_tls_error_class(&t), DBSSL_CONN_CERT_VERIFY_FAILED);
+    assert_int_equal(dbssl_tls_verify_reason(&t), DBSSL_VERIFY_HOSTNAME_MISMATCH);
+}
+
+/* The whole failure path through the public API only: opaque state and error. */
+static void test_connect_refused_through_accessors(void **state)
+{
+    const char *envp[] = {"DATABASE_URL=postgresql://app:Sup3rSecret@127.0.0.1:1/db",
+                          "DB_SSL_MODE=require", "DB_CONNECT_TIMEOUT=2", NULL};
+    struct dbssl_config *cfg = test_config_from(envp);
+    struct dbssl_tls_state *s = dbssl_tls_state_new();
+    struct dbssl_error *err = dbssl_error_new();
+
+    (void)state;
+    assert_non_null(s);
+    assert_non_null(err);
+    assert_null(dbssl_connect(cfg, s, err));
+    assert_false(dbssl_tls_connected(s));
+    assert_int_equal(dbssl_tls_error_class(s), DBSSL_CONN_REFUSED);
+    assert_string_equal(dbssl_tls_attribute(s, "error_class"), "connection_refused");
+    assert_string_equal(dbssl_tls_attribute(s, "error_message"), "could not connect to the server");
+    assert_non_null(strstr(dbssl_tls_attribute(s, "error_detail"), "Connection refused"));
+    assert_string_equal(dbssl_tls_attribute(s, "error_detail"), dbssl_error_detail(err));
+    assert_string_equal(dbssl_tls_attribute(s, "error_hint"), dbssl_error_hint(err));
+    assert_int_equal(dbssl_error_code(err), DBSSL_ERR_CONNECT);
+    for (const char *const *n = dbssl_tls_attribute_names(); *n; n++)
+        assert_null(strstr(dbssl_tls_attribute(s, *n), "Sup3rSecret"));
+
+    /* the same state is refreshed, not added to, by the next call; NULL state is fine */
+    assert_false(dbssl_conn_check(NULL, cfg, s));
+    assert_string_equal(dbssl_tls_attribute(s, "error_message"), "not connected");
+    assert_string_equal(dbssl_tls_attribute(s, "error_detail"), "");
+    assert_false(dbssl_conn_check(NULL, cfg, NULL));
+    dbssl_error_clear(err);
+    assert_null(dbssl_connect(cfg, NULL, err));
+    assert_int_equal(dbssl_error_code(err), DBSSL_ERR_CONNECT);
+    dbssl_error_free(err);
+    dbssl_tls_state_free(s);
     dbssl_config_free(cfg);
 }
 
@@ -288,6 +463,10 @@ int main(void)
         cmocka_unit_test(test_params_generated_files),
         cmocka_unit_test(test_params_bad_url_hides_password),
         cmocka_unit_test(test_connect_refused_is_classified),
+        cmocka_unit_test(test_attribute_names),
+        cmocka_unit_test(test_attribute_fresh_null_and_unknown),
+        cmocka_unit_test(test_attribute_every_name),
+        cmocka_unit_test(test_connect_refused_through_accessors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

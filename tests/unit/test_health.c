@@ -161,7 +161,8 @@ static void test_failed_connection_is_unhealthy_with_error(void **state)
     memset(&t, 0, sizeof(t));
     t.error_class = DBSSL_CONN_CERT_VERIFY_FAILED;
     t.verify_reason = DBSSL_VERIFY_UNKNOWN_CA;
-    snprintf(t.error_message, sizeof(t.error_message), "SSL error: certificate verify failed");
+    snprintf(t.error_message, sizeof(t.error_message), "could not connect to the server");
+    snprintf(t.error_detail, sizeof(t.error_detail), "SSL error: certificate verify failed");
     snprintf(t.error_hint, sizeof(t.error_hint), "Check the CA.");
     j = check(envp, &t, NULL, &http, &status);
     assert_int_equal(http, 503);
@@ -173,17 +174,21 @@ static void test_failed_connection_is_unhealthy_with_error(void **state)
     e = json_object_get(j, "error");
     assert_string_equal(jstr(e, "class"), "certificate_verification_failed");
     assert_string_equal(jstr(e, "reason"), "unknown_ca");
-    assert_string_equal(jstr(e, "message"), "SSL error: certificate verify failed");
+    assert_string_equal(jstr(e, "message"), "could not connect to the server");
+    assert_string_equal(jstr(e, "detail"), "SSL error: certificate verify failed");
     assert_string_equal(jstr(e, "hint"), "Check the CA.");
     json_decref(j);
 
     /* reason is only for certificate failures */
     t.error_class = DBSSL_CONN_REFUSED;
     t.verify_reason = DBSSL_VERIFY_NONE;
+    t.error_detail[0] = '\0';
     j = check(envp, &t, NULL, &http, &status);
     e = json_object_get(j, "error");
     assert_string_equal(jstr(e, "class"), "connection_refused");
     assert_true(json_is_null(json_object_get(e, "reason")));
+    /* no detail: null, as reason, not "" */
+    assert_true(json_is_null(json_object_get(e, "detail")));
     json_decref(j);
 }
 

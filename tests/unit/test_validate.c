@@ -24,7 +24,10 @@
 #define setup    tu_setup_dir
 #define teardown tu_teardown_dir
 
-/* "severity: SETTING: message" per finding, as `dbssl validate` prints them. */
+/*
+ * "severity: SETTING: message" per finding and its "  detail: ..." line, as
+ * `dbssl validate` prints them, read through the public accessors.
+ */
 static char *render(const struct dbssl_findings *f)
 {
     struct strbuf sb;
@@ -32,13 +35,24 @@ static char *render(const struct dbssl_findings *f)
     strbuf_init(&sb);
     strbuf_append(&sb, "");
     for (size_t i = 0; i < dbssl_findings_count(f); i++) {
-        const struct dbssl_finding *fd = dbssl_findings_at(f, i);
-        strbuf_printf(&sb, "%s: %s: %s\n", dbssl_severity_name(fd->severity), fd->setting,
-                      fd->message);
-        /* secrets never leave, not even in hints */
-        assert_null(strstr(fd->message, SECRET));
-        assert_null(strstr(fd->hint, SECRET));
-        assert_true(fd->hint[0] != '\0');
+        const char *detail = dbssl_findings_detail(f, i);
+        strbuf_printf(&sb, "%s: %s: %s\n", dbssl_severity_name(dbssl_findings_severity(f, i)),
+                      dbssl_findings_setting(f, i), dbssl_findings_message(f, i));
+        if (detail[0] != '\0')
+            strbuf_printf(&sb, "  detail: %s\n", detail);
+        /* secrets never leave, not even in details and hints */
+        assert_null(strstr(dbssl_findings_message(f, i), SECRET));
+        assert_null(strstr(detail, SECRET));
+        assert_null(strstr(dbssl_findings_hint(f, i), SECRET));
+        assert_true(dbssl_findings_hint(f, i)[0] != '\0');
+        /* exactly the errors time made are marked so (status and serve exit 1 for them) */
+        {
+            const struct dbssl_finding *fd = dbssl_findings_at(f, i);
+            bool timed =
+                fd->severity == DBSSL_SEVERITY_ERROR &&
+                (strstr(fd->message, "has expired") || strstr(fd->message, "not yet valid"));
+            assert_int_equal((fd->flags & DBSSL_FINDING_EXPIRY) != 0, timed);
+        }
     }
     return strbuf_take(&sb);
 }
@@ -422,6 +436,35 @@ static void test_generated_files(void **state)
     free(text);
 }
 
+/* The accessors of findings: each part, and i out of range or no findings at all. */
+static void test_findings_accessors(void **state)
+{
+    struct dbssl_findings *f = dbssl_findings_new();
+
+    (void)state;
+    assert_non_null(f);
+    assert_int_equal(dbssl_findings_addx(f, DBSSL_SEVERITY_WARNING, 0, "DATABASE_URL", "libpq said",
+                                         "Do this.", "invalid %s", "thing"),
+                     0);
+    assert_int_equal(dbssl_findings_count(f), 1);
+    assert_int_equal(dbssl_findings_severity(f, 0), DBSSL_SEVERITY_WARNING);
+    assert_string_equal(dbssl_findings_setting(f, 0), "DATABASE_URL");
+    assert_string_equal(dbssl_findings_message(f, 0), "invalid thing");
+    assert_string_equal(dbssl_findings_detail(f, 0), "libpq said");
+    assert_string_equal(dbssl_findings_hint(f, 0), "Do this.");
+    for (int k = 0; k < 2; k++) {
+        /* out of range, then no findings at all: an error with empty parts, never NULL */
+        const struct dbssl_findings *g = k == 0 ? f : NULL;
+        assert_int_equal(dbssl_findings_severity(g, 1), DBSSL_SEVERITY_ERROR);
+        assert_string_equal(dbssl_findings_setting(g, 1), "");
+        assert_string_equal(dbssl_findings_message(g, 1), "");
+        assert_string_equal(dbssl_findings_detail(g, 1), "");
+        assert_string_equal(dbssl_findings_hint(g, 1), "");
+    }
+    dbssl_findings_free(f);
+    dbssl_findings_free(NULL);
+}
+
 /* ---- data-driven cases -------------------------------------------------------- */
 
 /* A case: its "env" file, loaded and validated; the findings as text. */
@@ -473,6 +516,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_require_with_ca_warns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_generated_files, setup, teardown),
+        cmocka_unit_test(test_findings_accessors),
         cmocka_unit_test_setup_teardown(test_data_cases, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
