@@ -184,7 +184,8 @@ static int follow_link(struct walk *w, const char *name, struct dbssl_error *err
     }
     target[n] = '\0';
     if ((size_t)snprintf(rest, sizeof(rest), "%s/%s", target, w->rest) >= sizeof(rest)) {
-        dbssl_error_set(err, DBSSL_ERR_CONFIG, NULL, "path \"%s\" is too long", w->target);
+        dbssl_error_set(err, DBSSL_ERR_CONFIG, "Use a shorter path, without long symlink chains.",
+                        "path \"%s\" is too long", w->target);
         return -1;
     }
     memcpy(w->rest, rest, sizeof(rest));
@@ -239,7 +240,10 @@ static int walk_one(struct walk *w, const char *name, bool last, mode_t mode, bo
             return -1;
         }
         if (++*links > LINKS_MAX) {
-            dbssl_error_set(err, DBSSL_ERR_CONFIG, NULL,
+            char hint[600];
+            snprintf(hint, sizeof(hint), "Give %s the real directory, not a loop of links.",
+                     w->names->named_by);
+            dbssl_error_set(err, DBSSL_ERR_CONFIG, hint,
                             "too many levels of symbolic links in \"%s\"", w->target);
             return -1;
         }
@@ -311,7 +315,8 @@ int safedir_open(const char *path, unsigned flags, mode_t mode, const struct saf
         if (n == 0)
             break;
         if (n > NAME_MAX) {
-            dbssl_error_set(err, DBSSL_ERR_CONFIG, NULL, "a name in \"%s\" is too long", target);
+            dbssl_error_set(err, DBSSL_ERR_CONFIG, "Use a shorter path.",
+                            "a name in \"%s\" is too long", target);
             goto out;
         }
         memcpy(name, p, n);

@@ -177,6 +177,15 @@ static const char *file_kind(mode_t mode)
     return "not a regular file";
 }
 
+static void not_regular(const char *what, const char *shown, mode_t mode, struct dbssl_error *err)
+{
+    dbssl_error_set(err, DBSSL_ERR_CONFIG,
+                    S_ISDIR(mode) ? "Name the file itself, not its directory."
+                                  : "Name a regular file (a symlink to one is fine); dbssl does "
+                                    "not read pipes, sockets or devices.",
+                    "%s \"%s\" is %s", what, shown, file_kind(mode));
+}
+
 static int read_all(int fd, char *buf, size_t want, size_t *got)
 {
     *got = 0;
@@ -213,6 +222,14 @@ int read_file_at(const struct file_at *f, const char *what, size_t max, char **o
                 O_RDONLY | O_NONBLOCK | O_CLOEXEC |
                     ((f->flags & FILE_AT_NOFOLLOW) ? O_NOFOLLOW : 0));
     if (fd < 0) {
+        int e = errno;
+        /* a socket cannot be opened at all (ENXIO): still say what it is */
+        if (e != ENOENT && e != ELOOP && fstatat(f->dir, f->name, &st, 0) == 0 &&
+            !S_ISREG(st.st_mode)) {
+            not_regular(what, shown, st.st_mode, err);
+            goto out;
+        }
+        errno = e;
         if (errno == ENOENT)
             dbssl_error_set(err, DBSSL_ERR_IO, READ_HINT, "%s \"%s\" does not exist", what, shown);
         else if (errno == ELOOP && (f->flags & FILE_AT_NOFOLLOW))
@@ -232,12 +249,7 @@ int read_file_at(const struct file_at *f, const char *what, size_t max, char **o
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
-        dbssl_error_set(err, DBSSL_ERR_CONFIG,
-                        S_ISDIR(st.st_mode)
-                            ? "Name the file itself, not its directory."
-                            : "Name a regular file (a symlink to one is fine); dbssl does not "
-                              "read pipes, sockets or devices.",
-                        "%s \"%s\" is %s", what, shown, file_kind(st.st_mode));
+        not_regular(what, shown, st.st_mode, err);
         goto out;
     }
     if ((size_t)st.st_size > max) {
