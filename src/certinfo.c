@@ -23,8 +23,6 @@
 
 #include "util.h"
 
-#define PEM_MAX_SIZE (4 * 1024 * 1024)
-
 const char *dbssl_openssl_errstr(char *buf, size_t len)
 {
     unsigned long e = ERR_peek_last_error();
@@ -307,8 +305,8 @@ out:
     return ret;
 }
 
-int dbssl_certlist_load(const char *path, const char *what, struct dbssl_certlist *out,
-                        struct dbssl_error *err)
+int dbssl_certlist_load_at(const struct file_at *f, const char *what, struct dbssl_certlist *out,
+                           struct stat *st, struct dbssl_error *err)
 {
     char *pem = NULL;
     size_t len = 0;
@@ -317,12 +315,18 @@ int dbssl_certlist_load(const char *path, const char *what, struct dbssl_certlis
 
     out->certs = NULL;
     out->n = 0;
-    if (read_file(path, what, PEM_MAX_SIZE, &pem, &len, err) != 0)
+    if (read_file_at(f, what, CONFIG_FILE_MAX, &pem, &len, st, err) != 0)
         return -1;
-    snprintf(name, sizeof(name), "%s \"%s\"", what, path);
+    snprintf(name, sizeof(name), "%s \"%s\"", what, f->shown ? f->shown : f->name);
     ret = dbssl_certlist_parse(pem, len, name, out, err);
     free(pem);
     return ret;
+}
+
+int dbssl_certlist_load(const char *path, const char *what, struct dbssl_certlist *out,
+                        struct dbssl_error *err)
+{
+    return dbssl_certlist_load_at(&FILE_AT_PATH(path), what, out, NULL, err);
 }
 
 /* A password callback that refuses: dbssl never prompts for a passphrase. */
@@ -335,8 +339,9 @@ static int no_password(char *buf, int size, int rwflag, void *u)
     return -1;
 }
 
-static EVP_PKEY *load_key(const char *path, struct dbssl_error *err)
+static EVP_PKEY *load_key(const struct file_at *f, struct stat *st, struct dbssl_error *err)
 {
+    const char *path = f->shown ? f->shown : f->name;
     char *pem = NULL;
     size_t len = 0;
     char label[64];
@@ -344,7 +349,7 @@ static EVP_PKEY *load_key(const char *path, struct dbssl_error *err)
     BIO *bio = NULL;
     EVP_PKEY *pkey = NULL;
 
-    if (read_file(path, "private key file", PEM_MAX_SIZE, &pem, &len, err) != 0)
+    if (read_file_at(f, "private key file", CONFIG_FILE_MAX, &pem, &len, st, err) != 0)
         return NULL;
     if (!first_pem_label(pem, label, sizeof(label))) {
         dbssl_error_set(err, DBSSL_ERR_CERT, not_pem_hint,
@@ -385,10 +390,11 @@ out:
     return pkey;
 }
 
-int dbssl_key_load_for(const char *path, const struct dbssl_certinfo *cert,
-                       struct dbssl_keyinfo *out, bool *match, struct dbssl_error *err)
+int dbssl_key_load_at(const struct file_at *f, const struct dbssl_certinfo *cert,
+                      struct dbssl_keyinfo *out, bool *match, struct stat *st,
+                      struct dbssl_error *err)
 {
-    EVP_PKEY *pkey = load_key(path, err);
+    EVP_PKEY *pkey = load_key(f, st, err);
     unsigned char *der = NULL;
     int n;
 
@@ -406,19 +412,26 @@ int dbssl_key_load_for(const char *path, const struct dbssl_certinfo *cert,
     return 0;
 }
 
+int dbssl_key_load_for(const char *path, const struct dbssl_certinfo *cert,
+                       struct dbssl_keyinfo *out, bool *match, struct dbssl_error *err)
+{
+    return dbssl_key_load_at(&FILE_AT_PATH(path), cert, out, match, NULL, err);
+}
+
 int dbssl_key_load(const char *path, struct dbssl_keyinfo *out, struct dbssl_error *err)
 {
     return dbssl_key_load_for(path, NULL, out, NULL, err);
 }
 
-static X509 *load_first_cert(const char *path, struct dbssl_error *err)
+static X509 *load_first_cert(const struct file_at *f, struct dbssl_error *err)
 {
+    const char *path = f->shown ? f->shown : f->name;
     char *pem = NULL;
     size_t len = 0;
     BIO *bio;
     X509 *x = NULL;
 
-    if (read_file(path, "certificate file", PEM_MAX_SIZE, &pem, &len, err) != 0)
+    if (read_file_at(f, "certificate file", CONFIG_FILE_MAX, &pem, &len, NULL, err) != 0)
         return NULL;
     ERR_clear_error();
     bio = BIO_new_mem_buf(pem, (int)len);
@@ -433,16 +446,16 @@ static X509 *load_first_cert(const char *path, struct dbssl_error *err)
     return x;
 }
 
-int dbssl_key_matches_cert(const char *cert_path, const char *key_path, bool *match,
-                           struct dbssl_error *err)
+int dbssl_key_matches_cert_at(const struct file_at *cert, const struct file_at *key, bool *match,
+                              struct dbssl_error *err)
 {
-    X509 *x = load_first_cert(cert_path, err);
+    X509 *x = load_first_cert(cert, err);
     EVP_PKEY *pkey = NULL;
     int ret = -1;
 
     if (x == NULL)
         goto out;
-    if ((pkey = load_key(key_path, err)) == NULL)
+    if ((pkey = load_key(key, NULL, err)) == NULL)
         goto out;
     *match = EVP_PKEY_eq(X509_get0_pubkey(x), pkey) == 1;
     ret = 0;
@@ -453,10 +466,50 @@ out:
     return ret;
 }
 
-int dbssl_cert_verify_chain(const char *cert_path, const char *ca_path, bool *ok, char *reason,
-                            size_t reason_len, struct dbssl_error *err)
+int dbssl_key_matches_cert(const char *cert_path, const char *key_path, bool *match,
+                           struct dbssl_error *err)
 {
-    X509 *x = load_first_cert(cert_path, err);
+    return dbssl_key_matches_cert_at(&FILE_AT_PATH(cert_path), &FILE_AT_PATH(key_path), match, err);
+}
+
+/*
+ * Adds every certificate of the CA file f to store.  Read like every other
+ * file (regular files only, never blocking): X509_STORE_load_file() would
+ * fopen() a FIFO and wait for a writer.
+ */
+static int load_ca_store(X509_STORE *store, const struct file_at *f, struct dbssl_error *err)
+{
+    char *pem = NULL;
+    size_t len = 0;
+    BIO *bio = NULL;
+    X509 *x;
+    int n = 0;
+
+    if (read_file_at(f, "CA certificate file", CONFIG_FILE_MAX, &pem, &len, NULL, err) != 0)
+        return -1;
+    ERR_clear_error();
+    if ((bio = BIO_new_mem_buf(pem, (int)len)) != NULL) {
+        while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+            if (X509_STORE_add_cert(store, x) == 1)
+                n++;
+            X509_free(x);
+        }
+    }
+    BIO_free(bio);
+    free(pem);
+    ERR_clear_error();
+    if (n == 0) {
+        dbssl_error_set(err, DBSSL_ERR_CERT, NULL, "could not load CA certificate file \"%s\"",
+                        f->shown ? f->shown : f->name);
+        return -1;
+    }
+    return 0;
+}
+
+int dbssl_cert_verify_chain_at(const struct file_at *cert, const struct file_at *ca, bool *ok,
+                               char *reason, size_t reason_len, struct dbssl_error *err)
+{
+    X509 *x = load_first_cert(cert, err);
     X509_STORE *store = NULL;
     X509_STORE_CTX *ctx = NULL;
     int ret = -1;
@@ -469,11 +522,8 @@ int dbssl_cert_verify_chain(const char *cert_path, const char *ca_path, bool *ok
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
         goto out;
     }
-    if (X509_STORE_load_file(store, ca_path) != 1) {
-        dbssl_error_set(err, DBSSL_ERR_CERT, NULL, "could not load CA certificate file \"%s\"",
-                        ca_path);
+    if (load_ca_store(store, ca, err) != 0)
         goto out;
-    }
     if (X509_STORE_CTX_init(ctx, store, x, NULL) != 1) {
         dbssl_error_set(err, DBSSL_ERR_INTERNAL, NULL, "could not set up certificate verification");
         goto out;
@@ -490,6 +540,13 @@ out:
     return ret;
 }
 
+int dbssl_cert_verify_chain(const char *cert_path, const char *ca_path, bool *ok, char *reason,
+                            size_t reason_len, struct dbssl_error *err)
+{
+    return dbssl_cert_verify_chain_at(&FILE_AT_PATH(cert_path), &FILE_AT_PATH(ca_path), ok, reason,
+                                      reason_len, err);
+}
+
 int dbssl_crl_load(const char *path, long long *last_update, long long *next_update,
                    struct dbssl_error *err)
 {
@@ -500,7 +557,7 @@ int dbssl_crl_load(const char *path, long long *last_update, long long *next_upd
     X509_CRL *crl = NULL;
     int ret = -1;
 
-    if (read_file(path, "CRL file", PEM_MAX_SIZE, &pem, &len, err) != 0)
+    if (read_file(path, "CRL file", CONFIG_FILE_MAX, &pem, &len, err) != 0)
         return -1;
     if (!first_pem_label(pem, label, sizeof(label))) {
         dbssl_error_set(err, DBSSL_ERR_CERT, not_pem_hint, "CRL file \"%s\" is not in PEM format",
@@ -534,8 +591,17 @@ bool dbssl_key_permissions_ok(const char *path, char *msg, size_t msglen, char *
 {
     struct stat st;
 
+    /* stat() of a FIFO does not open it: this never blocks */
     if (stat(path, &st) != 0)
         return true;
+    return dbssl_key_mode_ok(&st, path, msg, msglen, hint, hintlen);
+}
+
+bool dbssl_key_mode_ok(const struct stat *stp, const char *path, char *msg, size_t msglen,
+                       char *hint, size_t hintlen)
+{
+    const struct stat st = *stp;
+
     if (!S_ISREG(st.st_mode)) {
         snprintf(msg, msglen, "private key file \"%s\" is not a regular file", path);
         snprintf(hint, hintlen, "Point the setting at the key file itself.");

@@ -7,7 +7,11 @@
  *
  * Every function that reads a file reports a missing file, a directory, an
  * unreadable file, a non-PEM file and a PEM file of the wrong kind as
- * distinct messages naming the file, with a hint.
+ * distinct messages naming the file, with a hint.  Files are read with
+ * read_file_at() (util.h): only regular files, never blocking on a FIFO.
+ * The _at variants read a file relative to a directory descriptor (the
+ * generated set, without following symlinks) and can return the fstat() of
+ * the very file read, for permission checks that must see that file.
  */
 #ifndef DBSSL_CERTINFO_H
 #define DBSSL_CERTINFO_H
@@ -16,6 +20,9 @@
 #include <stddef.h>
 
 #include "error_int.h"
+
+struct file_at; /* util.h: a file named relative to a directory descriptor */
+struct stat;
 
 struct dbssl_certinfo {
     char *subject; /* RFC 2253, e.g. "CN=localhost,O=dbssl" */
@@ -46,6 +53,8 @@ struct dbssl_certlist {
  */
 int dbssl_certlist_load(const char *path, const char *what, struct dbssl_certlist *out,
                         struct dbssl_error *err) DBSSL_MUSTCHECK;
+int dbssl_certlist_load_at(const struct file_at *f, const char *what, struct dbssl_certlist *out,
+                           struct stat *st, struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /* Parses PEM certificates from memory (for server certificates seen on the wire). */
 int dbssl_certlist_parse(const char *pem, size_t len, const char *name, struct dbssl_certlist *out,
@@ -73,10 +82,15 @@ int dbssl_key_load(const char *path, struct dbssl_keyinfo *out,
 int dbssl_key_load_for(const char *path, const struct dbssl_certinfo *cert,
                        struct dbssl_keyinfo *out, bool *match,
                        struct dbssl_error *err) DBSSL_MUSTCHECK;
+int dbssl_key_load_at(const struct file_at *f, const struct dbssl_certinfo *cert,
+                      struct dbssl_keyinfo *out, bool *match, struct stat *st,
+                      struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /* Sets *match to whether key_path holds the private key of cert_path's first certificate. */
 int dbssl_key_matches_cert(const char *cert_path, const char *key_path, bool *match,
                            struct dbssl_error *err) DBSSL_MUSTCHECK;
+int dbssl_key_matches_cert_at(const struct file_at *cert, const struct file_at *key, bool *match,
+                              struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /*
  * Verifies cert_path's first certificate against the CA bundle ca_path
@@ -84,6 +98,9 @@ int dbssl_key_matches_cert(const char *cert_path, const char *key_path, bool *ma
  */
 int dbssl_cert_verify_chain(const char *cert_path, const char *ca_path, bool *ok, char *reason,
                             size_t reason_len, struct dbssl_error *err) DBSSL_MUSTCHECK;
+int dbssl_cert_verify_chain_at(const struct file_at *cert, const struct file_at *ca, bool *ok,
+                               char *reason, size_t reason_len,
+                               struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /* Reads a PEM CRL; next_update is 0 when the CRL has none. */
 int dbssl_crl_load(const char *path, long long *last_update, long long *next_update,
@@ -98,6 +115,9 @@ int dbssl_crl_load(const char *path, long long *last_update, long long *next_upd
  */
 bool dbssl_key_permissions_ok(const char *path, char *msg, size_t msglen, char *hint,
                               size_t hintlen);
+/* The same rule on an fstat() of the key (path only names it in msg and hint). */
+bool dbssl_key_mode_ok(const struct stat *st, const char *path, char *msg, size_t msglen,
+                       char *hint, size_t hintlen);
 
 /* OpenSSL's last queued error as text in buf; never NULL ("unknown error" when none). */
 const char *dbssl_openssl_errstr(char *buf, size_t len);

@@ -8,8 +8,9 @@
  * driven by explicit options (`dbssl certs generate`).  Both are idempotent:
  * a valid set is left untouched, byte for byte.
  *
- * The file-level guarantees (modes, lock, crash-safe swap) are described in
- * certs_files.c; the X.509 profile in certs.c.
+ * The file-level guarantees are described in certs_files.c (modes, the
+ * directory's trust) and certs_swap.c (lock, crash-safe swap); the X.509
+ * profile in certs.c.
  */
 #ifndef DBSSL_CERTS_H
 #define DBSSL_CERTS_H
@@ -19,6 +20,7 @@
 
 #include "config.h"
 #include "error_int.h"
+#include "util.h"
 
 /* The files of a set, in the order they are reported. */
 enum dbssl_certs_file {
@@ -129,5 +131,50 @@ int certs_issue(enum certs_kind kind, const struct dbssl_certs_opts *opts,
 
 /* The type name a key of type t reports in dbssl_certinfo.key_type, and its bits. */
 void certs_key_type_info(enum dbssl_key_type t, const char **name, int *bits);
+
+/* ---- shared by certs_files.c and certs_swap.c ------------------------------ */
+
+/* The index of "ca.crt", "server.key", ... in enum dbssl_certs_file, or -1. */
+int certs_file_index(const char *name);
+bool certs_is_key_file(int f);
+
+/*
+ * The set's directory, opened by safedir_open() (only we or root can change
+ * it), and its absolute path for messages.  Everything inside is reached
+ * relative to fd, never by following a symlink: a name in the set that is
+ * a link is read as "not a usable file", and replaced.
+ */
+struct certs_dir {
+    int fd;
+    char path[4096];
+};
+
+/* name (relative to the set) as a path for messages */
+void certs_dir_path(const struct certs_dir *d, const char *name, char *buf, size_t len);
+
+/*
+ * name in the directory dirfd, which is d->fd or the descriptor of
+ * .pending/, as a struct file_at that does not follow symlinks; buf gets
+ * the path shown in messages.
+ */
+struct file_at certs_dir_file(const struct certs_dir *d, int dirfd, const char *name, char *buf,
+                              size_t len);
+
+/* Takes the directory's lock (waiting a bounded time); the descriptor, or -1. */
+int certs_dir_lock(const struct certs_dir *d, struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* Completes or discards an update a killed process left behind (refuses a planted one). */
+int certs_dir_recover(const struct certs_dir *d, bool *recovered,
+                      struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* A file's new content, or data NULL: unchanged. */
+struct certs_staged {
+    const char *data;
+    size_t len;
+};
+
+/* Swaps in the files of out[] that have data (the server pair owned by uid:gid unless -1). */
+int certs_dir_swap_in(const struct certs_dir *d, const struct certs_staged *out, uid_t uid,
+                      gid_t gid, struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 #endif

@@ -146,7 +146,7 @@ static void check_once(struct dbssl_checker *c, struct dbssl_tls_state *t)
         /* a /tmp cleaner may have removed the private copies meanwhile */
         struct dbssl_error pe;
         dbssl_error_clear(&pe);
-        if (dbssl_pin_restore(cfg, &pe) != 0)
+        if (dbssl_pin_restore(c->set->cfg, &pe) != 0)
             dbssl_log(DBSSL_LOG_WARN, "pinned_files_lost", "error", pe.message, NULL);
         c->conn = dbssl_connect(cfg, t, NULL);
         if (c->opened_once)

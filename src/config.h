@@ -140,6 +140,7 @@ struct dbssl_config {
      */
     struct {
         char *dir;
+        int dirfd; /* dir, held open; valid while dir is not NULL (pin.c) */
         struct dbssl_pinned_file {
             char *path; /* the private copy */
             char *data; /* its bytes, to re-create it if something deletes it */

@@ -12,8 +12,6 @@
 
 #include "util.h"
 
-#define DOTENV_MAX_SIZE (1024 * 1024)
-
 struct cursor {
     const char *p;
     const char *end;
@@ -238,7 +236,9 @@ int dotenv_load(const char *path, struct dotenv *out, struct dbssl_error *err)
 
     out->entries = NULL;
     out->n = 0;
-    if (read_file(path, "env file", DOTENV_MAX_SIZE, &text, &len, err) != 0)
+    /* read_file(): a regular file only, so a FIFO swapped in for .env is an
+     * error at once instead of a reload (and shutdown) waiting for a writer */
+    if (read_file(path, "env file", CONFIG_FILE_MAX, &text, &len, err) != 0)
         return -1;
     ret = dotenv_parse(text, len, path, out, err);
     free(text);

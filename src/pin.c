@@ -1,6 +1,16 @@
 /*
  * pin.c - private copies of the accepted TLS files (see pin.h).
  *
+ * The directory is made by mkdtemp() in a base no other user can change
+ * (safedir.h; a sticky /tmp is fine: nobody can rename or delete what is
+ * ours there) and held open: the copies are written relative to that
+ * descriptor.  A /tmp cleaner may delete it; another local user may then
+ * create a directory of the same name, open to everyone, and wait for us to
+ * write keys into it or read their certificates from it.  So a directory
+ * that vanished is never re-created or re-used by name: a fresh one is made
+ * by mkdtemp() and libpq is pointed at the new paths (conn.c reads them
+ * from cfg->pinned at every connect).
+ *
  * The directory is named after the process ("dbssl-tls-PID-XXXXXX") so that
  * copies left by a process that was killed can be recognised and removed by
  * the next one: they may hold a private key.
@@ -9,6 +19,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,99 +28,209 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
+#include "safedir.h"
 #include "util.h"
 
-#define PIN_MAX_FILE (4 * 1024 * 1024)
+#define PIN_PREFIX "dbssl-tls-"
+#define NPINNED    4
 
-static const char *base_dir(void)
+/* The copies' names, in the order of pinned_files(). */
+static const char *const copy_names[NPINNED] = {"ca.crt", "client.crt", "client.key", "crl.pem"};
+
+static void pinned_files(struct dbssl_config *cfg, struct dbssl_pinned_file *pf[NPINNED])
 {
-    const char *names[] = {"RUNTIME_DIRECTORY", "TMPDIR"};
-
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        const char *v = getenv(names[i]);
-        /* systemd may list several runtime directories: use the first */
-        if (v != NULL && v[0] == '/' && strchr(v, ':') == NULL)
-            return v;
-    }
-    return "/tmp";
+    pf[0] = &cfg->pinned.ca;
+    pf[1] = &cfg->pinned.cert;
+    pf[2] = &cfg->pinned.key;
+    pf[3] = &cfg->pinned.crl;
 }
 
-/* Removes our copies left behind by processes that no longer exist. */
-static void remove_stale(const char *base)
-{
-    DIR *d = opendir(base);
-    struct dirent *de;
-    char path[4200];
+/* A base for private directories, open, with its path. */
+struct base {
+    int fd;
+    char path[PATH_MAX];
+};
 
-    if (d == NULL)
+/*
+ * The first safe base of $RUNTIME_DIRECTORY (systemd's, for services),
+ * $XDG_RUNTIME_DIR (the user's, on a tmpfs no cleaner touches), $TMPDIR
+ * (where the user asked for temporary files) and /tmp.  One that is not
+ * safe is skipped with a warning: the next one is as good a place.
+ */
+static int open_base(struct base *b, struct dbssl_error *err)
+{
+    static const char *const vars[] = {"RUNTIME_DIRECTORY", "XDG_RUNTIME_DIR", "TMPDIR"};
+    struct safedir_names names = {"directory for the private copies of the TLS files", "/tmp"};
+
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+        const char *v = getenv(vars[i]);
+        struct dbssl_error e;
+        /* systemd may list several runtime directories: only one is meant */
+        if (v == NULL || v[0] != '/' || strchr(v, ':') != NULL)
+            continue;
+        names.named_by = vars[i];
+        dbssl_error_clear(&e);
+        b->fd = safedir_open(v, SAFEDIR_SHARED, 0, &names, b->path, sizeof(b->path), NULL, &e);
+        if (b->fd >= 0)
+            return 0;
+        dbssl_log(DBSSL_LOG_WARN, "private_directory_base_refused", "setting", vars[i], "error",
+                  e.message, "hint", e.hint, NULL);
+    }
+    names.named_by = "RUNTIME_DIRECTORY";
+    b->fd = safedir_open("/tmp", SAFEDIR_SHARED, 0, &names, b->path, sizeof(b->path), NULL, err);
+    return b->fd >= 0 ? 0 : -1;
+}
+
+/*
+ * Removes our copies left behind by processes that no longer exist: only
+ * directories (never symlinks) owned by us, by descriptor (remove_tree_at).
+ */
+static void remove_stale(const struct base *b)
+{
+    int fd = dup(b->fd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *de;
+
+    if (d == NULL) {
+        if (fd >= 0)
+            close(fd);
         return;
+    }
     while ((de = readdir(d)) != NULL) {
         long pid;
         char *end;
         struct stat st;
-        if (strncmp(de->d_name, "dbssl-tls-", 10) != 0)
+        if (strncmp(de->d_name, PIN_PREFIX, strlen(PIN_PREFIX)) != 0)
             continue;
-        pid = strtol(de->d_name + 10, &end, 10);
-        if (end == de->d_name + 10 || *end != '-' || pid <= 0)
+        pid = strtol(de->d_name + strlen(PIN_PREFIX), &end, 10);
+        if (end == de->d_name + strlen(PIN_PREFIX) || *end != '-' || pid <= 0)
             continue;
         if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
             continue; /* alive, or not ours to judge */
-        snprintf(path, sizeof(path), "%s/%s", base, de->d_name);
-        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid())
-            remove_tree(path);
+        if (fstatat(b->fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
+            st.st_uid == geteuid())
+            (void)remove_tree_at(b->fd, de->d_name);
     }
     closedir(d);
 }
 
-static int pin_one(struct dbssl_config *cfg, const char *src, const char *name,
-                   struct dbssl_pinned_file *pf, struct dbssl_error *err)
+/*
+ * Makes a fresh private directory in b and writes the copies there (their
+ * bytes are in cfg->pinned already); on success replaces cfg->pinned's
+ * directory, descriptor and paths.  The old directory is not touched.
+ */
+static int make_private(struct dbssl_config *cfg, const struct base *b, struct dbssl_error *err)
 {
-    if (read_file(src, "TLS file", PIN_MAX_FILE, &pf->data, &pf->len, err) != 0)
-        return -1;
-    if ((pf->path = xasprintf("%s/%s", cfg->pinned.dir, name)) == NULL) {
-        dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
-        return -1;
+    struct dbssl_pinned_file *pf[NPINNED];
+    char *dir = xasprintf("%s/" PIN_PREFIX "%ld-XXXXXX", b->path, (long)getpid());
+    char *paths[NPINNED] = {NULL};
+    const char *name = NULL;
+    struct stat st;
+    int fd = -1, ret = -1;
+
+    pinned_files(cfg, pf);
+    if (dir == NULL || mkdtemp(dir) == NULL) {
+        dbssl_error_set(err, DBSSL_ERR_IO,
+                        "Set RUNTIME_DIRECTORY (or TMPDIR) to a directory the user running dbssl "
+                        "can write.",
+                        "could not create a private directory for the TLS files in \"%s\": %s",
+                        b->path, dir ? strerror(errno) : "out of memory");
+        goto out;
     }
-    return write_file_new(pf->path, pf->data, pf->len, 0600, (uid_t)-1, (gid_t)-1, err);
+    /* by descriptor from here on: mkdtemp made it 0700 and ours, check that it still is */
+    name = strrchr(dir, '/') + 1;
+    fd = openat(b->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0 || st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+        dbssl_error_set(err, DBSSL_ERR_IO, NULL,
+                        "private directory \"%s\" was replaced before it could be used", dir);
+        goto out;
+    }
+    for (size_t i = 0; i < NPINNED; i++) {
+        struct file_at f;
+        if (pf[i]->data == NULL)
+            continue;
+        if ((paths[i] = xasprintf("%s/%s", dir, copy_names[i])) == NULL) {
+            dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
+            goto out;
+        }
+        f = (struct file_at){fd, copy_names[i], paths[i], 0};
+        if (write_file_at(&f, pf[i]->data, pf[i]->len, 0600, (uid_t)-1, (gid_t)-1, err) != 0)
+            goto out;
+    }
+    /* adopt: the old directory's descriptor and paths go */
+    if (cfg->pinned.dir != NULL)
+        close(cfg->pinned.dirfd);
+    free(cfg->pinned.dir);
+    cfg->pinned.dir = dir;
+    cfg->pinned.dirfd = fd;
+    for (size_t i = 0; i < NPINNED; i++) {
+        free(pf[i]->path);
+        pf[i]->path = paths[i];
+        paths[i] = NULL;
+    }
+    dir = NULL;
+    fd = -1;
+    ret = 0;
+out:
+    if (fd >= 0) { /* half made: remove what we wrote, by descriptor */
+        for (size_t i = 0; i < NPINNED; i++)
+            unlinkat(fd, copy_names[i], 0);
+        close(fd);
+        unlinkat(b->fd, name, AT_REMOVEDIR);
+    }
+    for (size_t i = 0; i < NPINNED; i++)
+        free(paths[i]);
+    free(dir);
+    return ret;
 }
 
 int dbssl_pin_files(struct dbssl_config *cfg, struct dbssl_error *err)
 {
-    struct dbssl_file_ref ca, cert, key;
-    const char *base = base_dir();
-    bool have_ca = dbssl_config_ca_file(cfg, &ca);
-    bool have_client = dbssl_config_client_files(cfg, &cert, &key);
-    char *dir;
+    struct dbssl_file_ref ca, cert, key, crl = {"DB_SSL_CRL", "", false};
+    const struct dbssl_file_ref *orig[NPINNED] = {NULL, NULL, NULL, NULL};
+    struct dbssl_pinned_file *pf[NPINNED];
+    struct base b = {-1, ""};
+    int ret = -1;
 
-    remove_stale(base);
-    dir = xasprintf("%s/dbssl-tls-%ld-XXXXXX", base, (long)getpid());
-    if (dir == NULL || mkdtemp(dir) == NULL) {
-        dbssl_error_set(err, DBSSL_ERR_IO,
-                        "Set TMPDIR (or RUNTIME_DIRECTORY) to a directory the user running dbssl "
-                        "can write.",
-                        "could not create a private directory for the TLS files in \"%s\": %s",
-                        base, strerror(errno));
-        free(dir);
-        return -1;
+    pinned_files(cfg, pf);
+    /* stat(), not open(): a missing CA is not copied (validation reports it) */
+    if (dbssl_config_ca_file(cfg, &ca) && access(ca.path, F_OK) == 0)
+        orig[0] = &ca;
+    if (dbssl_config_client_files(cfg, &cert, &key)) {
+        orig[1] = &cert;
+        orig[2] = &key;
     }
-    cfg->pinned.dir = dir;
-    if ((have_ca && access(ca.path, F_OK) == 0 &&
-         pin_one(cfg, ca.path, "ca.crt", &cfg->pinned.ca, err) != 0) ||
-        (have_client && pin_one(cfg, cert.path, "client.crt", &cfg->pinned.cert, err) != 0) ||
-        (have_client && pin_one(cfg, key.path, "client.key", &cfg->pinned.key, err) != 0) ||
-        (cfg->crl != NULL && pin_one(cfg, cfg->crl, "crl.pem", &cfg->pinned.crl, err) != 0)) {
+    if (cfg->crl != NULL) {
+        snprintf(crl.path, sizeof(crl.path), "%s", cfg->crl);
+        orig[3] = &crl;
+    }
+    for (size_t i = 0; i < NPINNED; i++) {
+        /* a generated file never through a symlink, as certs_files.c reads the set */
+        struct file_at f = {AT_FDCWD, orig[i] ? orig[i]->path : "", NULL,
+                            orig[i] && orig[i]->generated ? FILE_AT_NOFOLLOW : 0};
+        if (orig[i] != NULL && read_file_at(&f, "TLS file", CONFIG_FILE_MAX, &pf[i]->data,
+                                            &pf[i]->len, NULL, err) != 0)
+            goto out;
+    }
+    if (open_base(&b, err) != 0)
+        goto out;
+    remove_stale(&b);
+    ret = make_private(cfg, &b, err);
+out:
+    if (b.fd >= 0)
+        close(b.fd);
+    if (ret != 0)
         dbssl_pin_remove(cfg);
-        return -1;
-    }
-    return 0;
+    return ret;
 }
 
 int dbssl_pin_verify(const struct dbssl_config *cfg, struct dbssl_error *err)
 {
     struct dbssl_file_ref ca, cert, key;
-    const char *orig[4] = {NULL, NULL, NULL, cfg->crl};
-    const struct dbssl_pinned_file *pf[4] = {&cfg->pinned.ca, &cfg->pinned.cert, &cfg->pinned.key,
-                                             &cfg->pinned.crl};
+    const char *orig[NPINNED] = {NULL, NULL, NULL, cfg->crl};
+    const struct dbssl_pinned_file *pf[NPINNED] = {&cfg->pinned.ca, &cfg->pinned.cert,
+                                                   &cfg->pinned.key, &cfg->pinned.crl};
 
     if (dbssl_config_ca_file(cfg, &ca))
         orig[0] = ca.path;
@@ -116,13 +238,13 @@ int dbssl_pin_verify(const struct dbssl_config *cfg, struct dbssl_error *err)
         orig[1] = cert.path;
         orig[2] = key.path;
     }
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < NPINNED; i++) {
         char *now = NULL;
         size_t len = 0;
         bool same;
         if (pf[i]->path == NULL || orig[i] == NULL)
             continue;
-        if (read_file(orig[i], "TLS file", PIN_MAX_FILE, &now, &len, err) != 0)
+        if (read_file(orig[i], "TLS file", CONFIG_FILE_MAX, &now, &len, err) != 0)
             return -1;
         same = len == pf[i]->len && memcmp(now, pf[i]->data, len) == 0;
         explicit_bzero(now, len);
@@ -139,34 +261,73 @@ int dbssl_pin_verify(const struct dbssl_config *cfg, struct dbssl_error *err)
     return 0;
 }
 
-int dbssl_pin_restore(const struct dbssl_config *cfg, struct dbssl_error *err)
+/*
+ * Whether the directory we hold is still where libpq looks: not deleted
+ * (a directory's link count drops to 0) and its path still names it (not
+ * something someone else made under that name since).
+ */
+static bool still_ours(const struct dbssl_config *cfg)
 {
-    const struct dbssl_pinned_file *pf[4] = {&cfg->pinned.ca, &cfg->pinned.cert, &cfg->pinned.key,
-                                             &cfg->pinned.crl};
+    struct stat held, named;
+
+    return fstat(cfg->pinned.dirfd, &held) == 0 && held.st_nlink > 0 &&
+           lstat(cfg->pinned.dir, &named) == 0 && named.st_dev == held.st_dev &&
+           named.st_ino == held.st_ino;
+}
+
+int dbssl_pin_restore(struct dbssl_config *cfg, struct dbssl_error *err)
+{
+    struct dbssl_pinned_file *pf[NPINNED];
+    struct base b = {-1, ""};
+    int ret;
 
     if (cfg->pinned.dir == NULL)
         return 0;
-    if (access(cfg->pinned.dir, F_OK) != 0 && mkdir(cfg->pinned.dir, 0700) != 0) {
-        dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not re-create directory \"%s\": %s",
-                        cfg->pinned.dir, strerror(errno));
-        return -1;
+    pinned_files(cfg, pf);
+    if (still_ours(cfg)) {
+        /* only we can write in it: a copy that is not there was deleted */
+        for (size_t i = 0; i < NPINNED; i++) {
+            struct stat st;
+            struct file_at f = {cfg->pinned.dirfd, copy_names[i], pf[i]->path, 0};
+            if (pf[i]->path != NULL &&
+                fstatat(cfg->pinned.dirfd, copy_names[i], &st, AT_SYMLINK_NOFOLLOW) != 0 &&
+                write_file_at(&f, pf[i]->data, pf[i]->len, 0600, (uid_t)-1, (gid_t)-1, err) != 0)
+                return -1;
+        }
+        return 0;
     }
-    for (size_t i = 0; i < 4; i++)
-        if (pf[i]->path != NULL && access(pf[i]->path, F_OK) != 0 &&
-            write_file_new(pf[i]->path, pf[i]->data, pf[i]->len, 0600, (uid_t)-1, (gid_t)-1, err) !=
-                0)
-            return -1;
-    return 0;
+    /* gone (or replaced): a fresh directory, never the old name */
+    if (open_base(&b, err) != 0)
+        return -1;
+    ret = make_private(cfg, &b, err);
+    close(b.fd);
+    if (ret == 0)
+        dbssl_log(DBSSL_LOG_WARN, "private_directory_replaced", "dir", cfg->pinned.dir, "cause",
+                  "the previous one was deleted (a tmp cleaner?); a new one was made", NULL);
+    return ret;
 }
 
-void dbssl_pin_remove(const struct dbssl_config *cfg)
+void dbssl_pin_remove(struct dbssl_config *cfg)
 {
-    const struct dbssl_pinned_file *pf[4] = {&cfg->pinned.ca, &cfg->pinned.cert, &cfg->pinned.key,
-                                             &cfg->pinned.crl};
+    struct stat held, named;
+    const char *name;
+    int parent;
 
-    for (size_t i = 0; i < 4; i++)
-        if (pf[i]->path != NULL)
-            unlink(pf[i]->path);
-    if (cfg->pinned.dir != NULL)
-        rmdir(cfg->pinned.dir);
+    if (cfg->pinned.dir == NULL)
+        return;
+    for (size_t i = 0; i < NPINNED; i++)
+        unlinkat(cfg->pinned.dirfd, copy_names[i], 0);
+    /* the directory itself, from its real parent, and only if the name is still it */
+    name = strrchr(cfg->pinned.dir, '/') + 1;
+    parent = openat(cfg->pinned.dirfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (parent >= 0 && fstat(cfg->pinned.dirfd, &held) == 0 &&
+        fstatat(parent, name, &named, AT_SYMLINK_NOFOLLOW) == 0 && named.st_dev == held.st_dev &&
+        named.st_ino == held.st_ino)
+        unlinkat(parent, name, AT_REMOVEDIR);
+    if (parent >= 0)
+        close(parent);
+    close(cfg->pinned.dirfd);
+    cfg->pinned.dirfd = -1;
+    free(cfg->pinned.dir);
+    cfg->pinned.dir = NULL;
 }

@@ -3,9 +3,9 @@
  */
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,42 +174,99 @@ bool parse_long(const char *s, long min, long max, long *out)
 
 #define READ_HINT "Check the path and that the file is readable by the user running dbssl."
 
-int read_file(const char *path, const char *what, size_t max, char **out, size_t *len,
-              struct dbssl_error *err)
+/* What a file that is not a regular file is, for messages. */
+static const char *file_kind(mode_t mode)
 {
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a named pipe (FIFO), not a regular file";
+    if (S_ISSOCK(mode))
+        return "a socket, not a regular file";
+    if (S_ISCHR(mode) || S_ISBLK(mode))
+        return "a device, not a regular file";
+    return "not a regular file";
+}
+
+static void not_regular(const char *what, const char *shown, mode_t mode, struct dbssl_error *err)
+{
+    dbssl_error_set(err, DBSSL_ERR_CONFIG,
+                    S_ISDIR(mode) ? "Name the file itself, not its directory."
+                                  : "Name a regular file (a symlink to one is fine); dbssl does "
+                                    "not read pipes, sockets or devices.",
+                    "%s \"%s\" is %s", what, shown, file_kind(mode));
+}
+
+static int read_all(int fd, char *buf, size_t want, size_t *got)
+{
+    *got = 0;
+    while (*got < want) {
+        ssize_t n = read(fd, buf + *got, want - *got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break; /* the file shrank meanwhile: what is there */
+        *got += (size_t)n;
+    }
+    return 0;
+}
+
+int read_file_at(const struct file_at *f, const char *what, size_t max, char **out, size_t *len,
+                 struct stat *stp, struct dbssl_error *err)
+{
+    const char *shown = f->shown ? f->shown : f->name;
     struct stat st;
     char *buf = NULL;
     size_t got = 0;
     int fd = -1;
     int ret = -1;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /*
+     * O_NONBLOCK: opening a FIFO for reading otherwise blocks until some
+     * writer opens it, so a FIFO given as a certificate or .env would hang
+     * validate, status and serve (and a reload, and with it shutdown).  It
+     * changes nothing for a regular file, the only kind read below.
+     */
+    fd = openat(f->dir, f->name,
+                O_RDONLY | O_NONBLOCK | O_CLOEXEC |
+                    ((f->flags & FILE_AT_NOFOLLOW) ? O_NOFOLLOW : 0));
     if (fd < 0) {
+        int e = errno;
+        /* a socket cannot be opened at all (ENXIO): still say what it is */
+        if (e != ENOENT && e != ELOOP && fstatat(f->dir, f->name, &st, 0) == 0 &&
+            !S_ISREG(st.st_mode)) {
+            not_regular(what, shown, st.st_mode, err);
+            goto out;
+        }
+        errno = e;
         if (errno == ENOENT)
-            dbssl_error_set(err, DBSSL_ERR_IO, READ_HINT, "%s \"%s\" does not exist", what, path);
+            dbssl_error_set(err, DBSSL_ERR_IO, READ_HINT, "%s \"%s\" does not exist", what, shown);
+        else if (errno == ELOOP && (f->flags & FILE_AT_NOFOLLOW))
+            dbssl_error_set(err, DBSSL_ERR_CONFIG,
+                            "dbssl never follows a symbolic link inside its generated certificate "
+                            "set; remove the link and run \"dbssl certs generate\".",
+                            "%s \"%s\" is a symbolic link", what, shown);
         else
             dbssl_error_set(err, DBSSL_ERR_IO, READ_HINT, "could not open %s \"%s\": %s", what,
-                            path, strerror(errno));
+                            shown, strerror(errno));
         goto out;
     }
+    /* the type of the file opened, not of whatever the path names by now */
     if (fstat(fd, &st) != 0) {
-        dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not stat %s \"%s\": %s", what, path,
+        dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not stat %s \"%s\": %s", what, shown,
                         strerror(errno));
         goto out;
     }
-    if (S_ISDIR(st.st_mode)) {
-        dbssl_error_set(err, DBSSL_ERR_IO, "Name the file itself, not its directory.",
-                        "%s \"%s\" is a directory", what, path);
-        goto out;
-    }
     if (!S_ISREG(st.st_mode)) {
-        dbssl_error_set(err, DBSSL_ERR_IO, "Name a regular file (a symlink to one is fine).",
-                        "%s \"%s\" is not a regular file", what, path);
+        not_regular(what, shown, st.st_mode, err);
         goto out;
     }
     if ((size_t)st.st_size > max) {
-        dbssl_error_set(err, DBSSL_ERR_IO, NULL, "%s \"%s\" is too large (%lld bytes, at most %zu)",
-                        what, path, (long long)st.st_size, max);
+        dbssl_error_set(err, DBSSL_ERR_IO, "Check that the setting names the right file.",
+                        "%s \"%s\" is too large (%lld bytes, at most %zu)", what, shown,
+                        (long long)st.st_size, max);
         goto out;
     }
     buf = malloc((size_t)st.st_size + 1);
@@ -217,23 +274,17 @@ int read_file(const char *path, const char *what, size_t max, char **out, size_t
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
         goto out;
     }
-    while (got < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not read %s \"%s\": %s", what, path,
-                            strerror(errno));
-            goto out;
-        }
-        if (n == 0)
-            break;
-        got += (size_t)n;
+    if (read_all(fd, buf, (size_t)st.st_size, &got) != 0) {
+        dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not read %s \"%s\": %s", what, shown,
+                        strerror(errno));
+        goto out;
     }
     buf[got] = '\0';
     *out = buf;
     if (len)
         *len = got;
+    if (stp)
+        *stp = st;
     buf = NULL;
     ret = 0;
 out:
@@ -243,15 +294,22 @@ out:
     return ret;
 }
 
-int write_file_new(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
-                   gid_t gid, struct dbssl_error *err)
+int read_file(const char *path, const char *what, size_t max, char **out, size_t *len,
+              struct dbssl_error *err)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    return read_file_at(&FILE_AT_PATH(path), what, max, out, len, NULL, err);
+}
+
+int write_file_at(const struct file_at *f, const void *data, size_t len, mode_t mode, uid_t uid,
+                  gid_t gid, struct dbssl_error *err)
+{
+    const char *shown = f->shown ? f->shown : f->name;
+    int fd = openat(f->dir, f->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     size_t done = 0;
     int ret = -1;
 
     if (fd < 0) {
-        dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not create file \"%s\": %s", path,
+        dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not create file \"%s\": %s", shown,
                         strerror(errno));
         goto out;
     }
@@ -260,7 +318,7 @@ int write_file_new(const char *path, const void *data, size_t len, mode_t mode, 
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not write file \"%s\": %s", path,
+            dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not write file \"%s\": %s", shown,
                             strerror(errno));
             goto out;
         }
@@ -269,7 +327,7 @@ int write_file_new(const char *path, const void *data, size_t len, mode_t mode, 
     /* fchmod() only undoes a umask that would narrow a certificate's mode */
     if (fchmod(fd, mode) != 0 || (uid != (uid_t)-1 && fchown(fd, uid, gid) != 0) ||
         fsync(fd) != 0) {
-        dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not finish file \"%s\": %s", path,
+        dbssl_error_set(err, DBSSL_ERR_IO, NULL, "could not finish file \"%s\": %s", shown,
                         strerror(errno));
         goto out;
     }
@@ -278,6 +336,12 @@ out:
     if (fd >= 0)
         close(fd);
     return ret;
+}
+
+int write_file_new(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
+                   gid_t gid, struct dbssl_error *err)
+{
+    return write_file_at(&FILE_AT_PATH(path), data, len, mode, uid, gid, err);
 }
 
 int write_file_replace(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
@@ -303,20 +367,51 @@ fail:
     return -1;
 }
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+/* Deeper than any tree dbssl makes; bounds the descriptors held open. */
+#define REMOVE_DEPTH_MAX 32
+
+static int remove_at(int dir, const char *name, int depth)
 {
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
+    struct stat st;
+    struct dirent *de;
+    DIR *d;
+    int fd, ret = 0;
+
+    if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode))
+        return unlinkat(dir, name, 0) == 0 || errno == ENOENT ? 0 : -1;
+    if (depth >= REMOVE_DEPTH_MAX)
+        return -1;
+    /* O_NOFOLLOW: had the directory been swapped for a symlink since the
+     * fstatat(), the removal must not continue wherever the link points */
+    fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if ((d = fdopendir(fd)) == NULL) {
+        close(fd);
+        return -1;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (remove_at(dirfd(d), de->d_name, depth + 1) != 0)
+            ret = -1;
+    }
+    closedir(d);
+    if (unlinkat(dir, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+        ret = -1;
+    return ret;
+}
+
+int remove_tree_at(int dir, const char *name)
+{
+    return remove_at(dir, name, 0);
 }
 
 void remove_tree(const char *path)
 {
-    struct stat st;
-
-    if (lstat(path, &st) == 0)
-        (void)nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    (void)remove_tree_at(AT_FDCWD, path);
 }
 
 long long now_epoch(void)

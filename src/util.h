@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "error_int.h"
@@ -47,10 +49,48 @@ int hex_digit(char c);
 bool parse_long(const char *s, long min, long max, long *out);
 
 /*
- * Reads a whole file (at most max bytes) into a NUL-terminated buffer.
- * On failure sets err (DBSSL_ERR_IO) with what, e.g. "certificate file",
- * naming the file; returns -1.
+ * The largest certificate, key, CRL or .env file dbssl reads: far above any
+ * real one (a CA bundle of a few hundred certificates), small enough that a
+ * wrong path (a log, a disk image) fails at once instead of filling memory.
  */
+#define CONFIG_FILE_MAX (4 * 1024 * 1024)
+
+/*
+ * Where a file is: name relative to dir (AT_FDCWD: the working directory, or
+ * an absolute name), shown in messages as shown (NULL: name).
+ */
+struct file_at {
+    int dir;
+    const char *name;
+    const char *shown;
+    unsigned flags; /* FILE_AT_NOFOLLOW */
+};
+
+/*
+ * The last component must not be a symlink: files inside a generated set.
+ * Paths a user gives may be symlinks (Kubernetes secrets are), so readers
+ * follow them unless told otherwise.
+ */
+#define FILE_AT_NOFOLLOW 0x1u
+
+/* A file given by path, as struct file_at. */
+#define FILE_AT_PATH(path) ((struct file_at){AT_FDCWD, (path), NULL, 0})
+
+/*
+ * Reads a whole file (at most max bytes) into a NUL-terminated buffer.
+ * Only a regular file is read: it is opened without blocking (a FIFO would
+ * otherwise wait for a writer for ever) and its type and size are checked
+ * with fstat() on that descriptor before anything is read, so a FIFO,
+ * socket, device or directory is an error at once.  st, when not NULL,
+ * gets that fstat(), for checks that must see the very file read
+ * (permissions).  On failure sets err with what, e.g. "certificate file",
+ * naming the file: DBSSL_ERR_CONFIG when it is not a regular file (a setting
+ * names the wrong thing), else DBSSL_ERR_IO; returns -1.
+ */
+int read_file_at(const struct file_at *f, const char *what, size_t max, char **out, size_t *len,
+                 struct stat *st, struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* read_file_at() of a path. */
 int read_file(const char *path, const char *what, size_t max, char **out, size_t *len,
               struct dbssl_error *err) DBSSL_MUSTCHECK;
 
@@ -58,10 +98,15 @@ int read_file(const char *path, const char *what, size_t max, char **out, size_t
 bool path_join(char *out, size_t len, const char *dir, const char *name);
 
 /*
- * Creates path, which must not exist, with exactly mode given to open()
- * itself (so a key is never readable by others, not even for a moment),
- * owned by uid:gid unless uid is (uid_t)-1, writes data and fsyncs.
+ * Creates f, which must not exist (O_EXCL, never through a symlink), with
+ * exactly mode given to open() itself (so a key is never readable by others,
+ * not even for a moment), owned by uid:gid unless uid is (uid_t)-1, writes
+ * data and fsyncs.
  */
+int write_file_at(const struct file_at *f, const void *data, size_t len, mode_t mode, uid_t uid,
+                  gid_t gid, struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* write_file_at() of a path. */
 int write_file_new(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
                    gid_t gid, struct dbssl_error *err) DBSSL_MUSTCHECK;
 
@@ -69,7 +114,16 @@ int write_file_new(const char *path, const void *data, size_t len, mode_t mode, 
 int write_file_replace(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
                        gid_t gid, struct dbssl_error *err) DBSSL_MUSTCHECK;
 
-/* rm -rf path (symlinks are removed, not followed); missing path is fine. */
+/*
+ * rm -rf of name relative to the directory descriptor dir (AT_FDCWD: a
+ * path).  Works by descriptors all the way down (openat O_NOFOLLOW,
+ * unlinkat): a symlink is removed, never followed, and a directory renamed
+ * or replaced by a symlink meanwhile cannot redirect the removal outside the
+ * tree.  A missing name is fine (0); -1 when something could not be removed.
+ */
+int remove_tree_at(int dir, const char *name);
+
+/* remove_tree_at() of a path, ignoring failures. */
 void remove_tree(const char *path);
 
 /* Seconds since the epoch. */

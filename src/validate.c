@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "certinfo.h"
+#include "safedir.h"
 #include "util.h"
 
 struct dbssl_findings {
@@ -247,9 +248,21 @@ static void check_values(const struct dbssl_config *cfg, struct dbssl_findings *
     }
 }
 
-/* The reader's hint, or a generic one naming the setting (written into e->hint). */
-static const char *read_hint(struct dbssl_error *e, const char *setting)
+/*
+ * The reader's hint, or one naming the setting (written into e->hint).
+ * generated: the file is in the generated set, whose reader's hints (a
+ * symlink there) are the ones to give.
+ */
+static const char *read_hint(struct dbssl_error *e, const char *setting, bool generated)
 {
+    /* a FIFO, socket, device or directory where a file belongs */
+    if (e->code == DBSSL_ERR_CONFIG && !generated) {
+        snprintf(e->hint, sizeof(e->hint),
+                 "Point %s at the file itself, a regular file (a symlink to one is fine); dbssl "
+                 "does not read directories, pipes, sockets or devices.",
+                 setting);
+        return e->hint;
+    }
     /* a file that cannot be read: say which setting names it */
     if (e->hint[0] != '\0' && e->code != DBSSL_ERR_IO)
         return e->hint;
@@ -301,12 +314,14 @@ static void check_dates(const struct dbssl_config *cfg, struct dbssl_findings *f
     }
 }
 
-static void check_writable(struct dbssl_findings *f, const char *setting, const char *path)
+/* st: the fstat() of the file as it was read, so that the file judged is the file used */
+static void check_writable(struct dbssl_findings *f, const char *setting, const char *path,
+                           const struct stat *st)
 {
-    unsigned mode = 0;
-    char hint[512];
+    unsigned mode = (unsigned)(st->st_mode & 07777);
+    char hint[4200];
 
-    if (!dbssl_file_group_world_writable(path, &mode))
+    if ((st->st_mode & (S_IWGRP | S_IWOTH)) == 0)
         return;
     snprintf(hint, sizeof(hint), "Run \"chmod go-w %s\"; only its owner may change it.", path);
     dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, setting, hint,
@@ -320,22 +335,62 @@ static bool missing_generated(const struct dbssl_file_ref *ref)
     return ref->generated && stat(ref->path, &st) != 0;
 }
 
+/*
+ * How a file of ref is read: a generated one (inside DB_SSL_AUTO_CERT_DIR)
+ * never through a symlink, as certs_files.c reads the set; a user-supplied
+ * one may be a symlink (a Kubernetes secret is).
+ */
+static struct file_at ref_file(const struct dbssl_file_ref *ref)
+{
+    return (struct file_at){AT_FDCWD, ref->path, NULL, ref->generated ? FILE_AT_NOFOLLOW : 0};
+}
+
+/*
+ * The generated set is trusted only in a directory no other user can change:
+ * the check `dbssl certs generate` makes before writing there (safedir.h),
+ * made here too so that `validate --no-generate`, and a set generated before
+ * the directory was opened up, are judged the same.  False when it is not
+ * safe (a finding says why): nothing in it is then read.  A directory that
+ * does not exist yet is fine (generation creates it).
+ */
+static bool check_cert_dir(const struct dbssl_config *cfg, struct dbssl_findings *f)
+{
+    const struct safedir_names names = {"certificate directory", "DB_SSL_AUTO_CERT_DIR"};
+    struct dbssl_error e;
+    bool missing = false;
+    int fd;
+
+    if (!cfg->auto_generate || cfg->auto_cert_dir == NULL ||
+        cfg->settings[OPT_DB_SSL_AUTO_CERT_DIR].error != NULL)
+        return true;
+    dbssl_error_clear(&e);
+    fd = safedir_open(cfg->auto_cert_dir, SAFEDIR_NO_LINK, 0, &names, NULL, 0, &missing, &e);
+    if (fd >= 0)
+        close(fd);
+    if (fd >= 0 || missing)
+        return true;
+    dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_AUTO_CERT_DIR", e.hint, "%s", e.message);
+    return false;
+}
+
 /* Returns true when the CA file was read. */
 static bool check_ca(const struct dbssl_config *cfg, struct dbssl_findings *f,
                      const struct dbssl_file_ref *ca, long long now)
 {
+    struct file_at at = ref_file(ca);
     struct dbssl_certlist list;
     struct dbssl_error e;
+    struct stat st;
 
     dbssl_error_clear(&e);
     if (missing_generated(ca))
         return false;
-    if (dbssl_certlist_load(ca->path, "certificate file", &list, &e) != 0) {
-        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, ca->setting, read_hint(&e, ca->setting), "%s",
-                           e.message);
+    if (dbssl_certlist_load_at(&at, "certificate file", &list, &st, &e) != 0) {
+        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, ca->setting,
+                           read_hint(&e, ca->setting, ca->generated), "%s", e.message);
         return false;
     }
-    check_writable(f, ca->setting, ca->path);
+    check_writable(f, ca->setting, ca->path, &st);
     for (size_t i = 0; i < list.n; i++) {
         const struct dbssl_certinfo *ci = &list.certs[i];
         check_dates(cfg, f, ca->setting, ca->path, ci, ca->generated, now);
@@ -363,40 +418,45 @@ static void check_client(const struct dbssl_config *cfg, struct dbssl_findings *
                          const struct dbssl_file_ref *cert, const struct dbssl_file_ref *key,
                          long long now, struct client_state *cs)
 {
+    struct file_at cert_at = ref_file(cert), key_at = ref_file(key);
     struct dbssl_certlist list = {NULL, 0};
     struct dbssl_error e;
+    struct stat st;
 
     memset(cs, 0, sizeof(*cs));
     if (cert->path[0] != '\0' && !missing_generated(cert)) {
         dbssl_error_clear(&e);
-        if (dbssl_certlist_load(cert->path, "certificate file", &list, &e) != 0) {
-            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, cert->setting, read_hint(&e, cert->setting),
-                               "%s", e.message);
+        if (dbssl_certlist_load_at(&cert_at, "certificate file", &list, &st, &e) != 0) {
+            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, cert->setting,
+                               read_hint(&e, cert->setting, cert->generated), "%s", e.message);
         } else {
             cs->cert_ok = true;
             check_dates(cfg, f, cert->setting, cert->path, &list.certs[0], cert->generated, now);
-            check_writable(f, cert->setting, cert->path);
+            check_writable(f, cert->setting, cert->path, &st);
         }
     }
     if (key->path[0] != '\0' && !missing_generated(key)) {
         struct dbssl_keyinfo ki;
         char msg[1024], hint[1024];
         dbssl_error_clear(&e);
-        if (dbssl_key_load_for(key->path, cs->cert_ok ? &list.certs[0] : NULL, &ki, &cs->match,
-                               &e) != 0) {
-            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, key->setting, read_hint(&e, key->setting),
-                               "%s", e.message);
+        st.st_mode = 0; /* set by the read, even when the key then does not parse */
+        if (dbssl_key_load_at(&key_at, cs->cert_ok ? &list.certs[0] : NULL, &ki, &cs->match, &st,
+                              &e) != 0) {
+            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, key->setting,
+                               read_hint(&e, key->setting, key->generated), "%s", e.message);
         } else {
             cs->key_ok = true;
             cs->match_known = cs->cert_ok;
         }
-        if (!dbssl_key_permissions_ok(key->path, msg, sizeof(msg), hint, sizeof(hint))) {
+        /* libpq's permission rule, on the very file that was read */
+        if (S_ISREG(st.st_mode) &&
+            !dbssl_key_mode_ok(&st, key->path, msg, sizeof(msg), hint, sizeof(hint))) {
             cs->key_ok = false;
             dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, key->setting, hint, "%s", msg);
         }
         /* 0640 root:group keys are fine for reading, never for writing */
-        else
-            check_writable(f, key->setting, key->path);
+        else if (S_ISREG(st.st_mode))
+            check_writable(f, key->setting, key->path, &st);
     }
     dbssl_certlist_free(&list);
 }
@@ -411,8 +471,8 @@ static void check_crl(const struct dbssl_config *cfg, struct dbssl_findings *f, 
         return;
     dbssl_error_clear(&e);
     if (dbssl_crl_load(cfg->crl, &last, &next, &e) != 0) {
-        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_CRL", read_hint(&e, "DB_SSL_CRL"), "%s",
-                           e.message);
+        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_CRL",
+                           read_hint(&e, "DB_SSL_CRL", false), "%s", e.message);
         return;
     }
     if (next != 0 && next < now) {
@@ -620,7 +680,7 @@ struct dbssl_findings *dbssl_config_validate(const struct dbssl_config *cfg,
     struct dbssl_findings *f = dbssl_findings_new();
     struct dbssl_file_ref ca, cert, key;
     struct client_state cs = {false, false};
-    bool have_ca, have_client, ca_read = false;
+    bool have_ca, have_client, ca_read = false, dir_ok;
     long long now = now_epoch();
 
     if (f == NULL || cfg == NULL) {
@@ -632,11 +692,12 @@ struct dbssl_findings *dbssl_config_validate(const struct dbssl_config *cfg,
     /* pass 1 */
     check_values(cfg, f);
     check_unknown(cfg, f);
+    dir_ok = check_cert_dir(cfg, f);
     have_ca = dbssl_config_ca_file(cfg, &ca);
-    if (have_ca)
+    if (have_ca && (dir_ok || !ca.generated))
         ca_read = check_ca(cfg, f, &ca, now);
     have_client = dbssl_config_client_files(cfg, &cert, &key);
-    if (have_client)
+    if (have_client && (dir_ok || !cert.generated))
         check_client(cfg, f, &cert, &key, now, &cs);
     check_crl(cfg, f, now);
     /* pass 2 */

@@ -162,6 +162,23 @@ free_port() {
   return 1
 }
 
+# stop_timed PID : SIGTERM to PID (a child of this shell), waits for it to
+# exit (killing it after 5 s, so that a hang fails instead of blocking the
+# test); sets RC (its exit status, 124 when it had to be killed) and ELAPSED
+# (ms from the signal to its exit).
+stop_timed() {
+  local t0 dog
+  t0=$(date +%s%N)
+  kill -TERM "$1"
+  (sleep 5 && kill -KILL "$1") 2>/dev/null &
+  dog=$!
+  wait "$1"
+  RC=$?
+  ELAPSED=$((($(date +%s%N) - t0) / 1000000))
+  if kill "$dog" 2>/dev/null; then wait "$dog" 2>/dev/null; else RC=124; fi
+  return 0
+}
+
 # ---- the openssl certificate factory: EC P-256 keys, SHA-256 signatures.
 # Files are DIR/NAME.key (0600), DIR/NAME.crt (0644); CAs sign with
 # -CAcreateserial (DIR/CA.srl).  Each returns non-zero when openssl fails.

@@ -190,8 +190,10 @@ static void inspect_one(struct inspect_ctx *ctx, const struct target *t)
         dbssl_error_clear(&ce);
         chain_known =
             dbssl_cert_verify_chain(t->cert, ctx->ca, &chain_ok, reason, sizeof(reason), &ce) == 0;
-        if (!chain_known)
+        if (!chain_known) {
             snprintf(reason, sizeof(reason), "%s", ce.message);
+            ctx->failed = true; /* the CA could not be read (missing, not a file, ...) */
+        }
     }
     msg[0] = '\0';
     if (t->key[0] != '\0') {
@@ -253,6 +255,8 @@ static void inspect_one(struct inspect_ctx *ctx, const struct target *t)
         if (first && chain_known) {
             printf("  %-15s %s (%s: %s)\n", "chains to CA:", chain_ok ? "yes" : "NO", ctx->ca,
                    reason);
+        } else if (first && reason[0] != '\0') {
+            print_field("chains to CA:", reason);
         }
         if (first && t->key[0]) {
             print_field("key file:", t->key);

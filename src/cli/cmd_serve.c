@@ -2,13 +2,27 @@
  * cmd_serve.c - `dbssl serve`: the health endpoints for a running service.
  * Invalid settings stop it before it binds anything (exit 2), as the guide
  * says an application must not start on them.  Signal handlers only set
- * flags; the main thread waits for them in sigsuspend, reloads on SIGHUP
- * and shuts down in order on SIGTERM/SIGINT.  The file watcher's thread
- * runs the same reload when certificate files change.
+ * flags; the main thread waits for them in sigsuspend and does nothing that
+ * can take long: a SIGHUP hands the reload to the reloader thread, so that
+ * a SIGTERM arriving during a reload (or while a renewal holds the reload
+ * lock) is seen at once.  The file watcher's thread runs the same reload
+ * when certificate files change.
+ *
+ * SIGTERM/SIGINT stop the threads in order, but the orderly stop gets
+ * STOP_GRACE_MS: a renewal waiting for the set's lock, a key being
+ * generated or a connection attempt to a dead server can take far longer,
+ * and a service that ignores SIGTERM gets SIGKILLed by its supervisor
+ * anyway.  Past the grace the process ends without waiting for them, which
+ * is safe: the certificate swap is crash-safe (certs_swap.c) and a kill at
+ * any instant leaves the old or the new set.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "checker.h"
 #include "cli.h"
@@ -22,6 +36,8 @@
 
 /* quiet time after a change before a certificate set is read */
 #define DEBOUNCE_MS 300
+/* how long the orderly stop may take: SIGTERM ends serve within a second */
+#define STOP_GRACE_MS 700
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
@@ -59,6 +75,144 @@ struct serve_ctx {
     struct dbssl_board *board;
 };
 
+static void reload(void *arg, const char *cause);
+
+/*
+ * The thread that runs reloads asked for by SIGHUP (several signals during
+ * one reload make one more reload, not many), and the one that stops the
+ * others: both so that the main thread never waits on them.
+ */
+struct worker {
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool pending; /* reloader: a reload was asked for */
+    bool stop;    /* reloader: stop; stopper: done */
+    struct serve_ctx *ctx;
+    struct dbssl_watcher *watcher;
+    struct dbssl_http *http;
+    struct worker *reloader;
+};
+
+static int worker_init(struct worker *w, struct serve_ctx *ctx)
+{
+    pthread_condattr_t attr;
+    int rc;
+
+    memset(w, 0, sizeof(*w));
+    w->ctx = ctx;
+    if (pthread_condattr_init(&attr) != 0)
+        return -1;
+    /* the stop's deadline must not move with the wall clock */
+    rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (rc == 0)
+        rc = pthread_cond_init(&w->cv, &attr);
+    pthread_condattr_destroy(&attr);
+    if (rc != 0)
+        return -1;
+    pthread_mutex_init(&w->mu, NULL);
+    return 0;
+}
+
+static void worker_destroy(struct worker *w)
+{
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+}
+
+static void *reloader_run(void *arg)
+{
+    struct worker *w = arg;
+
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->pending && !w->stop)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (w->stop)
+            break;
+        w->pending = false;
+        pthread_mutex_unlock(&w->mu);
+        reload(w->ctx, "signal");
+        pthread_mutex_lock(&w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* A SIGHUP: the reloader runs it; without one (it could not start) it runs here. */
+static void reloader_request(struct worker *w)
+{
+    if (!w->started) {
+        reload(w->ctx, "signal");
+        return;
+    }
+    pthread_mutex_lock(&w->mu);
+    w->pending = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void reloader_stop(struct worker *w)
+{
+    if (!w->started)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stop = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL); /* waits for a reload under way */
+    w->started = false;
+}
+
+/* The orderly stop; may wait on a reload, a renewal or a connection attempt. */
+static void stop_threads(struct worker *s)
+{
+    reloader_stop(s->reloader);
+    dbssl_watcher_stop(s->watcher);
+    /* no request may wait for a check while the HTTP server drains */
+    dbssl_checker_begin_stop(s->ctx->checker);
+    dbssl_http_stop(s->http);
+    dbssl_checker_stop(s->ctx->checker);
+}
+
+static void *stopper_run(void *arg)
+{
+    struct worker *s = arg;
+
+    stop_threads(s);
+    pthread_mutex_lock(&s->mu);
+    s->stop = true; /* done */
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* Runs the orderly stop, waiting at most STOP_GRACE_MS; false when it did not finish. */
+static bool stop_within_grace(struct worker *s)
+{
+    struct timespec until;
+    bool done;
+
+    if (pthread_create(&s->thread, NULL, stopper_run, s) != 0) {
+        stop_threads(s); /* no thread to spare: stop in order, however long it takes */
+        return true;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += (long)STOP_GRACE_MS * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&s->mu);
+    while (!s->stop)
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT)
+            break;
+    done = s->stop;
+    pthread_mutex_unlock(&s->mu);
+    if (done)
+        pthread_join(s->thread, NULL);
+    return done;
+}
+
 /* SIGHUP and changed files alike; the checker then reconnects with the new set. */
 static void reload(void *arg, const char *cause)
 {
@@ -87,6 +241,7 @@ static int run(int argc, char **argv)
     struct serve_ctx ctx = {&rt, NULL, &board};
     struct dbssl_watcher *watcher = NULL;
     struct dbssl_http *http = NULL;
+    struct worker reloader, stopper;
     struct dbssl_error e;
     sigset_t old;
     int c, status = EXIT_CONFIG;
@@ -117,6 +272,12 @@ static int run(int argc, char **argv)
     }
     dbssl_board_init(&board);
     status = EXIT_RUNTIME;
+    if (worker_init(&reloader, &ctx) != 0 || worker_init(&stopper, &ctx) != 0) {
+        perror("dbssl serve: could not set up its threads");
+        dbssl_board_destroy(&board);
+        dbssl_runtime_destroy(&rt);
+        return EXIT_RUNTIME;
+    }
     if (setup_signals(&old) != 0) {
         perror("dbssl serve: could not install signal handlers");
         goto out;
@@ -137,12 +298,13 @@ static int run(int argc, char **argv)
     watcher = dbssl_watcher_start(&rt, DEBOUNCE_MS, reload, &ctx, &e);
     if (watcher == NULL)
         goto fail;
+    reloader.started = pthread_create(&reloader.thread, NULL, reloader_run, &reloader) == 0;
     dbssl_log(DBSSL_LOG_INFO, "listening", "address", dbssl_http_address(http), NULL);
     while (!stop_requested) {
         sigsuspend(&old);
         if (reload_requested && !stop_requested) {
             reload_requested = 0;
-            reload(&ctx, "signal");
+            reloader_request(&reloader);
         }
     }
     dbssl_notify_stopping();
@@ -153,11 +315,29 @@ fail:
     cli_print_error(&e);
     status = dbssl_error_exit_status(e.code);
 out:
-    dbssl_watcher_stop(watcher);
-    /* no request may wait for a check while the HTTP server drains */
-    dbssl_checker_begin_stop(ctx.checker);
-    dbssl_http_stop(http);
-    dbssl_checker_stop(ctx.checker);
+    stopper.watcher = watcher;
+    stopper.http = http;
+    stopper.reloader = &reloader;
+    if (!stop_within_grace(&stopper)) {
+        /*
+         * A thread is still busy (see the header comment).  _exit(), not
+         * exit(): exit handlers (OpenSSL's cleanup) must not run under a
+         * thread still using the library.  Like a kill at this instant,
+         * which everything on disk is made to survive; the private copies
+         * are removed by the next start.
+         */
+        char waited[16];
+        snprintf(waited, sizeof(waited), "%d", STOP_GRACE_MS);
+        dbssl_log(DBSSL_LOG_WARN, "stop_forced", "cause",
+                  "a reload, certificate renewal or connection attempt was still running",
+                  "waited_ms", waited, NULL);
+        cli_pidfile_remove(written_pid);
+        fflush(stdout);
+        fflush(stderr);
+        _exit(status);
+    }
+    worker_destroy(&reloader);
+    worker_destroy(&stopper);
     dbssl_board_destroy(&board);
     dbssl_runtime_destroy(&rt);
     cli_pidfile_remove(written_pid);

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -597,6 +598,199 @@ static void test_recovery_completes_committed_update(void **state)
     free(ca2);
 }
 
+/* ---- a directory or staging area another user could have planted -------------- */
+
+#define NOBODY 65534
+
+static void sh(const char *fmt, ...) DBSSL_PRINTF(1, 2);
+
+/* Runs a shell command (with the fixture's paths already in it); it must succeed. */
+static void sh(const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    assert_int_equal(system(cmd), 0);
+}
+
+static bool file_exists(const char *path)
+{
+    struct stat st;
+
+    return lstat(path, &st) == 0;
+}
+
+/*
+ * How .pending may be found after someone other than dbssl had a hand in it.
+ * Every case: generate refuses, names what it found, adopts nothing (the CA
+ * is the one before) and deletes nothing (what .pending holds or points to
+ * is still there).  {p} is .pending, {v} a victim directory outside the set.
+ */
+static const struct planted {
+    const char *what;
+    const char *plant;  /* shell, after a committed new set was staged in {p} (unless noted) */
+    const char *expect; /* in the error message */
+    const char *kept;   /* a path that must still exist afterwards */
+    bool needs_root;
+} planted[] = {
+    {"a symlink to another directory", "rm -rf {p} && ln -s {v} {p}",
+     "staging directory \"{d}/.pending\" is a symbolic link", "{v}/precious", false},
+    {"a staged file that is a symlink", "rm {p}/ca.key && ln -s {v}/precious {p}/ca.key",
+     "staged file \"{d}/.pending/ca.key\" is a symbolic link", "{v}/precious", false},
+    {"a staged file linked from elsewhere", "rm {p}/ca.key && ln {v}/precious {p}/ca.key",
+     "staged file \"{d}/.pending/ca.key\" is linked from elsewhere", "{v}/precious", false},
+    {"a file dbssl never writes", "touch {p}/evil.so", "staged file \"{d}/.pending/evil.so\"",
+     "{p}/evil.so", false},
+    {"a staged CA key of another user", "chown 65534 {p}/ca.key",
+     "staged file \"{d}/.pending/ca.key\" is owned by another user", "{p}/ca.key", true},
+    {"a staging directory of another user", "chown -R 65534 {p}",
+     "staging directory \"{d}/.pending\" is owned by another user", "{p}/COMMIT", true},
+};
+
+static void expand_planted(const char *s, const struct fixture *fx, char *out, size_t len)
+{
+    size_t n = 0;
+
+    for (; *s && n + 1 < len; s++) {
+        const char *with = NULL;
+        char buf[300];
+        if (s[0] == '{' && s[2] == '}') {
+            if (s[1] == 'p')
+                snprintf(buf, sizeof(buf), "%s/.pending", fx->dir), with = buf;
+            else if (s[1] == 'v')
+                snprintf(buf, sizeof(buf), "%s/victim", fx->root), with = buf;
+            else if (s[1] == 'd')
+                with = fx->dir;
+        }
+        if (with != NULL) {
+            n += (size_t)snprintf(out + n, len - n, "%s", with);
+            s += 2;
+        } else {
+            out[n++] = *s;
+        }
+    }
+    out[n < len ? n : len - 1] = '\0';
+}
+
+static void test_planted_pending_is_refused_untouched(void **state)
+{
+    struct fixture *fx = *state;
+    struct dbssl_certs_opts o;
+    struct dbssl_certs_result res;
+    int failed = 0;
+
+    opts_init(&o, fx);
+    for (size_t i = 0; i < sizeof(planted) / sizeof(planted[0]); i++) {
+        const struct planted *c = &planted[i];
+        char cmd[1024], want[1024], kept[512], *ca1, *ca2;
+        struct dbssl_error e;
+        if (c->needs_root && geteuid() != 0)
+            continue;
+        sh("rm -rf %s %s/victim %s/other && mkdir -p %s/victim && echo keep > "
+           "%s/victim/precious",
+           fx->dir, fx->root, fx->root, fx->root, fx->root);
+        generate_ok(&o, &res);
+        ca1 = fingerprint(fx, "ca.crt");
+        stage_new_set(fx, true, false); /* would install another CA if rolled forward */
+        expand_planted(c->plant, fx, cmd, sizeof(cmd));
+        sh("%s", cmd);
+        expand_planted(c->expect, fx, want, sizeof(want));
+        expand_planted(c->kept, fx, kept, sizeof(kept));
+        dbssl_error_clear(&e);
+        if (dbssl_certs_generate(&o, &res, &e) == 0 || strstr(e.message, want) == NULL) {
+            fprintf(stderr, "case \"%s\": expected \"%s\", got \"%s\"\n", c->what, want, e.message);
+            failed++;
+        }
+        ca2 = fingerprint(fx, "ca.crt");
+        if (strcmp(ca1, ca2) != 0 || !file_exists(kept) || e.hint[0] == '\0') {
+            fprintf(stderr, "case \"%s\": CA changed, \"%s\" deleted or no hint\n", c->what, kept);
+            failed++;
+        }
+        free(ca1);
+        free(ca2);
+    }
+    assert_int_equal(failed, 0);
+}
+
+/* root stages the server pair already owned by --owner: a later run still completes it */
+static void test_recovery_of_a_pair_staged_for_owner(void **state)
+{
+    struct fixture *fx = *state;
+    struct dbssl_certs_opts o;
+    struct dbssl_certs_result res;
+
+    if (geteuid() != 0)
+        skip();
+    opts_init(&o, fx);
+    generate_ok(&o, &res);
+    stage_new_set(fx, true, false);
+    sh("chown %d %s/.pending/server.crt %s/.pending/server.key", NOBODY, fx->dir, fx->dir);
+    generate_ok(&o, &res);
+    assert_true(res.recovered);
+    assert_pair_matches(fx, "server.crt", "server.key");
+}
+
+/* A directory another user can change is refused before anything is written. */
+static void test_unsafe_directory_is_refused(void **state)
+{
+    struct fixture *fx = *state;
+    struct dbssl_certs_opts o;
+    struct dbssl_certs_result res;
+    struct dbssl_error e;
+    char want[512], path[256];
+
+    opts_init(&o, fx);
+    sh("mkdir -p %s && chmod 0777 %s", fx->dir, fx->dir);
+    dbssl_error_clear(&e);
+    assert_int_equal(dbssl_certs_generate(&o, &res, &e), -1);
+    assert_int_equal(e.code, DBSSL_ERR_CONFIG);
+    snprintf(want, sizeof(want),
+             "certificate directory \"%s\" is writable by other users (mode 0777)", fx->dir);
+    assert_string_equal(e.message, want);
+    snprintf(want, sizeof(want), "chmod 0700 \"%s\"", fx->dir);
+    assert_non_null(strstr(e.hint, want));
+    path_of(fx, "ca.key", path, sizeof(path));
+    assert_false(file_exists(path));
+    /* the parent: writable by others without the sticky bit */
+    sh("chmod 0700 %s && chmod 0777 %s/ssl", fx->dir, fx->root);
+    dbssl_error_clear(&e);
+    assert_int_equal(dbssl_certs_generate(&o, &res, &e), -1);
+    snprintf(want, sizeof(want), "directory \"%s/ssl\" above certificate directory \"%s\"",
+             fx->root, fx->dir);
+    assert_non_null(strstr(e.message, want));
+    /* with the sticky bit (as /tmp) it is fine */
+    sh("chmod 1777 %s/ssl", fx->root);
+    generate_ok(&o, &res);
+    assert_false(res.up_to_date);
+}
+
+/* A symlink in the set is never followed: it is replaced, its target left alone. */
+static void test_symlink_in_set_is_replaced_not_followed(void **state)
+{
+    struct fixture *fx = *state;
+    struct dbssl_certs_opts o;
+    struct dbssl_certs_result res;
+    char path[256];
+    struct stat st;
+
+    opts_init(&o, fx);
+    generate_ok(&o, &res);
+    sh("cp %s/ca.crt %s/outside.crt && rm %s/ca.crt && ln -s %s/outside.crt %s/ca.crt", fx->dir,
+       fx->root, fx->dir, fx->root, fx->dir);
+    generate_ok(&o, &res);
+    assert_true(res.written & (1u << DBSSL_CERTS_CA_CRT));
+    assert_non_null(strstr(res.reason[DBSSL_CERTS_CA_CRT], "is a symbolic link"));
+    path_of(fx, "ca.crt", path, sizeof(path));
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    snprintf(path, sizeof(path), "%s/outside.crt", fx->root);
+    assert_true(file_exists(path));
+    assert_chains(fx, "server.crt");
+}
+
 static void test_bad_owner_and_days(void **state)
 {
     struct fixture *fx = *state;
@@ -636,6 +830,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_without_ca, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recovery_discards_uncommitted_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recovery_completes_committed_update, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_planted_pending_is_refused_untouched, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recovery_of_a_pair_staged_for_owner, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unsafe_directory_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_symlink_in_set_is_replaced_not_followed, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_bad_owner_and_days, setup, teardown),
     };
 

@@ -1,0 +1,246 @@
+/*
+ * test_pin.c - the private copies of the accepted TLS files, attacked as
+ * another local user would: the directory vanishes (a tmp cleaner), that
+ * user re-creates it under the same name open to all and plants a CA.  The
+ * copies must go to a fresh directory that only we can change, libpq must be
+ * pointed there, and nothing of ours may be written to or read from theirs.
+ * Runs the other user as nobody (65534) when the tests run as root.
+ */
+#include "testutil.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "conn_int.h"
+#include "pin.h"
+#include "util.h"
+
+#define NOBODY 65534
+
+static char *base; /* RUNTIME_DIRECTORY of the test: sticky and open to all, as /tmp */
+
+static int setup(void **state)
+{
+    tu_setup_dir(state);
+    base = tu_mkdtemp();
+    assert_int_equal(chmod(base, 01777), 0);
+    assert_int_equal(setenv("RUNTIME_DIRECTORY", base, 1), 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    unsetenv("RUNTIME_DIRECTORY");
+    tu_rmrf(base);
+    free(base);
+    return tu_teardown_dir(state);
+}
+
+static char *slurp(const char *path)
+{
+    char *s = NULL;
+
+    assert_int_equal(read_file(path, "file", 1 << 20, &s, NULL, NULL), 0);
+    return s;
+}
+
+static struct dbssl_config *pinned_config(void)
+{
+    struct tu_cert_opts ca = {"pin ca", true, -1, 365, NULL, NULL, NULL, NULL};
+    char ca_env[4200];
+    const char *envp[] = {"DATABASE_URL=postgresql://app@127.0.0.1/db", "DB_SSL_MODE=verify-full",
+                          ca_env, NULL};
+    struct dbssl_config *cfg;
+    struct dbssl_error e;
+
+    tu_make_cert(tu_path(tu_dir, "ca.crt"), tu_path(tu_dir, "ca.key"), &ca);
+    snprintf(ca_env, sizeof(ca_env), "DB_SSL_CA_CERT=%s", tu_path(tu_dir, "ca.crt"));
+    cfg = test_config_from(envp);
+    dbssl_error_clear(&e);
+    if (dbssl_pin_files(cfg, &e) != 0)
+        fail_msg("pinning failed: %s", e.message);
+    return cfg;
+}
+
+/* Runs fn(arg) as another user (nobody) in a child; as ourselves when not root. */
+static void as_other_user(void (*fn)(const char *), const char *arg)
+{
+    pid_t pid = fork();
+    int status;
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (geteuid() == 0 && (setgid(NOBODY) != 0 || setuid(NOBODY) != 0))
+            _exit(2);
+        fn(arg);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* The other user's move: the name, open to everyone, with their CA in it. */
+static void plant(const char *dir)
+{
+    umask(0);
+    if (mkdir(dir, 0777) != 0)
+        _exit(1);
+    tu_write(tu_path(dir, "ca.crt"), "-----BEGIN CERTIFICATE-----\nEVIL\n", 0666);
+}
+
+static size_t entries(const char *dir)
+{
+    char cmd[4300], out[64] = "";
+    FILE *p;
+
+    snprintf(cmd, sizeof(cmd), "ls -A '%s' | wc -l", dir);
+    p = popen(cmd, "r");
+    assert_non_null(p);
+    assert_non_null(fgets(out, sizeof(out), p));
+    pclose(p);
+    return (size_t)strtoul(out, NULL, 10);
+}
+
+static void test_vanished_directory_is_never_reused(void **state)
+{
+    struct dbssl_config *cfg = pinned_config();
+    char old[4096], prefix[4200];
+    char *orig, *copy, *theirs;
+    struct dbssl_conn_params p;
+    struct dbssl_error e;
+    struct stat st;
+
+    (void)state;
+    orig = slurp(tu_path(tu_dir, "ca.crt"));
+    snprintf(old, sizeof(old), "%s", cfg->pinned.dir);
+    snprintf(prefix, sizeof(prefix), "%s/dbssl-tls-%ld-", base, (long)getpid());
+    assert_memory_equal(old, prefix, strlen(prefix));
+
+    /* a tmp cleaner removes it; another user takes the name */
+    tu_rmrf(old);
+    as_other_user(plant, old);
+
+    dbssl_error_clear(&e);
+    assert_int_equal(dbssl_pin_restore(cfg, &e), 0);
+    /* a fresh directory, ours alone */
+    assert_string_not_equal(cfg->pinned.dir, old);
+    assert_memory_equal(cfg->pinned.dir, prefix, strlen(prefix));
+    assert_int_equal(lstat(cfg->pinned.dir, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(st.st_uid, geteuid());
+    assert_int_equal(st.st_mode & 07777, 0700);
+    /* libpq is pointed there, at the accepted bytes */
+    assert_int_equal(dbssl_conn_build_params(cfg, &p, &e), 0);
+    assert_string_equal(dbssl_conn_params_get(&p, "sslrootcert"), cfg->pinned.ca.path);
+    assert_memory_equal(cfg->pinned.ca.path, cfg->pinned.dir, strlen(cfg->pinned.dir));
+    copy = slurp(cfg->pinned.ca.path);
+    assert_string_equal(copy, orig);
+    dbssl_conn_params_free(&p);
+    /* their directory: nothing of ours written, their file as they left it */
+    assert_int_equal(entries(old), 1);
+    theirs = slurp(tu_path(old, "ca.crt"));
+    assert_string_equal(theirs, "-----BEGIN CERTIFICATE-----\nEVIL\n");
+
+    /* removing our copies leaves theirs alone too */
+    snprintf(prefix, sizeof(prefix), "%s", cfg->pinned.dir);
+    dbssl_pin_remove(cfg);
+    assert_int_not_equal(access(prefix, F_OK), 0);
+    assert_int_equal(entries(old), 1);
+    free(orig);
+    free(copy);
+    free(theirs);
+    dbssl_config_free(cfg);
+}
+
+/* Copies deleted from a directory that is still ours are written again in it. */
+static void test_deleted_copies_come_back_in_place(void **state)
+{
+    struct dbssl_config *cfg = pinned_config();
+    char dir[4096];
+    char *copy, *orig = slurp(tu_path(tu_dir, "ca.crt"));
+
+    (void)state;
+    snprintf(dir, sizeof(dir), "%s", cfg->pinned.dir);
+    assert_int_equal(unlink(cfg->pinned.ca.path), 0);
+    assert_int_equal(dbssl_pin_restore(cfg, NULL), 0);
+    assert_string_equal(cfg->pinned.dir, dir);
+    copy = slurp(cfg->pinned.ca.path);
+    assert_string_equal(copy, orig);
+    free(copy);
+    free(orig);
+    dbssl_pin_remove(cfg);
+    dbssl_config_free(cfg);
+}
+
+static void make_dir(const char *dir)
+{
+    if (mkdir(dir, 0755) != 0)
+        _exit(1);
+}
+
+/*
+ * Stale copies of dead processes are removed, but only directories of ours:
+ * not another user's, and a symlink is not followed.
+ */
+static void test_stale_copies_only_ours(void **state)
+{
+    char ours[4300], theirs[4300], link[4300], victim[4300];
+    struct dbssl_config *cfg;
+    pid_t dead = fork();
+
+    (void)state;
+    assert_true(dead >= 0);
+    if (dead == 0)
+        _exit(0);
+    assert_int_equal(waitpid(dead, NULL, 0), dead);
+    snprintf(ours, sizeof(ours), "%s/dbssl-tls-%ld-aaaaaa", base, (long)dead);
+    snprintf(theirs, sizeof(theirs), "%s/dbssl-tls-%ld-bbbbbb", base, (long)dead);
+    snprintf(link, sizeof(link), "%s/dbssl-tls-%ld-cccccc", base, (long)dead);
+    snprintf(victim, sizeof(victim), "%s/victim", tu_dir);
+    assert_int_equal(mkdir(ours, 0700), 0);
+    tu_write(tu_path(ours, "client.key"), "old key\n", 0600);
+    assert_int_equal(mkdir(victim, 0755), 0);
+    tu_write(tu_path(victim, "keep"), "keep\n", 0644);
+    assert_int_equal(symlink(victim, link), 0);
+    if (geteuid() == 0)
+        as_other_user(make_dir, theirs);
+
+    cfg = pinned_config(); /* pinning clears what dead processes left */
+    assert_int_not_equal(access(ours, F_OK), 0);
+    assert_int_equal(access(tu_path(victim, "keep"), F_OK), 0);
+    if (geteuid() == 0)
+        assert_int_equal(access(theirs, F_OK), 0);
+    dbssl_pin_remove(cfg);
+    dbssl_config_free(cfg);
+}
+
+/* A base that others could change is skipped: the copies go to the next one. */
+static void test_unsafe_base_is_skipped(void **state)
+{
+    struct dbssl_config *cfg;
+
+    (void)state;
+    assert_int_equal(chmod(base, 0777), 0); /* no sticky bit: anyone may rename in it */
+    cfg = pinned_config();
+    assert_memory_not_equal(cfg->pinned.dir, base, strlen(base));
+    dbssl_pin_remove(cfg);
+    dbssl_config_free(cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_vanished_directory_is_never_reused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deleted_copies_come_back_in_place, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_copies_only_ours, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unsafe_base_is_skipped, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
