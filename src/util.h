@@ -126,6 +126,9 @@ int remove_tree_at(int dir, const char *name);
 /* remove_tree_at() of a path, ignoring failures. */
 void remove_tree(const char *path);
 
+/* The one seconds-per-day constant (certificate lifetimes, expiry windows). */
+#define SECONDS_PER_DAY 86400LL
+
 /* Seconds since the epoch. */
 long long now_epoch(void);
 
