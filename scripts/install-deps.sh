@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages dbssl needs to build, test and run, when they
 # are missing.  Used by `make run`, `make deps` and .ci/run.  Needs root (or sudo).
+#   install-deps.sh          what building and running need (`make run`)
+#   install-deps.sh --test   that, and the oracles only the tests use (`make test`, CI)
 set -euo pipefail
 
 PACKAGES=(
@@ -8,6 +10,18 @@ PACKAGES=(
   libpq-dev libssl-dev libmicrohttpd-dev libjansson-dev libcmocka-dev libsystemd-dev
   postgresql openssl curl procps iproute2 util-linux prometheus faketime
 )
+# TEST ONLY: real peers the tests compare dbssl with; `make run` never installs them
+TEST_PACKAGES=(
+  sslscan
+)
+case "${1:-}" in
+--test) PACKAGES+=("${TEST_PACKAGES[@]}") ;;
+"") ;;
+*)
+  echo "usage: install-deps.sh [--test]" >&2
+  exit 2
+  ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -87,5 +87,6 @@ extern const struct cli_command cmd_devdb;
 extern const struct cli_command cmd_certs;
 extern const struct cli_command cmd_pgconfig;
 extern const struct cli_command cmd_reload;
+extern const struct cli_command cmd_scan;
 
 #endif
