@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "scan/scan_profile.h"
 #include "util.h"
 
 /* An absolute form of path, without requiring it to exist yet. */
@@ -59,6 +60,8 @@ int dbssl_pgconf_render(const struct dbssl_config *cfg, const struct dbssl_pgcon
     const char *const *nets = o->loopback_only ? loopback : everywhere;
     const char *method = mutual_tls(cfg) ? "cert" : "scram-sha-256";
     const char *dir_setting = o->cert_dir ? o->cert_dir : cfg->auto_cert_dir;
+    const struct dbssl_tls_profile *profile =
+        dbssl_tls_profile_find(o->profile ? o->profile : DBSSL_TLS_PROFILE_DEFAULT);
     struct strbuf c, h;
     char *dir = NULL;
     int ret = -1;
@@ -66,6 +69,11 @@ int dbssl_pgconf_render(const struct dbssl_config *cfg, const struct dbssl_pgcon
     *conf = *hba = NULL;
     strbuf_init(&c);
     strbuf_init(&h);
+    if (profile == NULL) {
+        dbssl_error_set(err, DBSSL_ERR_USAGE, NULL, "unknown TLS profile \"%s\": expected %s",
+                        o->profile, dbssl_tls_profile_names());
+        goto out;
+    }
     if (dir_setting == NULL) {
         dbssl_error_set(err, DBSSL_ERR_CONFIG,
                         "Set DB_SSL_AUTO_CERT_DIR to the directory of the generated set.",
@@ -95,8 +103,14 @@ int dbssl_pgconf_render(const struct dbssl_config *cfg, const struct dbssl_pgcon
     conf_string(&c, "ssl_key_file", dir, "server.key");
     if (!o->without_ca)
         conf_string(&c, "ssl_ca_file", dir, "ca.crt");
-    strbuf_append(&c, "ssl_min_protocol_version = 'TLSv1.2'\n"
-                      "ssl_ciphers = 'HIGH:!aNULL:!MD5'\n");
+    /* the profile's lines: the same table `dbssl scan` grades against */
+    strbuf_printf(&c,
+                  "# TLS profile \"%s\" (%s); check with: dbssl scan HOST:PORT --profile %s\n",
+                  profile->name, profile->title, profile->name);
+    strbuf_printf(&c, "ssl_min_protocol_version = '%s'\n", profile->pg_min_version);
+    strbuf_append(&c, "ssl_max_protocol_version = ''   # up to the newest, TLS 1.3\n");
+    strbuf_printf(&c, "ssl_ciphers = '%s'\n", profile->pg_ciphers);
+    strbuf_append(&c, "ssl_prefer_server_ciphers = on\n");
 
     strbuf_printf(&h, "# TYPE     DATABASE  USER  ADDRESS          METHOD\n");
     if (o->local_auth)

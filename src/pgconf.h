@@ -19,6 +19,7 @@ struct dbssl_pgconf_opts {
     const char *local_auth; /* method of a "local" (Unix socket) line, NULL: none */
     const char *cert_dir;   /* the set's directory; NULL: DB_SSL_AUTO_CERT_DIR */
     bool without_ca;        /* no ssl_ca_file line (no CA in the set: no client certificates) */
+    const char *profile;    /* TLS profile (scan/scan_profile.h), NULL: "intermediate" */
 };
 
 /*

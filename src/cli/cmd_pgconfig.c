@@ -8,10 +8,12 @@
 
 #include "cli.h"
 #include "pgconf.h"
+#include "scan/scan_profile.h"
 
 static int run(int argc, char **argv)
 {
-    const char *env_file = NULL, *data_dir = NULL;
+    const char *env_file = NULL, *data_dir = NULL, *profile_name = DBSSL_TLS_PROFILE_DEFAULT;
+    const struct dbssl_tls_profile *profile;
     struct dbssl_pgconf_opts o = {NULL, 0, false, "peer", NULL};
     struct dbssl_config *cfg = NULL;
     struct dbssl_error e;
@@ -23,12 +25,17 @@ static int run(int argc, char **argv)
         {"env-file", 'e', CLI_STRING, &env_file},
         {"data-dir", 'D', CLI_STRING, &data_dir},
         {"loopback", 'l', CLI_FLAG, &loopback},
+        {"profile", 'p', CLI_STRING, &profile_name},
         {NULL, 0, CLI_FLAG, NULL},
     };
 
     if ((c = cli_parse(argc, argv, &cmd_pgconfig, opts, 0)) >= 0)
         return c;
     o.loopback_only = loopback;
+    if ((profile = dbssl_tls_profile_find(profile_name)) == NULL)
+        return cli_usage_error("pg-config", "unknown profile \"%s\": expected %s", profile_name,
+                               dbssl_tls_profile_names());
+    o.profile = profile->name;
     if (data_dir != NULL) {
         struct stat st;
         if (stat(data_dir, &st) != 0 || !S_ISDIR(st.st_mode))
@@ -43,6 +50,8 @@ static int run(int argc, char **argv)
         status = dbssl_error_exit_status(e.code);
         goto out;
     }
+    if (profile->warning != NULL)
+        fprintf(stderr, "dbssl pg-config: warning: %s\n", profile->warning);
     printf("# ---- %s%spostgresql.conf ----\n%s\n", data_dir ? data_dir : "", data_dir ? "/" : "",
            conf);
     printf("# ---- %s%spg_hba.conf (replaces its host lines) ----\n%s", data_dir ? data_dir : "",
@@ -60,15 +69,21 @@ const struct cli_command cmd_pgconfig = {
     run,
     "print postgresql.conf and pg_hba.conf lines for the generated certificates",
     "Usage: dbssl pg-config [--env-file F] [--data-dir D] [--loopback]\n"
+    "                       [--profile intermediate|modern|compat]\n"
     "\n"
     "Prints the postgresql.conf lines (ssl = on, ssl_cert_file, ssl_key_file and\n"
-    "ssl_ca_file with absolute paths into DB_SSL_AUTO_CERT_DIR,\n"
-    "ssl_min_protocol_version = 'TLSv1.2', ssl_ciphers) and the pg_hba.conf\n"
+    "ssl_ca_file with absolute paths into DB_SSL_AUTO_CERT_DIR, the protocol\n"
+    "versions and suites of the TLS profile) and the pg_hba.conf\n"
     "lines that make a PostgreSQL server use the generated set: hostssl with\n"
     "scram-sha-256, or cert when mutual TLS is configured; plaintext TCP is\n"
     "rejected.  The server pair must belong to the server's user: see\n"
     "\"dbssl certs generate --owner\".\n"
     "\n"
     "  --data-dir D   name the files of the data directory D in the output\n"
-    "  --loopback     allow only 127.0.0.1/32 and ::1/128\n",
+    "  --loopback     allow only 127.0.0.1/32 and ::1/128\n"
+    "  --profile P    intermediate (default): TLS 1.2 and 1.3, TLS 1.2 suites with\n"
+    "                 forward secrecy and AEAD only (ECDHE/DHE with AES-GCM or\n"
+    "                 ChaCha20-Poly1305), the server's order; modern: TLS 1.3 only;\n"
+    "                 compat: the guide's 'HIGH:!aNULL:!MD5' (prints a warning)\n"
+    "Check a running server with \"dbssl scan HOST:PORT --profile P\".\n",
 };
