@@ -67,11 +67,11 @@ static int run(int argc, char **argv)
         return cli_usage_error("scan", "invalid timeout \"%s\": must be 1 to 600 seconds", timeout);
     dbssl_error_clear(&e);
     if (ca_file != NULL) {
-        /* a CA file that cannot be used is a usage error, said before any connection */
+        /* a CA file named on the command line that cannot be used: said before any connection */
         struct dbssl_certlist cas = {NULL, 0};
         if (dbssl_certlist_load(ca_file, "CA file", &cas, &e) != 0) {
             cli_print_error(&e);
-            return dbssl_error_exit_status(e.code);
+            return EXIT_CONFIG;
         }
         dbssl_certlist_free(&cas);
     }
