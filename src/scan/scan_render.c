@@ -359,7 +359,7 @@ static void text_suites(struct strbuf *sb, const struct dbssl_scan_result *r)
             char kx[40] = "";
             if (s->v[i].kx_group[0])
                 snprintf(kx, sizeof(kx), "%s %d", s->v[i].kx_group, s->v[i].kx_bits);
-            strbuf_printf(sb, "  %-31s %-5s %-6s %-24s %-5s %s\n", s->v[i].name, s->v[i].kx,
+            strbuf_printf(sb, "  %-31s %-5s %-6s %-24s %-6s %s\n", s->v[i].name, s->v[i].kx,
                           s->v[i].auth, s->v[i].enc, s->v[i].mac, kx);
         }
     }
