@@ -137,7 +137,8 @@ grep -qx 'ssl = on' <<<"$out" && grep -qx "ssl_cert_file = '$work/ssl_certs/db/s
     grep -qx "ssl_key_file = '$work/ssl_certs/db/server.key'" <<<"$out" &&
     grep -qx "ssl_ca_file = '$work/ssl_certs/db/ca.crt'" <<<"$out" &&
     grep -qx "ssl_min_protocol_version = 'TLSv1.2'" <<<"$out" &&
-    grep -qx "ssl_ciphers = 'HIGH:!aNULL:!MD5'" <<<"$out" &&
+    grep -q "^ssl_ciphers = 'ECDHE-ECDSA-AES128-GCM-SHA256:" <<<"$out" &&
+    grep -qx "ssl_prefer_server_ciphers = on" <<<"$out" &&
     grep -qE '^hostssl +all +all +0.0.0.0/0 +scram-sha-256$' <<<"$out" &&
     ! grep -qE '^host ' <<<"$out" && t_pass "pg-config: absolute paths, hostssl scram, no plaintext host" ||
     t_fail "pg-config: $out"
