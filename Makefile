@@ -1,6 +1,6 @@
 # Thin wrapper around CMake/CTest so that the README's commands are short.
 #   make        build (./build)
-#   make test   install missing packages, build, run every test, then the
+#   make test   install missing packages (with the test-only ones), build, run every test, then the
 #               sanitizer (ASan+UBSan) build's tests
 #   make run    install, build, and start the development setup
 BUILD      ?= build
@@ -8,12 +8,16 @@ BUILD_SAN  ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
 
-.PHONY: all build deps test test-fast test-asan run install clean format
+.PHONY: all build deps deps-test test test-fast test-asan run install clean format
 
 all: build
 
 deps:
 	@./scripts/install-deps.sh
+
+# the run packages plus the test-only clients (scripts/install-deps.sh --test)
+deps-test:
+	@./scripts/install-deps.sh --test
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX)
@@ -32,7 +36,7 @@ test-asan: $(BUILD_SAN)/CMakeCache.txt
 	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS) -LE integration
 
-test: deps
+test: deps-test
 	$(MAKE) test-fast
 	$(MAKE) test-asan
 

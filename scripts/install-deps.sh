@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages dbssl needs to build, test and run, when they
 # are missing.  Used by `make run`, `make deps` and .ci/run.  Needs root (or sudo).
+#
+# Usage: install-deps.sh [--test]
+#   --test  also the test-only packages (`make test`, CI): real clients the
+#           tests use as oracles; `make run` never installs them
 set -euo pipefail
 
 PACKAGES=(
@@ -8,6 +12,17 @@ PACKAGES=(
   libpq-dev libssl-dev libmicrohttpd-dev libjansson-dev libcmocka-dev libsystemd-dev
   postgresql openssl curl procps iproute2 util-linux prometheus faketime
 )
+
+# test-only: Python drivers started through `dbssl exec` (tests/integration/test_exec.sh)
+TEST_PACKAGES=(
+  python3-psycopg2 python3-psycopg
+)
+
+case "${1:-}" in
+  "") ;;
+  --test) PACKAGES+=("${TEST_PACKAGES[@]}") ;;
+  *) echo "usage: $0 [--test]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do
