@@ -1,6 +1,6 @@
 # Thin wrapper around CMake/CTest so that the README's commands are short.
 #   make        build (./build)
-#   make test   install missing packages (with the tests' own), build, run every test, then the
+#   make test   install missing packages (with the test-only ones), build, run every test, then the
 #               sanitizer (ASan+UBSan) build's tests
 #   make run    install, build, and start the development setup
 BUILD      ?= build
@@ -15,7 +15,7 @@ all: build
 deps:
 	@./scripts/install-deps.sh
 
-# the tests' oracles as well (sslscan): never installed by `make run`
+# the run packages plus the test-only clients (scripts/install-deps.sh --test)
 deps-test:
 	@./scripts/install-deps.sh --test
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages dbssl needs to build, test and run, when they
 # are missing.  Used by `make run`, `make deps` and .ci/run.  Needs root (or sudo).
-#   install-deps.sh          what building and running need (`make run`)
-#   install-deps.sh --test   that, and the oracles only the tests use (`make test`, CI)
+#
+# Usage: install-deps.sh [--test]
+#   --test  also the test-only packages (`make test`, CI): real clients the
+#           tests use as oracles; `make run` never installs them
 set -euo pipefail
 
 PACKAGES=(
@@ -10,17 +12,17 @@ PACKAGES=(
   libpq-dev libssl-dev libmicrohttpd-dev libjansson-dev libcmocka-dev libsystemd-dev
   postgresql openssl curl procps iproute2 util-linux prometheus faketime
 )
-# TEST ONLY: real peers the tests compare dbssl with; `make run` never installs them
+
+# test-only: Python drivers started through `dbssl exec` (tests/integration/test_exec.sh);
+# sslscan, the oracle of `dbssl scan` (tests/integration/test_scan.sh)
 TEST_PACKAGES=(
-  sslscan
+  python3-psycopg2 python3-psycopg sslscan
 )
+
 case "${1:-}" in
---test) PACKAGES+=("${TEST_PACKAGES[@]}") ;;
-"") ;;
-*)
-  echo "usage: install-deps.sh [--test]" >&2
-  exit 2
-  ;;
+  "") ;;
+  --test) PACKAGES+=("${TEST_PACKAGES[@]}") ;;
+  *) echo "usage: $0 [--test]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -315,6 +315,36 @@ const char *dbssl_conn_params_get(const struct dbssl_conn_params *p, const char 
     return NULL;
 }
 
+/*
+ * libpq's table travels with p: PQconninfoParse() returns every keyword the
+ * linked libpq knows (the array PQconndefaults() returns, without reading
+ * the environment), so the variables and secrets are libpq's, never a copy.
+ */
+size_t dbssl_conn_params_describe(const struct dbssl_conn_params *p,
+                                  struct dbssl_conn_param_info *out, size_t max)
+{
+    const PQconninfoOption *opts = p->parsed;
+    bool listed[DBSSL_CONN_MAX_PARAMS] = {false};
+    size_t n = 0;
+
+    for (const PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++) {
+        for (size_t i = 0; i < p->n && n < max; i++) {
+            if (strcmp(p->keywords[i], o->keyword) != 0)
+                continue;
+            out[n++] = (struct dbssl_conn_param_info){
+                o->keyword, p->values[i], o->envvar,
+                o->dispchar != NULL && strchr(o->dispchar, '*') != NULL, o->val != NULL};
+            listed[i] = true;
+            break;
+        }
+    }
+    for (size_t i = 0; i < p->n && n < max; i++)
+        if (!listed[i])
+            out[n++] =
+                (struct dbssl_conn_param_info){p->keywords[i], p->values[i], NULL, false, false};
+    return n;
+}
+
 /* ---- connecting ---------------------------------------------------------------- */
 
 static double mono_ms(void)

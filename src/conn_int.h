@@ -79,6 +79,25 @@ void dbssl_conn_params_free(struct dbssl_conn_params *p);
 /* The value of keyword in p, or NULL. */
 const char *dbssl_conn_params_get(const struct dbssl_conn_params *p, const char *keyword);
 
+/* One parameter of p with what libpq itself says about its keyword. */
+struct dbssl_conn_param_info {
+    const char *keyword;
+    const char *value;
+    const char *envvar; /* the variable libpq reads it from (PGSSLMODE...), NULL when none */
+    bool secret;        /* libpq hides it in a connect dialog (dispchar "*"): password... */
+    bool from_url;      /* DATABASE_URL sets it (dbssl's settings may have replaced the value) */
+};
+
+/*
+ * The parameters of p in the order of libpq's own option table (a stable
+ * order whatever the form of DATABASE_URL), each with that table's
+ * environment variable and secrecy; a keyword the linked libpq does not
+ * know comes last, without a variable.  Writes at most max entries into
+ * out and returns their number; the strings live as long as p.
+ */
+size_t dbssl_conn_params_describe(const struct dbssl_conn_params *p,
+                                  struct dbssl_conn_param_info *out, size_t max);
+
 struct dbssl_conn_diagnosis {
     enum dbssl_conn_class cls;
     enum dbssl_verify_reason reason;

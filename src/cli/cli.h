@@ -67,10 +67,10 @@ void cli_print_usage(FILE *f, const struct cli_command *cmd);
 struct dbssl_config *cli_load_config(const char *env_file);
 
 /*
- * Prints validation findings (human lines or JSON) to stdout and returns the
+ * Prints validation findings (human lines or JSON) to out and returns the
  * exit status of `dbssl validate`: 0 without errors, 2 with.
  */
-int cli_print_findings(const struct dbssl_findings *f, bool json);
+int cli_print_findings(FILE *out, const struct dbssl_findings *f, bool json);
 
 /*
  * The exit status of a command that runs (status, serve) and stops on these
@@ -87,6 +87,8 @@ extern const struct cli_command cmd_devdb;
 extern const struct cli_command cmd_certs;
 extern const struct cli_command cmd_pgconfig;
 extern const struct cli_command cmd_reload;
+extern const struct cli_command cmd_exec;
+extern const struct cli_command cmd_env;
 extern const struct cli_command cmd_scan;
 
 #endif

@@ -31,7 +31,7 @@ static int run(int argc, char **argv)
     if (cfg == NULL)
         goto out;
     /* generate first so that the real files are validated */
-    if (!no_generate && cli_ensure_certs(cfg, json) != 0) {
+    if (!no_generate && cli_ensure_certs(cfg, json ? stderr : stdout) != 0) {
         status = EXIT_RUNTIME;
         goto out;
     }
@@ -42,7 +42,7 @@ static int run(int argc, char **argv)
         status = EXIT_RUNTIME;
         goto out;
     }
-    status = cli_print_findings(f, json);
+    status = cli_print_findings(stdout, f, json);
 out:
     dbssl_findings_free(f);
     dbssl_config_free(cfg);

@@ -108,7 +108,7 @@ static json_t *finding_json(const struct dbssl_finding *fd)
                      dbssl_json_str(fd->hint));
 }
 
-int cli_print_findings(const struct dbssl_findings *f, bool json)
+int cli_print_findings(FILE *out, const struct dbssl_findings *f, bool json)
 {
     size_t nerr = dbssl_findings_errors(f), nwarn = dbssl_findings_warnings(f);
 
@@ -125,23 +125,24 @@ int cli_print_findings(const struct dbssl_findings *f, bool json)
         json_object_set_new(root, "warnings", warns);
         s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (s)
-            printf("%s\n", s);
+            fprintf(out, "%s\n", s);
         free(s);
         json_decref(root);
     } else {
         for (size_t i = 0; i < dbssl_findings_count(f); i++) {
             const struct dbssl_finding *fd = dbssl_findings_at(f, i);
-            printf("%s: %s: %s\n", dbssl_severity_name(fd->severity), fd->setting, fd->message);
+            fprintf(out, "%s: %s: %s\n", dbssl_severity_name(fd->severity), fd->setting,
+                    fd->message);
             if (fd->detail[0])
-                printf("  detail: %s\n", fd->detail);
+                fprintf(out, "  detail: %s\n", fd->detail);
             if (fd->hint[0])
-                printf("  hint: %s\n", fd->hint);
+                fprintf(out, "  hint: %s\n", fd->hint);
         }
         if (nerr > 0)
-            printf("configuration is invalid: %zu error%s, %zu warning%s\n", nerr,
-                   nerr == 1 ? "" : "s", nwarn, nwarn == 1 ? "" : "s");
+            fprintf(out, "configuration is invalid: %zu error%s, %zu warning%s\n", nerr,
+                    nerr == 1 ? "" : "s", nwarn, nwarn == 1 ? "" : "s");
         else
-            printf("configuration is valid (%zu warning%s)\n", nwarn, nwarn == 1 ? "" : "s");
+            fprintf(out, "configuration is valid (%zu warning%s)\n", nwarn, nwarn == 1 ? "" : "s");
     }
     return nerr > 0 ? EXIT_CONFIG : EXIT_OK;
 }
