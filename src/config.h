@@ -74,7 +74,8 @@ struct dbssl_setting {
 /* DATABASE_URL as libpq parses it (PQconninfoParse); all strings owned here. */
 struct dbssl_url {
     bool parsed;    /* PQconninfoParse accepted it */
-    char *error;    /* libpq's complaint, password-free, when !parsed */
+    char *error;      /* why libpq rejected it, without its content, when !parsed */
+    const char *hint; /* static hint for error */
     char *host;     /* as given, possibly a comma-separated list; NULL = default */
     char *hostaddr; /* as given or NULL */
     char *port;     /* as given or NULL */
@@ -86,7 +87,9 @@ struct dbssl_url {
      * rejected */
     char *raw_secrets[8];
     size_t n_raw_secrets;
-    bool userinfo_slash; /* an "@" after the first "/": a raw "/" in the password */
+    /* a raw "/" or "@" in the URI's password: libpq would read part of it as
+     * host, port or database, so the URL counts as rejected */
+    bool userinfo_raw;
     /* ssl keywords present in the URL itself, NULL when absent */
     char *sslmode;
     char *sslrootcert;

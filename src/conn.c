@@ -236,6 +236,13 @@ int dbssl_conn_build_params(const struct dbssl_config *cfg, struct dbssl_conn_pa
     bool tls_required;
 
     memset(p, 0, sizeof(*p));
+    if (cfg->database_url != NULL && !cfg->url.parsed) {
+        /* libpq's complaint would quote the string: say it in words without it */
+        dbssl_error_set(err, DBSSL_ERR_CONFIG,
+                        "Fix DATABASE_URL; \"dbssl validate\" explains what is wrong with it.",
+                        "invalid DATABASE_URL: %s", cfg->url.error);
+        goto out;
+    }
     opts = PQconninfoParse(cfg->database_url ? cfg->database_url : "", &errmsg);
     if (opts == NULL) {
         char *m = errmsg ? dbssl_config_redact(cfg, errmsg) : NULL;

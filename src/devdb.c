@@ -113,7 +113,8 @@ static int check_url(const struct dbssl_config *cfg, struct dbssl_error *err)
         return -1;
     }
     if (s->error != NULL || !cfg->url.parsed) {
-        dbssl_error_set(err, DBSSL_ERR_CONFIG, s->hint ? s->hint : example,
+        dbssl_error_set(err, DBSSL_ERR_CONFIG,
+                        s->hint ? s->hint : (cfg->url.hint ? cfg->url.hint : example),
                         "DATABASE_URL is invalid: %s",
                         s->error ? s->error : (cfg->url.error ? cfg->url.error : "unparsable"));
         return -1;
@@ -758,7 +759,7 @@ char *dbssl_devdb_url(const struct dbssl_config *cfg, const struct dbssl_devdb_s
 
     /* unchanged port: the URL exactly as configured, password masked */
     if (cfg->url.port && parse_long(cfg->url.port, 1, 65535, &v) && v == st->port)
-        return dbssl_config_redact(cfg, cfg->database_url);
+        return xstrdup(cfg->settings[OPT_DATABASE_URL].display);
     strbuf_init(&sb);
     strbuf_append(&sb, "postgresql://");
     append_pct(&sb, cfg->url.user ? cfg->url.user : "");
