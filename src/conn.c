@@ -189,8 +189,8 @@ static const struct pattern patterns[] = {
      * (PostgreSQL 16 words it "reserved for roles with ...") */
     {"sorry, too many clients already", DBSSL_CONN_TOO_MANY_CONNECTIONS, DBSSL_VERIFY_NONE,
      HINT_TOO_MANY},
-    {"remaining connection slots are reserved", DBSSL_CONN_TOO_MANY_CONNECTIONS,
-     DBSSL_VERIFY_NONE, HINT_TOO_MANY},
+    {"remaining connection slots are reserved", DBSSL_CONN_TOO_MANY_CONNECTIONS, DBSSL_VERIFY_NONE,
+     HINT_TOO_MANY},
     {"too many connections for role", DBSSL_CONN_TOO_MANY_CONNECTIONS, DBSSL_VERIFY_NONE,
      HINT_TOO_MANY_ROLE},
     {"too many connections for database", DBSSL_CONN_TOO_MANY_CONNECTIONS, DBSSL_VERIFY_NONE,
