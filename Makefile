@@ -1,19 +1,22 @@
 # Thin wrapper around CMake/CTest so that the README's commands are short.
 #   make        build (./build)
 #   make test   install missing packages, build, run every test, then the
-#               sanitizer (ASan+UBSan) build's tests
+#               sanitizer (ASan+UBSan) build's tests, then a short fuzz run
 #   make run    install, build, and start the development setup
 BUILD      ?= build
 BUILD_SAN  ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
 
-.PHONY: all build deps test test-fast test-asan run install clean format
+.PHONY: all build deps deps-test test test-fast test-asan test-fuzz run install clean format
 
 all: build
 
 deps:
 	@./scripts/install-deps.sh
+
+deps-test:
+	@./scripts/install-deps.sh --test
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX)
@@ -32,9 +35,16 @@ test-asan: $(BUILD_SAN)/CMakeCache.txt
 	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS) -LE integration
 
-test: deps
+# libFuzzer targets for FUZZ_SECONDS each (clang; without it the seeds were
+# replayed by CTest already)
+FUZZ_SECONDS ?= 20
+test-fuzz:
+	./scripts/fuzz.sh $(FUZZ_SECONDS)
+
+test: deps-test
 	$(MAKE) test-fast
 	$(MAKE) test-asan
+	$(MAKE) test-fuzz
 
 run: deps build
 	@./scripts/dev-run.sh $(BUILD)/dbssl

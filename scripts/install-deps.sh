@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages dbssl needs to build, test and run, when they
 # are missing.  Used by `make run`, `make deps` and .ci/run.  Needs root (or sudo).
+# With --test also what only the tests use (`make test`): clang's libFuzzer for
+# the fuzz run, python-dotenv as the peer for .env references.
 set -euo pipefail
 
 PACKAGES=(
@@ -8,6 +10,8 @@ PACKAGES=(
   libpq-dev libssl-dev libmicrohttpd-dev libjansson-dev libcmocka-dev libsystemd-dev
   postgresql openssl curl procps iproute2 util-linux prometheus faketime
 )
+TEST_PACKAGES=(clang libclang-rt-14-dev python3-dotenv)
+if [ "${1:-}" = --test ]; then PACKAGES+=("${TEST_PACKAGES[@]}"); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

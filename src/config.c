@@ -251,6 +251,13 @@ struct dbssl_config *dbssl_config_load_from(const char *env_file, bool env_file_
         goto oom;
     if (load_dotenv(cfg, env_file, env_file_required || env_file != NULL, &env, err) != 0)
         goto out;
+    if (dotenv_expand(&env, envp) != 0)
+        goto oom;
+    /* what parses but looks wrong becomes findings (validate.c) */
+    cfg->env_notes = env.notes;
+    cfg->n_env_notes = env.n_notes;
+    env.notes = NULL;
+    env.n_notes = 0;
 
     for (int i = 0; i < DBSSL_OPTION_COUNT; i++) {
         struct dbssl_setting *st = &cfg->settings[i];
@@ -327,6 +334,7 @@ void dbssl_config_free(struct dbssl_config *cfg)
         free(cfg->unknown[i]);
     free(cfg->unknown);
     free(cfg->env_file);
+    dotenv_notes_free(cfg->env_notes, cfg->n_env_notes);
     dbssl_url_free(&cfg->url);
     free(cfg->pinned.dir);
     {

@@ -103,6 +103,9 @@ struct dbssl_url {
 struct dbssl_config {
     struct dbssl_setting settings[DBSSL_OPTION_COUNT];
     char *env_file; /* the dotenv file read, or NULL */
+    /* what in it parses but looks wrong (dotenv.h's notes), for validation */
+    struct dotenv_note *env_notes;
+    size_t n_env_notes;
 
     /* unknown DB_SSL_* names seen in the environment or dotenv file */
     char **unknown;
