@@ -26,9 +26,7 @@ if ! command -v clang >/dev/null 2>&1 ||
     exit 0
 fi
 
-if [ ! -f "$BUILD/CMakeCache.txt" ]; then
-    CC=clang cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDBSSL_FUZZ=ON >/dev/null
-fi
+CC=clang cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDBSSL_FUZZ=ON >/dev/null
 cmake --build "$BUILD" -j "$JOBS" --target "${TARGETS[@]/#/fuzz_}" >/dev/null
 
 status=0

@@ -43,8 +43,17 @@ static inline const char *fuzz_empty_env_file(void)
 
 #ifndef DBSSL_LIBFUZZER
 /* A target's own replay of an argument (e.g. a table of forms); returns the
- * number of inputs it ran, or 0 when the argument is an ordinary input file. */
+ * number of inputs it ran, or 0 when the argument is an ordinary input file.
+ * A target with one defines FUZZ_REPLAY_SPECIAL before including this. */
+#ifdef FUZZ_REPLAY_SPECIAL
 static int fuzz_replay_special(const char *arg);
+#else
+static int fuzz_replay_special(const char *arg)
+{
+    (void)arg;
+    return 0;
+}
+#endif
 
 int main(int argc, char **argv)
 {

@@ -45,11 +45,3 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     dotenv_free(&env);
     return 0;
 }
-
-#ifndef DBSSL_LIBFUZZER
-static int fuzz_replay_special(const char *arg)
-{
-    (void)arg;
-    return 0; /* every argument is an input file */
-}
-#endif

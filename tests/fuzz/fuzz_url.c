@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "conn_int.h"
+#define FUZZ_REPLAY_SPECIAL /* the forms of forms.tsv */
 #include "fuzz_common.h"
 #include "validate.h"
 
