@@ -8,9 +8,9 @@
  *   block), so that no damaged or misplaced block is skipped without a word
  *   (OpenSSL may read more: it stops a line at a NUL byte);
  * - nothing echoed: no message or hint of any reader contains a line of the
- *   input (16 characters or more, not a BEGIN or END line, whose words hints
- *   quote) that it would not hold had the line been different, since a key
- *   file's lines are the key.
+ *   input (16 characters or more; not a BEGIN or END line, whose words hints
+ *   quote), unless the line is part of the first BEGIN line, whose label the
+ *   readers name: a key file's lines are the key.
  *
  * With clang and -DDBSSL_FUZZ=ON this is a libFuzzer target; otherwise main()
  * replays the committed seeds (tests/fuzz/corpus/pem), which is what CTest
@@ -98,37 +98,49 @@ static bool holds(const struct dbssl_error *e, const char *line)
     return strstr(e->message, line) != NULL || strstr(e->hint, line) != NULL;
 }
 
-/*
- * Aborts when r's error echoes a line of text (LINE_MIN+ long).  A line the
- * message holds anyway is a word of its own, found by running r again with
- * that line overwritten: if the message still holds it, it is not an echo.
- */
-static void check_no_echo(enum reader r, char *text, size_t len, const struct dbssl_error *e)
+/* The first BEGIN line outside a block (the readers quote its label), or NULL. */
+static const char *first_begin(const char *text, size_t len, size_t *n)
 {
-    char *p = text, *end = text + len;
+    const char *p = text, *end = text + len;
 
     while (p < end) {
-        char *eol = memchr(p, '\n', (size_t)(end - p)), *le = eol ? eol : end;
-        size_t n = (size_t)(le - p), ncerts;
+        const char *eol = memchr(p, '\n', (size_t)(end - p)), *e = eol ? eol : end;
+        while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+            e--;
+        if (is_begin(p, e)) {
+            *n = (size_t)(e - p);
+            return p;
+        }
+        p = eol ? eol + 1 : end;
+    }
+    return NULL;
+}
+
+/*
+ * Aborts when r's error echoes a line of text (LINE_MIN+ long), unless the
+ * line is part of the first BEGIN line: the readers name the first block's
+ * label ("found \"CERTIFICATE\""), which is no secret.
+ */
+static void check_no_echo(enum reader r, const char *text, size_t len, const struct dbssl_error *e)
+{
+    const char *p = text, *end = text + len, *begin;
+    size_t begin_len = 0;
+
+    begin = first_begin(text, len, &begin_len);
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p)), *le = eol ? eol : end;
+        size_t n = (size_t)(le - p);
         char line[256];
-        struct dbssl_error again;
-        bool echoed;
 
         /* BEGIN and END lines are the format's words, which hints quote */
         if (n >= LINE_MIN && n < sizeof(line) && memchr(p, '\0', n) == NULL &&
             memmem(p, n, "-----", 5) == NULL) {
             memcpy(line, p, n);
             line[n] = '\0';
-            if (holds(e, line)) {
-                memset(p, '.', n); /* still text: not base64, no dashes */
-                (void)run_reader(r, text, len, &ncerts, &again);
-                memcpy(p, line, n);
-                echoed = !holds(&again, line);
-                if (echoed) {
-                    fprintf(stderr, "fuzz_pem: the %s reader echoes the input line \"%s\" in: %s\n",
-                            reader_names[r], line, e->message);
-                    abort();
-                }
+            if (holds(e, line) && (begin == NULL || memmem(begin, begin_len, line, n) == NULL)) {
+                fprintf(stderr, "fuzz_pem: the %s reader echoes the input line \"%s\" in: %s\n",
+                        reader_names[r], line, e->message);
+                abort();
             }
         }
         p = eol ? eol + 1 : end;

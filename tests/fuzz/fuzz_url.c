@@ -29,7 +29,8 @@
 #include "validate.h"
 
 #define URL_MAX     4096
-#define MARKERS_MAX 676 /* two letters each; later occurrences get no marker */
+#define MARKER_STEM "Qx7_Kp2Vz9" /* and two letters */
+#define MARKERS_MAX 676          /* two letters each; later occurrences get no marker */
 
 struct markers {
     char clear[MARKERS_MAX][16];
@@ -49,7 +50,7 @@ static void marker_add(struct markers *m, struct strbuf *sb, bool pct)
         return;
     }
     m->n++;
-    snprintf(m->clear[i], sizeof(m->clear[i]), "Qx7_Kp2Vz9%c%c", 'a' + i / 26, 'a' + i % 26);
+    snprintf(m->clear[i], sizeof(m->clear[i]), MARKER_STEM "%c%c", 'a' + i / 26, 'a' + i % 26);
     len = strlen(m->clear[i]);
     for (size_t k = 0; k < len; k++)
         snprintf(m->pct[i] + 3 * k, sizeof(m->pct[i]) - 3 * k, "%%%02X",
@@ -139,6 +140,42 @@ static void check_url(struct markers *m, const char *url)
     free(kv);
 }
 
+static int hex(unsigned char c)
+{
+    return c >= '0' && c <= '9'                     ? c - '0'
+           : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+                                                    : -1;
+}
+
+/*
+ * Whether the input spells a marker itself (the fuzzer learns the marker's
+ * text from the oracle's comparisons): then a marker could stand in two
+ * places, one where showing it is right, and the oracle would be wrong.
+ * Spelled counts after %-decoding and dropping backslashes, as libpq reads
+ * URIs and key=value strings.
+ */
+static bool spells_marker(const unsigned char *data, size_t size)
+{
+    char *flat = malloc(size + 1);
+    size_t n = 0;
+    bool found;
+
+    if (flat == NULL)
+        abort();
+    for (size_t i = 0; i < size && data[i] != '\0'; i++) {
+        if (data[i] == '%' && i + 2 < size && hex(data[i + 1]) >= 0 && hex(data[i + 2]) >= 0) {
+            flat[n++] = (char)(hex(data[i + 1]) * 16 + hex(data[i + 2]));
+            i += 2;
+        } else if (data[i] != '\\') {
+            flat[n++] = (char)data[i];
+        }
+    }
+    flat[n] = '\0';
+    found = strcasestr(flat, MARKER_STEM) != NULL;
+    free(flat);
+    return found;
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
     static struct markers *m; /* 60 KiB: not on the stack */
@@ -147,6 +184,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 
     if (m == NULL && (m = malloc(sizeof(*m))) == NULL)
         abort();
+    if (spells_marker(data, size))
+        return 0;
     m->n = 0;
     strbuf_init(&sb);
     strbuf_append(&sb, "");
