@@ -73,18 +73,17 @@ struct dbssl_setting {
 
 /* DATABASE_URL as libpq parses it (PQconninfoParse); all strings owned here. */
 struct dbssl_url {
-    bool parsed;    /* PQconninfoParse accepted it */
-    char *error;      /* why libpq rejected it, without its content, when !parsed */
+    bool parsed;      /* PQconninfoParse accepted it (and dbssl too: see userinfo_raw) */
+    char *error;      /* why it was rejected, without its content, when !parsed */
     const char *hint; /* static hint for error */
-    char *host;     /* as given, possibly a comma-separated list; NULL = default */
-    char *hostaddr; /* as given or NULL */
-    char *port;     /* as given or NULL */
-    char *user;     /* NULL when not in the URL */
+    char *host;       /* as given, possibly a comma-separated list; NULL = default */
+    char *hostaddr;   /* as given or NULL */
+    char *port;       /* as given or NULL */
+    char *user;       /* NULL when not in the URL */
     char *dbname;
     char *password; /* never printed; kept only to redact it from messages */
     /* passwords as written in the URL (%-encoded, quoted), found without
-     * libpq so that they are masked even in its complaints about a URL it
-     * rejected */
+     * libpq, so that they are masked in libpq's messages as written too */
     char *raw_secrets[8];
     size_t n_raw_secrets;
     /* a raw "/" or "@" in the URI's password: libpq would read part of it as
