@@ -1,14 +1,14 @@
 # Thin wrapper around CMake/CTest so that the README's commands are short.
 #   make        build (./build)
 #   make test   install missing packages (with the test-only ones), build, run every test, then the
-#               sanitizer (ASan+UBSan) build's tests
+#               sanitizer (ASan+UBSan) build's tests, then a short fuzz run
 #   make run    install, build, and start the development setup
 BUILD      ?= build
 BUILD_SAN  ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
 
-.PHONY: all build deps deps-test test test-fast test-asan run install clean format
+.PHONY: all build deps deps-test test test-fast test-asan test-fuzz run install clean format
 
 all: build
 
@@ -36,9 +36,16 @@ test-asan: $(BUILD_SAN)/CMakeCache.txt
 	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS) -LE integration
 
+# libFuzzer targets for FUZZ_SECONDS each (clang; without it the seeds were
+# replayed by CTest already)
+FUZZ_SECONDS ?= 20
+test-fuzz:
+	./scripts/fuzz.sh $(FUZZ_SECONDS)
+
 test: deps-test
 	$(MAKE) test-fast
 	$(MAKE) test-asan
+	$(MAKE) test-fuzz
 
 run: deps build
 	@./scripts/dev-run.sh $(BUILD)/dbssl
@@ -50,4 +57,4 @@ format:
 	clang-format -i src/*.c src/*.h src/scan/*.c src/scan/*.h src/cli/*.c src/cli/*.h include/dbssl/*.h tests/unit/*.c examples/*.c
 
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN)
+	rm -rf $(BUILD) $(BUILD_SAN) build-fuzz

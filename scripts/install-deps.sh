@@ -4,7 +4,8 @@
 #
 # Usage: install-deps.sh [--test]
 #   --test  also the test-only packages (`make test`, CI): real clients the
-#           tests use as oracles; `make run` never installs them
+#           tests use as oracles, and clang's libFuzzer; `make run` never
+#           installs them
 set -euo pipefail
 
 PACKAGES=(
@@ -12,11 +13,13 @@ PACKAGES=(
   libpq-dev libssl-dev libmicrohttpd-dev libjansson-dev libcmocka-dev libsystemd-dev
   postgresql openssl curl procps iproute2 util-linux prometheus faketime
 )
-
 # test-only: Python drivers started through `dbssl exec` (tests/integration/test_exec.sh);
-# sslscan, the oracle of `dbssl scan` (tests/integration/test_scan.sh)
+# sslscan, the oracle of `dbssl scan` (tests/integration/test_scan.sh);
+# clang and its runtime for the libFuzzer run (`make test-fuzz`, scripts/fuzz.sh);
+# python-dotenv, the peer for .env ${NAME} references (tests/cli/test_env_file.sh)
 TEST_PACKAGES=(
   python3-psycopg2 python3-psycopg sslscan
+  clang libclang-rt-14-dev python3-dotenv
 )
 
 case "${1:-}" in

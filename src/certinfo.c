@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,9 @@
 #include <time.h>
 
 #include "util.h"
+
+/* the shortest line outside a block taken for a lost block's body (they are 64 long) */
+#define PEM_BODY_LINE_MIN 40
 
 const char *dbssl_openssl_errstr(char *buf, size_t len)
 {
@@ -224,25 +228,177 @@ void dbssl_certlist_free(struct dbssl_certlist *list)
     list->n = 0;
 }
 
-/* The kind of the first PEM block, e.g. "PRIVATE KEY", or NULL when not PEM. */
-static bool first_pem_label(const char *pem, char *label, size_t len)
-{
-    const char *b = strstr(pem, "-----BEGIN ");
-    const char *e;
-
-    if (b == NULL)
-        return false;
-    b += 11;
-    e = strstr(b, "-----");
-    if (e == NULL)
-        return false;
-    snprintf(label, len, "%.*s", (int)(e - b), b);
-    return true;
-}
-
 static const char not_pem_hint[] =
     "The file must be in PEM format (text starting with \"-----BEGIN\"); convert a DER file "
     "with \"openssl x509 -inform der -in FILE -out FILE.pem\".";
+
+static bool starts_with(const char *s, const char *end, const char *prefix)
+{
+    size_t n = strlen(prefix);
+
+    return (size_t)(end - s) >= n && memcmp(s, prefix, n) == 0;
+}
+
+/* A line like a block's body: base64 only ("=" only as padding at its end), and long. */
+static bool is_base64_line(const char *s, const char *end)
+{
+    int pad = 0;
+
+    if (end - s < PEM_BODY_LINE_MIN)
+        return false;
+    while (pad < 2 && end > s && end[-1] == '=') {
+        end--;
+        pad++;
+    }
+    for (; s < end; s++)
+        if (!isalnum((unsigned char)*s) && *s != '+' && *s != '/')
+            return false;
+    return true;
+}
+
+/* A walk over the lines of a PEM text, knowing which are inside a block. */
+struct pem_walk {
+    const char *p, *end;
+    const char *line, *line_end; /* the current line, without trailing whitespace */
+    int n;                       /* its number, from 1 */
+    bool in_block;               /* it is a block's BEGIN, body or END line */
+    bool closes;                 /* it is a block's END line */
+};
+
+static bool pem_next_line(struct pem_walk *w)
+{
+    const char *eol;
+
+    if (w->p >= w->end)
+        return false;
+    eol = memchr(w->p, '\n', (size_t)(w->end - w->p));
+    w->line = w->p;
+    w->line_end = eol ? eol : w->end;
+    w->p = eol ? eol + 1 : w->end;
+    w->n++;
+    while (w->line_end > w->line && isspace((unsigned char)w->line_end[-1]))
+        w->line_end--;
+    w->closes = w->in_block && starts_with(w->line, w->line_end, "-----END ");
+    /* OpenSSL's rule: the line starts with "-----BEGIN " and ends with "-----" */
+    if (!w->in_block)
+        w->in_block = starts_with(w->line, w->line_end, "-----BEGIN ") &&
+                      w->line_end - w->line > 16 && memcmp(w->line_end - 5, "-----", 5) == 0;
+    return true;
+}
+
+/* After pem_next_line: whether the next line starts outside any block. */
+static void pem_line_done(struct pem_walk *w)
+{
+    if (w->closes)
+        w->in_block = false;
+}
+
+/*
+ * Text outside the PEM blocks.  OpenSSL skips whatever stands before, between
+ * and after blocks, so a block with a damaged BEGIN line (and the certificate
+ * in it) vanishes without a word, and so does a file cut short and glued to
+ * something else.  Accepted, as OpenSSL accepts it: text before and between
+ * blocks, which real files carry ("openssl x509 -text" output, the "Bag
+ * Attributes" and "subject=" lines of a PKCS#12 export, "# Issuer:" comments
+ * of CA bundles).  Junk: anything but whitespace after the last END line
+ * (nothing writes there), and, anywhere outside a block, a line holding
+ * "-----" (a damaged BEGIN or END line), a line of base64 only as long as a
+ * block's body lines (a block that lost its BEGIN line), or control
+ * characters (binary data such as appended DER).  Never quotes the text: a
+ * key file's text is secret.
+ */
+static int check_pem_text(const char *pem, size_t len, const char *name, struct dbssl_error *err)
+{
+    struct pem_walk w = {pem, pem + len, NULL, NULL, 0, false, false};
+    int last_end = 0;
+
+    while (pem_next_line(&w)) {
+        if (w.closes)
+            last_end = w.n;
+        pem_line_done(&w);
+    }
+    w = (struct pem_walk){pem, pem + len, NULL, NULL, 0, false, false};
+    while (pem_next_line(&w)) {
+        const char *why = NULL;
+        bool blank = true, control = false;
+
+        for (const char *c = w.line; c < w.line_end && !w.in_block; c++) {
+            blank = blank && isspace((unsigned char)*c);
+            control = control || (iscntrl((unsigned char)*c) && !isspace((unsigned char)*c));
+        }
+        pem_line_done(&w);
+        if (w.in_block || w.closes || blank)
+            continue;
+        if (control)
+            why = "has binary data outside its PEM blocks";
+        else if (memmem(w.line, (size_t)(w.line_end - w.line), "-----", 5) != NULL ||
+                 is_base64_line(w.line, w.line_end))
+            why = "has a damaged PEM block that would be ignored";
+        else if (w.n > last_end)
+            why = "has text after its last PEM block";
+        else
+            continue;
+        dbssl_error_set(err, DBSSL_ERR_CERT,
+                        "Keep only PEM blocks, each from its \"-----BEGIN ...-----\" line to its "
+                        "\"-----END ...-----\" line (comments may stand before and between "
+                        "them); when the file was cut short or pasted together, obtain a fresh "
+                        "copy.",
+                        "%s %s (line %d)", name, why, w.n);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * The start of every reader: the label of the first block (e.g. "PRIVATE
+ * KEY", from its BEGIN line alone: never text past that line, which may be a
+ * key) into label, and no junk outside the blocks (check_pem_text).  A file
+ * without a block is "not in PEM format", unless it has a damaged BEGIN line.
+ */
+static int pem_check(const char *pem, size_t len, const char *name, char *label, size_t labellen,
+                     struct dbssl_error *err)
+{
+    struct pem_walk w = {pem, pem + len, NULL, NULL, 0, false, false};
+
+    label[0] = '\0';
+    while (pem_next_line(&w) && !w.in_block)
+        ;
+    if (w.in_block)
+        snprintf(label, labellen, "%.*s", (int)(w.line_end - w.line - 16), w.line + 11);
+    /* a damaged BEGIN line says so; without any, the file is something else */
+    if ((w.in_block || memmem(pem, len, "-----BEGIN", 10) != NULL) &&
+        check_pem_text(pem, len, name, err) != 0)
+        return -1;
+    if (!w.in_block) {
+        dbssl_error_set(err, DBSSL_ERR_CERT, not_pem_hint, "%s is not in PEM format", name);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * The line of the certificate block after the first n ("-----BEGIN
+ * CERTIFICATE-----" and the two older labels OpenSSL reads as one), or 0 when
+ * there are n or fewer.
+ */
+static int cert_block_after(const char *pem, size_t len, size_t n)
+{
+    static const char *const labels[] = {"-----BEGIN CERTIFICATE-----",
+                                         "-----BEGIN X509 CERTIFICATE-----",
+                                         "-----BEGIN TRUSTED CERTIFICATE-----"};
+    struct pem_walk w = {pem, pem + len, NULL, NULL, 0, false, false};
+    size_t seen = 0;
+
+    for (bool was_in = false; pem_next_line(&w); was_in = w.in_block) {
+        bool begins = !was_in && w.in_block;
+        for (size_t i = 0; begins && i < sizeof(labels) / sizeof(labels[0]); i++)
+            if ((size_t)(w.line_end - w.line) == strlen(labels[i]) &&
+                memcmp(w.line, labels[i], strlen(labels[i])) == 0 && seen++ == n)
+                return w.n;
+        pem_line_done(&w);
+    }
+    return 0;
+}
 
 int dbssl_certlist_parse(const char *pem, size_t len, const char *name, struct dbssl_certlist *out,
                          struct dbssl_error *err)
@@ -251,14 +407,12 @@ int dbssl_certlist_parse(const char *pem, size_t len, const char *name, struct d
     X509 *x = NULL;
     char label[64];
     char ebuf[256];
-    int ret = -1;
+    int ret = -1, line;
 
     out->certs = NULL;
     out->n = 0;
-    if (!first_pem_label(pem, label, sizeof(label))) {
-        dbssl_error_set(err, DBSSL_ERR_CERT, not_pem_hint, "%s is not in PEM format", name);
+    if (pem_check(pem, len, name, label, sizeof(label), err) != 0)
         goto out;
-    }
     ERR_clear_error();
     bio = BIO_new_mem_buf(pem, (int)len);
     if (bio == NULL)
@@ -292,6 +446,13 @@ int dbssl_certlist_parse(const char *pem, size_t len, const char *name, struct d
                         "%s does not contain an X.509 certificate (found \"%s\")", name, label);
         goto out;
     }
+    /* OpenSSL may stop at a damaged block without an error: every block counts */
+    if ((line = cert_block_after(pem, len, out->n)) > 0) {
+        dbssl_error_set(
+            err, DBSSL_ERR_CERT, "The certificate is damaged; obtain a fresh copy from its issuer.",
+            "%s has a damaged certificate block that would be ignored (line %d)", name, line);
+        goto out;
+    }
     ret = 0;
     goto out;
 oom:
@@ -305,6 +466,20 @@ out:
     return ret;
 }
 
+/*
+ * Reads a PEM file with read_file_at() (a regular file only, at most
+ * CONFIG_FILE_MAX; *st gets its fstat() when st is not NULL); name gets what
+ * names it in messages: what "path".
+ */
+static int read_pem_at(const struct file_at *f, const char *what, char **pem, size_t *len,
+                       struct stat *st, char *name, size_t namelen, struct dbssl_error *err)
+{
+    if (read_file_at(f, what, CONFIG_FILE_MAX, pem, len, st, err) != 0)
+        return -1;
+    snprintf(name, namelen, "%s \"%s\"", what, f->shown ? f->shown : f->name);
+    return 0;
+}
+
 int dbssl_certlist_load_at(const struct file_at *f, const char *what, struct dbssl_certlist *out,
                            struct stat *st, struct dbssl_error *err)
 {
@@ -315,9 +490,8 @@ int dbssl_certlist_load_at(const struct file_at *f, const char *what, struct dbs
 
     out->certs = NULL;
     out->n = 0;
-    if (read_file_at(f, what, CONFIG_FILE_MAX, &pem, &len, st, err) != 0)
+    if (read_pem_at(f, what, &pem, &len, st, name, sizeof(name), err) != 0)
         return -1;
-    snprintf(name, sizeof(name), "%s \"%s\"", what, f->shown ? f->shown : f->name);
     ret = dbssl_certlist_parse(pem, len, name, out, err);
     free(pem);
     return ret;
@@ -339,38 +513,30 @@ static int no_password(char *buf, int size, int rwflag, void *u)
     return -1;
 }
 
-static EVP_PKEY *load_key(const struct file_at *f, struct stat *st, struct dbssl_error *err)
+/* Parses a private key from memory; name ("private key file \"PATH\"") is for messages. */
+static EVP_PKEY *parse_key(const char *pem, size_t len, const char *name, struct dbssl_error *err)
 {
-    const char *path = f->shown ? f->shown : f->name;
-    char *pem = NULL;
-    size_t len = 0;
     char label[64];
     char ebuf[256];
     BIO *bio = NULL;
     EVP_PKEY *pkey = NULL;
 
-    if (read_file_at(f, "private key file", CONFIG_FILE_MAX, &pem, &len, st, err) != 0)
-        return NULL;
-    if (!first_pem_label(pem, label, sizeof(label))) {
-        dbssl_error_set(err, DBSSL_ERR_CERT, not_pem_hint,
-                        "private key file \"%s\" is not in PEM format", path);
+    if (pem_check(pem, len, name, label, sizeof(label), err) != 0)
         goto out;
-    }
     if (strstr(pem, "-----BEGIN ENCRYPTED PRIVATE KEY-----") != NULL ||
         strstr(pem, "Proc-Type: 4,ENCRYPTED") != NULL) {
         dbssl_error_set(err, DBSSL_ERR_CERT,
                         "Encrypted (passphrase-protected) keys are not supported yet; decrypt it "
                         "with \"openssl pkey -in KEY -out KEY.plain\" and keep the result mode "
                         "0600.",
-                        "private key file \"%s\" is encrypted", path);
+                        "%s is encrypted", name);
         goto out;
     }
     if (strstr(label, "PRIVATE KEY") == NULL) {
         dbssl_error_set(err, DBSSL_ERR_CERT,
                         "Point the setting at the private key (\"-----BEGIN PRIVATE KEY-----\"), "
                         "not at a certificate.",
-                        "private key file \"%s\" does not contain a private key (found \"%s\")",
-                        path, label);
+                        "%s does not contain a private key (found \"%s\")", name, label);
         goto out;
     }
     ERR_clear_error();
@@ -378,16 +544,38 @@ static EVP_PKEY *load_key(const struct file_at *f, struct stat *st, struct dbssl
     if (bio == NULL || (pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL)) == NULL)
         dbssl_error_set(err, DBSSL_ERR_CERT,
                         "The key is damaged; obtain a fresh copy or generate a new key pair.",
-                        "could not load private key file \"%s\": %s", path,
-                        dbssl_openssl_errstr(ebuf, sizeof(ebuf)));
+                        "could not load %s: %s", name, dbssl_openssl_errstr(ebuf, sizeof(ebuf)));
 out:
     ERR_clear_error();
     BIO_free(bio);
-    if (pem) {
-        OPENSSL_cleanse(pem, len);
-        free(pem);
-    }
     return pkey;
+}
+
+static EVP_PKEY *load_key(const struct file_at *f, struct stat *st, struct dbssl_error *err)
+{
+    char *pem = NULL;
+    size_t len = 0;
+    char name[4200];
+    EVP_PKEY *pkey;
+
+    if (read_pem_at(f, "private key file", &pem, &len, st, name, sizeof(name), err) != 0)
+        return NULL;
+    pkey = parse_key(pem, len, name, err);
+    OPENSSL_cleanse(pem, len);
+    free(pem);
+    return pkey;
+}
+
+int dbssl_key_parse(const char *pem, size_t len, const char *name, struct dbssl_keyinfo *out,
+                    struct dbssl_error *err)
+{
+    EVP_PKEY *pkey = parse_key(pem, len, name, err);
+
+    if (pkey == NULL)
+        return -1;
+    key_describe(pkey, out->key_type, sizeof(out->key_type), &out->bits);
+    EVP_PKEY_free(pkey);
+    return 0;
 }
 
 int dbssl_key_load_at(const struct file_at *f, const struct dbssl_certinfo *cert,
@@ -547,32 +735,23 @@ int dbssl_cert_verify_chain(const char *cert_path, const char *ca_path, bool *ok
                                       reason_len, err);
 }
 
-int dbssl_crl_load(const char *path, long long *last_update, long long *next_update,
-                   struct dbssl_error *err)
+int dbssl_crl_parse(const char *pem, size_t len, const char *name, long long *last_update,
+                    long long *next_update, struct dbssl_error *err)
 {
-    char *pem = NULL;
-    size_t len = 0;
     char label[64];
     BIO *bio = NULL;
     X509_CRL *crl = NULL;
     int ret = -1;
 
-    if (read_file(path, "CRL file", CONFIG_FILE_MAX, &pem, &len, err) != 0)
-        return -1;
-    if (!first_pem_label(pem, label, sizeof(label))) {
-        dbssl_error_set(err, DBSSL_ERR_CERT, not_pem_hint, "CRL file \"%s\" is not in PEM format",
-                        path);
+    if (pem_check(pem, len, name, label, sizeof(label), err) != 0)
         goto out;
-    }
     ERR_clear_error();
     bio = BIO_new_mem_buf(pem, (int)len);
     if (bio == NULL || (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) == NULL) {
         dbssl_error_set(
             err, DBSSL_ERR_CERT,
             "Point DB_SSL_CRL at a PEM file starting with \"-----BEGIN X509 CRL-----\".",
-            "CRL file \"%s\" does not contain a certificate revocation list (found "
-            "\"%s\")",
-            path, label);
+            "%s does not contain a certificate revocation list (found \"%s\")", name, label);
         goto out;
     }
     *last_update = asn1_time_epoch(X509_CRL_get0_lastUpdate(crl));
@@ -582,6 +761,21 @@ out:
     ERR_clear_error();
     X509_CRL_free(crl);
     BIO_free(bio);
+    return ret;
+}
+
+int dbssl_crl_load(const char *path, long long *last_update, long long *next_update,
+                   struct dbssl_error *err)
+{
+    char *pem = NULL;
+    size_t len = 0;
+    char name[4200];
+    int ret;
+
+    if (read_pem_at(&FILE_AT_PATH(path), "CRL file", &pem, &len, NULL, name, sizeof(name), err) !=
+        0)
+        return -1;
+    ret = dbssl_crl_parse(pem, len, name, last_update, next_update, err);
     free(pem);
     return ret;
 }

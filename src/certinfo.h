@@ -49,7 +49,10 @@ struct dbssl_certlist {
 /*
  * Reads every certificate of a PEM file (a CA bundle may hold several).
  * what names the file in messages ("certificate file", "CA certificate file").
- * Fails when the file holds no certificate.  Free out with dbssl_certlist_free().
+ * Fails when the file holds no certificate, or junk outside its PEM blocks
+ * (text after the last block, a damaged block, binary data); comments before
+ * and between blocks are fine.  The key and CRL readers apply the same rule.  Free out with
+ * dbssl_certlist_free().
  */
 int dbssl_certlist_load(const char *path, const char *what, struct dbssl_certlist *out,
                         struct dbssl_error *err) DBSSL_MUSTCHECK;
@@ -73,6 +76,10 @@ struct dbssl_keyinfo {
  */
 int dbssl_key_load(const char *path, struct dbssl_keyinfo *out,
                    struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* Parses a private key from memory; name (e.g. "private key file \"PATH\"") is for messages. */
+int dbssl_key_parse(const char *pem, size_t len, const char *name, struct dbssl_keyinfo *out,
+                    struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /*
  * dbssl_key_load(), and when cert is not NULL also sets *match to whether
@@ -105,6 +112,10 @@ int dbssl_cert_verify_chain_at(const struct file_at *cert, const struct file_at 
 /* Reads a PEM CRL; next_update is 0 when the CRL has none. */
 int dbssl_crl_load(const char *path, long long *last_update, long long *next_update,
                    struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* dbssl_crl_load() from memory; name (e.g. "CRL file \"PATH\"") is for messages. */
+int dbssl_crl_parse(const char *pem, size_t len, const char *name, long long *last_update,
+                    long long *next_update, struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /*
  * libpq's private key file rule, exactly: a regular file, and no group or

@@ -6,21 +6,19 @@
  * recorded on its setting and reported by validation, so loading only fails
  * when the dotenv file itself is unusable.
  *
- * DATABASE_URL is parsed with libpq's PQconninfoParse, never by hand, so
- * that dbssl accepts exactly what libpq accepts.  libpq types do not leave
- * this file: the parts other modules need are copied into struct dbssl_url.
+ * DATABASE_URL is parsed (with libpq) and masked by dburl.c; the parts
+ * other modules need are copied into struct dbssl_url.
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <libpq-fe.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "dburl.h"
 #include "dotenv.h"
 #include "util.h"
 
@@ -165,257 +163,6 @@ static int parse_option(struct dbssl_config *cfg, int i)
     return 0;
 }
 
-/* ---- DATABASE_URL ---------------------------------------------------------- */
-
-static bool is_uri(const char *s)
-{
-    return strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0;
-}
-
-/* Remembers a secret as written, for dbssl_config_redact(). */
-static void keep_secret(struct dbssl_url *keep, const char *s, size_t n)
-{
-    if (keep == NULL || n == 0 || keep->n_raw_secrets >= 8)
-        return;
-    if ((keep->raw_secrets[keep->n_raw_secrets] = strndup(s, n)) != NULL)
-        keep->n_raw_secrets++;
-}
-
-/* Appends s[0..n) to sb, or "***" when it is a secret (kept in keep). */
-static void mask_span(struct strbuf *sb, bool secret, const char *s, size_t n,
-                      struct dbssl_url *keep)
-{
-    if (!secret) {
-        strbuf_append_n(sb, s, n);
-        return;
-    }
-    strbuf_append(sb, "***");
-    /* a quoted value is quoted in the string, not in libpq's messages */
-    if (n >= 2 && s[0] == '\'' && s[n - 1] == '\'')
-        keep_secret(keep, s + 1, n - 2);
-    else
-        keep_secret(keep, s, n);
-}
-
-/* Whether k[0..n) names a secret, after %-decoding as libpq decodes URI keys. */
-static bool is_secret_key(const char *k, size_t n)
-{
-    char name[16];
-    size_t len = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        char c = k[i];
-        if (c == '%' && i + 2 < n && hex_digit(k[i + 1]) >= 0 && hex_digit(k[i + 2]) >= 0) {
-            c = (char)(hex_digit(k[i + 1]) * 16 + hex_digit(k[i + 2]));
-            i += 2;
-        }
-        if (len + 1 >= sizeof(name))
-            return false;
-        name[len++] = c;
-    }
-    name[len] = '\0';
-    return strcmp(name, "password") == 0 || strcmp(name, "sslpassword") == 0;
-}
-
-static bool is_space(char c)
-{
-    return isspace((unsigned char)c) != 0;
-}
-
-/*
- * URI form.  libpq takes the user information up to the first "@" before
- * the first "/"; we mask from the first ":" up to the last such "@", which
- * covers what libpq calls the password and a password with a raw "@" too.
- */
-static void redact_uri(struct strbuf *sb, const char *url, struct dbssl_url *keep)
-{
-    const char *auth = strstr(url, "://") + 3;
-    const char *slash = auth + strcspn(auth, "/");
-    const char *qmark = strchr(auth, '?');
-    const char *at = NULL, *p = auth;
-
-    for (const char *q = auth; q < slash; q++)
-        if (*q == '@')
-            at = q;
-    if (at == NULL) {
-        /* no user information for libpq; an "@" further on means a "/" in
-         * the password: mask it all, validation says what is wrong */
-        const char *end = qmark ? qmark : auth + strlen(auth);
-        for (const char *q = slash; q < end; q++)
-            if (*q == '@')
-                at = q;
-        if (at != NULL && keep != NULL)
-            keep->userinfo_slash = true;
-    }
-    strbuf_append_n(sb, url, (size_t)(auth - url));
-    if (at != NULL) {
-        const char *colon = memchr(auth, ':', (size_t)(at - auth));
-        if (colon != NULL) {
-            strbuf_append_n(sb, auth, (size_t)(colon - auth) + 1);
-            mask_span(sb, true, colon + 1, (size_t)(at - colon - 1), keep);
-            p = at;
-        }
-    }
-    /* the path, then query parameters: every secret one masked */
-    while (*p) {
-        const char *q = p + strcspn(p, "?&");
-        strbuf_append_n(sb, p, (size_t)(q - p));
-        if (*q == '\0')
-            break;
-        strbuf_append_c(sb, *q);
-        p = q + 1;
-        {
-            const char *eq = p + strcspn(p, "=&");
-            const char *end = p + strcspn(p, "&");
-            if (*eq == '=' && eq < end && is_secret_key(p, (size_t)(eq - p))) {
-                strbuf_append_n(sb, p, (size_t)(eq - p) + 1);
-                mask_span(sb, true, eq + 1, (size_t)(end - eq - 1), keep);
-                p = end;
-            }
-        }
-    }
-}
-
-/*
- * key=value form, tokenized exactly as libpq's conninfo_parse does (isspace
- * separators, backslash escapes, 'quoted' values).  After a secret value,
- * words without "=" are masked too: they are the rest of a password with an
- * unquoted space, which libpq would otherwise quote back in its error.
- */
-static void redact_keyvalue(struct strbuf *sb, const char *p, struct dbssl_url *keep)
-{
-    bool after_secret = false;
-
-    while (*p) {
-        const char *k, *ke, *vs;
-        bool secret;
-
-        if (is_space(*p)) {
-            strbuf_append_c(sb, *p++);
-            continue;
-        }
-        k = p;
-        while (*p && *p != '=' && !is_space(*p))
-            p++;
-        ke = p;
-        while (is_space(*p))
-            p++;
-        if (*p != '=') {
-            /* a word without "=": libpq's error names it */
-            mask_span(sb, after_secret, k, (size_t)(ke - k), keep);
-            strbuf_append_n(sb, ke, (size_t)(p - ke));
-            continue;
-        }
-        secret = is_secret_key(k, (size_t)(ke - k));
-        strbuf_append_n(sb, k, (size_t)(p - k) + 1);
-        p++;
-        while (is_space(*p))
-            strbuf_append_c(sb, *p++);
-        vs = p;
-        if (*p == '\'') {
-            p++;
-            while (*p && *p != '\'') {
-                if (*p == '\\' && p[1])
-                    p++;
-                p++;
-            }
-            if (*p == '\'')
-                p++;
-            else if (secret)
-                p = vs + strlen(vs); /* unterminated: the rest is the secret */
-        } else {
-            while (*p && !is_space(*p)) {
-                if (*p == '\\' && p[1])
-                    p++;
-                p++;
-            }
-        }
-        mask_span(sb, secret, vs, (size_t)(p - vs), keep);
-        after_secret = secret;
-    }
-}
-
-/*
- * Masks the passwords of a URI or key=value string without libpq, so that
- * it also works on strings libpq rejected; every masked span is kept (when
- * keep is not NULL) so that dbssl_config_redact() masks it in libpq's
- * complaints too.  Returns a new string.
- */
-static char *redact_url(const char *url, struct dbssl_url *keep)
-{
-    struct strbuf sb;
-
-    strbuf_init(&sb);
-    strbuf_append(&sb, "");
-    if (is_uri(url))
-        redact_uri(&sb, url, keep);
-    else
-        redact_keyvalue(&sb, url, keep);
-    return strbuf_take(&sb);
-}
-
-static int parse_url(struct dbssl_config *cfg)
-{
-    struct dbssl_url *u = &cfg->url;
-    PQconninfoOption *opts, *o;
-    char *errmsg = NULL;
-
-    if (cfg->database_url == NULL)
-        return 0;
-    opts = PQconninfoParse(cfg->database_url, &errmsg);
-    if (opts == NULL) {
-        char *m;
-        if (errmsg == NULL)
-            return -1; /* out of memory */
-        /* libpq's message ends with a newline */
-        m = xstrdup(errmsg);
-        PQfreemem(errmsg);
-        if (m == NULL)
-            return -1;
-        m[strcspn(m, "\n")] = '\0';
-        u->error = m;
-        return 0;
-    }
-    u->parsed = true;
-    for (o = opts; o->keyword; o++) {
-        char **dst = NULL;
-        if (o->val == NULL)
-            continue;
-        if (strcmp(o->keyword, "host") == 0)
-            dst = &u->host;
-        else if (strcmp(o->keyword, "hostaddr") == 0)
-            dst = &u->hostaddr;
-        else if (strcmp(o->keyword, "port") == 0)
-            dst = &u->port;
-        else if (strcmp(o->keyword, "user") == 0)
-            dst = &u->user;
-        else if (strcmp(o->keyword, "dbname") == 0)
-            dst = &u->dbname;
-        else if (strcmp(o->keyword, "password") == 0)
-            dst = &u->password;
-        else if (strcmp(o->keyword, "sslmode") == 0)
-            dst = &u->sslmode;
-        else if (strcmp(o->keyword, "sslrootcert") == 0)
-            dst = &u->sslrootcert;
-        else if (strcmp(o->keyword, "sslcert") == 0)
-            dst = &u->sslcert;
-        else if (strcmp(o->keyword, "sslkey") == 0)
-            dst = &u->sslkey;
-        else if (strcmp(o->keyword, "sslcrl") == 0)
-            dst = &u->sslcrl;
-        else if (strcmp(o->keyword, "sslpassword") == 0)
-            dst = &u->sslpassword;
-        else if (strcmp(o->keyword, "application_name") == 0)
-            dst = &u->application_name;
-        if (dst != NULL && (*dst = xstrdup(o->val)) == NULL) {
-            PQconninfoFree(opts);
-            return -1;
-        }
-    }
-    PQconninfoFree(opts);
-    return 0;
-}
-
 /*
  * An ssl keyword in DATABASE_URL and its DB_SSL_* setting must not name two
  * different things: libpq would silently use one of them.  When only the URL
@@ -504,6 +251,13 @@ struct dbssl_config *dbssl_config_load_from(const char *env_file, bool env_file_
         goto oom;
     if (load_dotenv(cfg, env_file, env_file_required || env_file != NULL, &env, err) != 0)
         goto out;
+    if (dotenv_expand(&env, envp) != 0)
+        goto oom;
+    /* what parses but looks wrong becomes findings (validate.c) */
+    cfg->env_notes = env.notes;
+    cfg->n_env_notes = env.n_notes;
+    env.notes = NULL;
+    env.n_notes = 0;
 
     for (int i = 0; i < DBSSL_OPTION_COUNT; i++) {
         struct dbssl_setting *st = &cfg->settings[i];
@@ -527,7 +281,8 @@ struct dbssl_config *dbssl_config_load_from(const char *env_file, bool env_file_
     if (note_unknown_env(cfg, envp) != 0)
         goto oom;
 
-    if (parse_url(cfg) != 0)
+    if (dbssl_url_parse(&cfg->url, cfg->database_url, &cfg->settings[OPT_DATABASE_URL].display) !=
+        0)
         goto oom;
     if (adopt_url_setting(cfg, OPT_DB_SSL_MODE, cfg->url.sslmode) != 0 ||
         adopt_url_setting(cfg, OPT_DB_SSL_CA_CERT, cfg->url.sslrootcert) != 0 ||
@@ -538,9 +293,10 @@ struct dbssl_config *dbssl_config_load_from(const char *env_file, bool env_file_
 
     for (int i = 0; i < DBSSL_OPTION_COUNT; i++) {
         struct dbssl_setting *st = &cfg->settings[i];
-        st->display = (dbssl_options[i].flags & DBSSL_OPT_F_SENSITIVE)
-                          ? redact_url(st->value, i == OPT_DATABASE_URL ? &cfg->url : NULL)
-                          : xstrdup(st->value);
+        if (st->display == NULL) /* DATABASE_URL's is made by dbssl_url_parse */
+            st->display = (dbssl_options[i].flags & DBSSL_OPT_F_SENSITIVE) && st->value[0]
+                              ? xstrdup("***")
+                              : xstrdup(st->value);
         if (st->display == NULL)
             goto oom;
     }
@@ -564,26 +320,6 @@ struct dbssl_config *dbssl_config_load(const char *env_file, struct dbssl_error 
     return dbssl_config_load_from(env_file, env_file != NULL, (const char *const *)environ, err);
 }
 
-static void url_free(struct dbssl_url *u)
-{
-    free(u->error);
-    free(u->host);
-    free(u->hostaddr);
-    free(u->port);
-    free(u->user);
-    free(u->dbname);
-    free(u->password);
-    for (size_t i = 0; i < u->n_raw_secrets; i++)
-        free(u->raw_secrets[i]);
-    free(u->sslmode);
-    free(u->sslrootcert);
-    free(u->sslcert);
-    free(u->sslkey);
-    free(u->sslcrl);
-    free(u->sslpassword);
-    free(u->application_name);
-}
-
 void dbssl_config_free(struct dbssl_config *cfg)
 {
     if (cfg == NULL)
@@ -598,7 +334,8 @@ void dbssl_config_free(struct dbssl_config *cfg)
         free(cfg->unknown[i]);
     free(cfg->unknown);
     free(cfg->env_file);
-    url_free(&cfg->url);
+    dotenv_notes_free(cfg->env_notes, cfg->n_env_notes);
+    dbssl_url_free(&cfg->url);
     free(cfg->pinned.dir);
     {
         struct dbssl_pinned_file *pf[] = {&cfg->pinned.ca, &cfg->pinned.cert, &cfg->pinned.key,

@@ -74,20 +74,22 @@ struct dbssl_setting {
 
 /* DATABASE_URL as libpq parses it (PQconninfoParse); all strings owned here. */
 struct dbssl_url {
-    bool parsed;    /* PQconninfoParse accepted it */
-    char *error;    /* libpq's complaint, password-free, when !parsed */
-    char *host;     /* as given, possibly a comma-separated list; NULL = default */
-    char *hostaddr; /* as given or NULL */
-    char *port;     /* as given or NULL */
-    char *user;     /* NULL when not in the URL */
+    bool parsed;      /* PQconninfoParse accepted it (and dbssl too: see userinfo_raw) */
+    char *error;      /* why it was rejected, without its content, when !parsed */
+    const char *hint; /* static hint for error */
+    char *host;       /* as given, possibly a comma-separated list; NULL = default */
+    char *hostaddr;   /* as given or NULL */
+    char *port;       /* as given or NULL */
+    char *user;       /* NULL when not in the URL */
     char *dbname;
     char *password; /* never printed; kept only to redact it from messages */
     /* passwords as written in the URL (%-encoded, quoted), found without
-     * libpq so that they are masked even in its complaints about a URL it
-     * rejected */
+     * libpq, so that they are masked in libpq's messages as written too */
     char *raw_secrets[8];
     size_t n_raw_secrets;
-    bool userinfo_slash; /* an "@" after the first "/": a raw "/" in the password */
+    /* a raw "/" or "@" in the URI's password: libpq would read part of it as
+     * host, port or database, so the URL counts as rejected */
+    bool userinfo_raw;
     /* ssl keywords present in the URL itself, NULL when absent */
     char *sslmode;
     char *sslrootcert;
@@ -101,6 +103,9 @@ struct dbssl_url {
 struct dbssl_config {
     struct dbssl_setting settings[DBSSL_OPTION_COUNT];
     char *env_file; /* the dotenv file read, or NULL */
+    /* what in it parses but looks wrong (dotenv.h's notes), for validation */
+    struct dotenv_note *env_notes;
+    size_t n_env_notes;
 
     /* unknown DB_SSL_* names seen in the environment or dotenv file */
     char **unknown;

@@ -55,6 +55,8 @@ const char *dbssl_conn_class_name(enum dbssl_conn_class c)
         return "host_not_found";
     case DBSSL_CONN_OTHER:
         return "other";
+    case DBSSL_CONN_TOO_MANY_CONNECTIONS:
+        return "too_many_connections";
     }
     return "other";
 }
@@ -111,6 +113,14 @@ static const char HINT_REFUSED[] =
     "port in postgresql.conf) and that DATABASE_URL names them.";
 static const char HINT_HOST[] =
     "Check the host name in DATABASE_URL and that DNS resolves it from this machine.";
+static const char HINT_TOO_MANY[] =
+    "The server has no free connection slot: raise max_connections in postgresql.conf (a "
+    "restart applies it), or put a connection pooler such as PgBouncer in front of it, and "
+    "check for clients that hold idle connections (pg_stat_activity).";
+static const char HINT_TOO_MANY_ROLE[] =
+    "The role or database has reached its connection limit: raise it (ALTER ROLE ... "
+    "CONNECTION LIMIT, ALTER DATABASE ... CONNECTION LIMIT) or use a connection pooler such "
+    "as PgBouncer.";
 static const char HINT_LOST[] =
     "The server closed the connection, for example because it was stopped or restarted; dbssl "
     "reconnects on its own once the server is back.";
@@ -175,6 +185,16 @@ static const struct pattern patterns[] = {
     {"no pg_hba.conf entry", DBSSL_CONN_SERVER_REJECTED, DBSSL_VERIFY_NONE, HINT_SERVER_REJECTED},
     {"pg_hba.conf rejects connection", DBSSL_CONN_SERVER_REJECTED, DBSSL_VERIFY_NONE,
      HINT_SERVER_REJECTED},
+    /* the server's connection slots: all taken, or the rest kept for superusers
+     * (PostgreSQL 16 words it "reserved for roles with ...") */
+    {"sorry, too many clients already", DBSSL_CONN_TOO_MANY_CONNECTIONS, DBSSL_VERIFY_NONE,
+     HINT_TOO_MANY},
+    {"remaining connection slots are reserved", DBSSL_CONN_TOO_MANY_CONNECTIONS, DBSSL_VERIFY_NONE,
+     HINT_TOO_MANY},
+    {"too many connections for role", DBSSL_CONN_TOO_MANY_CONNECTIONS, DBSSL_VERIFY_NONE,
+     HINT_TOO_MANY_ROLE},
+    {"too many connections for database", DBSSL_CONN_TOO_MANY_CONNECTIONS, DBSSL_VERIFY_NONE,
+     HINT_TOO_MANY_ROLE},
     {"timeout expired", DBSSL_CONN_TIMEOUT, DBSSL_VERIFY_NONE, HINT_TIMEOUT},
     {"Connection refused", DBSSL_CONN_REFUSED, DBSSL_VERIFY_NONE, HINT_REFUSED},
     {"could not translate host name", DBSSL_CONN_HOST_NOT_FOUND, DBSSL_VERIFY_NONE, HINT_HOST},
@@ -236,6 +256,13 @@ int dbssl_conn_build_params(const struct dbssl_config *cfg, struct dbssl_conn_pa
     bool tls_required;
 
     memset(p, 0, sizeof(*p));
+    if (cfg->database_url != NULL && !cfg->url.parsed) {
+        /* libpq's complaint would quote the string: say it in words without it */
+        dbssl_error_setx(err, DBSSL_ERR_CONFIG, cfg->url.error,
+                         "Fix DATABASE_URL; \"dbssl validate\" explains what is wrong with it.",
+                         "invalid DATABASE_URL");
+        goto out;
+    }
     opts = PQconninfoParse(cfg->database_url ? cfg->database_url : "", &errmsg);
     if (opts == NULL) {
         char *m = errmsg ? dbssl_config_redact(cfg, errmsg) : NULL;

@@ -113,9 +113,9 @@ static int check_url(const struct dbssl_config *cfg, struct dbssl_error *err)
         return -1;
     }
     if (s->error != NULL || !cfg->url.parsed) {
-        dbssl_error_set(err, DBSSL_ERR_CONFIG, s->hint ? s->hint : example,
-                        "DATABASE_URL is invalid: %s",
-                        s->error ? s->error : (cfg->url.error ? cfg->url.error : "unparsable"));
+        dbssl_error_setx(err, DBSSL_ERR_CONFIG, s->error ? s->error : cfg->url.error,
+                         s->hint ? s->hint : (cfg->url.hint ? cfg->url.hint : example),
+                         "DATABASE_URL is invalid");
         return -1;
     }
     if (cfg->url.host == NULL && cfg->url.hostaddr == NULL) {
@@ -758,7 +758,7 @@ char *dbssl_devdb_url(const struct dbssl_config *cfg, const struct dbssl_devdb_s
 
     /* unchanged port: the URL exactly as configured, password masked */
     if (cfg->url.port && parse_long(cfg->url.port, 1, 65535, &v) && v == st->port)
-        return dbssl_config_redact(cfg, cfg->database_url);
+        return xstrdup(cfg->settings[OPT_DATABASE_URL].display);
     strbuf_init(&sb);
     strbuf_append(&sb, "postgresql://");
     append_pct(&sb, cfg->url.user ? cfg->url.user : "");

@@ -84,7 +84,46 @@ static int add_entry(struct dotenv *env, char *key, char *value, int line)
     return 0;
 }
 
-static char *parse_value(struct cursor *c, const char *filename, struct dbssl_error *err)
+static int add_note(struct dotenv *env, enum dotenv_note_kind kind, int line, int other_line,
+                    const char *key, const char *name, size_t name_len)
+{
+    struct dotenv_note *n = realloc(env->notes, (env->n_notes + 1) * sizeof(*n));
+
+    if (n == NULL)
+        return -1;
+    env->notes = n;
+    n += env->n_notes;
+    n->kind = kind;
+    n->line = line;
+    n->other_line = other_line;
+    n->key = xstrdup(key);
+    n->name = name ? strndup(name, name_len) : NULL;
+    if (n->key == NULL || (name != NULL && n->name == NULL)) {
+        free(n->key);
+        free(n->name);
+        return -1;
+    }
+    env->n_notes++;
+    return 0;
+}
+
+/* Notes what is odd about the entry just added: a NUL in its value, a key set before. */
+static int note_entry(struct dotenv *env, bool has_nul)
+{
+    const struct dotenv_entry *e = &env->entries[env->n - 1];
+
+    if (has_nul && add_note(env, DOTENV_NOTE_NUL, e->line, 0, e->key, NULL, 0) != 0)
+        return -1;
+    for (size_t i = env->n - 1; i > 0; i--)
+        if (strcmp(env->entries[i - 1].key, e->key) == 0)
+            return add_note(env, DOTENV_NOTE_DUPLICATE, e->line, env->entries[i - 1].line, e->key,
+                            NULL, 0);
+    return 0;
+}
+
+/* *has_nul: the value held a NUL byte, where it now ends (a C string cannot hold one). */
+static char *parse_value(struct cursor *c, const char *filename, bool *has_nul,
+                         struct dbssl_error *err)
 {
     struct strbuf sb;
     int start_line = c->line;
@@ -160,6 +199,7 @@ static char *parse_value(struct cursor *c, const char *filename, struct dbssl_er
     }
     if (sb.data == NULL)
         strbuf_append(&sb, "");
+    *has_nul = sb.data != NULL && memchr(sb.data, '\0', sb.len) != NULL;
     if (sb.oom) {
         strbuf_free(&sb);
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
@@ -168,13 +208,20 @@ static char *parse_value(struct cursor *c, const char *filename, struct dbssl_er
     return strbuf_take(&sb);
 }
 
+static void dotenv_init(struct dotenv *env)
+{
+    env->entries = NULL;
+    env->n = 0;
+    env->notes = NULL;
+    env->n_notes = 0;
+}
+
 int dotenv_parse(const char *text, size_t len, const char *filename, struct dotenv *out,
                  struct dbssl_error *err)
 {
     struct cursor c = {text, text + len, 1};
 
-    out->entries = NULL;
-    out->n = 0;
+    dotenv_init(out);
 
     /* a UTF-8 byte order mark from some editors is not part of the first key */
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
@@ -183,6 +230,7 @@ int dotenv_parse(const char *text, size_t len, const char *filename, struct dote
     while (c.p < c.end) {
         const char *ks;
         char *key = NULL, *value = NULL;
+        bool has_nul = false;
         int line;
 
         skip_blanks(&c);
@@ -215,7 +263,7 @@ int dotenv_parse(const char *text, size_t len, const char *filename, struct dote
         }
         c.p++;
         skip_blanks(&c);
-        value = parse_value(&c, filename, err);
+        value = parse_value(&c, filename, &has_nul, err);
         if (key == NULL || value == NULL || add_entry(out, key, value, line) != 0) {
             if (key != NULL && value != NULL)
                 dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
@@ -224,6 +272,108 @@ int dotenv_parse(const char *text, size_t len, const char *filename, struct dote
             dotenv_free(out);
             return -1;
         }
+        if (note_entry(out, has_nul) != 0) {
+            dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
+            dotenv_free(out);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- ${NAME} references ------------------------------------------------------------ */
+
+static const char *env_get(const char *const *envp, const char *name, size_t n)
+{
+    for (; envp != NULL && *envp != NULL; envp++)
+        if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+            return *envp + n + 1;
+    return NULL;
+}
+
+/* The value of name for entry i: the environment, else the last entry above i. */
+static const char *lookup(const struct dotenv *env, size_t i, const char *const *envp,
+                          const char *name, size_t n)
+{
+    const char *v = env_get(envp, name, n);
+
+    while (v == NULL && i > 0) {
+        i--;
+        if (strlen(env->entries[i].key) == n && strncmp(env->entries[i].key, name, n) == 0)
+            v = env->entries[i].value;
+    }
+    return v;
+}
+
+/* The line of the first entry below i that sets name, or 0. */
+static int set_below(const struct dotenv *env, size_t i, const char *name, size_t n)
+{
+    for (size_t k = i + 1; k < env->n; k++)
+        if (strlen(env->entries[k].key) == n && strncmp(env->entries[k].key, name, n) == 0)
+            return env->entries[k].line;
+    return 0;
+}
+
+/*
+ * Expands entry i's value into sb.  The grammar is python-dotenv's
+ * ${NAME} or ${NAME:-DEFAULT}, NAME without "}" or ":", DEFAULT without "}";
+ * anything else is kept as written.
+ */
+static int expand_value(struct dotenv *env, size_t i, const char *const *envp, struct strbuf *sb)
+{
+    const char *p = env->entries[i].value;
+
+    while (*p) {
+        const char *name, *end, *def = NULL, *v;
+        size_t n;
+
+        if (p[0] != '$' || p[1] != '{') {
+            strbuf_append_c(sb, *p++);
+            continue;
+        }
+        name = p + 2;
+        n = strcspn(name, "}:");
+        end = name + n;
+        if (*end == ':' && end[1] == '-') {
+            def = end + 2;
+            end = def + strcspn(def, "}");
+        }
+        if (*end != '}') {
+            strbuf_append_c(sb, *p++); /* not a reference: "$" as written */
+            continue;
+        }
+        v = lookup(env, i, envp, name, n);
+        if (v != NULL)
+            strbuf_append(sb, v);
+        else if (def != NULL)
+            strbuf_append_n(sb, def, (size_t)(end - def));
+        else if (add_note(env, DOTENV_NOTE_UNSET_REF, env->entries[i].line,
+                          set_below(env, i, name, n), env->entries[i].key, name, n) != 0)
+            return -1;
+        p = end + 1;
+    }
+    return 0;
+}
+
+int dotenv_expand(struct dotenv *env, const char *const *envp)
+{
+    for (size_t i = 0; i < env->n; i++) {
+        struct strbuf sb;
+
+        if (strstr(env->entries[i].value, "${") == NULL)
+            continue;
+        strbuf_init(&sb);
+        strbuf_append(&sb, "");
+        if (expand_value(env, i, envp, &sb) != 0) {
+            strbuf_free(&sb);
+            return -1;
+        }
+        if (sb.oom) {
+            strbuf_free(&sb);
+            return -1;
+        }
+        free(env->entries[i].value);
+        env->entries[i].value = strbuf_take(&sb);
     }
     return 0;
 }
@@ -234,8 +384,7 @@ int dotenv_load(const char *path, struct dotenv *out, struct dbssl_error *err)
     size_t len = 0;
     int ret;
 
-    out->entries = NULL;
-    out->n = 0;
+    dotenv_init(out);
     /* read_file(): a regular file only, so a FIFO swapped in for .env is an
      * error at once instead of a reload (and shutdown) waiting for a writer */
     if (read_file(path, "env file", CONFIG_FILE_MAX, &text, &len, err) != 0)
@@ -262,6 +411,15 @@ void dotenv_free(struct dotenv *env)
         free(env->entries[i].value);
     }
     free(env->entries);
-    env->entries = NULL;
-    env->n = 0;
+    dotenv_notes_free(env->notes, env->n_notes);
+    dotenv_init(env);
+}
+
+void dotenv_notes_free(struct dotenv_note *notes, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(notes[i].key);
+        free(notes[i].name);
+    }
+    free(notes);
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "certinfo.h"
+#include "dotenv.h"
 #include "safedir.h"
 #include "util.h"
 
@@ -202,6 +203,82 @@ static void check_unknown(const struct dbssl_config *cfg, struct dbssl_findings 
     }
 }
 
+/* A ${NAME} is named when it looks like a variable, and for DATABASE_URL only
+ * when written as environment variables are (upper case): anything else may
+ * be a piece of a password that happens to hold "${". */
+static bool nameable(const char *key, const char *name)
+{
+    int i = dbssl_option_find(key);
+    bool upper_only = i >= 0 && (dbssl_options[i].flags & DBSSL_OPT_F_SENSITIVE);
+    size_t n = 0;
+
+    for (; name[n]; n++) {
+        char c = name[n];
+        bool ok = (c >= 'A' && c <= 'Z') || c == '_' || (n > 0 && c >= '0' && c <= '9') ||
+                  (!upper_only && c >= 'a' && c <= 'z');
+        if (!ok || n >= 64)
+            return false;
+    }
+    return n > 0;
+}
+
+/*
+ * What in the env file parses but is likely wrong.  A NUL byte is an error:
+ * the value was cut at it without a word (no environment variable can hold
+ * one, and python-dotenv's load_dotenv fails on it), so what dbssl checks is
+ * not what was written.  A key set twice and a ${NAME} that is not set are
+ * warnings: both have a defined meaning (the later line wins, an empty
+ * string, as in python-dotenv) that may well be intended.
+ */
+static void check_env_notes(const struct dbssl_config *cfg, struct dbssl_findings *f)
+{
+    for (size_t i = 0; i < cfg->n_env_notes; i++) {
+        const struct dotenv_note *n = &cfg->env_notes[i];
+        char ref[96], where[64], hint[256];
+
+        switch (n->kind) {
+        case DOTENV_NOTE_NUL:
+            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, n->key,
+                               "Remove the NUL byte from the file (tr -d '\\000' < FILE > "
+                               "FILE.new): no environment variable can hold one.",
+                               "the value of %s in env file \"%s\" line %d holds a NUL byte: "
+                               "it would be cut short there",
+                               n->key, cfg->env_file, n->line);
+            break;
+        case DOTENV_NOTE_DUPLICATE:
+            dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, n->key,
+                               "Remove one of the two lines, so that the file shows the value in "
+                               "use.",
+                               "%s is set twice in env file \"%s\", on lines %d and %d: line %d "
+                               "wins",
+                               n->key, cfg->env_file, n->other_line, n->line, n->line);
+            break;
+        case DOTENV_NOTE_UNSET_REF:
+            if (nameable(n->key, n->name))
+                snprintf(ref, sizeof(ref), "${%s}", n->name);
+            else
+                snprintf(ref, sizeof(ref), "a variable (${...})");
+            if (n->other_line > 0) {
+                snprintf(where, sizeof(where), "is set only further down (line %d)", n->other_line);
+                snprintf(hint, sizeof(hint),
+                         "Move line %d above line %d: a reference sees the environment and the "
+                         "lines above it, as in python-dotenv.",
+                         n->other_line, n->line);
+            } else {
+                snprintf(where, sizeof(where), "is not set");
+                snprintf(hint, sizeof(hint),
+                         "Set it in the environment or on a line above, or give a default as "
+                         "${NAME:-default}.");
+            }
+            dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, n->key, hint,
+                               "%s in env file \"%s\" line %d refers to %s, which %s: it expands "
+                               "to an empty string",
+                               n->key, cfg->env_file, n->line, ref, where);
+            break;
+        }
+    }
+}
+
 static void check_values(const struct dbssl_config *cfg, struct dbssl_findings *f)
 {
     for (int i = 0; i < DBSSL_OPTION_COUNT; i++) {
@@ -216,20 +293,10 @@ static void check_values(const struct dbssl_config *cfg, struct dbssl_findings *
                            "postgresql://user:password@localhost:5432/dbname, in the environment "
                            "or in .env.",
                            "DATABASE_URL is not set");
-    } else if (cfg->url.userinfo_slash) {
-        /* libpq would read part of the password as host, port or database */
-        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DATABASE_URL",
-                           "Percent-encode \"/\" as %2F (and \"@\" as %40, \"?\" as %3F) in the "
-                           "user name and password of the URI.",
-                           "DATABASE_URL \"%s\" has a \"/\" in its user name or password",
-                           cfg->settings[OPT_DATABASE_URL].display);
     } else if (!cfg->url.parsed) {
-        char *m = dbssl_config_redact(cfg, cfg->url.error);
-        dbssl_findings_addx(f, DBSSL_SEVERITY_ERROR, 0, "DATABASE_URL", m ? m : "could not parse",
-                            "Use the form postgresql://user:password@host:5432/dbname (or libpq's "
-                            "key=value form); percent-encode special characters in the password.",
-                            "invalid DATABASE_URL \"%s\"", cfg->settings[OPT_DATABASE_URL].display);
-        free(m);
+        /* described without its content: it may hold a password */
+        dbssl_findings_addx(f, DBSSL_SEVERITY_ERROR, 0, "DATABASE_URL", cfg->url.error,
+                            cfg->url.hint, "invalid DATABASE_URL");
     } else if (cfg->url.port != NULL) {
         /* libpq checks ports only when connecting; fail before that */
         for (const char *p = cfg->url.port; *p;) {
@@ -693,6 +760,7 @@ struct dbssl_findings *dbssl_config_validate(const struct dbssl_config *cfg,
     check_values(cfg, f);
     check_unknown(cfg, f);
     dir_ok = check_cert_dir(cfg, f);
+    check_env_notes(cfg, f);
     have_ca = dbssl_config_ca_file(cfg, &ca);
     if (have_ca && (dir_ok || !ca.generated))
         ca_read = check_ca(cfg, f, &ca, now);

@@ -34,6 +34,7 @@ enum dbssl_conn_class {
     DBSSL_CONN_REFUSED,              /* "connection_refused" */
     DBSSL_CONN_HOST_NOT_FOUND,       /* "host_not_found" */
     DBSSL_CONN_OTHER,                /* "other" */
+    DBSSL_CONN_TOO_MANY_CONNECTIONS, /* "too_many_connections" (no free connection slot) */
 };
 
 /* Detail of DBSSL_CONN_CERT_VERIFY_FAILED. */

@@ -81,8 +81,8 @@ PY
 printf 'DATABASE_URL=postgresql://app@db/app?nosuchparam=1\nDB_SSL_MODE=require\n' >url.env
 run_split "$DBSSL" validate --env-file url.env
 assert_rc 2 "validate: invalid DATABASE_URL"
-assert_line "$OUT" 'error: DATABASE_URL: invalid DATABASE_URL "postgresql://app@db/app?nosuchparam=1"'
-assert_line "$OUT" '  detail: invalid URI query parameter: "nosuchparam"'
+assert_line "$OUT" 'error: DATABASE_URL: invalid DATABASE_URL'
+assert_line "$OUT" '  detail: an unknown query parameter (37 bytes, not shown: it may hold a password)'
 order=$(grep -nE '^(error: |  detail: |  hint: )' <<<"$OUT" | cut -d: -f2 | tr -d ' \n')
 assert_eq "errordetailhint" "$order" "validate: message, detail, hint in that order"
 run_split "$DBSSL" validate --env-file url.env --json
@@ -90,6 +90,6 @@ python3 - "$OUT" <<'PY' && t_pass || t_fail "validate --json detail: $OUT"
 import json, sys
 f = json.loads(sys.argv[1])["errors"][0]
 assert list(f) == ["setting", "message", "detail", "hint"], f
-assert f["detail"] == 'invalid URI query parameter: "nosuchparam"', f
+assert f["detail"] == 'an unknown query parameter (37 bytes, not shown: it may hold a password)', f
 PY
 t_done

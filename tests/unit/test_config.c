@@ -180,6 +180,23 @@ static void test_url_ssl_keywords_adopted(void **state)
     dbssl_config_free(cfg);
 }
 
+/* ${NAME} in .env: the environment first, then the lines above (python-dotenv) */
+static void test_dotenv_references(void **state)
+{
+    const char *envp[] = {"DB_PASSWORD=fr0m-env", NULL};
+    struct dbssl_config *cfg =
+        load("DB_PASSWORD=fr0m-file\nDATABASE_URL=postgresql://app:${DB_PASSWORD}@db/app\n"
+             "DB_SSL_AUTO_CERT_DIR=${CERTS:-/srv/certs}/db\n",
+             envp);
+
+    (void)state;
+    assert_string_equal(cfg->url.password, "fr0m-env");
+    assert_string_equal(cfg->settings[OPT_DATABASE_URL].display, "postgresql://app:***@db/app");
+    assert_string_equal(cfg->auto_cert_dir, "/srv/certs/db");
+    assert_int_equal(cfg->n_env_notes, 0);
+    dbssl_config_free(cfg);
+}
+
 static void test_redact(void **state)
 {
     struct dbssl_config *cfg = load("DATABASE_URL=postgresql://u:Tr0ub4dor@h/d\n", NULL);
@@ -245,6 +262,7 @@ int main(void)
         cmocka_unit_test(test_enums),
         cmocka_unit_test(test_url_uri_and_keyvalue),
         cmocka_unit_test(test_url_ssl_keywords_adopted),
+        cmocka_unit_test(test_dotenv_references),
         cmocka_unit_test(test_redact),
         cmocka_unit_test(test_env_file_rules),
         cmocka_unit_test(test_option_table),

@@ -77,6 +77,22 @@ static const struct msg_case cases[] = {
     {"connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  database \"nope\" does not "
      "exist\n",
      "other", "none"},
+    {"connection to server at \"127.0.0.1\", port 56432 failed: FATAL:  sorry, too many clients "
+     "already\n",
+     "too_many_connections", "none"},
+    {"connection to server at \"127.0.0.1\", port 56432 failed: FATAL:  remaining connection slots "
+     "are reserved for non-replication superuser connections\n",
+     "too_many_connections", "none"},
+    /* PostgreSQL 16's wording */
+    {"connection to server at \"127.0.0.1\", port 56432 failed: FATAL:  remaining connection slots "
+     "are reserved for roles with the SUPERUSER attribute\n",
+     "too_many_connections", "none"},
+    {"connection to server at \"127.0.0.1\", port 56432 failed: FATAL:  too many connections for "
+     "role \"dbssl_test\"\n",
+     "too_many_connections", "none"},
+    {"connection to server at \"127.0.0.1\", port 56432 failed: FATAL:  too many connections for "
+     "database \"postgres\"\n",
+     "too_many_connections", "none"},
 };
 
 static void test_classify_libpq15_messages(void **state)
@@ -96,6 +112,11 @@ static void test_classify_libpq15_messages(void **state)
     }
     /* a problem with our own files names the settings to fix */
     assert_non_null(strstr(dbssl_conn_classify(cases[0].message).hint, "DB_SSL_CLIENT_KEY"));
+    /* no free slot: the two ways out */
+    assert_non_null(strstr(dbssl_conn_classify("FATAL:  sorry, too many clients already").hint,
+                           "max_connections"));
+    assert_non_null(strstr(dbssl_conn_classify("FATAL:  sorry, too many clients already").hint,
+                           "PgBouncer"));
 }
 
 static void test_classify_null_and_empty(void **state)

@@ -388,6 +388,107 @@ static void test_require_with_ca_warns(void **state)
     free(text);
 }
 
+/* ---- junk outside PEM blocks (the CA file's cases are data-driven) ---------------- */
+
+static int count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    int c, n = 0;
+
+    assert_non_null(f);
+    while ((c = fgetc(f)) != EOF)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+static void append(const char *path, const char *text, size_t len)
+{
+    FILE *f = fopen(path, "a");
+
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    fclose(f);
+}
+
+static void test_pem_junk_in_key_and_crl(void **state)
+{
+    char extra[8192], want[8192], *a, *b;
+    int n;
+
+    (void)state;
+    make_pki();
+    /* a key file that holds the certificate too (after the key) is fine: both
+     * are PEM blocks */
+    assert_int_equal(read_file(tu_path(dir, "client.key"), "t", 1 << 20, &a, NULL, NULL), 0);
+    assert_int_equal(read_file(tu_path(dir, "client.crt"), "t", 1 << 20, &b, NULL, NULL), 0);
+    tu_write(tu_path(dir, "combined.pem"), a, 0600);
+    append(tu_path(dir, "combined.pem"), b, strlen(b));
+    free(a);
+    free(b);
+    snprintf(extra, sizeof(extra),
+             "DB_SSL_CLIENT_CERT=%s/client.crt\nDB_SSL_CLIENT_KEY=%s/combined.pem\n", dir, dir);
+    check(extra, "");
+
+    /* text after the key: an error that names the line, never the text */
+    n = count_lines(tu_path(dir, "client.key"));
+    append(tu_path(dir, "client.key"), "Sup3rS3cret leftovers\n", 22);
+    snprintf(extra, sizeof(extra),
+             "DB_SSL_CLIENT_CERT=%s/client.crt\nDB_SSL_CLIENT_KEY=%s/client.key\n", dir, dir);
+    snprintf(want, sizeof(want),
+             "error: DB_SSL_CLIENT_KEY: private key file \"{dir}/client.key\" has text after its "
+             "last PEM block (line %d)\n",
+             n + 1);
+    check(extra, want);
+
+    /* binary data after a CRL */
+    tu_make_crl(tu_path(dir, "ok.crl"), tu_path(dir, "ca.crt"), tu_path(dir, "ca.key"), 7);
+    n = count_lines(tu_path(dir, "ok.crl"));
+    append(tu_path(dir, "ok.crl"), "\x30\x82\x01\x00", 4);
+    snprintf(extra, sizeof(extra), "DB_SSL_CRL=%s/ok.crl\n", dir);
+    snprintf(want, sizeof(want),
+             "error: DB_SSL_CRL: CRL file \"{dir}/ok.crl\" has binary data outside its PEM blocks "
+             "(line %d)\n",
+             n + 1);
+    check(extra, want);
+}
+
+/* A BEGIN line without its closing dashes: the key after it is never quoted as a "label". */
+static void test_pem_label_stays_on_its_line(void **state)
+{
+    static const char key[] = "-----BEGIN PRIVATE KEY\n"
+                              "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSecretKeyMaterial\n"
+                              "-----END PRIVATE KEY-----\n";
+    struct dbssl_keyinfo info;
+    struct dbssl_error e;
+
+    (void)state;
+    dbssl_error_clear(&e);
+    assert_int_equal(dbssl_key_parse(key, sizeof(key) - 1, "private key file \"k\"", &info, &e),
+                     -1);
+    assert_string_equal(e.message, "private key file \"k\" has a damaged PEM block that would be "
+                                   "ignored (line 1)");
+    assert_null(strstr(e.hint, "SecretKeyMaterial"));
+}
+
+/* Comments before and between blocks: every certificate of the bundle is read. */
+static void test_pem_comments_keep_every_block(void **state)
+{
+    struct dbssl_certlist list;
+    struct dbssl_error e;
+    char path[4096];
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/config/pem-comments-between-blocks/ca.crt",
+             getenv("DBSSL_TEST_DATA"));
+    dbssl_error_clear(&e);
+    assert_int_equal(dbssl_certlist_load(path, "CA certificate file", &list, &e), 0);
+    assert_int_equal(list.n, 2);
+    assert_string_equal(list.certs[0].common_name, "dbssl test data CA 1");
+    assert_string_equal(list.certs[1].common_name, "dbssl test data CA 2");
+    dbssl_certlist_free(&list);
+}
+
 static void test_crl(void **state)
 {
     char extra[8192];
@@ -515,6 +616,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_certificate_group_writable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_require_with_ca_warns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pem_junk_in_key_and_crl, setup, teardown),
+        cmocka_unit_test(test_pem_comments_keep_every_block),
+        cmocka_unit_test(test_pem_label_stays_on_its_line),
         cmocka_unit_test_setup_teardown(test_generated_files, setup, teardown),
         cmocka_unit_test(test_findings_accessors),
         cmocka_unit_test_setup_teardown(test_data_cases, setup, teardown),
