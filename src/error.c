@@ -52,6 +52,9 @@ const char *dbssl_error_hint(const struct dbssl_error *err)
 }
 
 static void error_vset(struct dbssl_error *err, enum dbssl_errcode code, const char *detail,
+                       const char *hint, const char *fmt, va_list ap) DBSSL_PRINTF(5, 0);
+
+static void error_vset(struct dbssl_error *err, enum dbssl_errcode code, const char *detail,
                        const char *hint, const char *fmt, va_list ap)
 {
     if (err == NULL || err->code != DBSSL_OK)
