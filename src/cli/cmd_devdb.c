@@ -111,8 +111,9 @@ static int do_start(const struct devdb_args *a)
         printf("dev-db: started PostgreSQL on port %d (pid %ld, user \"%s\")\n", st.port, st.pid,
                st.user);
         printf("dev-db: data directory \"%s\", log \"%s\"\n", st.datadir, st.log);
-        printf("dev-db: TLS on 127.0.0.1 and ::1, %s authentication, plaintext TCP refused\n",
-               tls.client_cert_auth ? "client certificate" : "scram-sha-256 password");
+        printf("dev-db: TLS on 127.0.0.1 and ::1, scram-sha-256 password%s, plaintext TCP "
+               "refused\n",
+               tls.client_cert_auth ? " and client certificate (clientcert=verify-full)" : "");
     }
     url = dbssl_devdb_url(cfg, &st);
     if (url == NULL) {
