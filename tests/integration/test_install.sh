@@ -14,7 +14,7 @@ WORK=$T
 
 PREFIX=$WORK/prefix
 cmake --install "$DBSSL_BUILD" --prefix "$PREFIX" >"$WORK/install.log"
-for f in bin/dbssl include/dbssl/dbssl.h include/dbssl/conn.h; do
+for f in bin/dbssl include/dbssl/dbssl.h include/dbssl/conn.h share/man/man1/dbssl.1; do
     if [ -e "$PREFIX/$f" ]; then t_pass "installed $f"; else t_fail "$f not installed"; fi
 done
 PC=$(find "$PREFIX" -name dbssl.pc | head -1)
@@ -65,6 +65,14 @@ run_app() { # program, settings...
 run_cmd env -i PATH=/usr/bin:/bin "$PREFIX/bin/dbssl" --version
 assert_rc 0 "the installed dbssl runs"
 assert_match "$OUT" '^dbssl [0-9]+\.[0-9]+\.[0-9]+' "the installed dbssl --version"
+# the installed manual page, as man(1) shows it
+run_split env MANWIDTH=80 man --warnings -l "$PREFIX/share/man/man1/dbssl.1"
+assert_rc 0 "man -l renders dbssl(1)"
+assert_eq "" "$ERR" "man's warnings"
+for heading in NAME SYNOPSIS COMMANDS SETTINGS "EXIT STATUS" FILES EXAMPLES; do
+    assert_line "$OUT" "$heading" "dbssl(1) section"
+done
+assert_match "$OUT" '^ +DB_SSL_MODE$' "dbssl(1) lists the settings"
 for prog in "$WORK/app" "$DBSSL_BUILD/example-app"; do
     rc=0
     out=$(run_app "$prog" DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/postgres" \
