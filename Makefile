@@ -16,7 +16,8 @@ all: build
 deps:
 	@./scripts/install-deps.sh
 
-# the run packages plus the test-only clients (scripts/install-deps.sh --test)
+# the run packages plus the test-only ones, and promtool/prometheus unpacked into
+# ~/.cache/dbssl (scripts/install-deps.sh --test; scripts/prometheus-tools.sh)
 deps-test:
 	@./scripts/install-deps.sh --test
 

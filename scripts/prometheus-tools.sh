@@ -29,7 +29,8 @@ case "$want" in
   *) echo "usage: $0 [promtool|prometheus]" >&2; exit 2 ;;
 esac
 
-CACHE=${DBSSL_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dbssl}
+home=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+CACHE=${DBSSL_TOOLS_CACHE:-${XDG_CACHE_HOME:-$home/.cache}/dbssl}
 DIR=$CACHE/prometheus
 
 works() { [ -x "$DIR/bin/promtool" ] && [ -x "$DIR/bin/prometheus" ] &&
