@@ -2,7 +2,8 @@
 #   make        build (./build)
 #   make test   install missing packages (with the test-only ones), build, run every test, then the
 #               sanitizer (ASan+UBSan) build's tests, then a short fuzz run
-#   make run    install, build, and start the development setup
+#   make run    install the build and run packages (never the test-only ones), build, and start
+#               the development setup
 BUILD      ?= build
 BUILD_SAN  ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
@@ -15,7 +16,8 @@ all: build
 deps:
 	@./scripts/install-deps.sh
 
-# the run packages plus the test-only clients (scripts/install-deps.sh --test)
+# the run packages plus the test-only ones, and promtool/prometheus unpacked into
+# ~/.cache/dbssl (scripts/install-deps.sh --test; scripts/prometheus-tools.sh)
 deps-test:
 	@./scripts/install-deps.sh --test
 
@@ -25,11 +27,15 @@ $(BUILD)/CMakeCache.txt:
 build: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-test-fast: build
+# -DDBSSL_TESTS=ON: a build directory that `make build` or `make run` configured
+# before the test packages (cmocka) were installed builds its tests from now on
+test-fast: $(BUILD)/CMakeCache.txt
+	cmake -S . -B $(BUILD) -DDBSSL_TESTS=ON >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 $(BUILD_SAN)/CMakeCache.txt:
-	cmake -S . -B $(BUILD_SAN) -DCMAKE_BUILD_TYPE=Debug -DDBSSL_SANITIZE=ON
+	cmake -S . -B $(BUILD_SAN) -DCMAKE_BUILD_TYPE=Debug -DDBSSL_SANITIZE=ON -DDBSSL_TESTS=ON
 
 test-asan: $(BUILD_SAN)/CMakeCache.txt
 	cmake --build $(BUILD_SAN) -j $(JOBS)

@@ -1,7 +1,9 @@
 /*
  * app.c - what the guide's application does, with dbssl: refuse to start on
  * invalid settings, connect with the configured TLS, print the TLS state.
- * Build: cc app.c $(pkg-config --cflags --libs dbssl)
+ * Build: cc app.c $(pkg-config --cflags --libs dbssl) -o app
+ * (add -Wl,-rpath,$(pkg-config --variable=libdir dbssl) for a prefix the
+ * dynamic loader does not search, such as make install PREFIX=/tmp/x)
  */
 #include <dbssl/dbssl.h>
 #include <stdio.h>

@@ -1,51 +1,125 @@
 #!/usr/bin/env bash
-# Installs the Debian packages dbssl needs to build, test and run, when they
-# are missing.  Used by `make run`, `make deps` and .ci/run.  Needs root (or sudo).
+# Installs the Debian packages dbssl needs, when they are missing, by purpose:
+#   (no option)  to build dbssl and run it (`make run`, `make deps`)
+#   --test       also what only the tests use (`make test`, CI)
+# Needs root (or sudo) only when something is missing.  The README lists both
+# sets (tests/cli/test_readme_packages.sh keeps it in sync with this file).
+#
+# Nothing installed here enables or starts a system service: starts are
+# refused while apt runs (a policy-rc.d that answers 101, the interface
+# invoke-rc.d and deb-systemd-invoke ask), units the install enabled are
+# disabled again (systemctl disable, so that upgrades keep them disabled),
+# and PostgreSQL's server package is told not to create its "main" cluster
+# (create_main_cluster = false in /etc/postgresql-common/createcluster.conf,
+# Debian's switch): the development database and the tests run their own.
+# Prometheus is not installed at all: scripts/prometheus-tools.sh unpacks
+# promtool and prometheus from its package into a cache for the tests.
 #
 # Usage: install-deps.sh [--test]
-#   --test  also the test-only packages (`make test`, CI): real clients the
-#           tests use as oracles, and clang's libFuzzer; `make run` never
-#           installs them
 set -euo pipefail
 
+# build: compiler, CMake, pkg-config and the libraries dbssl links;
+# run: PostgreSQL's server programs (make run's development database),
+# curl (to look at the endpoint, as the README and make run say)
 PACKAGES=(
-  build-essential cmake pkg-config git
-  libpq-dev libssl-dev libmicrohttpd-dev libjansson-dev libcmocka-dev libsystemd-dev
-  postgresql openssl curl procps iproute2 util-linux prometheus faketime
-)
-# test-only: Python drivers started through `dbssl exec` (tests/integration/test_exec.sh);
-# sslscan, the oracle of `dbssl scan` (tests/integration/test_scan.sh);
-# clang and its runtime for the libFuzzer run (`make test-fuzz`, scripts/fuzz.sh);
-# python-dotenv, the peer for .env ${NAME} references (tests/cli/test_env_file.sh)
-TEST_PACKAGES=(
-  python3-psycopg2 python3-psycopg sslscan
-  clang libclang-rt-14-dev python3-dotenv
+  build-essential cmake pkg-config
+  libpq-dev libssl-dev libmicrohttpd-dev libjansson-dev libsystemd-dev
+  postgresql curl
 )
 
+# test-only: cmocka (unit tests); openssl (the tests' own certificate factory,
+# tests/lib.sh); python3 and its PostgreSQL drivers (helpers, and real
+# applications started through `dbssl exec`); sslscan (the oracle of `dbssl
+# scan`); faketime (certificates made and checked at another time); procps,
+# iproute2, util-linux (pgrep, ss, flock, setpriv, runuser); mandoc and
+# man-db (the manual page is linted and rendered); clang and its runtime (the
+# libFuzzer run, `make test-fuzz`); python-dotenv (the peer for .env ${NAME}
+# references, tests/cli/test_env_file.sh)
+TEST_PACKAGES=(
+  libcmocka-dev openssl python3 python3-psycopg2 python3-psycopg sslscan faketime
+  procps iproute2 util-linux mandoc man-db clang libclang-rt-14-dev python3-dotenv
+)
+
+test=false
 case "${1:-}" in
   "") ;;
-  --test) PACKAGES+=("${TEST_PACKAGES[@]}") ;;
+  --test) test=true; PACKAGES+=("${TEST_PACKAGES[@]}") ;;
   *) echo "usage: $0 [--test]" >&2; exit 2 ;;
 esac
+say() { printf 'install-deps: %s\n' "$*"; }
 
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 missing=()
 for p in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
+  installed "$p" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-    echo "install-deps: these packages are missing and I am not root: ${missing[*]}" >&2
-    echo "install-deps: run 'apt-get install -y ${missing[*]}' as root, then try again." >&2
-    exit 1
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+      echo "install-deps: these packages are missing and I am not root: ${missing[*]}" >&2
+      echo "install-deps: run '$0${1:+ $1}' as root, then try again." >&2
+      exit 1
+    fi
   fi
+  say "installing ${missing[*]}"
+  as_root() { if [ -n "$SUDO" ]; then sudo "$@"; else "$@"; fi; }
+  apt_install() {
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      -o DPkg::Lock::Timeout=600 "$@" >/dev/null
+  }
+
+  # the symlinks that say a unit is enabled, to find those this install adds
+  enabled_links() {
+    find /etc/systemd/system -mindepth 2 -maxdepth 2 -type l \
+      \( -path '*.wants/*' -o -path '*.requires/*' \) 2>/dev/null | sort
+  }
+  before=$(enabled_links)
+
+  # refuse every service start while apt runs; a policy the machine has is
+  # set aside and put back
+  POLICY=/usr/sbin/policy-rc.d
+  SAVED=$POLICY.dbssl-saved
+  restore_policy() {
+    as_root rm -f "$POLICY"
+    if [ -e "$SAVED" ]; then as_root mv "$SAVED" "$POLICY"; fi
+  }
+  if [ -e "$POLICY" ]; then as_root mv "$POLICY" "$SAVED"; fi
+  trap restore_policy EXIT
+  trap 'exit 130' INT TERM HUP
+  printf '#!/bin/sh\n# written by dbssl scripts/install-deps.sh while it installs: no service starts\nexit 101\n' |
+    as_root tee "$POLICY" >/dev/null
+  as_root chmod 0755 "$POLICY"
+
+  as_root apt-get update -qq
+  # no "main" cluster: PostgreSQL's server package would create one (and start
+  # it where it can).  postgresql-common owns the switch, so it goes first.
+  if [[ " ${missing[*]} " == *" postgresql "* ]]; then
+    installed postgresql-common || apt_install postgresql-common
+    if [ "$(pg_conftool /etc/postgresql-common/createcluster.conf show -bs create_main_cluster 2>/dev/null)" != off ]; then
+      as_root pg_conftool /etc/postgresql-common/createcluster.conf set create_main_cluster false
+      say "set create_main_cluster = false in /etc/postgresql-common/createcluster.conf"
+    fi
+  fi
+  apt_install "${missing[@]}"
+
+  restore_policy
+  trap - EXIT
+  for link in $(comm -13 <(printf '%s\n' "$before") <(enabled_links)); do
+    unit=$(basename "$link")
+    # systemctl disable works without a running systemd; without systemctl at
+    # all, removing the link is what it would do (and upgrades then keep it off)
+    if command -v systemctl >/dev/null 2>&1; then
+      as_root systemctl disable --quiet "$unit"
+    else
+      as_root rm -f "$link"
+    fi
+    say "disabled $unit, which installing its package enabled"
+  done
 fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-# postgresql's post-install must not start a cluster service: tests start their own
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# Prometheus's promtool and prometheus, unpacked from Debian's package (never installed)
+if $test; then
+  "$(dirname "$0")/prometheus-tools.sh" >/dev/null
+fi

@@ -387,6 +387,37 @@ static void copy_str(char *dst, size_t len, const char *src)
     snprintf(dst, len, "%s", src ? src : "");
 }
 
+void dbssl_conn_message_one_line(char *dst, size_t len, const char *src)
+{
+    size_t n = 0;
+    bool line_break = false;
+
+    if (len == 0)
+        return;
+    for (const char *c = src; *c && n + 1 < len; c++) {
+        if (*c == '\n' || *c == '\r') {
+            line_break = n > 0;
+        } else if (*c == ' ' || *c == '\t') {
+            if (n > 0 && dst[n - 1] != ' ' && !line_break)
+                dst[n++] = ' ';
+        } else {
+            if (line_break) {
+                if (dst[n - 1] == ' ')
+                    n--;
+                if (n + 3 >= len)
+                    break;
+                dst[n++] = ';';
+                dst[n++] = ' ';
+                line_break = false;
+            }
+            dst[n++] = *c;
+        }
+    }
+    while (n > 0 && dst[n - 1] == ' ')
+        n--;
+    dst[n] = '\0';
+}
+
 /*
  * Records a failure in state and err: the short primary, libpq's text (raw,
  * NULL for none) as the detail, redacted and on one line, and the hint.
@@ -396,29 +427,15 @@ static void set_failure(struct dbssl_tls_state *st, const struct dbssl_config *c
                         struct dbssl_error *err)
 {
     char *m = raw ? dbssl_config_redact(cfg, raw) : NULL;
-    char *detail = st->error_detail;
-    size_t n;
-
-    copy_str(detail, sizeof(st->error_detail), m ? m : (raw ? "out of memory" : ""));
+    dbssl_conn_message_one_line(st->error_detail, sizeof(st->error_detail),
+                                m ? m : (raw ? "out of memory" : ""));
     free(m);
-    /* one line: libpq's continuation lines ("\n\tIs the server running...")
-     * become one space each */
-    n = 0;
-    for (const char *c = detail; *c; c++) {
-        bool space = *c == '\n' || *c == '\t' || *c == ' ';
-        if (space && (n == 0 || detail[n - 1] == ' '))
-            continue;
-        detail[n++] = space ? ' ' : *c;
-    }
-    detail[n] = '\0';
-    while (n > 0 && detail[n - 1] == ' ')
-        detail[--n] = '\0';
     copy_str(st->error_message, sizeof(st->error_message), primary);
     st->connected = false;
     st->error_class = d->cls;
     st->verify_reason = d->reason;
     copy_str(st->error_hint, sizeof(st->error_hint), d->hint);
-    dbssl_error_setx(err, DBSSL_ERR_CONNECT, detail, d->hint, "%s", primary);
+    dbssl_error_setx(err, DBSSL_ERR_CONNECT, st->error_detail, d->hint, "%s", primary);
 }
 
 /*

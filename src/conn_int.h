@@ -36,7 +36,7 @@ struct dbssl_tls_state {
     enum dbssl_conn_class error_class;
     enum dbssl_verify_reason verify_reason;
     char error_message[256]; /* primary: what failed, short; "" when none */
-    char error_detail[1024]; /* libpq's message, password-free, one line; "" when none */
+    char error_detail[1024]; /* libpq's message, password-free, lines joined by "; " */
     char error_hint[512];    /* the guide's advice for error_class */
     /* the numbers above as dbssl_tls_attribute() returns them (dbssl_tls_state_format) */
     struct {
@@ -106,5 +106,14 @@ struct dbssl_conn_diagnosis {
 
 /* Classifies a libpq error message (any language-neutral libpq 15 text). */
 struct dbssl_conn_diagnosis dbssl_conn_classify(const char *libpq_message);
+
+/*
+ * libpq's message as one line in dst: each line break (with the tab of a
+ * continuation line, "\n\tIs the server running...") becomes "; ", runs of
+ * blanks one space, so that a person reads "...Connection refused; Is the
+ * server running..." in the JSON, the logs and the CLI alike.  Truncated to
+ * fit len.
+ */
+void dbssl_conn_message_one_line(char *dst, size_t len, const char *src);
 
 #endif

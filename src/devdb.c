@@ -6,6 +6,15 @@
  * proc.c).  libpq is not used here: the role and database are created with
  * the cluster's own psql over the private unix socket, so that this module
  * stays free of libpq types.
+ *
+ * Authentication is the one `dbssl pg-config` prints (pgconf.c, one code
+ * path), not a development shortcut: TCP only with TLS, a scram-sha-256
+ * password (set from DATABASE_URL at every start) and, with mutual TLS, a
+ * client certificate (clientcert=verify-full); the Unix socket uses peer.
+ * The cluster's superuser therefore has the name of the system user the
+ * server runs as (initdb's own default): peer lets exactly that user in,
+ * whether dev-db runs as root (the server as "postgres") or as a developer
+ * (the server as that developer), with no password stored anywhere.
  */
 #include "devdb.h"
 
@@ -35,7 +44,6 @@
 #define PGCTL_TIMEOUT_S  90
 #define PSQL_TIMEOUT_S   60
 #define STOP_WAIT_MS     15000
-#define SUPERUSER        "postgres"
 
 /* ---- small file helpers ------------------------------------------------------ */
 
@@ -131,6 +139,16 @@ static int check_url(const struct dbssl_config *cfg, struct dbssl_error *err)
     if ((cfg->url.host && check_loopback_list("host", cfg->url.host, err) != 0) ||
         (cfg->url.hostaddr && check_loopback_list("hostaddr", cfg->url.hostaddr, err) != 0))
         return -1;
+    /* the role gets this password: without one nobody could log in over TCP */
+    if (cfg->url.password == NULL || cfg->url.password[0] == '\0') {
+        dbssl_error_set(err, DBSSL_ERR_CONFIG,
+                        "Put a password in DATABASE_URL, for example "
+                        "DATABASE_URL=postgresql://app:PASSWORD@localhost:5433/app (make run "
+                        "writes a random one).",
+                        "DATABASE_URL names no password, and the development database "
+                        "authenticates with scram-sha-256");
+        return -1;
+    }
     return 0;
 }
 
@@ -455,8 +473,8 @@ static int init_cluster(const struct dbssl_pgrun *rn, const struct dbssl_devdb_s
                           "-D",
                           st->datadir,
                           "-U",
-                          SUPERUSER,
-                          "--auth-local=trust",
+                          rn->user->name,
+                          "--auth-local=peer",
                           "--auth-host=scram-sha-256",
                           "-E",
                           "UTF8",
@@ -496,9 +514,9 @@ static int configure_cluster(const struct dbssl_config *cfg, const struct dbssl_
                              const struct dbssl_devdb_tls *tls, const struct dbssl_devdb_state *st,
                              struct dbssl_error *err)
 {
-    /* the same lines as `dbssl pg-config`, pointing at the copies in the data directory */
-    struct dbssl_pgconf_opts po = {"127.0.0.1,::1", st->port,    true,
-                                   "trust",         st->datadir, tls->ca_cert[0] == '\0'};
+    /* the lines of `dbssl pg-config --loopback`, pointing at the copies in the data directory */
+    struct dbssl_pgconf_opts po = {"127.0.0.1,::1", st->port, true, st->datadir,
+                                   tls->ca_cert[0] == '\0'};
     bool have_ca = tls->ca_cert[0] != '\0';
     char dst[4200], *conf = NULL, *hba = NULL;
     struct strbuf c, h;
@@ -518,14 +536,13 @@ static int configure_cluster(const struct dbssl_config *cfg, const struct dbssl_
         goto out;
     if (dbssl_pgconf_render(cfg, &po, &conf, &hba, err) != 0)
         goto out;
-    /* dev-db's own: a private socket directory, which is what makes "local trust" safe */
+    /* dev-db's own: a private socket directory, so that only the server user reaches "local" */
     strbuf_append(&c, conf);
     strbuf_append(&c, "unix_socket_directories = ");
     append_quoted(&c, st->dir, '\'');
     strbuf_append(&c, "\nunix_socket_permissions = 0700\npassword_encryption = 'scram-sha-256'\n");
-    strbuf_append(&h,
-                  "# written by dbssl dev-db; rewritten at every start\n"
-                  "# the socket directory is private (0700): only its owner gets to \"local\"\n");
+    strbuf_append(&h, "# written by dbssl dev-db; rewritten at every start (see dbssl pg-config)\n"
+                      "# the socket directory is private (0700): only its owner gets to \"local\"\n");
     strbuf_append(&h, hba);
     free(conf);
     free(hba);
@@ -575,17 +592,19 @@ static int start_server(const struct dbssl_pgrun *rn, const struct dbssl_devdb_s
  * Creates the role and database of DATABASE_URL, or updates the role's
  * password.  The script goes through stdin so that the password is never in
  * a command line, and statement logging is off for the session so that it
- * cannot reach the server log either.
+ * cannot reach the server log either.  existing: the cluster was made by an
+ * earlier start (maybe by a dbssl whose superuser was always "postgres").
  */
 static int create_role_and_db(const struct dbssl_pgrun *rn, const struct dbssl_devdb_state *st,
-                              struct dbssl_error *err)
+                              bool existing, struct dbssl_error *err)
 {
     const struct dbssl_config *cfg = rn->cfg;
     const char *user = cfg->url.user, *db = url_dbname(cfg);
     char port[16];
-    const char *args[] = {"psql", "-X", "-q", "-w",      "-v", "ON_ERROR_STOP=1", "-h", st->dir,
-                          "-p",   port, "-U", SUPERUSER, "-d", "postgres",        NULL};
+    const char *args[] = {"psql", "-X", "-q",           "-w", "-v",       "ON_ERROR_STOP=1", "-h",
+                          st->dir, "-p", port, "-U",      rn->user->name, "-d", "postgres", NULL};
     struct strbuf sql;
+    char hint[512];
     int ret;
 
     snprintf(port, sizeof(port), "%d", st->port);
@@ -616,8 +635,15 @@ static int create_role_and_db(const struct dbssl_pgrun *rn, const struct dbssl_d
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
         return -1;
     }
+    snprintf(hint, sizeof(hint),
+             "Check the user and database names in DATABASE_URL.%s%s%s%s", existing ? " A " : "",
+             existing ? "cluster made by an older dbssl has no role \"" : "",
+             existing ? rn->user->name : "",
+             existing ? "\" to log in as: run \"dbssl dev-db stop\" and remove the directory to "
+                        "start afresh."
+                      : "");
     ret = dbssl_pgrun(rn, "creating the role and database of DATABASE_URL", args, sql.data,
-                      PSQL_TIMEOUT_S, "Check the user and database names in DATABASE_URL.", err);
+                      PSQL_TIMEOUT_S, hint, err);
     explicit_bzero(sql.data, sql.len);
     strbuf_free(&sql);
     return ret;
@@ -671,7 +697,7 @@ int dbssl_devdb_start(const struct dbssl_config *cfg, const struct dbssl_devdb_t
     if (configure_cluster(cfg, &rn, tls, st, err) != 0 || start_server(&rn, st, err) != 0)
         goto out;
     started = true;
-    if (create_role_and_db(&rn, st, err) != 0)
+    if (create_role_and_db(&rn, st, !created_data, err) != 0)
         goto out;
     read_pidfile(st);
     ret = 0;

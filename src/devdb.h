@@ -5,7 +5,7 @@
  * status.
  *
  * Layout under the base directory (default ./.dev, mode 0700 because it holds
- * the unix socket that trusts every local connection):
+ * the unix socket, where the server's own system user logs in by peer):
  *   pgdata/         the cluster, with copies of the server certificate, key
  *                   and CA owned by the server user (PostgreSQL's key rules)
  *   postgres.log    the server log (kept after a failed start, for the user)
@@ -30,7 +30,7 @@ struct dbssl_devdb_tls {
     char server_cert[4096];
     char server_key[4096];
     char ca_cert[4096];    /* "" when no CA is configured: no client certificates */
-    bool client_cert_auth; /* mutual TLS: pg_hba uses "cert" instead of scram */
+    bool client_cert_auth; /* mutual TLS: pg_hba adds clientcert=verify-full to scram */
 };
 
 struct dbssl_devdb_opts {
@@ -55,7 +55,8 @@ struct dbssl_devdb_state {
 /*
  * The server certificate, key and CA named by the settings: server.crt and
  * server.key in DB_SSL_AUTO_CERT_DIR, the CA of dbssl_config_ca_file(), and
- * client certificate authentication when a client pair is configured.
+ * a client certificate required (besides the password) when a client pair is
+ * configured.
  * Fails (DBSSL_ERR_CERT) naming the missing or mismatched file.
  */
 int dbssl_devdb_tls_from_config(const struct dbssl_config *cfg, struct dbssl_devdb_tls *tls,

@@ -332,9 +332,8 @@ static json_t *db_body(const struct dbssl_snapshot *s)
     json_object_set_new(root, "server", server_json(t));
     json_object_set_new(root, "server_version",
                         t->connected ? str_or_null(t->server_version) : json_null());
-    /* three decimals: the check's round trip in milliseconds */
-    json_object_set_new(root, "latency_ms",
-                        json_real((double)(long long)(t->latency_ms * 1000.0 + 0.5) / 1000.0));
+    /* the check's round trip in milliseconds, to the microsecond */
+    json_object_set_new(root, "latency_ms", dbssl_json_ms(t->latency_ms));
     json_object_set_new(root, "last_success", time_or_null(s->last_success));
     json_object_set_new(root, "checked_at", time_or_null(s->checked_at));
     json_object_set_new(root, "error", error_json(t));
@@ -343,7 +342,7 @@ static json_t *db_body(const struct dbssl_snapshot *s)
 
 static char *render(json_t *j, size_t *len)
 {
-    char *body = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    char *body = j ? dbssl_json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     char *out = NULL;
 
     if (body != NULL)

@@ -3,6 +3,7 @@
  */
 #include "jsonutil.h"
 
+#include <float.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -68,4 +69,16 @@ json_t *dbssl_json_str(const char *s)
         free(clean);
     }
     return j ? j : json_string("");
+}
+
+json_t *dbssl_json_ms(double ms)
+{
+    double us = ms * 1000.0;
+
+    return json_real((double)(long long)(us < 0 ? us - 0.5 : us + 0.5) / 1000.0);
+}
+
+char *dbssl_json_dumps(const json_t *j, size_t flags)
+{
+    return json_dumps(j, flags | JSON_REAL_PRECISION(DBL_DIG));
 }

@@ -14,4 +14,14 @@
 /* A JSON string of s (invalid bytes written as \xNN), or JSON null for NULL s. */
 json_t *dbssl_json_str(const char *s);
 
+/* Milliseconds as a JSON number rounded to the microsecond (three decimals). */
+json_t *dbssl_json_ms(double ms);
+
+/*
+ * json_dumps() that prints a rounded number as rounded: jansson's default
+ * %.17g shows 1.303 as 1.3029999999999999; DBL_DIG (15) significant digits
+ * print every decimal of up to 15 digits exactly as it was rounded.
+ */
+char *dbssl_json_dumps(const json_t *j, size_t flags);
+
 #endif

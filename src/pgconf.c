@@ -58,7 +58,8 @@ int dbssl_pgconf_render(const struct dbssl_config *cfg, const struct dbssl_pgcon
     static const char *const loopback[] = {"127.0.0.1/32", "::1/128", NULL};
     static const char *const everywhere[] = {"0.0.0.0/0", "::/0", NULL};
     const char *const *nets = o->loopback_only ? loopback : everywhere;
-    const char *method = mutual_tls(cfg) ? "cert" : "scram-sha-256";
+    /* the password is always checked; mutual TLS adds the certificate, not replaces it */
+    const char *method = mutual_tls(cfg) ? "scram-sha-256 clientcert=verify-full" : "scram-sha-256";
     const char *dir_setting = o->cert_dir ? o->cert_dir : cfg->auto_cert_dir;
     const struct dbssl_tls_profile *profile =
         dbssl_tls_profile_find(o->profile ? o->profile : DBSSL_TLS_PROFILE_DEFAULT);
@@ -113,8 +114,7 @@ int dbssl_pgconf_render(const struct dbssl_config *cfg, const struct dbssl_pgcon
     strbuf_append(&c, "ssl_prefer_server_ciphers = on\n");
 
     strbuf_printf(&h, "# TYPE     DATABASE  USER  ADDRESS          METHOD\n");
-    if (o->local_auth)
-        strbuf_printf(&h, "local      all       all                    %s\n", o->local_auth);
+    strbuf_append(&h, "local      all       all                    peer\n");
     for (size_t i = 0; nets[i]; i++)
         strbuf_printf(&h, "hostssl    all       all   %-16s %s\n", nets[i], method);
     /* said explicitly, so a plaintext client gets "no encryption" instead of a guess */

@@ -16,17 +16,24 @@ struct dbssl_pgconf_opts {
     const char *listen_addresses; /* e.g. "localhost"; NULL: no listen_addresses line */
     int port;                     /* 0: no port line */
     bool loopback_only;     /* hostssl for 127.0.0.1/32 and ::1/128 only, else all addresses */
-    const char *local_auth; /* method of a "local" (Unix socket) line, NULL: none */
     const char *cert_dir;   /* the set's directory; NULL: DB_SSL_AUTO_CERT_DIR */
     bool without_ca;        /* no ssl_ca_file line (no CA in the set: no client certificates) */
     const char *profile;    /* TLS profile (scan/scan_profile.h), NULL: "intermediate" */
 };
 
 /*
- * Renders both files' lines.  TCP connections get "hostssl" lines only
- * (scram-sha-256, or "cert" when mutual TLS is configured) and explicit
- * "hostnossl ... reject" lines, never a plaintext "host" line.  Paths are
- * absolute.  *conf and *hba are the caller's to free.
+ * Renders both files' lines, for `dbssl pg-config` and the files `dbssl
+ * dev-db` writes alike.  pg_hba.conf:
+ *   local      all  all  peer        the Unix socket: each system user as the
+ *                                    role of its own name, no secret on disk
+ *                                    (dev-db runs its setup SQL this way)
+ *   hostssl    all  all  NET  scram-sha-256 [clientcert=verify-full]
+ *                                    a password always; with mutual TLS also
+ *                                    a client certificate of the CA whose CN
+ *                                    is the role
+ *   hostnossl  all  all  0.0.0.0/0 and ::/0  reject
+ * never a plaintext "host" line.  Paths are absolute.  *conf and *hba are
+ * the caller's to free.
  */
 int dbssl_pgconf_render(const struct dbssl_config *cfg, const struct dbssl_pgconf_opts *o,
                         char **conf, char **hba, struct dbssl_error *err) DBSSL_MUSTCHECK;

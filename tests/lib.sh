@@ -127,6 +127,19 @@ t_done() {
   exit 0
 }
 
+# prometheus_tool NAME : the path of promtool or prometheus, unpacked from
+# Debian's package by scripts/prometheus-tools.sh (the package is never
+# installed: it would enable prometheus.service).  Fails the test without it.
+prometheus_tool() {
+  local path
+  if path=$("$DBSSL_SRC/scripts/prometheus-tools.sh" "$1" 2>"$T/.prometheus-tools.err"); then
+    echo "$path"
+  else
+    t_fail "no $1: scripts/prometheus-tools.sh: $(cat "$T/.prometheus-tools.err")"
+    return 1
+  fi
+}
+
 # port_busy PORT : true when something listens on PORT on a loopback address.
 port_busy() {
   ss -Htln "( sport = :$1 )" 2>/dev/null | grep -Eq '127\.0\.0\.1|\[::1\]|\*|0\.0\.0\.0|\[::\]'

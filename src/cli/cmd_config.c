@@ -1,7 +1,8 @@
 /*
  * cmd_config.c - `dbssl config`: the effective settings and where each came
  * from.  Secrets (the DATABASE_URL password) are shown as "***".  The
- * --markdown form is the settings table of the README.
+ * --markdown form is the settings table of the README, the --man form the
+ * SETTINGS section of the manual page docs/dbssl.1 (tests keep both equal).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -18,6 +19,42 @@ static void print_markdown(void)
         printf("| `%s` | %s | %s%s%s | %s |\n", dbssl_config_option_name(i),
                dbssl_config_option_type(i), def[0] ? "`" : "", def[0] ? def : "(unset)",
                def[0] ? "`" : "", dbssl_config_option_description(i));
+    }
+}
+
+/* Text for a roff line: backslashes escaped, "-" as a minus (values are typed
+ * as shown, never as a typographic hyphen), a leading "." or "'" made text. */
+static void print_roff(const char *s)
+{
+    if (*s == '.' || *s == '\'')
+        fputs("\\&", stdout);
+    for (; *s; s++) {
+        if (*s == '\\')
+            fputs("\\e", stdout);
+        else if (*s == '-')
+            fputs("\\-", stdout);
+        else
+            putchar(*s);
+    }
+}
+
+static void print_man(void)
+{
+    for (size_t i = 0; i < dbssl_config_option_count(); i++) {
+        const char *def = dbssl_config_option_default(i);
+        fputs(".TP\n.B ", stdout);
+        print_roff(dbssl_config_option_name(i));
+        printf("\n\\fI%s\\fR, ", dbssl_config_option_type(i));
+        if (def[0] != '\0') {
+            fputs("default \\fB", stdout);
+            print_roff(def);
+            fputs("\\fR", stdout);
+        } else {
+            fputs("no default", stdout);
+        }
+        fputs(": ", stdout);
+        print_roff(dbssl_config_option_description(i));
+        putchar('\n');
     }
 }
 
@@ -59,7 +96,7 @@ static int print_settings(const struct dbssl_config *cfg, bool json)
 static int run(int argc, char **argv)
 {
     const char *env_file = NULL;
-    bool json = false, markdown = false;
+    bool json = false, markdown = false, man = false;
     struct dbssl_config *cfg;
     int c, status;
 
@@ -67,13 +104,17 @@ static int run(int argc, char **argv)
         {"env-file", 'e', CLI_STRING, &env_file},
         {"json", 'j', CLI_FLAG, &json},
         {"markdown", 'm', CLI_FLAG, &markdown},
+        {"man", 'M', CLI_FLAG, &man},
         {NULL, 0, CLI_FLAG, NULL},
     };
 
     if ((c = cli_parse(argc, argv, &cmd_config, opts, 0)) >= 0)
         return c;
-    if (markdown) {
-        print_markdown();
+    if (markdown || man) {
+        if (markdown)
+            print_markdown();
+        else
+            print_man();
         return EXIT_OK;
     }
     cfg = cli_load_config(env_file);
@@ -88,7 +129,7 @@ const struct cli_command cmd_config = {
     "config",
     run,
     "show the effective settings and where each came from",
-    "Usage: dbssl config [--env-file FILE] [--json | --markdown]\n"
+    "Usage: dbssl config [--env-file FILE] [--json | --markdown | --man]\n"
     "\n"
     "Prints every setting with its effective value and its source: env (the\n"
     "process environment), .env (the dotenv file), DATABASE_URL (an ssl keyword\n"
@@ -96,5 +137,6 @@ const struct cli_command cmd_config = {
     "\n"
     "  --env-file FILE  read FILE instead of ./.env (it must exist)\n"
     "  --json           print as JSON\n"
-    "  --markdown       print the table of settings and defaults (no loading)\n",
+    "  --markdown       print the table of settings and defaults (no loading)\n"
+    "  --man            the same as the manual page's SETTINGS entries (roff)\n",
 };

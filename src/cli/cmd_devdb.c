@@ -111,8 +111,9 @@ static int do_start(const struct devdb_args *a)
         printf("dev-db: started PostgreSQL on port %d (pid %ld, user \"%s\")\n", st.port, st.pid,
                st.user);
         printf("dev-db: data directory \"%s\", log \"%s\"\n", st.datadir, st.log);
-        printf("dev-db: TLS on 127.0.0.1 and ::1, %s authentication, plaintext TCP refused\n",
-               tls.client_cert_auth ? "client certificate" : "scram-sha-256 password");
+        printf("dev-db: TLS on 127.0.0.1 and ::1, scram-sha-256 password%s, plaintext TCP "
+               "refused\n",
+               tls.client_cert_auth ? " and client certificate (clientcert=verify-full)" : "");
     }
     url = dbssl_devdb_url(cfg, &st);
     if (url == NULL) {
@@ -183,8 +184,10 @@ const struct cli_command cmd_devdb = {
     "        DIR/pgdata with the machine's PostgreSQL programs, serving TLS only on\n"
     "        127.0.0.1 and ::1 with server.crt/server.key from DB_SSL_AUTO_CERT_DIR,\n"
     "        and creates the role and database of DATABASE_URL (whose host must be\n"
-    "        localhost, 127.0.0.1 or ::1).  With a client certificate configured\n"
-    "        the server requires one (\"cert\"), else a scram-sha-256 password.\n"
+    "        localhost, 127.0.0.1 or ::1), the role with the URL's password.\n"
+    "        Clients log in with that password (scram-sha-256) and, with a client\n"
+    "        certificate configured, that certificate too (clientcert=verify-full):\n"
+    "        the pg_hba.conf lines of \"dbssl pg-config --loopback\".\n"
     "        When run as root the server runs as the \"postgres\" user (or \"nobody\").\n"
     "        Prints the port and the settings to use.  Already running: says so.\n"
     "stop    fast shutdown; waits until no server process is left.\n"

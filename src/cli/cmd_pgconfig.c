@@ -14,7 +14,7 @@ static int run(int argc, char **argv)
 {
     const char *env_file = NULL, *data_dir = NULL, *profile_name = DBSSL_TLS_PROFILE_DEFAULT;
     const struct dbssl_tls_profile *profile;
-    struct dbssl_pgconf_opts o = {NULL, 0, false, "peer", NULL};
+    struct dbssl_pgconf_opts o = {NULL, 0, false, NULL};
     struct dbssl_config *cfg = NULL;
     struct dbssl_error e;
     char *conf = NULL, *hba = NULL;
@@ -75,8 +75,10 @@ const struct cli_command cmd_pgconfig = {
     "ssl_ca_file with absolute paths into DB_SSL_AUTO_CERT_DIR, the protocol\n"
     "versions and suites of the TLS profile) and the pg_hba.conf\n"
     "lines that make a PostgreSQL server use the generated set: hostssl with\n"
-    "scram-sha-256, or cert when mutual TLS is configured; plaintext TCP is\n"
-    "rejected.  The server pair must belong to the server's user: see\n"
+    "scram-sha-256, and clientcert=verify-full when mutual TLS is configured;\n"
+    "plaintext TCP is rejected; local (Unix socket) connections use peer.\n"
+    "These are the lines \"dbssl dev-db\" writes (with --loopback).  The\n"
+    "server pair must belong to the server's user: see\n"
     "\"dbssl certs generate --owner\".\n"
     "\n"
     "  --data-dir D   name the files of the data directory D in the output\n"

@@ -2,7 +2,8 @@
 # The example alert rules load in Prometheus and fire when they should.
 . "${DBSSL_SRC:?}/tests/lib.sh"
 t_init
-run_split promtool check rules "$DBSSL_SRC/docs/alerts.yml"; assert_rc 0 "promtool check rules"
+PROMTOOL=$(prometheus_tool promtool) || t_done
+run_split "$PROMTOOL" check rules "$DBSSL_SRC/docs/alerts.yml"; assert_rc 0 "promtool check rules"
 assert_contains "$OUT" "SUCCESS: 5 rules found"
-run_split promtool test rules "$DBSSL_SRC/docs/alerts_test.yml"; assert_rc 0 "promtool test rules"
+run_split "$PROMTOOL" test rules "$DBSSL_SRC/docs/alerts_test.yml"; assert_rc 0 "promtool test rules"
 t_done

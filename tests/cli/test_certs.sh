@@ -143,9 +143,14 @@ grep -qx 'ssl = on' <<<"$out" && grep -qx "ssl_cert_file = '$work/ssl_certs/db/s
     ! grep -qE '^host ' <<<"$out" && t_pass "pg-config: absolute paths, hostssl scram, no plaintext host" ||
     t_fail "pg-config: $out"
 out=$(DB_SSL_AUTO_GENERATE=true DB_SSL_AUTO_GENERATE_CLIENT=true "$DBSSL" pg-config --loopback)
-grep -qE '^hostssl +all +all +127.0.0.1/32 +cert$' <<<"$out" &&
-    grep -qE '^hostssl +all +all +::1/128 +cert$' <<<"$out" && ! grep -q '0.0.0.0/0 *cert' <<<"$out" &&
-    t_pass "pg-config: mutual TLS uses cert, --loopback" || t_fail "pg-config mTLS: $out"
+grep -qE '^hostssl +all +all +127.0.0.1/32 +scram-sha-256 clientcert=verify-full$' <<<"$out" &&
+    grep -qE '^hostssl +all +all +::1/128 +scram-sha-256 clientcert=verify-full$' <<<"$out" &&
+    ! grep -q '0.0.0.0/0 *scram' <<<"$out" && ! grep -qE ' (cert|trust)$' <<<"$out" &&
+    grep -qE '^hostnossl +all +all +0.0.0.0/0 +reject$' <<<"$out" &&
+    grep -qE '^hostnossl +all +all +::/0 +reject$' <<<"$out" &&
+    t_pass "pg-config: mutual TLS is a password and a certificate, --loopback" || t_fail "pg-config mTLS: $out"
+# the socket: each system user as its own role, never trust
+assert_eq "local      all       all                    peer" "$(grep '^local' <<<"$out")" "pg-config's local line"
 
 # ---- the kill test -----------------------------------------------------------------------------
 k=killdir

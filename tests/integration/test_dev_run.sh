@@ -3,6 +3,10 @@
 # project directory: it writes a private .env, brings up the dev database
 # reachable over TLS with the generated client certificate, runs serve with
 # the right DATABASE_URL, and on TERM stops serve and the database.
+# The embedded default is honest: with this .env a wrong password, a missing
+# or foreign client certificate and plaintext TCP are each refused, with the
+# class a user sees in `dbssl status`; and its pg_hba.conf is, byte for byte,
+# what `dbssl pg-config --loopback` prints.
 #
 # This is the acceptance of `make run`: afterwards
 # `curl /health/database/ssl` shows TLSv1.3, verification enabled, healthy.
@@ -20,7 +24,7 @@ t_cleanup_add "[ -f '$PROJ/.dev/pgdata/postmaster.pid' ] && kill -9 \$(head -1 '
 # dev-run must hand serve the port dev-db moved to
 BLOCK=$T/block
 make_test_certs "$BLOCK/certs" app || exit 1
-printf 'DATABASE_URL=postgresql://app@localhost:5433/app\nDB_SSL_AUTO_CERT_DIR=%s/certs\n' "$BLOCK" >"$BLOCK/.env"
+printf 'DATABASE_URL=postgresql://app:pw@localhost:5433/app\nDB_SSL_AUTO_CERT_DIR=%s/certs\n' "$BLOCK" >"$BLOCK/.env"
 t_cleanup_add "\"$DBSSL\" dev-db stop --dir '$BLOCK/.dev'"
 run_cmd "$DBSSL" dev-db start --dir "$BLOCK/.dev" --env-file "$BLOCK/.env" --port 5433
 port_busy 5433 && t_pass || t_fail "port 5433 could not be occupied: $OUT"
@@ -72,9 +76,58 @@ assert d["server"] == "localhost:" + sys.argv[2], d   # serve was handed the mov
 assert d["error"] is None, d
 PY
 C=$PROJ/ssl_certs/db
-assert_eq "t|TLSv1.3" "$(psql -X -A -t -c "select ssl, version from pg_stat_ssl where pid = pg_backend_pid()" \
+assert_eq "t|TLSv1.3" "$(PGPASSWORD=$PW psql -X -A -t -c "select ssl, version from pg_stat_ssl where pid = pg_backend_pid()" \
   "host=localhost port=$PORT user=dbssl dbname=dbssl sslmode=verify-full sslrootcert=$C/ca.crt sslcert=$C/client.crt sslkey=$C/client.key connect_timeout=10" 2>&1)" \
   "the application's TLS session"
+
+# ---- the embedded default refuses what it should (settings over the .env) -------
+# status_class SETTING=VALUE... : "EXIT CLASS" of `dbssl status --json` in the project
+status_class() {
+  local out rc=0
+  out=$(cd "$PROJ" && env "$@" "$DBSSL" status --json 2>"$T/status.err") || rc=$?
+  printf '%s %s\n' "$rc" "$(python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read() or "{}")
+print((d.get("error") or {}).get("class") or d.get("status"))' <<<"$out" 2>/dev/null)"
+}
+URL="postgresql://dbssl:$PW@localhost:$PORT/dbssl"
+assert_eq "0 healthy" "$(status_class DATABASE_URL="$URL")" "the .env's settings: healthy"
+assert_eq "1 authentication_failed" "$(status_class DATABASE_URL="postgresql://dbssl:x$PW@localhost:$PORT/dbssl")" \
+  "a wrong password"
+assert_eq "1 client_certificate_rejected" \
+  "$(status_class DATABASE_URL="$URL" DB_SSL_AUTO_GENERATE_CLIENT=false)" "no client certificate"
+# a certificate for the right role, from a CA the server does not know
+make_test_certs "$T/foreign" dbssl || exit 1
+assert_eq "1 client_certificate_rejected" \
+  "$(status_class DATABASE_URL="$URL" DB_SSL_AUTO_GENERATE_CLIENT=false \
+    DB_SSL_CLIENT_CERT="$T/foreign/client.crt" DB_SSL_CLIENT_KEY="$T/foreign/client.key")" \
+  "a client certificate of another CA"
+run_cmd env PGPASSWORD="$PW" psql -X -A -t -c "select 1" \
+  "host=127.0.0.1 port=$PORT user=dbssl dbname=dbssl sslmode=disable connect_timeout=10"
+[ "$RC" -ne 0 ] && t_pass || t_fail "plaintext TCP was accepted: $OUT"
+assert_contains "$OUT" "no encryption" "plaintext TCP: refused by pg_hba.conf"
+assert_eq "1 server_rejected" \
+  "$(status_class DATABASE_URL="$URL" DB_SSL_MODE=disable DB_SSL_REQUIRED=false)" "dbssl over plaintext TCP"
+
+# ---- pg-config prints what dev-db wrote ---------------------------------------------
+PGC=$(cd "$PROJ" && DATABASE_URL="$URL" "$DBSSL" pg-config --loopback)
+HBA=$PROJ/.dev/pgdata/pg_hba.conf
+# pg_hba.conf: dev-db's two comment lines, then exactly pg-config's lines
+if cmp -s <(sed -n '/^# ---- .*pg_hba.conf/,$p' <<<"$PGC" | tail -n +2) <(tail -n +3 "$HBA"); then
+  t_pass "pg_hba.conf is pg-config's, byte for byte"
+else
+  t_fail "pg_hba.conf differs from pg-config: $(diff <(sed -n '/^# ---- .*pg_hba.conf/,$p' <<<"$PGC" | tail -n +2) <(tail -n +3 "$HBA"))"
+fi
+assert_line "$(cat "$HBA")" "local      all       all                    peer" "the socket: peer, not trust"
+# postgresql.conf: every line pg-config prints but the certificate paths (dev-db
+# points them at its copies), in the same order, then dev-db's own lines
+conf_lines() { grep -vE '^(ssl_(cert|key|ca)_file|listen_addresses|port|unix_socket_[a-z]+|password_encryption) = |^# ----|^$'; }
+if cmp -s <(sed -n '/^# ---- .*postgresql.conf/,/^# ---- .*pg_hba.conf/p' <<<"$PGC" | conf_lines) \
+  <(conf_lines <"$PROJ/.dev/pgdata/dbssl.conf"); then
+  t_pass "dbssl.conf has pg-config's TLS lines, byte for byte"
+else
+  t_fail "dbssl.conf differs from pg-config: $(diff <(sed -n '/^# ---- .*postgresql.conf/,/^# ---- .*pg_hba.conf/p' <<<"$PGC" | conf_lines) <(conf_lines <"$PROJ/.dev/pgdata/dbssl.conf"))"
+fi
 
 kill -TERM "$RUN_PID"
 for _ in $(seq 1 300); do kill -0 "$RUN_PID" 2>/dev/null || break; sleep 0.1; done

@@ -20,17 +20,19 @@ stop_at_exit() {
 }
 
 # tls_query HOST PORT [extra conninfo]: what pg_stat_ssl says about this session
+# (PGPASSWORD: the role's password, set by dev-db from DATABASE_URL)
 tls_query() {
-  psql -X -A -t -c "select ssl, version from pg_stat_ssl where pid = pg_backend_pid()" \
+  PGPASSWORD=${PGPASSWORD:-$MTLS_PW} psql -X -A -t -c "select ssl, version from pg_stat_ssl where pid = pg_backend_pid()" \
     "host=$1 port=$2 user=app dbname=appdb sslmode=verify-full sslrootcert=$CERTS/ca.crt connect_timeout=10 ${3:-}" 2>&1
 }
 
-# ---- mutual TLS: client certificate authentication ----------------------------
+# ---- mutual TLS: a password and a client certificate ---------------------------
+MTLS_PW=mtls-Secret-pw
 P=$(free_port 55432) || exit 1
 DEV=$T/mtls/.dev
 mkdir -p "$T/mtls"
 cat >"$T/mtls/.env" <<EOF
-DATABASE_URL=postgresql://app:not-needed@localhost:$P/appdb
+DATABASE_URL=postgresql://app:$MTLS_PW@localhost:$P/appdb
 DB_SSL_MODE=verify-full
 DB_SSL_AUTO_GENERATE=true
 DB_SSL_AUTO_GENERATE_CLIENT=true
@@ -41,8 +43,9 @@ run_cmd "$DBSSL" dev-db start --dir "$DEV" --env-file "$T/mtls/.env"
 assert_rc 0 "dev-db start"
 assert_contains "$OUT" "on port $P" "start names the port"
 assert_contains "$OUT" "DATABASE_URL=postgresql://app:***@localhost:$P/appdb" "start prints the redacted URL"
-assert_not_contains "$OUT" "not-needed" "start never prints the password"
-assert_contains "$OUT" "client certificate authentication" "start says how clients authenticate"
+assert_not_contains "$OUT" "$MTLS_PW" "start never prints the password"
+assert_contains "$OUT" "scram-sha-256 password and client certificate (clientcert=verify-full)" \
+  "start says how clients authenticate"
 
 CLIENT="sslcert=$CERTS/client.crt sslkey=$CERTS/client.key"
 for host in localhost 127.0.0.1 ::1; do
@@ -54,6 +57,10 @@ assert_contains "$OUT" "no encryption" "the plaintext refusal comes from pg_hba"
 run_cmd tls_query localhost "$P" "sslcert=/nonexistent sslkey=/nonexistent"
 assert_not_contains "$OUT" "t|TLSv1.3" "without a client certificate the server refuses"
 assert_contains "$OUT" "certificate" "the refusal is about the certificate"
+# the certificate does not replace the password
+run_cmd env PGPASSWORD=wrong psql -X -A -t -c "select 1" \
+  "host=localhost port=$P user=app dbname=appdb sslmode=verify-full sslrootcert=$CERTS/ca.crt $CLIENT connect_timeout=10"
+assert_contains "$OUT" "password authentication failed" "a wrong password with a good certificate is refused"
 
 # the server's key copy follows PostgreSQL's rule; the directory is private
 assert_eq "600" "$(stat -c %a "$DEV/pgdata/server.key")" "server key mode"
@@ -159,7 +166,7 @@ EOF
 stop_at_exit "$DEV3"
 run_cmd "$DBSSL" dev-db start --dir "$DEV3" --env-file "$T/scram/.env"
 assert_rc 0 "scram dev-db start"
-assert_contains "$OUT" "scram-sha-256 password authentication" "start says password authentication"
+assert_contains "$OUT" "scram-sha-256 password, plaintext TCP refused" "start says password authentication"
 assert_eq "t|TLSv1.3" "$(PGPASSWORD=$PW tls_query localhost "$P3")" "scram login over TLS"
 assert_eq "t|TLSv1.3" "$(PGPASSWORD=$PW tls_query ::1 "$P3")" "scram login over ::1"
 run_cmd env PGPASSWORD=wrong psql -X -A -t -c "select 1" \

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # test_install.sh - the library as an application uses it: `cmake --install`
-# into a temporary prefix, build examples/app.c against it with pkg-config
-# (the installed headers alone: every type opaque, read through accessors),
-# and run it (and the copy CMake built) against a real PostgreSQL with TLS.
+# into a temporary prefix, build examples/app.c against it with the README's
+# command (pkg-config, and -Wl,-rpath for a prefix the loader does not search;
+# the installed headers alone: every type opaque, read through accessors),
+# and run it (and the copy CMake built) against a real PostgreSQL with TLS,
+# with no LD_LIBRARY_PATH: as a user runs it after `make install PREFIX=...`.
 set -euo pipefail
 : "${DBSSL_SRC:?source tree}" "${DBSSL_BUILD:?build tree}"
 . "$DBSSL_SRC/tests/lib.sh"
@@ -11,8 +13,8 @@ t_init
 WORK=$T
 
 PREFIX=$WORK/prefix
-cmake --install "$DBSSL_BUILD" --prefix "$PREFIX" >/dev/null
-for f in bin/dbssl include/dbssl/dbssl.h include/dbssl/conn.h; do
+cmake --install "$DBSSL_BUILD" --prefix "$PREFIX" >"$WORK/install.log"
+for f in bin/dbssl include/dbssl/dbssl.h include/dbssl/conn.h share/man/man1/dbssl.1; do
     if [ -e "$PREFIX/$f" ]; then t_pass "installed $f"; else t_fail "$f not installed"; fi
 done
 PC=$(find "$PREFIX" -name dbssl.pc | head -1)
@@ -20,13 +22,24 @@ if [ -z "$PC" ]; then t_fail "dbssl.pc not installed"; t_done; fi
 export PKG_CONFIG_PATH
 PKG_CONFIG_PATH=$(dirname "$PC")
 LIBDIR=$(pkg-config --variable=libdir dbssl)
+# the prefix given to --install, not the configure step's /usr/local
+assert_eq "$PREFIX/lib" "$LIBDIR" "pkg-config's libdir"
+# a prefix the loader does not search: the install says how to link
+assert_contains "$(cat "$WORK/install.log")" "-Wl,-rpath,$PREFIX/lib" "the install's rpath note"
+
+# the README's command, word for word (only the file names differ)
+readme_cc=$(grep -F 'cc app.c $(pkg-config --cflags --libs dbssl)' "$DBSSL_SRC/README.md" | grep -F -- '-Wl,-rpath' | head -1)
+assert_eq 'cc app.c $(pkg-config --cflags --libs dbssl) -Wl,-rpath,$(pkg-config --variable=libdir dbssl) -o app' \
+    "$(sed 's/^[$] *//' <<<"$readme_cc")" "the README's build command"
+cp "$DBSSL_SRC/examples/app.c" "$WORK/app.c"
 # shellcheck disable=SC2046
-if cc -std=c17 -Wall -Wextra -Werror -o "$WORK/app" "$DBSSL_SRC/examples/app.c" \
-    $(pkg-config --cflags --libs dbssl) 2>"$WORK/cc.log"; then
-    t_pass "examples/app.c builds with pkg-config --cflags --libs dbssl"
+if (cd "$WORK" && cc -std=c17 -Wall -Wextra -Werror app.c $(pkg-config --cflags --libs dbssl) \
+    -Wl,-rpath,$(pkg-config --variable=libdir dbssl) -o app) 2>"$WORK/cc.log"; then
+    t_pass "examples/app.c builds with the README's command"
 else
     t_fail "examples/app.c does not build: $(cat "$WORK/cc.log")"
 fi
+assert_contains "$(readelf -d "$WORK/app")" "[$LIBDIR]" "the example's run path"
 # linked against the ABI of the opaque types, libdbssl.so.1, never .so.0
 needed=$(readelf -d "$WORK/app" | sed -n 's/.*NEEDED.*\[\(libdbssl[^]]*\)\].*/\1/p')
 assert_eq "libdbssl.so.1" "$needed" "the example's libdbssl"
@@ -43,11 +56,23 @@ ssl_cert_file = '$PG_DIR/srv/server.crt'
 ssl_key_file = '$PG_DIR/srv/server.key'" "hostssl all all 127.0.0.1/32 trust"
 pg_start
 
+# no LD_LIBRARY_PATH, no environment but the settings: as a user runs them
 run_app() { # program, settings...
     local prog=$1
     shift
-    (cd "$WORK" && env -i PATH="$PATH" LD_LIBRARY_PATH="$LIBDIR" "$@" "$prog")
+    (cd "$WORK" && env -i PATH=/usr/bin:/bin "$@" "$prog")
 }
+run_cmd env -i PATH=/usr/bin:/bin "$PREFIX/bin/dbssl" --version
+assert_rc 0 "the installed dbssl runs"
+assert_match "$OUT" '^dbssl [0-9]+\.[0-9]+\.[0-9]+' "the installed dbssl --version"
+# the installed manual page, as man(1) shows it
+run_split env MANWIDTH=80 man --warnings -l "$PREFIX/share/man/man1/dbssl.1"
+assert_rc 0 "man -l renders dbssl(1)"
+assert_eq "" "$ERR" "man's warnings"
+for heading in NAME SYNOPSIS COMMANDS SETTINGS "EXIT STATUS" FILES EXAMPLES; do
+    assert_line "$OUT" "$heading" "dbssl(1) section"
+done
+assert_match "$OUT" '^ +DB_SSL_MODE$' "dbssl(1) lists the settings"
 for prog in "$WORK/app" "$DBSSL_BUILD/example-app"; do
     rc=0
     out=$(run_app "$prog" DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/postgres" \

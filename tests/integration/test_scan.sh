@@ -167,7 +167,7 @@ P=$(free_port 55460) || exit 1
 DEV=$T/devdb/.dev
 mkdir -p "$T/devdb"
 cat >"$T/devdb/.env" <<EOF2
-DATABASE_URL=postgresql://app:not-needed@localhost:$P/appdb
+DATABASE_URL=postgresql://app:scan-pw@localhost:$P/appdb
 DB_SSL_MODE=verify-full
 DB_SSL_AUTO_GENERATE=true
 DB_SSL_AUTO_GENERATE_CLIENT=true
@@ -194,7 +194,8 @@ done < <(sslscan_suites "$T/devdb.sslscan")
 assert_eq "" "$bad" "sslscan: no CBC, SHA-1 MAC, CCM8, CAMELLIA, ARIA or RSA key exchange"
 assert_not_contains "$(cat "$T/devdb.sslscan")" "CCM" "sslscan: no CCM suite at all"
 
-# libpq still connects with verify-full and the client certificate
+# libpq still connects with verify-full, the password and the client certificate
+export PGPASSWORD=scan-pw
 assert_eq "t|TLSv1.3" "$(psql -X -A -t -c "select ssl, version from pg_stat_ssl where pid = pg_backend_pid()" \
   "host=localhost port=$P user=app dbname=appdb sslmode=verify-full sslrootcert=$CERTS/ca.crt sslcert=$CERTS/client.crt sslkey=$CERTS/client.key connect_timeout=10" 2>&1)" \
   "verify-full with a client certificate"

@@ -119,6 +119,51 @@ static void test_classify_libpq15_messages(void **state)
                            "PgBouncer"));
 }
 
+/* libpq 15's multi-line messages, as PQerrorMessage returns them, on one line */
+static void test_message_one_line(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } lines[] = {
+        {"connection to server at \"127.0.0.1\", port 1 failed: Connection refused\n\tIs the "
+         "server running on that host and accepting TCP/IP connections?\n",
+         "connection to server at \"127.0.0.1\", port 1 failed: Connection refused; Is the server "
+         "running on that host and accepting TCP/IP connections?"},
+        /* two hosts: one attempt per line, each with its continuation */
+        {"connection to server at \"localhost\" (::1), port 1 failed: Connection refused\n\tIs "
+         "the server running on that host and accepting TCP/IP connections?\nconnection to "
+         "server at \"localhost\" (127.0.0.1), port 1 failed: Connection refused\n\tIs the "
+         "server running on that host and accepting TCP/IP connections?\n",
+         "connection to server at \"localhost\" (::1), port 1 failed: Connection refused; Is the "
+         "server running on that host and accepting TCP/IP connections?; connection to server at "
+         "\"localhost\" (127.0.0.1), port 1 failed: Connection refused; Is the server running on "
+         "that host and accepting TCP/IP connections?"},
+        {"server closed the connection unexpectedly\n\tThis probably means the server terminated "
+         "abnormally\n\tbefore or while processing the request.\n",
+         "server closed the connection unexpectedly; This probably means the server terminated "
+         "abnormally; before or while processing the request."},
+        /* the server's "FATAL:  " keeps one space; a single line is unchanged */
+        {"connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  password "
+         "authentication failed for user \"app\"\n",
+         "connection to server at \"127.0.0.1\", port 5432 failed: FATAL: password authentication "
+         "failed for user \"app\""},
+        {"\r\n  \n", ""},
+        {"", ""},
+    };
+    char out[1024], small[12];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        dbssl_conn_message_one_line(out, sizeof(out), lines[i].in);
+        assert_string_equal(out, lines[i].out);
+    }
+    /* truncated to fit, never a dangling separator */
+    dbssl_conn_message_one_line(small, sizeof(small), "abcdefghi\n\tjk");
+    assert_string_equal(small, "abcdefghi");
+    dbssl_conn_message_one_line(small, sizeof(small), "abcdefgh\n\tijk");
+    assert_string_equal(small, "abcdefgh; i");
+}
+
 static void test_classify_null_and_empty(void **state)
 {
     struct dbssl_conn_diagnosis d = dbssl_conn_classify(NULL);
@@ -295,6 +340,8 @@ static void test_connect_refused_is_classified(void **state)
     assert_string_equal(st.error_message, "could not connect to the server");
     assert_non_null(strstr(st.error_detail, "Connection refused"));
     assert_null(strchr(st.error_detail, '\n'));
+    /* libpq's continuation line stays a sentence of its own */
+    assert_non_null(strstr(st.error_detail, "Connection refused; Is the server running"));
     assert_null(strstr(e.message, "Sup3rSecret"));
     assert_null(strstr(e.detail, "Sup3rSecret"));
     assert_int_equal(e.code, DBSSL_ERR_CONNECT);
@@ -483,6 +530,7 @@ int main(void)
         cmocka_unit_test(test_params_client_files_and_overrides),
         cmocka_unit_test(test_params_generated_files),
         cmocka_unit_test(test_params_bad_url_hides_password),
+        cmocka_unit_test(test_message_one_line),
         cmocka_unit_test(test_connect_refused_is_classified),
         cmocka_unit_test(test_attribute_names),
         cmocka_unit_test(test_attribute_fresh_null_and_unknown),

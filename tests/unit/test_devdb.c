@@ -100,6 +100,21 @@ static void test_refuses_non_loopback_hosts(void **state)
     assert_non_null(strstr(e.message, "names no host"));
 }
 
+/* scram-sha-256 on every TCP line: a URL without a password could never log in */
+static void test_refuses_url_without_password(void **state)
+{
+    struct dbssl_error e;
+
+    (void)state;
+    assert_int_equal(start_error("postgresql://app@localhost:5433/app", &e), -1);
+    assert_int_equal(e.code, DBSSL_ERR_CONFIG);
+    assert_string_equal(e.message, "DATABASE_URL names no password, and the development "
+                                   "database authenticates with scram-sha-256");
+    assert_non_null(strstr(e.hint, "postgresql://app:PASSWORD@localhost:5433/app"));
+    assert_int_equal(start_error("postgresql://app:@localhost:5433/app", &e), -1);
+    assert_non_null(strstr(e.message, "names no password"));
+}
+
 static void test_missing_server_certificate(void **state)
 {
     /* user-supplied server files: nothing generates them */
@@ -181,6 +196,7 @@ int main(void)
         cmocka_unit_test(test_url_same_port_is_the_configured_one_redacted),
         cmocka_unit_test(test_url_moved_port),
         cmocka_unit_test(test_refuses_non_loopback_hosts),
+        cmocka_unit_test(test_refuses_url_without_password),
         cmocka_unit_test(test_missing_server_certificate),
         cmocka_unit_test(test_status),
     };

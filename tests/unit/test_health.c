@@ -293,11 +293,32 @@ static void test_database_body(void **state)
     assert_string_equal(jstr(j, "server"), "127.0.0.1:5432");
     assert_string_equal(jstr(j, "server_version"), "15.18");
     assert_true(json_real_value(json_object_get(j, "latency_ms")) > 1.2);
+    assert_non_null(strstr(s->db_json, "\n  \"latency_ms\": 1.25,\n"));
     assert_string_equal(jstr(j, "last_success"), "2030-03-17T17:46:30Z");
     assert_true(json_is_null(json_object_get(j, "error")));
     assert_int_equal(s->db_json_len, strlen(s->db_json));
     json_decref(j);
     dbssl_snapshot_unref(s);
+
+    /* the bytes a person reads: rounded to the microsecond, and printed as rounded
+     * (jansson's default would print 1.303 as 1.3029999999999999) */
+    {
+        static const struct {
+            double ms;
+            const char *text;
+        } nums[] = {{1.3029996, "1.303"}, {1.303, "1.303"},     {0.0004, "0.0"},
+                    {2.0, "2.0"},         {4999.9995, "5000.0"}, {123456.7891, "123456.789"}};
+        for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+            char want[64];
+            t.latency_ms = nums[i].ms;
+            s = dbssl_snapshot_new(cfg, &t, NULL, NOW, NOW - 10, NULL);
+            assert_non_null(s);
+            snprintf(want, sizeof(want), "\n  \"latency_ms\": %s,\n", nums[i].text);
+            if (strstr(s->db_json, want) == NULL)
+                fail_msg("latency %.17g: want %s in %s", nums[i].ms, nums[i].text, s->db_json);
+            dbssl_snapshot_unref(s);
+        }
+    }
 
     /* never connected: no last_success */
     memset(&t, 0, sizeof(t));
