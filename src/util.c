@@ -428,6 +428,17 @@ void format_rfc3339(long long t, char *buf, size_t len)
         snprintf(buf, len, "%s", "1970-01-01T00:00:00Z");
 }
 
+bool parse_rfc3339(const char *s, long long *out)
+{
+    struct tm tm = {0};
+    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    if (end == NULL || *end != '\0')
+        return false;
+    *out = (long long)timegm(&tm);
+    return true;
+}
+
 bool path_join(char *out, size_t len, const char *dir, const char *name)
 {
     int n = snprintf(out, len, "%s/%s", dir, name);

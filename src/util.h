@@ -134,5 +134,7 @@ long long now_epoch(void);
 
 /* Formats t as RFC 3339 UTC ("2026-11-27T21:00:00Z") into buf (>= 21 bytes). */
 void format_rfc3339(long long t, char *buf, size_t len);
+/* Reads what format_rfc3339() writes; false on anything else. */
+bool parse_rfc3339(const char *s, long long *out);
 
 #endif
