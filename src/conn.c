@@ -519,11 +519,10 @@ static void read_tls(PGconn *conn, struct dbssl_tls_state *st)
 }
 
 /*
- * Runs one query with a deadline.  PQexec would wait forever on a server
- * that stopped answering, and the checker must not hang with it.
- * Returns 0 and the result, -1 on a libpq failure, -2 on timeout.
+ * PQexec would wait forever on a server that stopped answering, and the
+ * checker must not hang with it.
  */
-static int exec_bounded(PGconn *conn, const char *sql, long timeout_s, PGresult **out)
+int dbssl_conn_exec_bounded(PGconn *conn, const char *sql, long timeout_s, PGresult **out)
 {
     double deadline = mono_ms() + (double)timeout_s * 1000.0;
     PGresult *r, *first = NULL;
@@ -564,7 +563,7 @@ static const char STAT_SSL_SQL[] = "select ssl, version, cipher, bits, client_dn
 static int query_stat_ssl(PGconn *conn, const struct dbssl_config *cfg, struct dbssl_tls_state *st)
 {
     PGresult *res = NULL;
-    int rc = exec_bounded(conn, STAT_SSL_SQL, cfg->connect_timeout, &res);
+    int rc = dbssl_conn_exec_bounded(conn, STAT_SSL_SQL, cfg->connect_timeout, &res);
 
     if (rc == -2) {
         char msg[128];

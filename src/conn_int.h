@@ -104,6 +104,14 @@ struct dbssl_conn_diagnosis {
     const char *hint; /* static, a full sentence */
 };
 
+/*
+ * Runs one query with a deadline of timeout_s seconds.  Returns 0 and the
+ * result (PGRES_TUPLES_OK; the caller PQclear()s it), -1 on a failure (the
+ * connection's PQerrorMessage() says why), -2 on timeout.
+ */
+int dbssl_conn_exec_bounded(PGconn *conn, const char *sql, long timeout_s,
+                            PGresult **out) DBSSL_MUSTCHECK;
+
 /* Classifies a libpq error message (any language-neutral libpq 15 text). */
 struct dbssl_conn_diagnosis dbssl_conn_classify(const char *libpq_message);
 
