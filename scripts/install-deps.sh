@@ -34,10 +34,12 @@ PACKAGES=(
 # iproute2, util-linux (pgrep, ss, flock, setpriv, runuser); mandoc and
 # man-db (the manual page is linted and rendered); clang and its runtime (the
 # libFuzzer run, `make test-fuzz`); python-dotenv (the peer for .env ${NAME}
-# references, tests/cli/test_env_file.sh)
+# references, tests/cli/test_env_file.sh); python3-jsonschema (the audit's JSON
+# against docs/audit.schema.json, tests/integration/test_audit.sh)
 TEST_PACKAGES=(
   libcmocka-dev openssl python3 python3-psycopg2 python3-psycopg sslscan faketime
   procps iproute2 util-linux mandoc man-db clang libclang-rt-14-dev python3-dotenv
+  python3-jsonschema
 )
 
 test=false

@@ -598,6 +598,9 @@ static int start_server(const struct dbssl_pgrun *rn, const struct dbssl_devdb_s
 static int create_role_and_db(const struct dbssl_pgrun *rn, const struct dbssl_devdb_state *st,
                               bool existing, struct dbssl_error *err)
 {
+    static const char *const grants[] = {
+        "GRANT pg_read_all_settings TO ", "GRANT SELECT ON pg_catalog.pg_hba_file_rules TO ",
+        "GRANT EXECUTE ON FUNCTION pg_catalog.pg_hba_file_rules() TO ", NULL};
     const struct dbssl_config *cfg = rn->cfg;
     const char *user = cfg->url.user, *db = url_dbname(cfg);
     char port[16];
@@ -630,6 +633,18 @@ static int create_role_and_db(const struct dbssl_pgrun *rn, const struct dbssl_d
     strbuf_append(&sql, ") WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = ");
     append_quoted(&sql, db, '\'');
     strbuf_append(&sql, ") \\gexec\n");
+    /* `dbssl audit` reads the server's TLS settings and pg_hba.conf as this role: a
+     * development database shows them to the developer (on a real server, grant these to an
+     * audit role rather than the application's).  The view and its function are granted in
+     * the database the role uses: each database has its own. */
+    strbuf_append(&sql, "\\connect ");
+    append_quoted(&sql, db, '\'');
+    strbuf_append_c(&sql, '\n');
+    for (size_t i = 0; grants[i] != NULL; i++) {
+        strbuf_append(&sql, grants[i]);
+        append_quoted(&sql, user, '"');
+        strbuf_append(&sql, ";\n");
+    }
     if (sql.oom) {
         strbuf_free(&sql);
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");

@@ -90,5 +90,6 @@ extern const struct cli_command cmd_reload;
 extern const struct cli_command cmd_exec;
 extern const struct cli_command cmd_env;
 extern const struct cli_command cmd_scan;
+extern const struct cli_command cmd_audit;
 
 #endif

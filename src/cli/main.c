@@ -12,7 +12,7 @@
 const struct cli_command *const cli_commands[] = {
     /* in the order a newcomer meets them */
     &cmd_validate, &cmd_config, &cmd_certs, &cmd_pgconfig, &cmd_devdb, &cmd_status,
-    &cmd_serve,    &cmd_reload, &cmd_exec,  &cmd_env,      &cmd_scan,  NULL,
+    &cmd_serve,    &cmd_reload, &cmd_exec,  &cmd_env,      &cmd_scan,  &cmd_audit, NULL,
 };
 
 static void print_help(FILE *f)
