@@ -155,10 +155,14 @@ static void judge_rule(struct judge *j, const struct dbssl_hba_rule *r, bool cli
             strcmp(m, "password") == 0
                 ? "the password crosses the network in clear"
                 : "the MD5 exchange can be replayed or cracked by whoever reads the wire");
-    else if (strcmp(m, "password") == 0 || strcmp(m, "md5") == 0)
+    else if (strcmp(m, "password") == 0)
         add(j, r, DBSSL_HBA_WEAK_AUTH, false,
-            "%s inside TLS: scram-sha-256 never sends the password nor a hash that works as one",
-            m);
+            "password inside TLS: the server receives the password itself, which scram-sha-256 "
+            "never sends");
+    else if (strcmp(m, "md5") == 0)
+        add(j, r, DBSSL_HBA_WEAK_AUTH, false,
+            "md5 inside TLS: a stolen MD5 hash logs in as the role, where a SCRAM verifier "
+            "does not");
     if (client_cert_policy && tls_ok && strcmp(m, "cert") != 0 &&
         !has_option(r->options, "clientcert=verify-full") &&
         !has_option(r->options, "clientcert=verify-ca"))

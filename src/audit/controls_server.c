@@ -131,10 +131,15 @@ void audit_eval_settings(struct audit_ctx *c)
             pw->value);
 }
 
-/* The pg_hba.conf findings of one or two checks (with the fix for each), or why the rules are
- * unknown. */
-static void hba_findings(struct audit_ctx *c, enum dbssl_hba_check check, enum dbssl_hba_check also,
-                         const char *fail_hint, const char *warn_hint)
+/* What one control says about the lines of its checks: the message and the fix of each severity. */
+struct hba_words {
+    enum dbssl_hba_check check, also;
+    const char *fail, *fail_hint;
+    const char *warn, *warn_hint;
+};
+
+/* The pg_hba.conf findings of w's checks, or why the rules are unknown. */
+static void hba_findings(struct audit_ctx *c, const struct hba_words *w)
 {
     const struct dbssl_serverinfo *si = &c->ev->server;
     struct dbssl_hba_findings hf;
@@ -171,12 +176,12 @@ static void hba_findings(struct audit_ctx *c, enum dbssl_hba_check check, enum d
         const struct dbssl_hba_finding *h = &hf.v[i];
         char name[1100];
         size_t k = h->fail ? 0 : 1;
-        if (h->check != check && h->check != also)
+        if (h->check != w->check && h->check != w->also)
             continue;
         if (f[k] == NULL)
             f[k] = audit_finding(c, h->fail ? DBSSL_AUDIT_FAIL : DBSSL_AUDIT_WARN,
-                                 h->fail ? fail_hint : warn_hint, "pg_hba.conf lines %s",
-                                 h->fail ? "at fault" : "to improve");
+                                 h->fail ? w->fail_hint : w->warn_hint, "%s",
+                                 h->fail ? w->fail : w->warn);
         snprintf(name, sizeof(name), "%s", h->line);
         audit_item(c, f[k], h->line_number, name, h->why);
     }
@@ -185,37 +190,57 @@ static void hba_findings(struct audit_ctx *c, enum dbssl_hba_check check, enum d
 
 void audit_eval_hba_tls_only(struct audit_ctx *c)
 {
-    hba_findings(c, DBSSL_HBA_PLAINTEXT_NETWORK, DBSSL_HBA_LINE_ERROR,
-                 "Make these lines hostssl (or reject), add \"hostnossl all all 0.0.0.0/0 "
-                 "reject\" and \"hostnossl all all ::/0 reject\", and reload the server "
-                 "(\"dbssl pg-config\" prints such a file).",
-                 "Fix the line (the server's log names the error) and reload the server.");
+    static const struct hba_words w = {
+        DBSSL_HBA_PLAINTEXT_NETWORK,
+        DBSSL_HBA_LINE_ERROR,
+        "pg_hba.conf lines accept TCP sessions without TLS from the network",
+        "Make these lines hostssl (or reject), add \"hostnossl all all 0.0.0.0/0 reject\" and "
+        "\"hostnossl all all ::/0 reject\", and reload the server (\"dbssl pg-config\" prints "
+        "such a file).",
+        "pg_hba.conf lines PostgreSQL cannot use",
+        "Fix the line (the server's log names the error) and reload the server.",
+    };
+
+    hba_findings(c, &w);
 }
 
 void audit_eval_hba_auth(struct audit_ctx *c)
 {
-    static const char hint[] = "Use scram-sha-256 (with password_encryption = 'scram-sha-256'), "
-                               "or cert, on every TCP line, and reload the server.";
+    static const struct hba_words w = {
+        DBSSL_HBA_WEAK_AUTH,
+        DBSSL_HBA_WEAK_AUTH,
+        "pg_hba.conf lines authenticate weakly, or not at all, over TCP",
+        "Use scram-sha-256 (with password_encryption = 'scram-sha-256'), or cert, on every TCP "
+        "line, and reload the server.",
+        "pg_hba.conf lines use password or md5 inside TLS, weaker than scram-sha-256",
+        "Use scram-sha-256 (with password_encryption = 'scram-sha-256') and reload the server.",
+    };
     const struct dbssl_server_setting *pw = audit_setting(c, "password_encryption");
 
     if (pw != NULL && pw->state == DBSSL_SI_READ)
         audit_evidence(c, "password_encryption = '%s'", pw->value);
-    hba_findings(c, DBSSL_HBA_WEAK_AUTH, DBSSL_HBA_WEAK_AUTH, hint, hint);
+    hba_findings(c, &w);
 }
 
 void audit_eval_hba_client_cert(struct audit_ctx *c)
 {
+    static const struct hba_words w = {
+        DBSSL_HBA_NO_CLIENT_CERT,
+        DBSSL_HBA_NO_CLIENT_CERT,
+        "pg_hba.conf lines accept TLS sessions without a client certificate",
+        "Add clientcert=verify-full to these hostssl lines (or use the cert method), turn host "
+        "lines into hostssl, and reload the server.",
+        NULL,
+        NULL,
+    };
+
     if (!c->ev->client.mutual_tls) {
-        audit_evidence(c,
-                       "mutual TLS is not configured (no client certificate): the policy asks for "
-                       "no client certificate");
+        audit_evidence(c, "mutual TLS is not configured (no client certificate): the policy asks "
+                          "for no client certificate");
         return;
     }
     audit_evidence(c, "mutual TLS is configured: every TLS line must ask for a client certificate");
-    hba_findings(c, DBSSL_HBA_NO_CLIENT_CERT, DBSSL_HBA_NO_CLIENT_CERT,
-                 "Add clientcert=verify-full to these hostssl lines (or use the cert method), "
-                 "turn host lines into hostssl, and reload the server.",
-                 NULL);
+    hba_findings(c, &w);
 }
 
 void audit_eval_coverage(struct audit_ctx *c)
