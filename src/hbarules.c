@@ -211,3 +211,27 @@ json_t *dbssl_hba_findings_to_json(const struct dbssl_hba_findings *f)
                          dbssl_json_str(f->v[i].why)));
     return a;
 }
+
+json_t *dbssl_server_settings_json(const struct dbssl_serverinfo *si, bool client_cert_policy)
+{
+    struct dbssl_hba_findings hf = {NULL, 0};
+    json_t *j = dbssl_serverinfo_to_json(si), *findings;
+
+    if (j == NULL)
+        return NULL;
+    /* the health body carries what is wrong, not every rule */
+    json_object_set_new(j, "hba_rules", json_integer((json_int_t)si->n_hba));
+    json_object_del(j, "hba");
+    if (si->hba_state == DBSSL_SI_READ &&
+        dbssl_hba_check(si->hba, si->n_hba, client_cert_policy, &hf, NULL) != 0) {
+        json_decref(j);
+        return NULL;
+    }
+    findings = si->hba_state == DBSSL_SI_READ ? dbssl_hba_findings_to_json(&hf) : json_null();
+    dbssl_hba_findings_free(&hf);
+    if (findings == NULL || json_object_set_new(j, "hba_findings", findings) != 0) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}

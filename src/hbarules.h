@@ -76,4 +76,13 @@ bool dbssl_hba_address_local(const char *address, const char *netmask);
 /* [{"check", "severity", "line_number", "line", "why"}], a new reference. */
 json_t *dbssl_hba_findings_to_json(const struct dbssl_hba_findings *f);
 
+/*
+ * What GET /health/database/ssl shows under "server_settings": the settings
+ * as read (each with its state and, when not read, the privilege it needs),
+ * whether pg_hba_file_rules could be read, how many rules, and the findings
+ * of dbssl_hba_check() with each line (the rules themselves are in the
+ * audit).  A new reference, NULL on out of memory.
+ */
+json_t *dbssl_server_settings_json(const struct dbssl_serverinfo *si, bool client_cert_policy);
+
 #endif

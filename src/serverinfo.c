@@ -364,6 +364,12 @@ void dbssl_serverinfo_free(struct dbssl_serverinfo *si)
         dbssl_jf_free(serverinfo_fields, si);
 }
 
+bool dbssl_serverinfo_due(long long read_at, unsigned checks, long long now)
+{
+    return read_at == 0 || checks >= DBSSL_SERVERINFO_REFRESH_CHECKS ||
+           now - read_at >= DBSSL_SERVERINFO_REFRESH_SECONDS || now < read_at;
+}
+
 const struct dbssl_server_setting *dbssl_serverinfo_setting(const struct dbssl_serverinfo *si,
                                                             const char *name)
 {

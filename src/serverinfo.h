@@ -29,6 +29,15 @@ struct pg_conn; /* libpq's PGconn */
 /* The settings read, in this order (serverinfo.c). */
 #define DBSSL_SERVERINFO_NSETTINGS 10
 
+/*
+ * How often the health checker reads them again: every this many checks or
+ * this many seconds, whichever comes first (and on every new connection),
+ * never on every check - they change at a server reload, and reading
+ * pg_hba_file_rules parses the file.
+ */
+#define DBSSL_SERVERINFO_REFRESH_CHECKS  10
+#define DBSSL_SERVERINFO_REFRESH_SECONDS 300
+
 /* More rules than any real pg_hba.conf; the rest is not read (truncated). */
 #define DBSSL_SERVERINFO_MAX_RULES 2048
 
@@ -96,6 +105,12 @@ int dbssl_serverinfo_read(struct pg_conn *conn, long timeout_s, struct dbssl_ser
                           struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 void dbssl_serverinfo_free(struct dbssl_serverinfo *si);
+
+/*
+ * Whether settings read at read_at (0: never), checks checks ago, are due
+ * to be read again at now.
+ */
+bool dbssl_serverinfo_due(long long read_at, unsigned checks, long long now);
 
 /* The setting called name, or NULL. */
 const struct dbssl_server_setting *dbssl_serverinfo_setting(const struct dbssl_serverinfo *si,
