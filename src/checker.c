@@ -20,9 +20,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "hbarules.h"
 #include "log.h"
 #include "notify.h"
 #include "pin.h"
+#include "serverinfo.h"
 #include "util.h"
 
 #define BACKOFF_MAX 30
@@ -58,6 +60,13 @@ struct dbssl_checker {
     struct dbssl_check_stats stats;
     struct warned warned[MAX_WARNED];
     size_t n_warned;
+    /* the server's settings and rules, read now and then (refresh_settings) */
+    struct {
+        json_t *json;
+        long long at;
+        unsigned checks;
+        unsigned long long connection; /* stats.reconnects when read: a new session reads anew */
+    } settings;
 };
 
 long dbssl_checker_next_backoff(long current, long interval)
@@ -218,10 +227,45 @@ static void warn_expiries(struct dbssl_checker *c, const struct dbssl_snapshot *
     }
 }
 
+/*
+ * The server's settings and pg_hba.conf findings over the checker's session,
+ * at a slow pace (dbssl_serverinfo_due) and on each new session; a failed
+ * read keeps the previous ones, whose read_at says how old they are.
+ */
+static void refresh_settings(struct dbssl_checker *c)
+{
+    struct dbssl_file_ref cert, key;
+    struct dbssl_serverinfo si;
+    struct dbssl_error e;
+    long long now = now_epoch();
+    json_t *j;
+
+    if (c->conn == NULL)
+        return;
+    c->settings.checks++;
+    if (c->settings.connection == c->stats.reconnects &&
+        !dbssl_serverinfo_due(c->settings.at, c->settings.checks, now))
+        return;
+    dbssl_error_clear(&e);
+    if (dbssl_serverinfo_read(c->conn, c->set->cfg->connect_timeout, &si, &e) != 0) {
+        dbssl_log(DBSSL_LOG_WARN, "server_settings_failed", "message", e.message, NULL);
+        return;
+    }
+    j = dbssl_server_settings_json(&si, dbssl_config_client_files(c->set->cfg, &cert, &key));
+    dbssl_serverinfo_free(&si);
+    if (j == NULL)
+        return;
+    json_decref(c->settings.json);
+    c->settings.json = j;
+    c->settings.at = now;
+    c->settings.checks = 0;
+    c->settings.connection = c->stats.reconnects;
+}
+
 static void publish(struct dbssl_checker *c, const struct dbssl_tls_state *t,
                     const struct dbssl_reload_stats *reload, double duration_s)
 {
-    struct dbssl_snapshot_extra x = {reload, &c->stats, true, duration_s};
+    struct dbssl_snapshot_extra x = {reload, &c->stats, true, duration_s, c->settings.json};
     struct dbssl_snapshot *s;
     long long now = now_epoch();
 
@@ -288,13 +332,16 @@ static void *run(void *arg)
         struct dbssl_reload_stats reload;
         struct dbssl_tls_state t;
         struct timespec until, t0;
+        double duration;
         long wait;
 
         pthread_mutex_unlock(&c->mu);
         follow_settings(c, &reload);
         clock_gettime(CLOCK_MONOTONIC, &t0);
         check_once(c, &t);
-        publish(c, &t, &reload, since(&t0));
+        duration = since(&t0); /* the check's own time, without the slow settings read */
+        refresh_settings(c);
+        publish(c, &t, &reload, duration);
         if (t.connected) {
             backoff = 0;
             wait = c->set->cfg->health_check_interval;
@@ -440,6 +487,7 @@ void dbssl_checker_stop(struct dbssl_checker *c)
     pthread_mutex_destroy(&c->mu);
     for (size_t i = 0; i < c->n_warned; i++)
         free(c->warned[i].key);
+    json_decref(c->settings.json);
     dbssl_loaded_unref(c->set);
     free(c);
 }

@@ -279,7 +279,8 @@ static json_t *reload_error_json(const struct dbssl_reload_stats *r)
                      dbssl_json_str(r->last_error));
 }
 
-static json_t *ssl_body(const struct dbssl_snapshot *s, json_t *warnings)
+static json_t *ssl_body(const struct dbssl_snapshot *s, json_t *warnings,
+                        const json_t *server_settings)
 {
     const struct dbssl_tls_state *t = &s->tls;
     bool tls_on = t->connected && t->ssl_in_use;
@@ -315,6 +316,9 @@ static json_t *ssl_body(const struct dbssl_snapshot *s, json_t *warnings)
     json_object_set_new(root, "server", server_json(t));
     json_object_set_new(root, "server_certificate", srv);
     json_object_set_new(root, "certificates", certs);
+    /* an object of its own: "server" is the public "host:port" string and keeps its type */
+    json_object_set(root, "server_settings",
+                    server_settings ? (json_t *)server_settings : json_null());
     json_object_set(root, "warnings", warnings);
     json_object_set_new(root, "checked_at", time_or_null(s->checked_at));
     json_object_set_new(root, "error", error_json(t));
@@ -409,7 +413,7 @@ dbssl_snapshot_new_ex(const struct dbssl_config *cfg, const struct dbssl_tls_sta
             count_check(x->stats, s->status, x->duration_s);
         s->stats = *x->stats;
     }
-    s->ssl_json = render(ssl_body(s, warnings), &s->ssl_json_len);
+    s->ssl_json = render(ssl_body(s, warnings, x ? x->server_settings : NULL), &s->ssl_json_len);
     s->db_json = render(db_body(s), &s->db_json_len);
     s->metrics = dbssl_metrics_render(s, &s->metrics_len);
     ok = s->ssl_json != NULL && s->db_json != NULL && s->metrics != NULL;

@@ -80,6 +80,9 @@ struct dbssl_snapshot_extra {
     struct dbssl_check_stats *stats;
     bool count;
     double duration_s;
+    /* the server's settings and pg_hba.conf findings (hbarules.h), read now and then by
+     * the checker: "server_settings" of the ssl body, null when NULL */
+    const struct json_t *server_settings;
 };
 
 struct dbssl_snapshot {
