@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "certinfo.h"
+#include "clock.h"
 #include "util.h"
 
 #define BACKDATE_SECONDS 300
@@ -372,7 +373,7 @@ int certs_issue(enum certs_kind kind, const struct dbssl_certs_opts *opts,
     X509 *x = NULL, *icert = NULL;
     bool rsa = opts->key_type != DBSSL_KEY_EC_P256;
     const char *subject_cn = cn;
-    long long now = now_epoch();
+    long long now = dbssl_now();
     int ret = -1;
 
     memset(out, 0, sizeof(*out));

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "certinfo.h"
+#include "clock.h"
 #include "safedir.h"
 #include "util.h"
 
@@ -119,7 +120,7 @@ static bool exists(const struct certs_dir *d, int f)
 static bool due(const struct dbssl_certinfo *ci, const struct dbssl_certs_opts *o, char *why,
                 size_t len)
 {
-    long long now = now_epoch(), life = ci->not_after - ci->not_before;
+    long long now = dbssl_now(), life = ci->not_after - ci->not_before;
     const char *want_type;
     int want_bits;
 
@@ -463,7 +464,7 @@ void dbssl_certs_report_user_files(const struct dbssl_config *cfg, struct dbssl_
 {
     const char *settings[2] = {"DB_SSL_CA_CERT", "DB_SSL_CLIENT_CERT"};
     const char *paths[2] = {cfg->ca_cert, cfg->client_cert};
-    long long now = now_epoch();
+    long long now = dbssl_now();
 
     for (int i = 0; i < 2; i++) {
         struct dbssl_certlist list;

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "notify.h"
 #include "pin.h"
@@ -223,7 +224,7 @@ static void publish(struct dbssl_checker *c, const struct dbssl_tls_state *t,
 {
     struct dbssl_snapshot_extra x = {reload, &c->stats, true, duration_s};
     struct dbssl_snapshot *s;
-    long long now = now_epoch();
+    long long now = dbssl_now();
 
     if (t->connected)
         c->last_success = now;
@@ -358,7 +359,7 @@ struct dbssl_checker *dbssl_checker_start(struct dbssl_runtime *rt, struct dbssl
              "Wait for the first check (at most DB_CONNECT_TIMEOUT seconds) or ask with "
              "?refresh=1.");
     x = (struct dbssl_snapshot_extra){&reload, &c->stats, false, 0};
-    s = dbssl_snapshot_new_ex(c->set->cfg, &t, &c->set->certs, now_epoch(), 0, &x, err);
+    s = dbssl_snapshot_new_ex(c->set->cfg, &t, &c->set->certs, dbssl_now(), 0, &x, err);
     if (s == NULL)
         goto fail;
     dbssl_board_publish(board, s);

@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "certinfo.h"
+#include "clock.h"
 #include "util.h"
 
 /* ---- names ----------------------------------------------------------------- */
@@ -446,7 +447,7 @@ static void refine_verify_reason(const struct dbssl_config *cfg, struct dbssl_co
 {
     struct dbssl_file_ref ca;
     struct dbssl_certlist list = {NULL, 0};
-    long long now = now_epoch();
+    long long now = dbssl_now();
 
     if (d->reason != DBSSL_VERIFY_UNKNOWN_CA || !dbssl_config_ca_file(cfg, &ca))
         return;

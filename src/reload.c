@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "certs.h"
+#include "clock.h"
 #include "log.h"
 #include "pin.h"
 #include "util.h"
@@ -238,7 +239,7 @@ int dbssl_runtime_init(struct dbssl_runtime *rt, const char *env_file, struct db
     }
     pthread_mutex_init(&rt->mu, NULL);
     pthread_mutex_init(&rt->reloading, NULL);
-    rt->stats.last_success_at = now_epoch();
+    rt->stats.last_success_at = dbssl_now();
     return 0;
 }
 
@@ -270,7 +271,7 @@ static void reject(struct dbssl_runtime *rt, const char *cause, const char *why)
 {
     pthread_mutex_lock(&rt->mu);
     rt->stats.failure++;
-    rt->stats.last_error_at = now_epoch();
+    rt->stats.last_error_at = dbssl_now();
     snprintf(rt->stats.last_error, sizeof(rt->stats.last_error), "%s", why);
     pthread_mutex_unlock(&rt->mu);
     dbssl_log(DBSSL_LOG_ERROR, "reload_failed", "cause", cause, "error", why, "action",
@@ -389,7 +390,7 @@ static void keep_unchanged(struct dbssl_runtime *rt, const char *cause)
 
     pthread_mutex_lock(&rt->mu);
     rt->stats.success++;
-    rt->stats.last_success_at = now_epoch();
+    rt->stats.last_success_at = dbssl_now();
     rt->stats.last_error_at = rt->refused_downgrade_at;
     snprintf(rt->stats.last_error, sizeof(rt->stats.last_error), "%s", rt->refused_downgrade);
     set_retry_paths(rt, NULL);
@@ -469,7 +470,7 @@ bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
     old = rt->cur;
     rt->cur = fresh;
     rt->stats.success++;
-    rt->stats.last_success_at = now_epoch();
+    rt->stats.last_success_at = dbssl_now();
     rt->stats.last_error_at = 0;
     rt->stats.last_error[0] = '\0';
     rt->refused_downgrade_at = 0;
@@ -615,7 +616,7 @@ static void *watch_run(void *arg)
 
     while (!atomic_load(&w->stop)) {
         struct dbssl_loaded *l = dbssl_runtime_get(w->rt, NULL);
-        long long now = now_epoch();
+        long long now = dbssl_now();
         bool renewed = false;
 
         follow(w, l);

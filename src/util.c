@@ -414,11 +414,6 @@ void remove_tree(const char *path)
     (void)remove_tree_at(AT_FDCWD, path);
 }
 
-long long now_epoch(void)
-{
-    return (long long)time(NULL);
-}
-
 void format_rfc3339(long long t, char *buf, size_t len)
 {
     time_t tt = (time_t)t;

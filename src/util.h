@@ -129,9 +129,6 @@ void remove_tree(const char *path);
 /* The one seconds-per-day constant (certificate lifetimes, expiry windows). */
 #define SECONDS_PER_DAY 86400LL
 
-/* Seconds since the epoch. */
-long long now_epoch(void);
-
 /* Formats t as RFC 3339 UTC ("2026-11-27T21:00:00Z") into buf (>= 21 bytes). */
 void format_rfc3339(long long t, char *buf, size_t len);
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "certinfo.h"
+#include "clock.h"
 #include "dotenv.h"
 #include "safedir.h"
 #include "util.h"
@@ -748,7 +749,7 @@ struct dbssl_findings *dbssl_config_validate(const struct dbssl_config *cfg,
     struct dbssl_file_ref ca, cert, key;
     struct client_state cs = {false, false};
     bool have_ca, have_client, ca_read = false, dir_ok;
-    long long now = now_epoch();
+    long long now = dbssl_now();
 
     if (f == NULL || cfg == NULL) {
         dbssl_error_set(err, cfg ? DBSSL_ERR_NOMEM : DBSSL_ERR_USAGE, NULL,

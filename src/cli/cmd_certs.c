@@ -15,6 +15,7 @@
 #include "certinfo.h"
 #include "certs.h"
 #include "cli.h"
+#include "clock.h"
 #include "jsonutil.h"
 #include "util.h"
 
@@ -168,7 +169,7 @@ static void inspect_one(struct inspect_ctx *ctx, const struct target *t)
 {
     struct dbssl_certlist list;
     struct dbssl_error e;
-    long long now = now_epoch();
+    long long now = dbssl_now();
     bool chain_ok = false, chain_known = false, match = false, match_known = false;
     bool perm_ok = true;
     char reason[600] = "", nb[32], na[32], msg[1024], pmsg[1024], hint[1024], buf[64];

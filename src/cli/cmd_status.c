@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "health.h"
 #include "prepare.h"
 #include "util.h"
@@ -90,7 +91,7 @@ static int run(int argc, char **argv)
     status = EXIT_RUNTIME;
     dbssl_error_clear(&e);
     conn = dbssl_connect(cfg, &tls, NULL);
-    now = now_epoch();
+    now = dbssl_now();
     PQfinish(conn);
     if (dbssl_health_certs_collect(cfg, &certs, &e) != 0 ||
         (snap = dbssl_snapshot_new(cfg, &tls, &certs, now, tls.connected ? now : 0, &e)) == NULL) {

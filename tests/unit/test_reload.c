@@ -15,6 +15,7 @@
 
 #include "testutil.h"
 
+#include "clock.h"
 #include "conn_int.h"
 #include "pin.h"
 #include "reload.h"
@@ -98,7 +99,7 @@ static void test_valid_swapped_invalid_kept(void **state)
     assert_string_equal(cur->certs.v[0].subject, "CN=third ca");
     assert_int_equal(st.success, 2);
     assert_int_equal(st.last_error_at, 0);
-    assert_false(dbssl_renewal_due(cur, now_epoch() + 400 * 86400LL)); /* not generated */
+    assert_false(dbssl_renewal_due(cur, dbssl_now() + 400 * 86400LL)); /* not generated */
     dbssl_loaded_unref(cur);
 
     /* the .env file disappears: its settings would fall back to defaults; refused */

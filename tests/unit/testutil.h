@@ -61,6 +61,12 @@ void tu_make_crl(const char *crl_path, const char *ca_cert, const char *ca_key, 
  */
 void tu_data_cases(const char *module, char *(*run)(const char *name), int min);
 
+/*
+ * The clock dbssl_now() reads in the unit tests (clock.h's test hook):
+ * t seconds since the epoch from now on, or the real clock again for 0.
+ */
+void tu_set_now(long long t);
+
 struct dbssl_config;
 
 /*
