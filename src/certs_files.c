@@ -35,6 +35,7 @@
 
 #include "certinfo.h"
 #include "clock.h"
+#include "expiry.h"
 #include "safedir.h"
 #include "util.h"
 
@@ -121,21 +122,24 @@ static bool due(const struct dbssl_certinfo *ci, const struct dbssl_certs_opts *
                 size_t len)
 {
     long long now = dbssl_now(), life = ci->not_after - ci->not_before;
+    /* expiry.h's rules; a window as long as the validity would make every fresh set due */
+    long window = o->days > o->renew_within_days ? o->renew_within_days : 0;
+    enum dbssl_expiry_state st = dbssl_expiry_state(ci->not_before, ci->not_after, now, window);
     const char *want_type;
     int want_bits;
 
-    if (ci->not_after <= now) {
+    if (st == DBSSL_EXPIRY_EXPIRED) {
         char when[32];
         format_rfc3339(ci->not_after, when, sizeof(when));
         snprintf(why, len, "expired on %s", when);
         return true;
     }
-    if (o->days > o->renew_within_days && ci->not_after - now < o->renew_within_days * 86400LL) {
-        long long days = (ci->not_after - now) / 86400;
+    if (st == DBSSL_EXPIRY_EXPIRING) {
+        long long days = dbssl_expiry_days_left(ci->not_after, now);
         snprintf(why, len, "expires in %lld day%s", days, days == 1 ? "" : "s");
         return true;
     }
-    if (life > 0 && (now - ci->not_before) * 3 >= life * 2) {
+    if (life > 0 && now >= dbssl_expiry_renew_at(ci->not_before, ci->not_after)) {
         snprintf(why, len, "past two thirds of its lifetime");
         return true;
     }
@@ -479,12 +483,15 @@ void dbssl_certs_report_user_files(const struct dbssl_config *cfg, struct dbssl_
             continue;
         }
         for (size_t k = 0; k < list.n; k++) {
-            long long left = list.certs[k].not_after - now;
-            format_rfc3339(list.certs[k].not_after, when, sizeof(when));
-            if (left <= 0)
+            const struct dbssl_certinfo *ci = &list.certs[k];
+            enum dbssl_expiry_state st =
+                dbssl_expiry_state(ci->not_before, ci->not_after, now, cfg->expiry_warn_days);
+            format_rfc3339(ci->not_after, when, sizeof(when));
+            if (st == DBSSL_EXPIRY_EXPIRED)
                 snprintf(what, sizeof(what), "expired on %s", when);
-            else if (left < cfg->expiry_warn_days * 86400LL)
-                snprintf(what, sizeof(what), "expires in %lld days (on %s)", left / 86400, when);
+            else if (st == DBSSL_EXPIRY_EXPIRING)
+                snprintf(what, sizeof(what), "expires in %lld days (on %s)",
+                         dbssl_expiry_days_left(ci->not_after, now), when);
             else
                 continue;
             note(res, settings[i], paths[i], what);

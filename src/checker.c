@@ -21,13 +21,13 @@
 #include <time.h>
 
 #include "clock.h"
+#include "expiry.h"
 #include "log.h"
 #include "notify.h"
 #include "pin.h"
 #include "util.h"
 
 #define BACKOFF_MAX 30
-#define DAY         86400LL
 #define MAX_WARNED  64
 
 enum link_state { LINK_UNKNOWN = 0, LINK_UP, LINK_DOWN };
@@ -166,23 +166,30 @@ static void check_once(struct dbssl_checker *c, struct dbssl_tls_state *t)
     }
 }
 
-/* A log line per certificate in the warning window, at most once a day each. */
+/* A log line per certificate in the warning window (expiry.h's rules), at most once a day each. */
 static void warn_expiry(struct dbssl_checker *c, const char *role, const char *path,
-                        const char *subject, const char *serial, long long not_after, long long now)
+                        const char *subject, const char *serial, long long not_before,
+                        long long not_after, long long now)
 {
     const struct dbssl_config *cfg = c->set->cfg;
     char key[4400], when[32], days[32];
     struct warned *w = NULL;
+    enum dbssl_expiry_state st;
+    bool expired;
 
-    if (not_after == 0 || not_after - now > cfg->expiry_warn_days * DAY)
+    if (not_after == 0)
         return;
+    st = dbssl_expiry_state(not_before, not_after, now, cfg->expiry_warn_days);
+    if (st != DBSSL_EXPIRY_EXPIRED && st != DBSSL_EXPIRY_EXPIRING)
+        return;
+    expired = st == DBSSL_EXPIRY_EXPIRED;
     /* expiring and expired are separate events: the day a certificate
      * expires must be logged even though it was warned about that morning */
-    snprintf(key, sizeof(key), "%c%s\n%s", not_after <= now ? 'x' : 'w', path, serial);
+    snprintf(key, sizeof(key), "%c%s\n%s", expired ? 'x' : 'w', path, serial);
     for (size_t i = 0; i < c->n_warned && w == NULL; i++)
         if (strcmp(c->warned[i].key, key) == 0)
             w = &c->warned[i];
-    if (w != NULL && now - w->at < DAY)
+    if (w != NULL && now - w->at < SECONDS_PER_DAY)
         return;
     if (w == NULL) {
         if (c->n_warned == MAX_WARNED) { /* many rotations: forget the oldest */
@@ -197,11 +204,11 @@ static void warn_expiry(struct dbssl_checker *c, const char *role, const char *p
     }
     w->at = now;
     format_rfc3339(not_after, when, sizeof(when));
-    snprintf(days, sizeof(days), "%lld", (not_after - now) / DAY);
-    dbssl_log(not_after <= now ? DBSSL_LOG_ERROR : DBSSL_LOG_WARN,
-              not_after <= now ? "certificate_expired" : "certificate_expiring", "role", role,
-              "path", path, "subject", subject, "serial", serial, "not_after", when,
-              "days_remaining", days, NULL);
+    snprintf(days, sizeof(days), "%lld", dbssl_expiry_days_left(not_after, now));
+    dbssl_log(expired ? DBSSL_LOG_ERROR : DBSSL_LOG_WARN,
+              expired ? "certificate_expired" : "certificate_expiring", "role", role, "path", path,
+              "subject", subject, "serial", serial, "not_after", when, "days_remaining", days,
+              NULL);
 }
 
 static void warn_expiries(struct dbssl_checker *c, const struct dbssl_snapshot *s)
@@ -211,11 +218,11 @@ static void warn_expiries(struct dbssl_checker *c, const struct dbssl_snapshot *
 
     for (size_t i = 0; i < s->n_certs; i++)
         warn_expiry(c, s->certs[i].role, s->certs[i].path, s->certs[i].subject, s->certs[i].serial,
-                    s->certs[i].not_after, s->checked_at);
+                    s->certs[i].not_before, s->certs[i].not_after, s->checked_at);
     if (t->connected && t->ssl_in_use) {
         snprintf(server, sizeof(server), "%s:%s", t->server_host, t->server_port);
         warn_expiry(c, "server", server, t->server_cert_subject, t->server_cert_serial,
-                    t->server_cert_not_after, s->checked_at);
+                    t->server_cert_not_before, t->server_cert_not_after, s->checked_at);
     }
 }
 

@@ -18,11 +18,10 @@
 #include <string.h>
 
 #include "certinfo.h"
+#include "expiry.h"
 #include "jsonutil.h"
 #include "metrics.h"
 #include "util.h"
-
-#define DAY 86400LL
 
 const char *dbssl_health_status_name(enum dbssl_health_status s)
 {
@@ -142,14 +141,6 @@ out:
 
 /* ---- status rules ------------------------------------------------------------------ */
 
-static long long days_remaining(long long not_after, long long now)
-{
-    long long d = not_after - now;
-
-    /* floor, so that a certificate expired an hour ago has -1 days left */
-    return d >= 0 ? d / DAY : -((-d + DAY - 1) / DAY);
-}
-
 static enum dbssl_health_status worse(enum dbssl_health_status a, enum dbssl_health_status b)
 {
     return a > b ? a : b;
@@ -167,21 +158,27 @@ static void warn(json_t *warnings, const char *fmt, ...)
     json_array_append_new(warnings, dbssl_json_str(buf));
 }
 
-static enum dbssl_health_status judge_expiry(const char *what, long long not_after, long long now,
-                                             long warn_days, json_t *warnings)
+/* A certificate in use, by expiry.h's rules; one that is not valid yet is libpq's to refuse. */
+static enum dbssl_health_status judge_expiry(const char *what, long long not_before,
+                                             long long not_after, long long now, long warn_days,
+                                             json_t *warnings)
 {
     char date[32];
 
     if (not_after == 0)
         return DBSSL_HEALTH_HEALTHY;
     format_rfc3339(not_after, date, sizeof(date));
-    if (not_after <= now) {
+    switch (dbssl_expiry_state(not_before, not_after, now, warn_days)) {
+    case DBSSL_EXPIRY_EXPIRED:
         warn(warnings, "%s expired on %s", what, date);
         return DBSSL_HEALTH_UNHEALTHY;
-    }
-    if (not_after - now <= (long long)warn_days * DAY) {
-        warn(warnings, "%s expires in %lld days (%s)", what, days_remaining(not_after, now), date);
+    case DBSSL_EXPIRY_EXPIRING:
+        warn(warnings, "%s expires in %lld days (%s)", what,
+             dbssl_expiry_days_left(not_after, now), date);
         return DBSSL_HEALTH_DEGRADED;
+    case DBSSL_EXPIRY_VALID:
+    case DBSSL_EXPIRY_NOT_YET_VALID:
+        break;
     }
     return DBSSL_HEALTH_HEALTHY;
 }
@@ -215,14 +212,15 @@ static enum dbssl_health_status judge(const struct dbssl_config *cfg,
         char what[4200];
         snprintf(what, sizeof(what), "%s certificate \"%s\" (%s)", certs->v[i].role,
                  certs->v[i].path, certs->v[i].subject);
-        s = worse(s,
-                  judge_expiry(what, certs->v[i].not_after, now, cfg->expiry_warn_days, warnings));
+        s = worse(s, judge_expiry(what, certs->v[i].not_before, certs->v[i].not_after, now,
+                                  cfg->expiry_warn_days, warnings));
     }
     for (size_t i = 0; certs && i < certs->n_notes; i++)
         warn(warnings, "%s", certs->notes[i]);
     if (tls->connected && tls->ssl_in_use)
-        s = worse(s, judge_expiry("server certificate", tls->server_cert_not_after, now,
-                                  cfg->expiry_warn_days, warnings));
+        s = worse(s, judge_expiry("server certificate", tls->server_cert_not_before,
+                                  tls->server_cert_not_after, now, cfg->expiry_warn_days,
+                                  warnings));
     return s;
 }
 
@@ -292,12 +290,12 @@ static json_t *ssl_body(const struct dbssl_snapshot *s, json_t *warnings)
                              dbssl_json_str(s->certs[i].path), "subject",
                              dbssl_json_str(s->certs[i].subject), "not_after",
                              time_or_null(s->certs[i].not_after), "days_remaining",
-                             (json_int_t)days_remaining(s->certs[i].not_after, s->checked_at)));
+                             (json_int_t)dbssl_expiry_days_left(s->certs[i].not_after, s->checked_at)));
     if (tls_on && t->server_cert_not_after > 0) {
         json_decref(srv);
         srv = json_pack("{s:o, s:o, s:I}", "subject", dbssl_json_str(t->server_cert_subject),
                         "not_after", time_or_null(t->server_cert_not_after), "days_remaining",
-                        (json_int_t)days_remaining(t->server_cert_not_after, s->checked_at));
+                        (json_int_t)dbssl_expiry_days_left(t->server_cert_not_after, s->checked_at));
     }
     /* the guide's fields first, in the guide's order */
     json_object_set_new(root, "ssl_enabled", json_boolean(tls_on));

@@ -21,6 +21,7 @@
 
 #include "certs.h"
 #include "clock.h"
+#include "expiry.h"
 #include "log.h"
 #include "pin.h"
 #include "util.h"
@@ -517,7 +518,7 @@ static long long renewal_due_at(const struct dbssl_loaded *l)
             continue;
         for (size_t i = 0; i < l->certs.n; i++) {
             const struct dbssl_health_cert *c = &l->certs.v[i];
-            long long at = c->not_before + (c->not_after - c->not_before) * 2 / 3;
+            long long at = dbssl_expiry_renew_at(c->not_before, c->not_after);
             if (strcmp(c->path, refs[r].path) == 0 && (due == 0 || at < due))
                 due = at;
         }

@@ -23,6 +23,7 @@
 #include "certinfo.h"
 #include "clock.h"
 #include "dotenv.h"
+#include "expiry.h"
 #include "safedir.h"
 #include "util.h"
 
@@ -341,36 +342,41 @@ static const char *read_hint(struct dbssl_error *e, const char *setting, bool ge
     return e->hint;
 }
 
-/* Expiry and validity window of one certificate. */
+/* Expiry and validity window of one certificate (the rules are expiry.h's). */
 static void check_dates(const struct dbssl_config *cfg, struct dbssl_findings *f,
                         const char *setting, const char *path, const struct dbssl_certinfo *ci,
                         bool generated, long long now)
 {
-    char when[32];
-    long long days_left = (ci->not_after - now) / 86400;
+    long long days_left = dbssl_expiry_days_left(ci->not_after, now);
+    char when[32], days[64];
 
-    if (ci->not_after <= now) {
+    switch (dbssl_expiry_state(ci->not_before, ci->not_after, now, cfg->expiry_warn_days)) {
+    case DBSSL_EXPIRY_EXPIRED:
         format_rfc3339(ci->not_after, when, sizeof(when));
+        /* the count /health/database/ssl and `certs inspect` show for it */
+        snprintf(days, sizeof(days), "days remaining: %lld", days_left);
         if (generated)
-            dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, setting,
-                               "Generated certificates are renewed by \"dbssl certs generate\" "
-                               "and on start.",
-                               "generated certificate \"%s\" (\"%s\") expired on %s and will be "
-                               "renewed",
-                               path, ci->subject, when);
+            dbssl_findings_addx(f, DBSSL_SEVERITY_WARNING, 0, setting, days,
+                                "Generated certificates are renewed by \"dbssl certs generate\" "
+                                "and on start.",
+                                "generated certificate \"%s\" (\"%s\") expired on %s and will be "
+                                "renewed",
+                                path, ci->subject, when);
         else
-            dbssl_findings_addx(f, DBSSL_SEVERITY_ERROR, DBSSL_FINDING_EXPIRY, setting, NULL,
+            dbssl_findings_addx(f, DBSSL_SEVERITY_ERROR, DBSSL_FINDING_EXPIRY, setting, days,
                                 "Obtain a renewed certificate from its issuer and replace the "
                                 "file; \"dbssl certs inspect\" shows the dates.",
                                 "certificate \"%s\" in \"%s\" has expired (not after %s)",
                                 ci->subject, path, when);
-    } else if (ci->not_before > now) {
+        break;
+    case DBSSL_EXPIRY_NOT_YET_VALID:
         format_rfc3339(ci->not_before, when, sizeof(when));
         dbssl_findings_addx(f, DBSSL_SEVERITY_ERROR, DBSSL_FINDING_EXPIRY, setting, NULL,
                             "Check the system clock, or use a certificate that is already valid.",
                             "certificate \"%s\" in \"%s\" is not yet valid (not before %s)",
                             ci->subject, path, when);
-    } else if (days_left < cfg->expiry_warn_days) {
+        break;
+    case DBSSL_EXPIRY_EXPIRING:
         format_rfc3339(ci->not_after, when, sizeof(when));
         dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, setting,
                            generated ? "Generated certificates are renewed automatically before "
@@ -379,6 +385,9 @@ static void check_dates(const struct dbssl_config *cfg, struct dbssl_findings *f
                                        "threshold is DB_SSL_EXPIRY_WARN_DAYS.",
                            "certificate \"%s\" in \"%s\" expires in %lld days (on %s)", ci->subject,
                            path, days_left, when);
+        break;
+    case DBSSL_EXPIRY_VALID:
+        break;
     }
 }
 

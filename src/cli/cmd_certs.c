@@ -16,6 +16,7 @@
 #include "certs.h"
 #include "cli.h"
 #include "clock.h"
+#include "expiry.h"
 #include "jsonutil.h"
 #include "util.h"
 
@@ -209,8 +210,10 @@ static void inspect_one(struct inspect_ctx *ctx, const struct target *t)
     }
     for (size_t i = 0; i < list.n; i++) {
         const struct dbssl_certinfo *ci = &list.certs[i];
-        long long days = (ci->not_after - now) / 86400;
-        bool expired = ci->not_after <= now;
+        long long days = dbssl_expiry_days_left(ci->not_after, now);
+        /* inspect has no warning window: valid, expired or not yet valid */
+        bool expired =
+            dbssl_expiry_state(ci->not_before, ci->not_after, now, 0) == DBSSL_EXPIRY_EXPIRED;
         bool first = i == 0;
 
         if (expired)

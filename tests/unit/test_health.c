@@ -14,7 +14,7 @@
 #include "util.h"
 
 #define NOW 1900000000LL /* 2030-03-17, a fixed "now" */
-#define DAY 86400LL
+#define DAY SECONDS_PER_DAY
 
 static struct dbssl_tls_state tls_ok(void)
 {
@@ -267,6 +267,27 @@ static void test_certificate_expiry_rules(void **state)
                      -1);
     assert_true(has_warning(j, "expired"));
     json_decref(j);
+
+    /* expiry.h's boundaries: exactly 30 days before is not yet expiring, one
+     * second less is; at not_after itself it is still valid, a second later not */
+    {
+        static const struct {
+            long long left;
+            const char *status;
+            long long days;
+        } b[] = {{30 * DAY, "healthy", 30}, {30 * DAY - 1, "degraded", 29},
+                 {0, "degraded", 0},        {-1, "unhealthy", -1}};
+        for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
+            c[1].not_after = NOW + b[i].left;
+            j = check(envp, &t, &certs, &http, &status);
+            assert_string_equal(status, b[i].status);
+            list = json_object_get(j, "certificates");
+            assert_int_equal(
+                json_integer_value(json_object_get(json_array_get(list, 1), "days_remaining")),
+                b[i].days);
+            json_decref(j);
+        }
+    }
 
     /* the server's certificate counts too */
     c[1].not_after = NOW + 400 * DAY;

@@ -157,7 +157,7 @@ static void test_ca_expired_and_not_yet_valid(void **state)
     dbssl_certlist_free(&l);
     snprintf(expected, sizeof(expected),
              "error: DB_SSL_CA_CERT: certificate \"CN=Old CA\" in \"%s/ca.crt\" has expired (not "
-             "after %s)\n",
+             "after %s)\n  detail: days remaining: -2\n",
              dir, when);
     check("", expected);
 
@@ -175,24 +175,36 @@ static void test_ca_expired_and_not_yet_valid(void **state)
 static void test_ca_expiring_soon_is_warning(void **state)
 {
     struct tu_cert_opts soon = {"Soon CA", true, -300, 10, NULL, NULL, NULL, NULL};
+    struct dbssl_certlist l;
     char *got, *text;
+    long long not_after;
 
     (void)state;
     tu_make_cert(tu_path(dir, "ca.crt"), NULL, &soon);
+    assert_int_equal(dbssl_certlist_load(tu_path(dir, "ca.crt"), "certificate file", &l, NULL), 0);
+    not_after = l.certs[0].not_after;
+    dbssl_certlist_free(&l);
+    /* exactly 10 days before: 10 days left, inside the default 30 */
+    tu_set_now(not_after - 10 * SECONDS_PER_DAY);
     text = settings("");
     got = validate_text(text);
     assert_non_null(strstr(got, "warning: DB_SSL_CA_CERT: certificate \"CN=Soon CA\" in \""));
-    /* 10 days minus the seconds since the certificate was made */
-    assert_true(strstr(got, "expires in 9 days") != NULL || strstr(got, "expires in 10 days"));
+    assert_non_null(strstr(got, "expires in 10 days"));
     assert_null(strstr(got, "error:"));
     free(got);
     free(text);
-    /* below the threshold: no warning */
-    text = settings("DB_SSL_EXPIRY_WARN_DAYS=5\n");
+    /* DB_SSL_EXPIRY_WARN_DAYS=10 warns from fewer than 10 whole days: not yet */
+    text = settings("DB_SSL_EXPIRY_WARN_DAYS=10\n");
     got = validate_text(text);
     assert_string_equal(got, "");
     free(got);
+    /* one second later: 9 days and a bit, 9 days left */
+    tu_set_now(not_after - 10 * SECONDS_PER_DAY + 1);
+    got = validate_text(text);
+    assert_non_null(strstr(got, "expires in 9 days"));
+    free(got);
     free(text);
+    tu_set_now(0);
 }
 
 static void test_ca_file_with_leaf_certificate(void **state)
