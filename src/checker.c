@@ -25,6 +25,7 @@
 #include "log.h"
 #include "notify.h"
 #include "pin.h"
+#include "render.h"
 #include "util.h"
 
 #define BACKOFF_MAX 30
@@ -82,7 +83,7 @@ static void log_up(const char *event, const struct dbssl_tls_state *t)
 {
     char server[300];
 
-    snprintf(server, sizeof(server), "%s:%s", t->server_host, t->server_port);
+    dbssl_tls_state_server(t, server, sizeof(server));
     dbssl_log(DBSSL_LOG_INFO, event, "server", server, "tls", t->ssl_in_use ? t->protocol : "none",
               "cipher", t->cipher, "server_version", t->server_version, NULL);
 }
@@ -145,11 +146,14 @@ static void check_once(struct dbssl_checker *c, struct dbssl_tls_state *t)
     if (c->conn == NULL) {
         /* a server that restarted is usually back at once: try right away */
         /* a /tmp cleaner may have removed the private copies meanwhile */
+        struct dbssl_conn_files files;
         struct dbssl_error pe;
         dbssl_error_clear(&pe);
-        if (dbssl_pin_restore(c->set->cfg, &pe) != 0)
+        if (dbssl_pin_restore(&c->set->pinned, &pe) != 0)
             dbssl_log(DBSSL_LOG_WARN, "pinned_files_lost", "error", pe.message, NULL);
-        c->conn = dbssl_connect(cfg, t, NULL);
+        /* the private copies of the files the set was validated with */
+        files = dbssl_loaded_files(c->set);
+        c->conn = dbssl_connect_files(cfg, &files, t, NULL);
         if (c->opened_once)
             c->stats.reconnects++;
         c->opened_once = true;
@@ -220,10 +224,28 @@ static void warn_expiries(struct dbssl_checker *c, const struct dbssl_snapshot *
         warn_expiry(c, s->certs[i].role, s->certs[i].path, s->certs[i].subject, s->certs[i].serial,
                     s->certs[i].not_before, s->certs[i].not_after, s->checked_at);
     if (t->connected && t->ssl_in_use) {
-        snprintf(server, sizeof(server), "%s:%s", t->server_host, t->server_port);
+        dbssl_tls_state_server(t, server, sizeof(server));
         warn_expiry(c, "server", server, t->server_cert_subject, t->server_cert_serial,
                     t->server_cert_not_before, t->server_cert_not_after, s->checked_at);
     }
+}
+
+/* A snapshot of a check with the set in use, judged and rendered: ready to publish. */
+static struct dbssl_snapshot *snapshot(const struct dbssl_checker *c,
+                                       const struct dbssl_tls_state *t, long long now,
+                                       const struct dbssl_snapshot_extra *x,
+                                       struct dbssl_error *err)
+{
+    /* the certificates read when the set was loaded: the set in use, even
+     * when the files on disk were since replaced by a set a reload rejected */
+    struct dbssl_snapshot *s =
+        dbssl_snapshot_new(c->set->cfg, t, &c->set->certs, now, c->last_success, x, err);
+
+    if (s != NULL && dbssl_render_snapshot(s, err) != 0) {
+        dbssl_snapshot_unref(s);
+        return NULL;
+    }
+    return s;
 }
 
 static void publish(struct dbssl_checker *c, const struct dbssl_tls_state *t,
@@ -235,9 +257,7 @@ static void publish(struct dbssl_checker *c, const struct dbssl_tls_state *t,
 
     if (t->connected)
         c->last_success = now;
-    /* the certificates read when the set was loaded: the set in use, even
-     * when the files on disk were since replaced by a set a reload rejected */
-    s = dbssl_snapshot_new_ex(c->set->cfg, t, &c->set->certs, now, c->last_success, &x, NULL);
+    s = snapshot(c, t, now, &x, NULL);
     if (s == NULL) {
         dbssl_log(DBSSL_LOG_ERROR, "check_failed", "cause", "out of memory", NULL);
         return; /* keep the previous snapshot rather than none */
@@ -366,7 +386,7 @@ struct dbssl_checker *dbssl_checker_start(struct dbssl_runtime *rt, struct dbssl
              "Wait for the first check (at most DB_CONNECT_TIMEOUT seconds) or ask with "
              "?refresh=1.");
     x = (struct dbssl_snapshot_extra){&reload, &c->stats, false, 0};
-    s = dbssl_snapshot_new_ex(c->set->cfg, &t, &c->set->certs, dbssl_now(), 0, &x, err);
+    s = snapshot(c, &t, dbssl_now(), &x, err);
     if (s == NULL)
         goto fail;
     dbssl_board_publish(board, s);

@@ -336,17 +336,6 @@ void dbssl_config_free(struct dbssl_config *cfg)
     free(cfg->env_file);
     dotenv_notes_free(cfg->env_notes, cfg->n_env_notes);
     dbssl_url_free(&cfg->url);
-    free(cfg->pinned.dir);
-    {
-        struct dbssl_pinned_file *pf[] = {&cfg->pinned.ca, &cfg->pinned.cert, &cfg->pinned.key,
-                                          &cfg->pinned.crl};
-        for (size_t i = 0; i < sizeof(pf) / sizeof(pf[0]); i++) {
-            free(pf[i]->path);
-            if (pf[i]->data != NULL)
-                explicit_bzero(pf[i]->data, pf[i]->len); /* may be a private key */
-            free(pf[i]->data);
-        }
-    }
     free(cfg);
 }
 

@@ -135,23 +135,6 @@ struct dbssl_config {
     enum dbssl_log_format log_format;
 
     struct dbssl_url url;
-
-    /*
-     * Private copies of the TLS files as they were validated (reload.c).
-     * libpq reads its files at every connect: pointing it at copies means a
-     * reconnect uses the accepted set, never files a reload refused.  NULL:
-     * the configured paths.  Owned here; the directory is removed by its
-     * creator.
-     */
-    struct {
-        char *dir;
-        int dirfd; /* dir, held open; valid while dir is not NULL (pin.c) */
-        struct dbssl_pinned_file {
-            char *path; /* the private copy */
-            char *data; /* its bytes, to re-create it if something deletes it */
-            size_t len;
-        } ca, cert, key, crl;
-    } pinned;
 };
 
 /* ---- option table (options.c) ------------------------------------------- */

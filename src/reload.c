@@ -36,26 +36,37 @@ static void set_retry_paths(struct dbssl_runtime *rt, const struct dbssl_config 
 
 /* ---- loaded sets ------------------------------------------------------------------ */
 
-static struct dbssl_loaded *loaded_new(struct dbssl_config *cfg, unsigned long long generation,
-                                       struct dbssl_error *err)
+/*
+ * A set without settings yet: a reload makes its private copies first and
+ * validates what was copied (loaded_adopt() completes it).
+ */
+static struct dbssl_loaded *loaded_new(struct dbssl_error *err)
 {
     struct dbssl_loaded *l = calloc(1, sizeof(*l));
 
-    /* a reload pinned the files before validating; the first set is pinned here */
-    if (l == NULL || (cfg->pinned.dir == NULL && dbssl_pin_files(cfg, err) != 0) ||
-        dbssl_health_certs_collect(cfg, &l->certs, err) != 0) {
+    if (l == NULL) {
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
-        if (l != NULL)
-            dbssl_health_certs_free(&l->certs);
-        free(l);
-        dbssl_pin_remove(cfg);
-        dbssl_config_free(cfg);
         return NULL;
     }
     atomic_init(&l->refs, 1);
-    l->generation = generation;
-    l->cfg = cfg;
+    dbssl_pin_init(&l->pinned);
     return l;
+}
+
+/*
+ * Completes l with cfg (taken over: freed with l) and reads its
+ * certificates; the first set's files are copied here.  On failure the
+ * caller drops l.
+ */
+static int loaded_adopt(struct dbssl_loaded *l, struct dbssl_config *cfg,
+                        unsigned long long generation, struct dbssl_error *err)
+{
+    l->cfg = cfg;
+    l->generation = generation;
+    if ((l->pinned.dir == NULL && dbssl_pin_files(cfg, &l->pinned, err) != 0) ||
+        dbssl_inuse_certs_collect(cfg, &l->certs, err) != 0)
+        return -1;
+    return 0;
 }
 
 struct dbssl_loaded *dbssl_loaded_ref(struct dbssl_loaded *l)
@@ -69,10 +80,16 @@ void dbssl_loaded_unref(struct dbssl_loaded *l)
 {
     if (l == NULL || atomic_fetch_sub(&l->refs, 1) != 1)
         return;
-    dbssl_health_certs_free(&l->certs);
-    dbssl_pin_remove(l->cfg);
+    dbssl_inuse_certs_free(&l->certs);
+    dbssl_pin_remove(&l->pinned);
     dbssl_config_free(l->cfg);
     free(l);
+}
+
+struct dbssl_conn_files dbssl_loaded_files(const struct dbssl_loaded *l)
+{
+    return (struct dbssl_conn_files){l->pinned.ca.path, l->pinned.cert.path, l->pinned.key.path,
+                                     l->pinned.crl.path};
 }
 
 /* ---- weakening ----------------------------------------------------------------------- */
@@ -229,19 +246,26 @@ int dbssl_runtime_init(struct dbssl_runtime *rt, const char *env_file, struct db
 {
     memset(rt, 0, sizeof(*rt));
     if (env_file != NULL && (rt->env_file = xstrdup(env_file)) == NULL) {
-        dbssl_config_free(cfg);
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
-        return -1;
+        goto fail;
     }
-    if ((rt->cur = loaded_new(cfg, 1, err)) == NULL) { /* it freed cfg */
-        free(rt->env_file);
-        rt->env_file = NULL;
-        return -1;
+    if ((rt->cur = loaded_new(err)) == NULL)
+        goto fail;
+    if (loaded_adopt(rt->cur, cfg, 1, err) != 0) {
+        cfg = NULL; /* freed with the set */
+        goto fail;
     }
     pthread_mutex_init(&rt->mu, NULL);
     pthread_mutex_init(&rt->reloading, NULL);
     rt->stats.last_success_at = dbssl_now();
     return 0;
+fail:
+    dbssl_loaded_unref(rt->cur);
+    rt->cur = NULL;
+    dbssl_config_free(cfg);
+    free(rt->env_file);
+    rt->env_file = NULL;
+    return -1;
 }
 
 void dbssl_runtime_destroy(struct dbssl_runtime *rt)
@@ -359,25 +383,19 @@ static void note_restart_needed(const struct dbssl_config *old, const struct dbs
     }
 }
 
-static bool same_pinned(const struct dbssl_pinned_file *a, const struct dbssl_pinned_file *b)
+/* The same settings, from the same .env, with files of the same bytes (copied in pinned). */
+static bool same_set(const struct dbssl_loaded *cur, const struct dbssl_config *b,
+                     const struct dbssl_pinned *pinned)
 {
-    return (a->data == NULL) == (b->data == NULL) && a->len == b->len &&
-           (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
-}
+    const struct dbssl_config *a = cur->cfg;
 
-/* The same settings, from the same .env, with files of the same bytes. */
-static bool same_set(const struct dbssl_config *a, const struct dbssl_config *b)
-{
     for (int i = 0; i < DBSSL_OPTION_COUNT; i++)
         if (strcmp(a->settings[i].value, b->settings[i].value) != 0)
             return false;
     if ((a->env_file == NULL) != (b->env_file == NULL) ||
         (a->env_file != NULL && strcmp(a->env_file, b->env_file) != 0))
         return false;
-    return same_pinned(&a->pinned.ca, &b->pinned.ca) &&
-           same_pinned(&a->pinned.cert, &b->pinned.cert) &&
-           same_pinned(&a->pinned.key, &b->pinned.key) &&
-           same_pinned(&a->pinned.crl, &b->pinned.crl);
+    return dbssl_pin_same(&cur->pinned, pinned);
 }
 
 /*
@@ -437,7 +455,8 @@ bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
         goto out;
     }
     /* copy first, so that the files validated are the files that will be used */
-    if (dbssl_pin_files(cfg, &e) != 0 || (f = dbssl_config_validate(cfg, &e)) == NULL) {
+    if ((fresh = loaded_new(&e)) == NULL || dbssl_pin_files(cfg, &fresh->pinned, &e) != 0 ||
+        (f = dbssl_config_validate(cfg, &e)) == NULL) {
         reject(rt, cause, e.message);
         goto out;
     }
@@ -447,13 +466,12 @@ bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
         goto out;
     }
     free(describe_findings(f)); /* warnings only: logged, nothing to keep */
-    if (dbssl_pin_verify(cfg, &e) != 0) {
+    if (dbssl_pin_verify(cfg, &fresh->pinned, &e) != 0) {
         reject(rt, cause, e.message);
         goto out;
     }
-    if (same_set(rt->cur->cfg, cfg)) {
+    if (same_set(rt->cur, cfg, &fresh->pinned)) {
         keep_unchanged(rt, cause);
-        dbssl_pin_remove(cfg);
         dbssl_config_free(cfg);
         cfg = NULL; /* nothing refused: no retry paths */
         ok = true;
@@ -461,15 +479,16 @@ bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
     }
     /* only a reload replaces rt->cur, and we hold the reload lock: no race */
     snprintf(gen, sizeof(gen), "%llu", rt->cur->generation + 1);
-    fresh = loaded_new(cfg, rt->cur->generation + 1, &e);
-    cfg = NULL; /* owned by fresh, or freed */
-    if (fresh == NULL) {
+    if (loaded_adopt(fresh, cfg, rt->cur->generation + 1, &e) != 0) {
+        cfg = NULL; /* freed with fresh */
         reject(rt, cause, e.message);
         goto out;
     }
+    cfg = NULL; /* fresh's now */
     pthread_mutex_lock(&rt->mu);
     old = rt->cur;
     rt->cur = fresh;
+    fresh = NULL;
     rt->stats.success++;
     rt->stats.last_success_at = dbssl_now();
     rt->stats.last_error_at = 0;
@@ -478,8 +497,8 @@ bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
     rt->refused_downgrade[0] = '\0';
     set_retry_paths(rt, NULL);
     pthread_mutex_unlock(&rt->mu);
-    note_restart_needed(old->cfg, fresh->cfg);
-    dbssl_log_set_format(fresh->cfg->log_format);
+    note_restart_needed(old->cfg, rt->cur->cfg);
+    dbssl_log_set_format(rt->cur->cfg->log_format);
     dbssl_log(DBSSL_LOG_INFO, "reloaded", "cause", cause, "generation", gen, NULL);
     dbssl_loaded_unref(old);
     ok = true;
@@ -489,8 +508,8 @@ out:
         pthread_mutex_lock(&rt->mu);
         set_retry_paths(rt, cfg);
         pthread_mutex_unlock(&rt->mu);
-        dbssl_pin_remove(cfg);
     }
+    dbssl_loaded_unref(fresh); /* a set not taken into use, with its copies */
     free(why);
     strbuf_free(&weak);
     dbssl_findings_free(f);
@@ -517,7 +536,7 @@ static long long renewal_due_at(const struct dbssl_loaded *l)
         if (!refs[r].generated)
             continue;
         for (size_t i = 0; i < l->certs.n; i++) {
-            const struct dbssl_health_cert *c = &l->certs.v[i];
+            const struct dbssl_inuse_cert *c = &l->certs.v[i];
             long long at = dbssl_expiry_renew_at(c->not_before, c->not_after);
             if (strcmp(c->path, refs[r].path) == 0 && (due == 0 || at < due))
                 due = at;

@@ -135,6 +135,7 @@ static void test_refused_files_never_reach_libpq(void **state)
     struct dbssl_runtime rt;
     struct dbssl_loaded *cur;
     struct dbssl_conn_params p;
+    struct dbssl_conn_files files;
     struct dbssl_error e;
     struct dbssl_config *cfg;
 
@@ -161,22 +162,23 @@ static void test_refused_files_never_reach_libpq(void **state)
     assert_false(dbssl_runtime_reload(&rt, "test"));
 
     cur = dbssl_runtime_get(&rt, NULL);
-    assert_non_null(cur->cfg->pinned.dir);
-    snprintf(pinned_dir, sizeof(pinned_dir), "%s", cur->cfg->pinned.dir);
-    assert_int_equal(dbssl_conn_build_params(cur->cfg, &p, &e), 0);
-    assert_string_equal(dbssl_conn_params_get(&p, "sslkey"), cur->cfg->pinned.key.path);
-    assert_string_equal(dbssl_conn_params_get(&p, "sslcert"), cur->cfg->pinned.cert.path);
-    assert_string_equal(dbssl_conn_params_get(&p, "sslrootcert"), cur->cfg->pinned.ca.path);
+    assert_non_null(cur->pinned.dir);
+    snprintf(pinned_dir, sizeof(pinned_dir), "%s", cur->pinned.dir);
+    files = dbssl_loaded_files(cur);
+    assert_int_equal(dbssl_conn_build_params(cur->cfg, &files, &p, &e), 0);
+    assert_string_equal(dbssl_conn_params_get(&p, "sslkey"), cur->pinned.key.path);
+    assert_string_equal(dbssl_conn_params_get(&p, "sslcert"), cur->pinned.cert.path);
+    assert_string_equal(dbssl_conn_params_get(&p, "sslrootcert"), cur->pinned.ca.path);
     pinned_key = slurp(dbssl_conn_params_get(&p, "sslkey"));
     assert_string_equal(pinned_key, good_key); /* the accepted key, not the refused one */
     /* a /tmp cleaner deletes the copies: they come back before the next connect */
-    unlink(cur->cfg->pinned.key.path);
-    unlink(cur->cfg->pinned.cert.path);
-    unlink(cur->cfg->pinned.ca.path);
+    unlink(cur->pinned.key.path);
+    unlink(cur->pinned.cert.path);
+    unlink(cur->pinned.ca.path);
     assert_int_equal(rmdir(pinned_dir), 0);
-    assert_int_equal(dbssl_pin_restore(cur->cfg, &e), 0);
+    assert_int_equal(dbssl_pin_restore(&cur->pinned, &e), 0);
     free(pinned_key);
-    pinned_key = slurp(cur->cfg->pinned.key.path);
+    pinned_key = slurp(cur->pinned.key.path);
     assert_string_equal(pinned_key, good_key);
     dbssl_conn_params_free(&p);
     dbssl_loaded_unref(cur);
