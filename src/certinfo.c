@@ -310,7 +310,7 @@ int dbssl_certlist_load_at(const struct file_at *f, const char *what, struct dbs
 {
     char *pem = NULL;
     size_t len = 0;
-    char name[4200];
+    char name[PATH_TEXT_BUF];
     int ret;
 
     out->certs = NULL;
@@ -380,7 +380,7 @@ static EVP_PKEY *load_key(const struct file_at *f, struct stat *st, struct dbssl
 {
     char *pem = NULL;
     size_t len = 0;
-    char name[4200];
+    char name[PATH_TEXT_BUF];
     EVP_PKEY *pkey;
 
     if (read_pem_at(f, "private key file", &pem, &len, st, name, sizeof(name), err) != 0)
@@ -594,7 +594,7 @@ int dbssl_crl_load(const char *path, long long *last_update, long long *next_upd
 {
     char *pem = NULL;
     size_t len = 0;
-    char name[4200];
+    char name[PATH_TEXT_BUF];
     int ret;
 
     if (read_pem_at(&FILE_AT_PATH(path), "CRL file", &pem, &len, NULL, name, sizeof(name), err) !=

@@ -38,6 +38,7 @@
 #include "expiry.h"
 #include "safedir.h"
 #include "util.h"
+#include "validate.h"
 
 static const char *const file_names[DBSSL_CERTS_NFILES] = {
     "ca.crt", "ca.key", "server.crt", "server.key", "client.crt", "client.key",
@@ -64,7 +65,8 @@ int certs_file_index(const char *name)
 void dbssl_certs_opts_from_config(const struct dbssl_config *cfg, struct dbssl_certs_opts *opts)
 {
     memset(opts, 0, sizeof(*opts));
-    opts->dir = cfg->auto_cert_dir ? cfg->auto_cert_dir : "./ssl_certs/db";
+    opts->dir =
+        cfg->auto_cert_dir ? cfg->auto_cert_dir : dbssl_options[OPT_DB_SSL_AUTO_CERT_DIR].def;
     opts->days = cfg->auto_cert_validity_days;
     opts->key_type = cfg->auto_key_type;
     opts->with_ca = cfg->auto_generate_ca;
@@ -146,7 +148,7 @@ static bool due(const struct dbssl_certinfo *ci, const struct dbssl_certs_opts *
     certs_key_type_info(o->key_type, &want_type, &want_bits);
     if (strcmp(ci->key_type, want_type) != 0 || ci->key_bits != want_bits) {
         snprintf(why, len, "key is %s %d, DB_SSL_AUTO_KEY_TYPE asks for %s", ci->key_type,
-                 ci->key_bits, dbssl_key_type_name(o->key_type));
+                 ci->key_bits, dbssl_option_choice(OPT_DB_SSL_AUTO_KEY_TYPE, (int)o->key_type));
         return true;
     }
     return false;
@@ -175,7 +177,7 @@ static void assess_pair(const struct certs_dir *d, enum unit u, int crt,
                         const struct dbssl_certs_opts *o, char *const *names, const char *cn,
                         struct plan *p)
 {
-    char cpath[PATH_MAX + 16], kpath[PATH_MAX + 16], capath[PATH_MAX + 16], why[160];
+    char cpath[PATH_BUF], kpath[PATH_BUF], capath[PATH_BUF], why[160];
     struct file_at c = certs_dir_file(d, d->fd, file_names[crt], cpath, sizeof(cpath));
     struct file_at k = certs_dir_file(d, d->fd, file_names[crt + 1], kpath, sizeof(kpath));
     struct file_at ca =
@@ -232,7 +234,7 @@ out:
 static int read_pair(const struct certs_dir *d, int crt, struct certs_pem *pem,
                      struct dbssl_error *err)
 {
-    char path[PATH_MAX + 16];
+    char path[PATH_BUF];
     struct file_at f = certs_dir_file(d, d->fd, file_names[crt], path, sizeof(path));
 
     if (read_file_at(&f, "certificate file", CONFIG_FILE_MAX, &pem->cert, &pem->cert_len, NULL,
@@ -279,7 +281,7 @@ static int chown_server_pair(const struct certs_dir *d, uid_t uid, gid_t gid, bo
                              struct dbssl_error *err)
 {
     for (int f = DBSSL_CERTS_SERVER_CRT; f <= DBSSL_CERTS_SERVER_KEY; f++) {
-        char path[PATH_MAX + 16];
+        char path[PATH_BUF];
         struct stat st;
         certs_dir_path(d, file_names[f], path, sizeof(path));
         if (fstatat(d->fd, file_names[f], &st, AT_SYMLINK_NOFOLLOW) != 0 ||
@@ -346,7 +348,7 @@ static int update_set(const struct dbssl_certs_opts *o, const struct certs_dir *
 
     if (!o->with_ca) {
         /* ca.crt is what verifies the leaves: the self-signed leaves themselves */
-        char path[PATH_MAX + 16];
+        char path[PATH_BUF];
         struct file_at ca_file =
             certs_dir_file(dir, dir->fd, file_names[DBSSL_CERTS_CA_CRT], path, sizeof(path));
         char *cur = NULL;
@@ -408,6 +410,7 @@ int dbssl_certs_generate(const struct dbssl_certs_opts *opts, struct dbssl_certs
 {
     const struct safedir_names names = {
         "certificate directory", opts->dir_named_by ? opts->dir_named_by : "DB_SSL_AUTO_CERT_DIR"};
+    const struct dbssl_option *days = &dbssl_options[OPT_DB_SSL_AUTO_CERT_VALIDITY_DAYS];
     struct certs_dir d = {-1, ""};
     uid_t uid;
     gid_t gid;
@@ -417,9 +420,11 @@ int dbssl_certs_generate(const struct dbssl_certs_opts *opts, struct dbssl_certs
     snprintf(res->dir, sizeof(res->dir), "%s", opts->dir);
     if (resolve_owner(opts->owner, &uid, &gid, err) != 0)
         goto out;
-    if (opts->days < 1 || opts->days > 3650) {
-        dbssl_error_set(err, DBSSL_ERR_USAGE, "Use a whole number of days from 1 to 3650.",
-                        "invalid validity of %ld days", opts->days);
+    if (opts->days < days->min || opts->days > days->max) {
+        char hint[80];
+        snprintf(hint, sizeof(hint), "Use a whole number of days from %ld to %ld.", days->min,
+                 days->max);
+        dbssl_error_set(err, DBSSL_ERR_USAGE, hint, "invalid validity of %ld days", opts->days);
         goto out;
     }
     /* keys go there: only a directory no other user can change (safedir.h) */
@@ -509,6 +514,7 @@ int dbssl_certs_ensure(const struct dbssl_config *cfg, struct dbssl_certs_result
                                OPT_DB_SSL_AUTO_CERT_HOSTS,  OPT_DB_SSL_AUTO_KEY_TYPE,
                                OPT_DB_SSL_EXPIRY_WARN_DAYS};
     struct dbssl_certs_opts opts;
+    const char *refusal, *hint;
 
     memset(res, 0, sizeof(*res));
     res->up_to_date = true;
@@ -535,12 +541,8 @@ int dbssl_certs_ensure(const struct dbssl_config *cfg, struct dbssl_certs_result
                         cfg->database_url == NULL ? "not set" : "invalid");
         return -1;
     }
-    if (cfg->app_env == DBSSL_ENV_PRODUCTION) {
-        dbssl_error_set(err, DBSSL_ERR_CONFIG,
-                        "Set DB_SSL_AUTO_GENERATE=false and use certificates from your CA in "
-                        "DB_SSL_CA_CERT.",
-                        "self-signed auto-generated certificates are for development only, not "
-                        "APP_ENV \"production\"");
+    if ((refusal = dbssl_autogen_refusal(cfg, &hint)) != NULL) {
+        dbssl_error_set(err, DBSSL_ERR_CONFIG, hint, "%s", refusal);
         return -1;
     }
     dbssl_certs_opts_from_config(cfg, &opts);

@@ -81,7 +81,7 @@ static void deadline_in(struct timespec *ts, long seconds)
 
 static void log_up(const char *event, const struct dbssl_tls_state *t)
 {
-    char server[300];
+    char server[ADDR_BUF];
 
     dbssl_tls_state_server(t, server, sizeof(server));
     dbssl_log(DBSSL_LOG_INFO, event, "server", server, "tls", t->ssl_in_use ? t->protocol : "none",
@@ -176,7 +176,7 @@ static void warn_expiry(struct dbssl_checker *c, const char *role, const char *p
                         long long not_after, long long now)
 {
     const struct dbssl_config *cfg = c->set->cfg;
-    char key[4400], when[32], days[32];
+    char key[PATH_TEXT_BUF], when[32], days[32];
     struct warned *w = NULL;
     enum dbssl_expiry_state st;
     bool expired;
@@ -218,7 +218,7 @@ static void warn_expiry(struct dbssl_checker *c, const char *role, const char *p
 static void warn_expiries(struct dbssl_checker *c, const struct dbssl_snapshot *s)
 {
     const struct dbssl_tls_state *t = &s->tls;
-    char server[300];
+    char server[ADDR_BUF];
 
     for (size_t i = 0; i < s->n_certs; i++)
         warn_expiry(c, s->certs[i].role, s->certs[i].path, s->certs[i].subject, s->certs[i].serial,

@@ -14,6 +14,7 @@
 
 #include "dbssl/config.h"
 #include "error_int.h"
+#include "util.h"
 
 enum dbssl_app_env {
     DBSSL_ENV_DEVELOPMENT = 0,
@@ -150,7 +151,6 @@ enum dbssl_option_type {
 
 #define DBSSL_OPT_F_SENSITIVE  0x01u /* value may hold a secret: mask it */
 #define DBSSL_OPT_F_RELOADABLE 0x02u /* a reload may change it without restart */
-#define DBSSL_OPT_F_REQUIRED   0x04u /* must be set */
 
 struct dbssl_option {
     const char *name;
@@ -170,10 +170,18 @@ extern const struct dbssl_option dbssl_options[DBSSL_OPTION_COUNT];
 /* Index of the option called name, or -1. */
 int dbssl_option_find(const char *name);
 
-/* Names for the enums, from the option table. */
-const char *dbssl_app_env_name(enum dbssl_app_env env);
-const char *dbssl_tls_version_name(enum dbssl_tls_version v);
-const char *dbssl_key_type_name(enum dbssl_key_type t);
+/*
+ * The name of value among option id's choices ("verify-full", "rsa-2048",
+ * ...): the one enum-to-name mapping of the settings; "unknown" for a value
+ * or option without one.
+ */
+const char *dbssl_option_choice(enum dbssl_option_id id, int value);
+
+/* The value of name among option id's choices, as a setting reads it (any case), or -1. */
+int dbssl_option_choice_index(enum dbssl_option_id id, const char *name);
+
+/* Option id's choices as "a, b, c" (caller frees); NULL on out-of-memory. */
+char *dbssl_option_choices_text(enum dbssl_option_id id);
 
 /*
  * The files in use and whether auto-generation provides them.  Each getter
@@ -181,7 +189,7 @@ const char *dbssl_key_type_name(enum dbssl_key_type t);
  */
 struct dbssl_file_ref {
     const char *setting; /* the setting that names or implies it */
-    char path[4096];
+    char path[PATH_BUF];
     bool generated; /* comes from DB_SSL_AUTO_CERT_DIR */
 };
 

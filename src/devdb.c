@@ -70,7 +70,7 @@ static int copy_file_as(const char *src, const char *dst, const char *what, mode
     size_t len = 0;
     int ret = -1;
 
-    if (read_file(src, what, 1024 * 1024, &data, &len, err) != 0)
+    if (read_file(src, what, CONFIG_FILE_MAX, &data, &len, err) != 0)
         goto out;
     ret = write_file_as(dst, data, len, mode, u, err);
 out:
@@ -257,7 +257,7 @@ static int set_paths(struct dbssl_devdb_state *st, const char *absdir, struct db
 /* Reads pid and port from postmaster.pid; running when that process exists. */
 static void read_pidfile(struct dbssl_devdb_state *st)
 {
-    char path[4200], *data = NULL;
+    char path[PATH_BUF], *data = NULL;
     size_t len;
     long v;
     int line = 1;
@@ -282,7 +282,7 @@ static void read_pidfile(struct dbssl_devdb_state *st)
 
 int dbssl_devdb_status(const char *dir, struct dbssl_devdb_state *st, struct dbssl_error *err)
 {
-    char abs[4096];
+    char abs[PATH_BUF];
     struct stat sb;
     struct dbssl_proc_user u;
 
@@ -399,7 +399,7 @@ static int relocate_dir(const char *dir, const struct dbssl_proc_user *u, char *
 static int prepare_dir(const char *dir, const struct dbssl_proc_user *u, bool *created,
                        struct dbssl_devdb_state *st, struct dbssl_error *err)
 {
-    char abs[4096];
+    char abs[PATH_BUF];
     struct stat sb;
     DIR *d;
     struct dirent *de;
@@ -481,7 +481,7 @@ static int init_cluster(const struct dbssl_pgrun *rn, const struct dbssl_devdb_s
                           "--locale=C",
                           "--no-sync",
                           NULL};
-    char conf[4200], *data = NULL;
+    char conf[PATH_BUF], *data = NULL;
     size_t len = 0;
     struct strbuf sb;
     int ret = -1;
@@ -491,7 +491,7 @@ static int init_cluster(const struct dbssl_pgrun *rn, const struct dbssl_devdb_s
         return -1;
     /* our settings live in their own file, included last so they win */
     if (!path_join(conf, sizeof(conf), st->datadir, "postgresql.conf") ||
-        read_file(conf, "configuration file", 16 * 1024 * 1024, &data, &len, err) != 0)
+        read_file(conf, "configuration file", SERVER_FILE_MAX, &data, &len, err) != 0)
         goto out;
     strbuf_init(&sb);
     strbuf_append_n(&sb, data, len);
@@ -518,7 +518,7 @@ static int configure_cluster(const struct dbssl_config *cfg, const struct dbssl_
     struct dbssl_pgconf_opts po = {"127.0.0.1,::1", st->port, true, st->datadir,
                                    tls->ca_cert[0] == '\0'};
     bool have_ca = tls->ca_cert[0] != '\0';
-    char dst[4200], *conf = NULL, *hba = NULL;
+    char dst[PATH_BUF], *conf = NULL, *hba = NULL;
     struct strbuf c, h;
     int ret = -1;
 
@@ -574,7 +574,7 @@ static int start_server(const struct dbssl_pgrun *rn, const struct dbssl_devdb_s
     const char *args[] = {"pg_ctl", "start", "-D", st->datadir, "-l", st->log,
                           "-w",     "-t",    "60", "-s",        NULL};
     struct dbssl_error e;
-    char *tail, hint[4200];
+    char *tail, hint[PATH_TEXT_BUF];
 
     dbssl_error_clear(&e);
     if (dbssl_pgrun(rn, "pg_ctl start", args, NULL, PGCTL_TIMEOUT_S, NULL, &e) == 0)
@@ -655,7 +655,7 @@ int dbssl_devdb_start(const struct dbssl_config *cfg, const struct dbssl_devdb_t
 {
     struct dbssl_proc_user user;
     struct dbssl_pgrun rn = {cfg, &user, "", NULL};
-    char pgversion[4200];
+    char pgversion[PATH_BUF];
     bool created_dir = false, created_data = false, started = false;
     int ret = -1;
 

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "error_int.h"
+#include "util.h"
 
 #define DBSSL_DEVDB_DEFAULT_PORT 5433
 
@@ -27,10 +28,10 @@
  * it generates the set.
  */
 struct dbssl_devdb_tls {
-    char server_cert[4096];
-    char server_key[4096];
-    char ca_cert[4096];    /* "" when no CA is configured: no client certificates */
-    bool client_cert_auth; /* mutual TLS: pg_hba adds clientcert=verify-full to scram */
+    char server_cert[PATH_BUF];
+    char server_key[PATH_BUF];
+    char ca_cert[PATH_BUF]; /* "" when no CA is configured: no client certificates */
+    bool client_cert_auth;  /* mutual TLS: pg_hba adds clientcert=verify-full to scram */
 };
 
 struct dbssl_devdb_opts {
@@ -44,10 +45,10 @@ struct dbssl_devdb_state {
     bool already_running; /* start found it running */
     long pid;
     int port;
-    int wanted_port; /* the port asked for (it differs from port when that was busy) */
-    char dir[4096];  /* absolute base directory */
-    char datadir[4096];
-    char log[4096];
+    int wanted_port;    /* the port asked for (it differs from port when that was busy) */
+    char dir[PATH_BUF]; /* absolute base directory */
+    char datadir[PATH_BUF];
+    char log[PATH_BUF];
     char user[64];  /* the system user the server runs as */
     bool relocated; /* dir was out of that user's reach: it links to a /tmp directory */
 };

@@ -120,7 +120,7 @@ static enum dbssl_health_status judge(struct judging *j, const struct dbssl_conf
         }
     }
     for (size_t i = 0; certs && i < certs->n; i++) {
-        char what[4200];
+        char what[PATH_TEXT_BUF];
         snprintf(what, sizeof(what), "%s certificate \"%s\" (%s)", certs->v[i].role,
                  certs->v[i].path, certs->v[i].subject);
         st = worse(st, judge_expiry(j, what, certs->v[i].not_before, certs->v[i].not_after,

@@ -100,7 +100,7 @@ struct dbssl_http {
     struct dbssl_throttle throttle;
     unsigned long long refused_reported;
     long long refused_report_at;
-    char address[300];
+    char address[ADDR_BUF];
 };
 
 #define JSON "application/json"

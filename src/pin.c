@@ -58,7 +58,7 @@ void dbssl_pin_init(struct dbssl_pinned *pin)
 /* A base for private directories, open, with its path. */
 struct base {
     int fd;
-    char path[PATH_MAX];
+    char path[PATH_BUF];
 };
 
 /*

@@ -152,8 +152,8 @@ static bool weaker_protocol(const struct dbssl_config *cur, const struct dbssl_c
     if (fresh->min_protocol >= cur->min_protocol)
         return false;
     strbuf_printf(why, "DB_SSL_MIN_PROTOCOL_VERSION \"%s\" -> \"%s\"",
-                  dbssl_tls_version_name(cur->min_protocol),
-                  dbssl_tls_version_name(fresh->min_protocol));
+                  dbssl_option_choice(OPT_DB_SSL_MIN_PROTOCOL_VERSION, (int)cur->min_protocol),
+                  dbssl_option_choice(OPT_DB_SSL_MIN_PROTOCOL_VERSION, (int)fresh->min_protocol));
     return true;
 }
 
@@ -441,7 +441,7 @@ bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
     /* the dotenv file the running settings came from is gone: without it the
      * defaults (prefer) would quietly replace its settings */
     if (rt->cur->cfg->env_file != NULL && cfg->env_file == NULL) {
-        char msg[4300];
+        char msg[PATH_TEXT_BUF];
         snprintf(msg, sizeof(msg),
                  "env file \"%s\" of the running settings no longer exists; they are kept",
                  rt->cur->cfg->env_file);

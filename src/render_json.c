@@ -30,7 +30,7 @@ static json_t *time_or_null(long long t)
 
 static json_t *server_json(const struct dbssl_tls_state *tls)
 {
-    char buf[300];
+    char buf[ADDR_BUF];
 
     dbssl_tls_state_server(tls, buf, sizeof(buf));
     return str_or_null(buf);

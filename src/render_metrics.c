@@ -53,7 +53,7 @@ static void certs(struct strbuf *sb, const struct dbssl_snapshot *s, bool after)
 {
     const struct dbssl_tls_state *t = &s->tls;
     const char *name = after ? "dbssl_cert_not_after_seconds" : "dbssl_cert_not_before_seconds";
-    char server[300];
+    char server[ADDR_BUF];
 
     head(sb, name, "gauge",
          after ? "Expiry (not after) of each certificate in use, in seconds since the epoch."

@@ -347,7 +347,7 @@ int write_file_new(const char *path, const void *data, size_t len, mode_t mode, 
 int write_file_replace(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
                        gid_t gid, struct dbssl_error *err)
 {
-    char tmp[4200];
+    char tmp[PATH_BUF];
 
     if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
         dbssl_error_set(err, DBSSL_ERR_IO, NULL, "file name \"%s\" is too long", path);

@@ -151,6 +151,15 @@ void dbssl_findings_free(struct dbssl_findings *f)
     free(f);
 }
 
+const char *dbssl_autogen_refusal(const struct dbssl_config *cfg, const char **hint)
+{
+    if (cfg->app_env != DBSSL_ENV_PRODUCTION)
+        return NULL;
+    *hint = "Set DB_SSL_AUTO_GENERATE=false and use certificates from your CA in DB_SSL_CA_CERT.";
+    return "self-signed auto-generated certificates are for development only, not APP_ENV "
+           "\"production\"";
+}
+
 const char *dbssl_severity_name(enum dbssl_severity severity)
 {
     return severity == DBSSL_SEVERITY_ERROR ? "error" : "warning";
@@ -318,28 +327,40 @@ static void check_values(const struct dbssl_config *cfg, struct dbssl_findings *
 }
 
 /*
- * The reader's hint, or one naming the setting (written into e->hint).
- * generated: the file is in the generated set, whose reader's hints (a
- * symlink there) are the ones to give.
+ * The hint for a finding made from the reader's error e: the reader's own,
+ * or one naming the setting (written into buf).  generated: the file is in
+ * the generated set, whose reader's hints (a symlink there) are the ones to
+ * give.
  */
-static const char *read_hint(struct dbssl_error *e, const char *setting, bool generated)
+static const char *read_hint(const struct dbssl_error *e, const char *setting, bool generated,
+                             char *buf, size_t len)
 {
     /* a FIFO, socket, device or directory where a file belongs */
     if (e->code == DBSSL_ERR_CONFIG && !generated) {
-        snprintf(e->hint, sizeof(e->hint),
+        snprintf(buf, len,
                  "Point %s at the file itself, a regular file (a symlink to one is fine); dbssl "
                  "does not read directories, pipes, sockets or devices.",
                  setting);
-        return e->hint;
+        return buf;
     }
     /* a file that cannot be read: say which setting names it */
     if (e->hint[0] != '\0' && e->code != DBSSL_ERR_IO)
         return e->hint;
-    snprintf(e->hint, sizeof(e->hint),
+    snprintf(buf, len,
              "Check that the path in %s is correct and that the file is readable by the user "
              "running dbssl.",
              setting);
-    return e->hint;
+    return buf;
+}
+
+/* A finding for a file of setting that could not be used: the reader's error with its detail. */
+static void read_finding(struct dbssl_findings *f, const char *setting, bool generated,
+                         const struct dbssl_error *e)
+{
+    char hint[sizeof(e->hint)];
+
+    dbssl_findings_addx(f, DBSSL_SEVERITY_ERROR, 0, setting, e->detail,
+                        read_hint(e, setting, generated, hint, sizeof(hint)), "%s", e->message);
 }
 
 /* Expiry and validity window of one certificate (the rules are expiry.h's). */
@@ -396,7 +417,7 @@ static void check_writable(struct dbssl_findings *f, const char *setting, const 
                            const struct stat *st)
 {
     unsigned mode = (unsigned)(st->st_mode & 07777);
-    char hint[4200];
+    char hint[PATH_TEXT_BUF];
 
     if ((st->st_mode & (S_IWGRP | S_IWOTH)) == 0)
         return;
@@ -446,7 +467,8 @@ static bool check_cert_dir(const struct dbssl_config *cfg, struct dbssl_findings
         close(fd);
     if (fd >= 0 || missing)
         return true;
-    dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_AUTO_CERT_DIR", e.hint, "%s", e.message);
+    dbssl_findings_addx(f, DBSSL_SEVERITY_ERROR, 0, "DB_SSL_AUTO_CERT_DIR", e.detail, e.hint, "%s",
+                        e.message);
     return false;
 }
 
@@ -463,8 +485,7 @@ static bool check_ca(const struct dbssl_config *cfg, struct dbssl_findings *f,
     if (missing_generated(ca))
         return false;
     if (dbssl_certlist_load_at(&at, "certificate file", &list, &st, &e) != 0) {
-        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, ca->setting,
-                           read_hint(&e, ca->setting, ca->generated), "%s", e.message);
+        read_finding(f, ca->setting, ca->generated, &e);
         return false;
     }
     check_writable(f, ca->setting, ca->path, &st);
@@ -504,8 +525,7 @@ static void check_client(const struct dbssl_config *cfg, struct dbssl_findings *
     if (cert->path[0] != '\0' && !missing_generated(cert)) {
         dbssl_error_clear(&e);
         if (dbssl_certlist_load_at(&cert_at, "certificate file", &list, &st, &e) != 0) {
-            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, cert->setting,
-                               read_hint(&e, cert->setting, cert->generated), "%s", e.message);
+            read_finding(f, cert->setting, cert->generated, &e);
         } else {
             cs->cert_ok = true;
             check_dates(cfg, f, cert->setting, cert->path, &list.certs[0], cert->generated, now);
@@ -519,8 +539,7 @@ static void check_client(const struct dbssl_config *cfg, struct dbssl_findings *
         st.st_mode = 0; /* set by the read, even when the key then does not parse */
         if (dbssl_key_load_at(&key_at, cs->cert_ok ? &list.certs[0] : NULL, &ki, &cs->match, &st,
                               &e) != 0) {
-            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, key->setting,
-                               read_hint(&e, key->setting, key->generated), "%s", e.message);
+            read_finding(f, key->setting, key->generated, &e);
         } else {
             cs->key_ok = true;
             cs->match_known = cs->cert_ok;
@@ -548,8 +567,7 @@ static void check_crl(const struct dbssl_config *cfg, struct dbssl_findings *f, 
         return;
     dbssl_error_clear(&e);
     if (dbssl_crl_load(cfg->crl, &last, &next, &e) != 0) {
-        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_CRL",
-                           read_hint(&e, "DB_SSL_CRL", false), "%s", e.message);
+        read_finding(f, "DB_SSL_CRL", false, &e);
         return;
     }
     if (next != 0 && next < now) {
@@ -570,7 +588,7 @@ static bool weak_mode(enum dbssl_sslmode m)
 
 static bool same_file(const char *a, const char *b)
 {
-    char ra[4096], rb[4096];
+    char ra[PATH_BUF], rb[PATH_BUF];
 
     if (strcmp(a, b) == 0)
         return true;
@@ -720,12 +738,10 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
     if (!env_ok)
         return;
     if (cfg->app_env == DBSSL_ENV_PRODUCTION) {
-        if (gen_ok && cfg->auto_generate)
-            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_AUTO_GENERATE",
-                               "Set DB_SSL_AUTO_GENERATE=false and use certificates from your CA "
-                               "in DB_SSL_CA_CERT.",
-                               "self-signed auto-generated certificates are for development only, "
-                               "not APP_ENV \"production\"");
+        const char *refusal, *hint;
+        if (gen_ok && cfg->auto_generate && (refusal = dbssl_autogen_refusal(cfg, &hint)) != NULL)
+            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_AUTO_GENERATE", hint, "%s",
+                               refusal);
         if (mode_ok && m == DBSSL_SSLMODE_VERIFY_CA)
             dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_MODE",
                                "Use DB_SSL_MODE=verify-full so that the server's host name is "

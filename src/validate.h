@@ -43,4 +43,12 @@ const struct dbssl_finding *dbssl_findings_at(const struct dbssl_findings *f, si
 
 struct dbssl_findings *dbssl_findings_new(void);
 
+/*
+ * Whether cfg may use auto-generated certificates at all: never in
+ * APP_ENV=production.  NULL when it may, else the refusal (a primary
+ * message) and *hint: the one text of validation's finding and of
+ * dbssl_certs_ensure()'s error.
+ */
+const char *dbssl_autogen_refusal(const struct dbssl_config *cfg, const char **hint);
+
 #endif

@@ -234,7 +234,7 @@ static void reload(void *arg, const char *cause)
 static int run(int argc, char **argv)
 {
     const char *env_file = NULL, *listen_arg = NULL, *pid_file = NULL, *written_pid = NULL;
-    char listen_addr[300];
+    char listen_addr[ADDR_BUF];
     struct dbssl_config *cfg = NULL;
     struct dbssl_runtime rt;
     struct dbssl_board board;
@@ -264,7 +264,7 @@ static int run(int argc, char **argv)
     snprintf(listen_addr, sizeof(listen_addr), "%s",
              listen_arg         ? listen_arg
              : cfg->http_listen ? cfg->http_listen
-                                : "127.0.0.1:8000");
+                                : dbssl_options[OPT_HTTP_LISTEN].def);
     dbssl_error_clear(&e);
     if (dbssl_runtime_init(&rt, env_file, cfg, &e) != 0) {
         cli_print_error(&e);
