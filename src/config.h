@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "dbssl/config.h"
+#include "dburl.h"
 #include "error_int.h"
 #include "util.h"
 
@@ -71,34 +72,6 @@ struct dbssl_setting {
     char *display;            /* value safe to print (secrets masked) */
     char *error;              /* pass-1 problem with the value alone, or NULL */
     char *hint;               /* hint for error, or NULL */
-};
-
-/* DATABASE_URL as libpq parses it (PQconninfoParse); all strings owned here. */
-struct dbssl_url {
-    bool parsed;      /* PQconninfoParse accepted it (and dbssl too: see userinfo_raw) */
-    char *error;      /* why it was rejected, without its content, when !parsed */
-    const char *hint; /* static hint for error */
-    char *host;       /* as given, possibly a comma-separated list; NULL = default */
-    char *hostaddr;   /* as given or NULL */
-    char *port;       /* as given or NULL */
-    char *user;       /* NULL when not in the URL */
-    char *dbname;
-    char *password; /* never printed; kept only to redact it from messages */
-    /* passwords as written in the URL (%-encoded, quoted), found without
-     * libpq, so that they are masked in libpq's messages as written too */
-    char *raw_secrets[8];
-    size_t n_raw_secrets;
-    /* a raw "/" or "@" in the URI's password: libpq would read part of it as
-     * host, port or database, so the URL counts as rejected */
-    bool userinfo_raw;
-    /* ssl keywords present in the URL itself, NULL when absent */
-    char *sslmode;
-    char *sslrootcert;
-    char *sslcert;
-    char *sslkey;
-    char *sslcrl;
-    char *sslpassword;
-    char *application_name;
 };
 
 struct dbssl_config {

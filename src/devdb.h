@@ -87,4 +87,26 @@ int dbssl_devdb_status(const char *dir, struct dbssl_devdb_state *st,
  */
 char *dbssl_devdb_url(const struct dbssl_config *cfg, const struct dbssl_devdb_state *st);
 
+/* ---- shared by devdb.c (the lifecycle) and devdb_conf.c (what the cluster is given) ---- */
+
+struct dbssl_pgrun; /* pgrun.h: how the server programs are run */
+
+/* DATABASE_URL names a loopback host, a user and a password (errors name what is missing). */
+int devdb_check_url(const struct dbssl_config *cfg, struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* After initdb: postgresql.conf includes dbssl.conf, last so that it wins. */
+int devdb_include_conf(const struct dbssl_pgrun *rn, const struct dbssl_devdb_state *st,
+                       struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* Copies the TLS files into the cluster (key 0600, owned by the server user) and
+ * writes dbssl.conf and pg_hba.conf. */
+int devdb_configure_cluster(const struct dbssl_config *cfg, const struct dbssl_pgrun *rn,
+                            const struct dbssl_devdb_tls *tls, const struct dbssl_devdb_state *st,
+                            struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* Creates the role and database of DATABASE_URL in the running cluster, or sets the role's
+ * password (existing: the cluster was made by an earlier start). */
+int devdb_create_role_and_db(const struct dbssl_pgrun *rn, const struct dbssl_devdb_state *st,
+                             bool existing, struct dbssl_error *err) DBSSL_MUSTCHECK;
+
 #endif
