@@ -524,9 +524,9 @@ int dbssl_certs_ensure(const struct dbssl_config *cfg, struct dbssl_certs_result
     }
     for (size_t i = 0; i < sizeof(used) / sizeof(used[0]); i++) {
         if (cfg->settings[used[i]].error != NULL) {
-            dbssl_error_set(err, DBSSL_ERR_CONFIG, cfg->settings[used[i]].hint,
-                            "cannot generate certificates: %s: %s", dbssl_options[used[i]].name,
-                            cfg->settings[used[i]].error);
+            dbssl_error_setx(
+                err, DBSSL_ERR_CONFIG, cfg->settings[used[i]].error, cfg->settings[used[i]].hint,
+                "cannot generate certificates: %s is invalid", dbssl_options[used[i]].name);
             return -1;
         }
     }
@@ -536,9 +536,10 @@ int dbssl_certs_ensure(const struct dbssl_config *cfg, struct dbssl_certs_result
      * set with one for the wrong role and hosts.  Validation reports why.
      */
     if (cfg->database_url == NULL || !cfg->url.parsed) {
-        dbssl_error_set(err, DBSSL_ERR_CONFIG, "Set DATABASE_URL to a valid PostgreSQL URI.",
-                        "cannot generate certificates: DATABASE_URL is %s",
-                        cfg->database_url == NULL ? "not set" : "invalid");
+        dbssl_error_setx(err, DBSSL_ERR_CONFIG, cfg->database_url == NULL ? NULL : cfg->url.error,
+                         "Set DATABASE_URL to a valid PostgreSQL URI.",
+                         "cannot generate certificates: DATABASE_URL is %s",
+                         cfg->database_url == NULL ? "not set" : "invalid");
         return -1;
     }
     if ((refusal = dbssl_autogen_refusal(cfg, &hint)) != NULL) {

@@ -283,8 +283,9 @@ int devdb_configure_cluster(const struct dbssl_config *cfg, const struct dbssl_p
     strbuf_append(&c, "unix_socket_directories = ");
     append_quoted(&c, st->dir, '\'');
     strbuf_append(&c, "\nunix_socket_permissions = 0700\npassword_encryption = 'scram-sha-256'\n");
-    strbuf_append(&h, "# written by dbssl dev-db; rewritten at every start (see dbssl pg-config)\n"
-                      "# the socket directory is private (0700): only its owner gets to \"local\"\n");
+    strbuf_append(&h,
+                  "# written by dbssl dev-db; rewritten at every start (see dbssl pg-config)\n"
+                  "# the socket directory is private (0700): only its owner gets to \"local\"\n");
     strbuf_append(&h, hba);
     free(conf);
     free(hba);
@@ -323,8 +324,9 @@ int devdb_create_role_and_db(const struct dbssl_pgrun *rn, const struct dbssl_de
     const struct dbssl_config *cfg = rn->cfg;
     const char *user = cfg->url.user, *db = url_dbname(cfg);
     char port[16];
-    const char *args[] = {"psql", "-X", "-q",           "-w", "-v",       "ON_ERROR_STOP=1", "-h",
-                          st->dir, "-p", port, "-U",      rn->user->name, "-d", "postgres", NULL};
+    const char *args[] = {"psql", "-X",       "-q", "-w", "-v", "ON_ERROR_STOP=1",
+                          "-h",   st->dir,    "-p", port, "-U", rn->user->name,
+                          "-d",   "postgres", NULL};
     struct strbuf sql;
     char hint[512];
     int ret;
@@ -357,9 +359,8 @@ int devdb_create_role_and_db(const struct dbssl_pgrun *rn, const struct dbssl_de
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
         return -1;
     }
-    snprintf(hint, sizeof(hint),
-             "Check the user and database names in DATABASE_URL.%s%s%s%s", existing ? " A " : "",
-             existing ? "cluster made by an older dbssl has no role \"" : "",
+    snprintf(hint, sizeof(hint), "Check the user and database names in DATABASE_URL.%s%s%s%s",
+             existing ? " A " : "", existing ? "cluster made by an older dbssl has no role \"" : "",
              existing ? rn->user->name : "",
              existing ? "\" to log in as: run \"dbssl dev-db stop\" and remove the directory to "
                         "start afresh."

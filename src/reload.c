@@ -291,38 +291,42 @@ struct dbssl_loaded *dbssl_runtime_get(struct dbssl_runtime *rt, struct dbssl_re
     return l;
 }
 
-/* Keeps the set in use: counts the failure and remembers why for the health body. */
-static void reject(struct dbssl_runtime *rt, const char *cause, const char *why)
+/* Keeps the set in use: counts the failure and remembers why (e) for the health body. */
+static void reject(struct dbssl_runtime *rt, const char *cause, const struct dbssl_error *e)
 {
     pthread_mutex_lock(&rt->mu);
     rt->stats.failure++;
     rt->stats.last_error_at = dbssl_now();
-    snprintf(rt->stats.last_error, sizeof(rt->stats.last_error), "%s", why);
+    rt->stats.last_error = *e;
     pthread_mutex_unlock(&rt->mu);
-    dbssl_log(DBSSL_LOG_ERROR, "reload_failed", "cause", cause, "error", why, "action",
-              "keeping the settings in use", NULL);
+    dbssl_log(DBSSL_LOG_ERROR, "reload_failed", "cause", cause, "error", e->message, "detail",
+              e->detail, "hint", e->hint, "action", "keeping the settings in use", NULL);
 }
 
 /* A refused downgrade: rejected, and remembered until a different set is adopted. */
 static void reject_downgrade(struct dbssl_runtime *rt, const char *cause, const char *weakening)
 {
-    char why[sizeof(rt->stats.last_error)];
+    struct dbssl_error e;
 
-    snprintf(why, sizeof(why),
-             "refused: the new settings weaken TLS: %s. Restart dbssl serve to apply them "
-             "deliberately.",
-             weakening);
-    reject(rt, cause, why);
+    dbssl_error_clear(&e);
+    dbssl_error_setx(&e, DBSSL_ERR_CONFIG, weakening,
+                     "Restart dbssl serve to apply them deliberately.",
+                     "refused: the new settings weaken TLS");
+    reject(rt, cause, &e);
     pthread_mutex_lock(&rt->mu);
     rt->refused_downgrade_at = rt->stats.last_error_at;
-    snprintf(rt->refused_downgrade, sizeof(rt->refused_downgrade), "%s", why);
+    rt->refused_downgrade = e;
     pthread_mutex_unlock(&rt->mu);
 }
 
-/* Logs each finding; returns the errors as one line ("SETTING: message; ..."). */
-static char *describe_findings(const struct dbssl_findings *f)
+/*
+ * Logs each finding; returns the refusal, its detail the errors as one line
+ * ("SETTING: message; ...").
+ */
+static void describe_findings(const struct dbssl_findings *f, struct dbssl_error *e)
 {
     struct strbuf sb;
+    char *errors;
 
     strbuf_init(&sb);
     for (size_t i = 0; i < dbssl_findings_count(f); i++) {
@@ -337,7 +341,13 @@ static char *describe_findings(const struct dbssl_findings *f)
             strbuf_append(&sb, "; ");
         strbuf_printf(&sb, "%s: %s", fd->setting, fd->message);
     }
-    return strbuf_take(&sb);
+    errors = strbuf_take(&sb);
+    dbssl_error_setx(e, DBSSL_ERR_CONFIG, errors,
+                     "The settings in use are kept; fix what the detail names (the reload_finding "
+                     "log lines give each hint), and the reload is tried again when the files "
+                     "change.",
+                     "refused: the new settings are invalid");
+    free(errors);
 }
 
 /* Settings a reload cannot apply (the listen address): say so rather than ignore them. */
@@ -411,7 +421,7 @@ static void keep_unchanged(struct dbssl_runtime *rt, const char *cause)
     rt->stats.success++;
     rt->stats.last_success_at = dbssl_now();
     rt->stats.last_error_at = rt->refused_downgrade_at;
-    snprintf(rt->stats.last_error, sizeof(rt->stats.last_error), "%s", rt->refused_downgrade);
+    rt->stats.last_error = rt->refused_downgrade;
     set_retry_paths(rt, NULL);
     snprintf(gen, sizeof(gen), "%llu", rt->cur->generation);
     pthread_mutex_unlock(&rt->mu);
@@ -427,7 +437,6 @@ bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
     struct dbssl_error e;
     struct strbuf weak;
     char gen[32];
-    char *why = NULL;
     bool ok = false;
 
     pthread_mutex_lock(&rt->reloading);
@@ -435,17 +444,17 @@ bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
     strbuf_init(&weak);
     dbssl_log(DBSSL_LOG_INFO, "reload_started", "cause", cause, NULL);
     if ((cfg = dbssl_config_load(rt->env_file, &e)) == NULL) {
-        reject(rt, cause, e.message);
+        reject(rt, cause, &e);
         goto out;
     }
     /* the dotenv file the running settings came from is gone: without it the
      * defaults (prefer) would quietly replace its settings */
     if (rt->cur->cfg->env_file != NULL && cfg->env_file == NULL) {
-        char msg[PATH_TEXT_BUF];
-        snprintf(msg, sizeof(msg),
-                 "env file \"%s\" of the running settings no longer exists; they are kept",
-                 rt->cur->cfg->env_file);
-        reject(rt, cause, msg);
+        dbssl_error_set(&e, DBSSL_ERR_IO,
+                        "Put the file back, or restart dbssl serve to run without it.",
+                        "env file \"%s\" of the running settings no longer exists; they are kept",
+                        rt->cur->cfg->env_file);
+        reject(rt, cause, &e);
         goto out;
     }
     /* before validation: a weaker set is refused whatever else is wrong with
@@ -457,17 +466,17 @@ bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
     /* copy first, so that the files validated are the files that will be used */
     if ((fresh = loaded_new(&e)) == NULL || dbssl_pin_files(cfg, &fresh->pinned, &e) != 0 ||
         (f = dbssl_config_validate(cfg, &e)) == NULL) {
-        reject(rt, cause, e.message);
+        reject(rt, cause, &e);
         goto out;
     }
     if (dbssl_findings_errors(f) > 0) {
-        why = describe_findings(f);
-        reject(rt, cause, why ? why : "the new settings are invalid");
+        describe_findings(f, &e);
+        reject(rt, cause, &e);
         goto out;
     }
-    free(describe_findings(f)); /* warnings only: logged, nothing to keep */
+    describe_findings(f, NULL); /* warnings only: logged, nothing to keep */
     if (dbssl_pin_verify(cfg, &fresh->pinned, &e) != 0) {
-        reject(rt, cause, e.message);
+        reject(rt, cause, &e);
         goto out;
     }
     if (same_set(rt->cur, cfg, &fresh->pinned)) {
@@ -481,7 +490,7 @@ bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
     snprintf(gen, sizeof(gen), "%llu", rt->cur->generation + 1);
     if (loaded_adopt(fresh, cfg, rt->cur->generation + 1, &e) != 0) {
         cfg = NULL; /* freed with fresh */
-        reject(rt, cause, e.message);
+        reject(rt, cause, &e);
         goto out;
     }
     cfg = NULL; /* fresh's now */
@@ -492,9 +501,9 @@ bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
     rt->stats.success++;
     rt->stats.last_success_at = dbssl_now();
     rt->stats.last_error_at = 0;
-    rt->stats.last_error[0] = '\0';
+    dbssl_error_clear(&rt->stats.last_error);
     rt->refused_downgrade_at = 0;
-    rt->refused_downgrade[0] = '\0';
+    dbssl_error_clear(&rt->refused_downgrade);
     set_retry_paths(rt, NULL);
     pthread_mutex_unlock(&rt->mu);
     note_restart_needed(old->cfg, rt->cur->cfg);
@@ -510,7 +519,6 @@ out:
         pthread_mutex_unlock(&rt->mu);
     }
     dbssl_loaded_unref(fresh); /* a set not taken into use, with its copies */
-    free(why);
     strbuf_free(&weak);
     dbssl_findings_free(f);
     dbssl_config_free(cfg);

@@ -38,7 +38,8 @@ struct dbssl_reload_stats {
     unsigned long long success, failure;
     long long last_success_at; /* epoch seconds; the initial load counts */
     long long last_error_at;   /* 0: the latest reload (if any) succeeded */
-    char last_error[1024];     /* what the rejected settings were missing, secret-free */
+    /* why the latest reload was refused (primary, detail, hint), secret-free */
+    struct dbssl_error last_error;
 };
 
 struct dbssl_loaded {
@@ -90,7 +91,7 @@ struct dbssl_runtime {
      * leave no trace in the health body.  Only adopting a different valid
      * set (or a restart) forgets it.
      */
-    char refused_downgrade[sizeof(((struct dbssl_reload_stats *)0)->last_error)];
+    struct dbssl_error refused_downgrade;
     long long refused_downgrade_at;
 };
 

@@ -55,8 +55,9 @@ static json_t *reload_error_json(const struct dbssl_reload_stats *r)
 {
     if (r->last_error_at <= 0)
         return json_null();
-    return json_pack("{s:o, s:o}", "at", time_or_null(r->last_error_at), "message",
-                     dbssl_json_str(r->last_error));
+    return json_pack("{s:o, s:o, s:o, s:o}", "at", time_or_null(r->last_error_at), "message",
+                     dbssl_json_str(r->last_error.message), "detail",
+                     str_or_null(r->last_error.detail), "hint", str_or_null(r->last_error.hint));
 }
 
 static json_t *ssl_body(const struct dbssl_snapshot *s)

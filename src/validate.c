@@ -280,11 +280,12 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
                            "connection",
                            mode);
     if (mode_ok && req_ok && cfg->ssl_required && cfg->url.parsed && uses_unix_socket(&cfg->url))
-        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DATABASE_URL",
-                           "Connect over TCP: put a host name or IP address in DATABASE_URL, for "
-                           "example postgresql://user@localhost:5432/dbname.",
-                           "DB_SSL_REQUIRED is true but DATABASE_URL connects over a Unix-domain "
-                           "socket, where TLS is never used");
+        dbssl_findings_addx(f, DBSSL_SEVERITY_ERROR, 0, "DATABASE_URL",
+                            "TLS is never used over a Unix-domain socket.",
+                            "Connect over TCP: put a host name or IP address in DATABASE_URL, for "
+                            "example postgresql://user@localhost:5432/dbname.",
+                            "DB_SSL_REQUIRED is true but DATABASE_URL connects over a Unix-domain "
+                            "socket");
     if (mode_ok && (m == DBSSL_SSLMODE_VERIFY_CA || m == DBSSL_SSLMODE_VERIFY_FULL) && !have_ca)
         dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_CA_CERT",
                            "Set DB_SSL_CA_CERT to the CA certificate that signed the server "
@@ -303,14 +304,17 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
                                : "DB_SSL_MODE \"%s\" falls back to an unencrypted connection "
                                  "without warning when the server does not offer TLS",
                            mode);
-    if (mode_ok && m == DBSSL_SSLMODE_REQUIRE && have_ca)
-        dbssl_findings_add(
-            f, DBSSL_SEVERITY_WARNING, "DB_SSL_MODE",
-            "Say what you mean: set DB_SSL_MODE=verify-ca (or verify-full), or "
-            "remove the CA certificate.",
-            "DB_SSL_MODE is \"require\" but a CA certificate is configured (\"%s\"), "
-            "so libpq verifies the server certificate as with verify-ca",
-            ca->path);
+    if (mode_ok && m == DBSSL_SSLMODE_REQUIRE && have_ca) {
+        char detail[PATH_TEXT_BUF];
+        snprintf(detail, sizeof(detail),
+                 "Given a CA certificate (\"%s\"), libpq verifies the server certificate as "
+                 "with verify-ca.",
+                 ca->path);
+        dbssl_findings_addx(f, DBSSL_SEVERITY_WARNING, 0, "DB_SSL_MODE", detail,
+                            "Say what you mean: set DB_SSL_MODE=verify-ca (or verify-full), or "
+                            "remove the CA certificate.",
+                            "DB_SSL_MODE is \"require\" but a CA certificate is configured");
+    }
     if (mode_ok && cfg->crl != NULL && m < DBSSL_SSLMODE_VERIFY_CA)
         dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_CRL",
                            "Use DB_SSL_MODE=verify-ca or verify-full for the CRL to be checked.",

@@ -87,10 +87,13 @@ wait_count() {
     done
     return 1
 }
+# last_reload_error as "MESSAGE | DETAIL | HINT", or null
 reload_error() {
     curl -s "$BASE/health/database/ssl" |
-        python3 -c 'import json,sys; e=json.load(sys.stdin)["last_reload_error"]; print(e["message"] if e else "null")'
+        python3 -c 'import json,sys; e=json.load(sys.stdin)["last_reload_error"]; print(" | ".join(e[k] or "" for k in ("message", "detail", "hint")) if e else "null")'
 }
+REFUSED='refused: the new settings weaken TLS'
+DELIBERATELY='Restart dbssl serve to apply them deliberately.'
 # sampler_start / sampler_check WHAT : every sample in between shows the strong settings in use
 sampler_start() {
     rm -f "$T/samples" "$T/stop-sampler"
@@ -157,7 +160,7 @@ assert_eq null "$(reload_error)" "(a) last_reload_error"
 sampler_check "(a) one open, two writes"
 
 # ---- (b1) two complete writes 1.5 s apart: DATABASE_URL + DB_SSL_MODE=prefer, then the original
-WEAKENED='refused: the new settings weaken TLS: DB_SSL_MODE "verify-full" -> "prefer"; DB_SSL_REQUIRED true -> false; client certificate dropped; DB_SSL_MIN_PROTOCOL_VERSION "TLSv1.3" -> "TLSv1.2"; server certificate no longer verified (CA certificate dropped). Restart dbssl serve to apply them deliberately.'
+WEAKENED="$REFUSED | "'DB_SSL_MODE "verify-full" -> "prefer"; DB_SSL_REQUIRED true -> false; client certificate dropped; DB_SSL_MIN_PROTOCOL_VERSION "TLSv1.3" -> "TLSv1.2"; server certificate no longer verified (CA certificate dropped)'" | $DELIBERATELY"
 failed0=$(count reload_failed) unchanged0=$(count reload_unchanged)
 sampler_start
 write_env "DATABASE_URL=$URL
@@ -170,11 +173,11 @@ sampler_check "(b1) two writes, prefer first"
 assert_eq $((failed0 + 1)) "$(count reload_failed)" "(b1) refused reloads"
 wait_until 3 'j["last_reload_error"] is not None' || true
 assert_eq "$WEAKENED" "$(reload_error)" "(b1) last_reload_error after both writes"
-assert_contains "$(grep 'event=reload_failed' "$LOG" | tail -1)" 'error="refused: the new settings weaken TLS: DB_SSL_MODE \"verify-full\" -> \"prefer\"' "(b1) reload_failed log line"
+assert_contains "$(grep 'event=reload_failed' "$LOG" | tail -1)" 'error="refused: the new settings weaken TLS" detail="DB_SSL_MODE \"verify-full\" -> \"prefer\"' "(b1) reload_failed log line"
 assert_contains "$(grep 'event=reload_unchanged' "$LOG" | tail -1)" "generation=1" "(b1) still the first set: nothing swapped"
 
 # ---- (b2) a truncated first half, then the rest appended 1.5 s later
-TRUNCATED='refused: the new settings weaken TLS: client certificate dropped; DB_SSL_MIN_PROTOCOL_VERSION "TLSv1.3" -> "TLSv1.2"; CA certificate dropped. Restart dbssl serve to apply them deliberately.'
+TRUNCATED="$REFUSED | "'client certificate dropped; DB_SSL_MIN_PROTOCOL_VERSION "TLSv1.3" -> "TLSv1.2"; CA certificate dropped'" | $DELIBERATELY"
 failed0=$(count reload_failed) unchanged0=$(count reload_unchanged)
 sampler_start
 write_env "$FIRST_HALF"
@@ -183,7 +186,7 @@ printf '%s' "$REST" >>"$ENV"
 wait_count 5 reload_unchanged $((unchanged0 + 1)) || t_fail "(b2) no reload after the second write"
 sampler_check "(b2) two writes, truncated first half"
 assert_eq $((failed0 + 1)) "$(count reload_failed)" "(b2) refused reloads"
-wait_until 3 '"client certificate dropped; DB_SSL_MIN" in (j["last_reload_error"] or {}).get("message", "")' || true
+wait_until 3 '"client certificate dropped; DB_SSL_MIN" in ((j["last_reload_error"] or {}).get("detail") or "")' || true
 assert_eq "$TRUNCATED" "$(reload_error)" "(b2) last_reload_error after both writes"
 
 # ---- (c) each weakening on its own, renamed into place
@@ -196,8 +199,8 @@ for c in 'DB_SSL_REQUIRED=true|DB_SSL_REQUIRED=false|DB_SSL_REQUIRED true -> fal
     if [ "$to" = "#" ]; then text=$(grep -v '^DB_SSL_CLIENT_' <<<"$ORIGINAL")$'\n'; fi
     failed0=$(count reload_failed)
     replace_env "$text"
-    want="refused: the new settings weaken TLS: $why. Restart dbssl serve to apply them deliberately."
-    if wait_count 5 reload_failed $((failed0 + 1)) && wait_until 3 "(j['last_reload_error'] or {}).get('message') == '''$want'''"; then
+    if wait_count 5 reload_failed $((failed0 + 1)) && wait_until 3 "(j['last_reload_error'] or {}).get('detail') == '''$why'''" &&
+        [ "$(reload_error)" = "$REFUSED | $why | $DELIBERATELY" ]; then
         t_pass "(c) refused: $why"
     else
         t_fail "(c) $why: last_reload_error $(reload_error)"
@@ -207,7 +210,7 @@ unchanged0=$(count reload_unchanged)
 replace_env "$ORIGINAL"
 wait_count 5 reload_unchanged $((unchanged0 + 1)) || t_fail "(c) restoring the original: no reload"
 sampler_check "(c) each weakening"
-assert_eq 'refused: the new settings weaken TLS: client certificate dropped. Restart dbssl serve to apply them deliberately.' \
+assert_eq "$REFUSED | client certificate dropped | $DELIBERATELY" \
     "$(reload_error)" "(c) the latest refused downgrade stays after restoring"
 
 # ---- (d) a different valid set is adopted: the record goes

@@ -240,7 +240,7 @@ fi
 failures=$(curl -s "$BASE/metrics" | awk '/^dbssl_config_reloads_total\{result="failure"\}/ {print $2}')
 k8s_swap "$C/bundle.crt" "$C/clientD.crt" "$C/other.key"
 if took=$(wait_until 3 'metric("dbssl_config_reloads_total", result="failure") > '"$failures"' and j["last_reload_error"] is not None'); then
-    t_pass "(c) invalid set rejected after ${took} ms: $(curl -s "$BASE/health/database/ssl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["last_reload_error"]["message"])')"
+    t_pass "(c) invalid set rejected after ${took} ms: $(curl -s "$BASE/health/database/ssl" | python3 -c 'import json,sys; e = json.load(sys.stdin)["last_reload_error"]; print(e["message"], "-", e["detail"])')"
 else
     t_fail "(c) no failed reload reported: $(curl -s "$BASE/health/database/ssl")"
 fi
@@ -316,7 +316,7 @@ else
 fi
 failures=$(curl -s "$BASE/metrics" | awk '/^dbssl_config_reloads_total\{result="failure"\}/ {print $2}')
 sed -i 's/^DB_SSL_MODE=verify-full$/DB_SSL_MODE=verify-everything/' "$ENV"
-if wait_until 3 'metric("dbssl_config_reloads_total", result="failure") == '"$failures"' + 1 and "DB_SSL_MODE" in j["last_reload_error"]["message"] and j["ssl_mode"] == "verify-full"' >/dev/null; then
+if wait_until 3 'metric("dbssl_config_reloads_total", result="failure") == '"$failures"' + 1 and "DB_SSL_MODE" in j["last_reload_error"]["detail"] and j["ssl_mode"] == "verify-full"' >/dev/null; then
     t_pass ".env with an invalid DB_SSL_MODE: refused, verify-full kept"
 else
     t_fail ".env with an invalid value: $(curl -s "$BASE/health/database/ssl")"

@@ -52,15 +52,17 @@ static void test_labels_escaped_and_certificates_listed(void **state)
 
     (void)state;
     assert_non_null(s);
-    assert_non_null(strstr(s->metrics.data, "dbssl_cert_not_after_seconds{role=\"client\",path=\"/etc/"
-                                       "a\\\\b.crt\",subject=\"CN=x\\\"y\\nz\",serial=\"01\"} "
-                                       "1900086400\n"));
+    assert_non_null(strstr(s->metrics.data,
+                           "dbssl_cert_not_after_seconds{role=\"client\",path=\"/etc/"
+                           "a\\\\b.crt\",subject=\"CN=x\\\"y\\nz\",serial=\"01\"} "
+                           "1900086400\n"));
     assert_non_null(strstr(s->metrics.data, "dbssl_cert_not_before_seconds{role=\"client\""));
     assert_non_null(strstr(s->metrics.data, "dbssl_cert_not_after_seconds{role=\"server\",path="
-                                       "\"127.0.0.1:5432\",subject=\"CN=db\",serial=\"0A1B\"} "
-                                       "1925920000\n"));
-    assert_non_null(strstr(s->metrics.data, "dbssl_tls_info{version=\"TLSv1.3\",cipher=\"TLS_AES_256_"
-                                       "GCM_SHA384\"} 1\n"));
+                                            "\"127.0.0.1:5432\",subject=\"CN=db\",serial=\"0A1B\"} "
+                                            "1925920000\n"));
+    assert_non_null(strstr(s->metrics.data,
+                           "dbssl_tls_info{version=\"TLSv1.3\",cipher=\"TLS_AES_256_"
+                           "GCM_SHA384\"} 1\n"));
     assert_non_null(strstr(s->metrics.data, "\ndbssl_up 1\n"));
     assert_non_null(strstr(s->metrics.data, "\ndbssl_ssl_enabled 1\n"));
     assert_int_equal(s->metrics.len, strlen(s->metrics.data));
@@ -89,22 +91,26 @@ static void test_counters_and_histogram_accumulate(void **state)
     rl.failure = 2;
     rl.last_success_at = NOW - 60;
     rl.last_error_at = NOW - 5;
-    snprintf(rl.last_error, sizeof(rl.last_error), "DB_SSL_CLIENT_KEY: does not match");
+    dbssl_error_setx(&rl.last_error, DBSSL_ERR_CONFIG, "DB_SSL_CLIENT_KEY: does not match", NULL,
+                     "refused: the new settings are invalid");
     x.duration_s = 0.2;
     s = tu_snapshot(cfg, &down, NULL, NOW, NOW, &x);
     assert_non_null(s);
     assert_non_null(strstr(s->metrics.data, "dbssl_checks_total{result=\"healthy\"} 1\n"));
     assert_non_null(strstr(s->metrics.data, "dbssl_checks_total{result=\"unhealthy\"} 1\n"));
-    assert_non_null(strstr(s->metrics.data, "dbssl_check_duration_seconds_bucket{le=\"0.005\"} 1\n"));
+    assert_non_null(
+        strstr(s->metrics.data, "dbssl_check_duration_seconds_bucket{le=\"0.005\"} 1\n"));
     assert_non_null(strstr(s->metrics.data, "dbssl_check_duration_seconds_bucket{le=\"0.1\"} 1\n"));
-    assert_non_null(strstr(s->metrics.data, "dbssl_check_duration_seconds_bucket{le=\"0.25\"} 2\n"));
-    assert_non_null(strstr(s->metrics.data, "dbssl_check_duration_seconds_bucket{le=\"+Inf\"} 2\n"));
+    assert_non_null(
+        strstr(s->metrics.data, "dbssl_check_duration_seconds_bucket{le=\"0.25\"} 2\n"));
+    assert_non_null(
+        strstr(s->metrics.data, "dbssl_check_duration_seconds_bucket{le=\"+Inf\"} 2\n"));
     assert_non_null(strstr(s->metrics.data, "dbssl_check_duration_seconds_count 2\n"));
     assert_non_null(strstr(s->metrics.data, "dbssl_check_duration_seconds_sum 0.203000\n"));
     assert_non_null(strstr(s->metrics.data, "dbssl_config_reloads_total{result=\"success\"} 3\n"));
     assert_non_null(strstr(s->metrics.data, "dbssl_config_reloads_total{result=\"failure\"} 2\n"));
     assert_non_null(strstr(s->metrics.data, "dbssl_config_last_reload_success_timestamp_seconds "
-                                       "1899999940\n"));
+                                            "1899999940\n"));
     assert_non_null(strstr(s->metrics.data, "\ndbssl_up 0\n"));
     /* no TLS: no tls_info series, no server certificate */
     assert_null(strstr(s->metrics.data, "dbssl_tls_info{"));
@@ -113,7 +119,11 @@ static void test_counters_and_histogram_accumulate(void **state)
     assert_non_null(j);
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(j, "last_reload_error"), "message")),
+        "refused: the new settings are invalid");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(j, "last_reload_error"), "detail")),
         "DB_SSL_CLIENT_KEY: does not match");
+    assert_true(json_is_null(json_object_get(json_object_get(j, "last_reload_error"), "hint")));
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(j, "last_reload_error"), "at")),
         "2030-03-17T17:46:35Z");

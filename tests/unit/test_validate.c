@@ -57,6 +57,13 @@ static char *render(const struct dbssl_findings *f)
     return strbuf_take(&sb);
 }
 
+/* A settings load that failed, as the CLI prints it: the primary, then the detail line. */
+static char *load_error(const struct dbssl_error *e)
+{
+    return e->detail[0] ? xasprintf("load error: %s\n  detail: %s\n", e->message, e->detail)
+                        : xasprintf("load error: %s\n", e->message);
+}
+
 /* Loads settings from text (and nothing from the process environment), validates, renders. */
 static char *validate_text(const char *text)
 {
@@ -70,7 +77,7 @@ static char *validate_text(const char *text)
     dbssl_error_clear(&e);
     cfg = dbssl_config_load_from(path, true, NULL, &e);
     if (cfg == NULL)
-        return xasprintf("load error: %s\n", e.message);
+        return load_error(&e);
     f = dbssl_config_validate(cfg, &e);
     assert_non_null(f);
     out = render(f);
@@ -392,8 +399,9 @@ static void test_require_with_ca_warns(void **state)
                      dir);
     got = validate_text(text);
     snprintf(expected, sizeof(expected),
-             "warning: DB_SSL_MODE: DB_SSL_MODE is \"require\" but a CA certificate is configured "
-             "(\"%s/ca.crt\"), so libpq verifies the server certificate as with verify-ca\n",
+             "warning: DB_SSL_MODE: DB_SSL_MODE is \"require\" but a CA certificate is configured\n"
+             "  detail: Given a CA certificate (\"%s/ca.crt\"), libpq verifies the server "
+             "certificate as with verify-ca.\n",
              dir);
     assert_string_equal(got, expected);
     free(got);
@@ -591,7 +599,7 @@ static char *run_data_case(const char *name)
     dbssl_error_clear(&e);
     cfg = dbssl_config_load_from("env", true, NULL, &e);
     if (cfg == NULL) {
-        got = xasprintf("load error: %s\n", e.message);
+        got = load_error(&e);
     } else {
         struct dbssl_findings *f = dbssl_config_validate(cfg, &e);
         assert_non_null(f);
