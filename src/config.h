@@ -15,6 +15,7 @@
 #include "dbssl/config.h"
 #include "dburl.h"
 #include "error_int.h"
+#include "log.h"
 #include "util.h"
 
 enum dbssl_app_env {
@@ -32,11 +33,6 @@ enum dbssl_key_type {
     DBSSL_KEY_EC_P256 = 0,
     DBSSL_KEY_RSA_2048,
     DBSSL_KEY_RSA_3072,
-};
-
-enum dbssl_log_format {
-    DBSSL_LOG_TEXT = 0,
-    DBSSL_LOG_JSON,
 };
 
 /* Index of each option in the table; the order of options.c. */
@@ -106,7 +102,7 @@ struct dbssl_config {
     long health_check_interval;
     enum dbssl_app_env app_env;
     const char *http_listen;
-    enum dbssl_log_format log_format;
+    enum dbssl_log_format log_format; /* LOG_FORMAT, parsed into the logger's own type */
 
     struct dbssl_url url;
 };

@@ -279,6 +279,14 @@ void dbssl_runtime_destroy(struct dbssl_runtime *rt)
     pthread_mutex_destroy(&rt->reloading);
 }
 
+void dbssl_runtime_erase_copies(struct dbssl_runtime *rt)
+{
+    struct dbssl_loaded *l = dbssl_runtime_get(rt, NULL);
+
+    dbssl_pin_erase(&l->pinned);
+    dbssl_loaded_unref(l);
+}
+
 struct dbssl_loaded *dbssl_runtime_get(struct dbssl_runtime *rt, struct dbssl_reload_stats *stats)
 {
     struct dbssl_loaded *l;

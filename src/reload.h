@@ -103,6 +103,13 @@ int dbssl_runtime_init(struct dbssl_runtime *rt, const char *env_file, struct db
                        struct dbssl_error *err) DBSSL_MUSTCHECK;
 void dbssl_runtime_destroy(struct dbssl_runtime *rt);
 
+/*
+ * Erases the private copies of the set in use (one may be the client key)
+ * for a process about to end while other threads may still use rt: the
+ * files go, the memory stays (pin.h's dbssl_pin_erase).
+ */
+void dbssl_runtime_erase_copies(struct dbssl_runtime *rt);
+
 /* A reference to the set in use, and (when stats is not NULL) the reload outcomes. */
 struct dbssl_loaded *dbssl_runtime_get(struct dbssl_runtime *rt, struct dbssl_reload_stats *stats);
 

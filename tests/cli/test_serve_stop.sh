@@ -18,8 +18,10 @@ printf '%s\n' "DATABASE_URL=postgresql://app@127.0.0.1:1/app" DB_SSL_MODE=verify
   DB_SSL_AUTO_GENERATE=true DB_SSL_AUTO_GENERATE_CLIENT=true DB_SSL_AUTO_CERT_VALIDITY_DAYS=1 \
   DB_SSL_EXPIRY_WARN_DAYS=0 DB_HEALTH_CHECK_INTERVAL=1 "HTTP_LISTEN=127.0.0.1:$HTTP" >.env
 
+# the private copies of the TLS files go under $T/run (pin.h's base: TMPDIR here)
+mkdir -m 0700 "$T/run"
 start_serve() { # start_serve LOG : serve in the background (SERVE_PID), up and answering
-  "$DBSSL" serve >"$1" 2>&1 &
+  env -u RUNTIME_DIRECTORY -u XDG_RUNTIME_DIR TMPDIR="$T/run" "$DBSSL" serve >"$1" 2>&1 &
   SERVE_PID=$!
   t_cleanup_add "kill -9 $SERVE_PID"
   for _ in $(seq 1 100); do
@@ -74,10 +76,14 @@ t_cleanup_add "kill $LOCKER"
 while [ "$(date +%s)" -le $((due + 1)) ]; do sleep 0.2; done
 kill -HUP "$SERVE_PID" # queued behind the renewal, which holds the reload lock
 sleep 0.2
+copies=$(ls -d "$T/run/dbssl-tls-$SERVE_PID-"* 2>/dev/null)
+[ -n "$copies" ] && [ -e "$copies/client.key" ] && t_pass || t_fail "no private copies while serving: $(ls -la "$T/run")"
 stop_timed "$SERVE_PID"
 stopped_fast "during a renewal"
 # the renewal really was under way: the stop had to leave it behind
 assert_contains "$(cat "$T/renew.log")" "event=stop_forced" "the renewal was still waiting at SIGTERM"
+# and the copies (a client key among them) did not outlive the forced stop
+assert_eq "" "$(ls -A "$T/run")" "the private copies are erased by the forced stop"
 assert_not_contains "$(cat "$T/renew.log")" "event=certificate_renewed" "nothing was renewed"
 kill "$LOCKER"
 wait "$LOCKER" 2>/dev/null
