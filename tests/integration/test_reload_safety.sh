@@ -87,6 +87,17 @@ wait_count() {
     done
     return 1
 }
+# checks : health checks run so far (dbssl_checks_total, every result)
+checks() { curl -s "$BASE/metrics" | awk '/^dbssl_checks_total\{/ {n += $2} END {print n + 0}'; }
+# wait_checks SECONDS N : until at least N checks have run
+wait_checks() {
+    local end=$(($(date +%s) + $1))
+    while [ "$(date +%s)" -le "$end" ]; do
+        if [ "$(checks)" -ge "$2" ]; then return 0; fi
+        sleep 0.1
+    done
+    return 1
+}
 # last_reload_error as "MESSAGE | DETAIL | HINT", or null
 reload_error() {
     curl -s "$BASE/health/database/ssl" |
@@ -238,7 +249,8 @@ assert_contains "$line" "class=connection_refused" "(e) class"
 assert_match "$line" 'hint="[A-Z][^"]+\."' "(e) hint"
 assert_contains "$line" "generation=3" "(e) the reloaded set"
 wait_until 10 'j["status"]=="unhealthy"' || t_fail "(e) not unhealthy while the database is unreachable"
-sleep 4 # DB_HEALTH_CHECK_INTERVAL=1: several more failed checks
+# several more failed checks (DB_HEALTH_CHECK_INTERVAL=1)
+wait_checks 10 $(($(checks) + 3)) || t_fail "(e) no more checks ran"
 assert_eq $((reconnect_failed0 + 1)) "$(count reconnect_failed)" "(e) reconnect_failed lines after several failed checks"
 assert_eq "$connect_failed0" "$(count connect_failed)" "(e) connect_failed lines"
 replace_env "$NEUTRAL"
@@ -247,14 +259,15 @@ if wait_count 10 restored $((restored0 + 1)) && wait_until 10 'j["status"]=="hea
 else
     t_fail "(e) not restored: $(tail -5 "$LOG")"
 fi
-sleep 2
+wait_checks 10 $(($(checks) + 2)) || t_fail "(e) no more checks ran after restored"
 assert_eq $((restored0 + 1)) "$(count restored)" "(e) restored lines"
 
 # ---- (f) SIGHUP with nothing changed: unchanged, no reconnect
 unchanged0=$(count reload_unchanged) reconnecting0=$(count reconnecting)
 kill -HUP "$SERVE_PID"
 if wait_count 5 reload_unchanged $((unchanged0 + 1)); then t_pass "(f) SIGHUP: settings unchanged"; else t_fail "(f) SIGHUP: no reload"; fi
-sleep 1.5
+# a check after the reload: a reconnect would come with it
+wait_checks 10 $(($(checks) + 1)) || t_fail "(f) no check after the reload"
 assert_eq "$reconnecting0" "$(count reconnecting)" "(f) reconnects after an unchanged reload"
 
 kill -TERM "$SERVE_PID"
