@@ -81,6 +81,8 @@ struct dbssl_snapshot {
     struct dbssl_body ssl_json; /* GET /health/database/ssl */
     struct dbssl_body db_json;  /* GET /health/database */
     struct dbssl_body metrics;  /* GET /metrics, Prometheus text format 0.0.4 */
+    struct dbssl_body html;     /* GET / and /status, the status page */
+    long expiry_warn_days;      /* DB_SSL_EXPIRY_WARN_DAYS of the check: the page shades it */
 };
 
 /*

@@ -105,6 +105,7 @@ struct dbssl_http {
 
 #define JSON "application/json"
 #define PROM "text/plain; version=0.0.4; charset=utf-8"
+#define HTML "text/html; charset=utf-8"
 
 static const char BODY_NOT_FOUND[] = "{\"error\": \"not_found\", \"message\": \"no such "
                                      "endpoint\"}\n";
@@ -221,12 +222,16 @@ static struct MHD_Response *answer(struct dbssl_http *h, enum dbssl_http_endpoin
     }
     if (s == NULL) {
         *code = MHD_HTTP_SERVICE_UNAVAILABLE;
-        return static_body(ep == DBSSL_EP_METRICS ? "# no check has run yet\n" : BODY_NO_SNAPSHOT);
+        return static_body(ep == DBSSL_EP_METRICS  ? "# no check has run yet\n"
+                           : ep == DBSSL_EP_STATUS ? dbssl_html_no_snapshot
+                                                   : BODY_NO_SNAPSHOT);
     }
     if (ep == DBSSL_EP_METRICS)
         return metrics_answer(h, s); /* always 200: a scrape must see dbssl_up 0 rather than fail */
     if (ep == DBSSL_EP_SSL)
         return snapshot_body(s, &s->ssl_json, code);
+    if (ep == DBSSL_EP_STATUS)
+        return snapshot_body(s, &s->html, code);
     return snapshot_body(s, &s->db_json, code);
 }
 
@@ -237,8 +242,17 @@ static enum MHD_Result queue(struct MHD_Connection *conn, unsigned code, struct 
 
     if (r == NULL)
         return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ep == DBSSL_EP_METRICS ? PROM : JSON);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            ep == DBSSL_EP_METRICS  ? PROM
+                            : ep == DBSSL_EP_STATUS ? HTML
+                                                    : JSON);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (ep == DBSSL_EP_STATUS) {
+        /* nothing on the page may load or run: see render_html.c */
+        MHD_add_response_header(r, "Content-Security-Policy", DBSSL_HTML_CSP);
+        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+        MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    }
     if (ep == DBSSL_EP_NOT_ALLOWED)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
     /* says whether a ?refresh=1 answer is fresh */

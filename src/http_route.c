@@ -21,7 +21,8 @@ static const struct {
 } routes[] = {
     {"/health/database/ssl", DBSSL_EP_SSL, true}, {"/health/database", DBSSL_EP_DATABASE, true},
     {"/health", DBSSL_EP_ALIVE, false},           {"/health/ready", DBSSL_EP_READY, true},
-    {"/metrics", DBSSL_EP_METRICS, false},
+    {"/metrics", DBSSL_EP_METRICS, false},        {"/", DBSSL_EP_STATUS, true},
+    {"/status", DBSSL_EP_STATUS, true},
 };
 
 static char lower(char c)

@@ -8,11 +8,12 @@
  *   GET|HEAD /health                liveness
  *   GET|HEAD /health/ready          readiness
  *   GET|HEAD /metrics               Prometheus text format
+ *   GET|HEAD / and /status          the HTML status page (render_html.c)
  *   any other method on those       405 with Allow: GET, HEAD
  *   anything else                   404
  *
  * "?refresh=1" (or "true") asks for a fresh check first on the endpoints
- * that answer from a check (ssl, database, ready).
+ * that answer from a check (ssl, database, ready, the status page).
  */
 #ifndef DBSSL_HTTP_ROUTE_H
 #define DBSSL_HTTP_ROUTE_H
@@ -28,6 +29,7 @@ enum dbssl_http_endpoint {
     DBSSL_EP_ALIVE,
     DBSSL_EP_READY,
     DBSSL_EP_METRICS,
+    DBSSL_EP_STATUS, /* the HTML status page */
 };
 
 struct dbssl_http_route {

@@ -2,13 +2,14 @@
  * render.h - the bodies of a health snapshot, rendered once per snapshot
  * (never per request): the JSON of GET /health/database/ssl and GET
  * /health/database (render_json.c) and GET /metrics in the Prometheus text
- * exposition format 0.0.4 (render_metrics.c).  Metric names follow
+ * exposition format 0.0.4 (render_metrics.c), and the HTML status page of
+ * GET / and /status (render_html.c).  Metric names follow
  * blackbox_exporter / ssl_exporter conventions so existing alert rules
  * translate (docs/alerts.yml uses them).
  *
  * dbssl_render_snapshot() is the one place that fills a snapshot's bodies:
- * a new body (an HTML status page) is one more renderer called there and
- * one more struct dbssl_body in the snapshot (health.h).
+ * a new body is one more renderer called there and one more struct
+ * dbssl_body in the snapshot (health.h).
  */
 #ifndef DBSSL_RENDER_H
 #define DBSSL_RENDER_H
@@ -32,6 +33,18 @@ struct dbssl_body dbssl_body_of(char *text);
 struct dbssl_body dbssl_render_ssl_json(const struct dbssl_snapshot *s);
 struct dbssl_body dbssl_render_db_json(const struct dbssl_snapshot *s);
 struct dbssl_body dbssl_render_metrics(const struct dbssl_snapshot *s);
+struct dbssl_body dbssl_render_html(const struct dbssl_snapshot *s);
+
+/* The status page before the first check (a static document). */
+extern const char dbssl_html_no_snapshot[];
+
+/*
+ * The Content-Security-Policy of the status page: nothing may load, no
+ * script may run; only the page's own inline style applies.
+ */
+#define DBSSL_HTML_CSP                                                                             \
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "       \
+    "frame-ancestors 'none'"
 
 /*
  * The HTTP server's own counters.  They change between checks, so they are

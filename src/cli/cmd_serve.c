@@ -382,6 +382,8 @@ const struct cli_command cmd_serve = {
     "  GET /health               liveness (200 while running)\n"
     "  GET /health/ready         200 when healthy or degraded, else 503\n"
     "  GET /metrics              Prometheus metrics (expiry, checks, reloads)\n"
+    "  GET / or /status          the status page (HTML): banner, TLS state, error\n"
+    "                            and hint, a timeline of certificate expiry\n"
     "\n"
     "Add ?refresh=1 to check now instead of answering from the last check.\n"
     "SIGHUP (or \"dbssl reload\") re-reads the .env file and every certificate\n"

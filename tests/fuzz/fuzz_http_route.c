@@ -43,14 +43,14 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     bool get_or_head = method && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0);
     struct dbssl_http_route as_get = dbssl_http_route("GET", path, query);
 
-    if (r.endpoint > DBSSL_EP_METRICS)
+    if (r.endpoint > DBSSL_EP_STATUS)
         abort();
     if (r.endpoint >= DBSSL_EP_SSL && !get_or_head)
         abort();
     if (r.endpoint == DBSSL_EP_NOT_ALLOWED && (get_or_head || as_get.endpoint < DBSSL_EP_SSL))
         abort();
     if (r.refresh && !(r.endpoint == DBSSL_EP_SSL || r.endpoint == DBSSL_EP_DATABASE ||
-                       r.endpoint == DBSSL_EP_READY))
+                       r.endpoint == DBSSL_EP_READY || r.endpoint == DBSSL_EP_STATUS))
         abort();
     if (r.refresh != (r.endpoint != DBSSL_EP_NOT_FOUND && r.endpoint != DBSSL_EP_NOT_ALLOWED &&
                       r.endpoint != DBSSL_EP_ALIVE && r.endpoint != DBSSL_EP_METRICS &&

@@ -19,6 +19,7 @@ static const char *const endpoint_names[] = {
     [DBSSL_EP_ALIVE] = "alive",
     [DBSSL_EP_READY] = "ready",
     [DBSSL_EP_METRICS] = "metrics",
+    [DBSSL_EP_STATUS] = "status",
 };
 
 static void test_cases(void **state)
