@@ -7,7 +7,7 @@
 # the server is gone), one timeline bar per certificate in use (CA, client,
 # server).  From curl: the headers (HTML, a CSP that lets nothing load or
 # run).  Screenshots 1280 and 390 px wide are kept in the build tree; with
-# DBSSL_UPDATE_SCREENSHOT=1 they replace docs/status-page-desktop.png and
+# DBSSL_UPDATE_SCREENSHOT=1 they replace docs/status-page.png and
 # docs/status-page-phone.png (the README shows them).
 #
 # Chromium runs without its sandbox (CI runs as root, where the sandbox
@@ -193,17 +193,17 @@ bar() { echo "[b for b in f[\"bars\"] if b[\"role\"]==\"$1\"][0]"; }
 fcheck "bars to scale" "$f" \
     "$(bar client)[\"end\"] < $(bar server)[\"end\"] < $(bar ca)[\"end\"] == 1000"
 
-# shoot NAME WIDTH,HEIGHT : a screenshot of the page, kept as build/status-page-NAME.png
-# (and as docs/status-page-NAME.png with DBSSL_UPDATE_SCREENSHOT=1)
+# shoot FILE WIDTH,HEIGHT : a screenshot of the page, kept as build/FILE
+# (and as docs/FILE with DBSSL_UPDATE_SCREENSHOT=1)
 shoot() {
-    local png=$T/status-page-$1.png
+    local png=$T/$1
     chromium_run --screenshot="$png" --window-size="$2" "$BASE/" >/dev/null ||
         t_fail "chromium --screenshot $1 failed: $(tail -5 "$T/chromium.log")"
     assert_eq "${2/,/x}" "$(png_size "$png" 2>/dev/null || echo none)" "screenshot $1 at $2"
     if [ -n "${DBSSL_BUILD:-}" ]; then cp "$png" "$DBSSL_BUILD/"; fi
     if [ -n "${DBSSL_UPDATE_SCREENSHOT:-}" ]; then cp "$png" "$DBSSL_SRC/docs/"; fi
 }
-shoot phone 390,1500
+shoot status-page-phone.png 390,1500
 stop_serve
 
 # ---- degraded: the client certificate ends inside DB_SSL_EXPIRY_WARN_DAYS
@@ -215,7 +215,7 @@ fcheck "expiring client: its bar is marked expiring, the others valid" "$f" \
 # 10 days of a chart looking 400 ahead: visible, not squeezed into a pixel by the CA's ten years
 fcheck "expiring client: its bar can be seen" "$f" "$(bar client)[\"width\"] >= 15"
 # the README's picture: every part of the page in use (a warning, the shaded window)
-shoot desktop 1280,1100
+shoot status-page.png 1280,1100
 
 stop_serve
 
