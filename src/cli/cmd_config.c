@@ -73,8 +73,8 @@ static int print_settings(const struct dbssl_config *cfg, bool json)
             const char *v = dbssl_config_display_value(cfg, i, &src);
             json_array_append_new(
                 arr, json_pack("{s:s, s:o, s:s, s:o, s:s}", "name", dbssl_config_option_name(i),
-                               "value", dbssl_json_str(v), "source", dbssl_source_name(src),
-                               "from", dbssl_json_str(dbssl_config_source(cfg, i)), "default",
+                               "value", dbssl_json_str(v), "source", dbssl_source_name(src), "from",
+                               dbssl_json_str(dbssl_config_source(cfg, i)), "default",
                                dbssl_config_option_default(i)));
         }
         json_object_set_new(root, "env_file", dbssl_json_str(envf));

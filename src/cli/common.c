@@ -102,8 +102,8 @@ struct dbssl_config *cli_load_config(const char *env_file)
 
 static json_t *finding_json(const struct dbssl_finding *fd)
 {
-    return json_pack("{s:o, s:o, s:o, s:o, s:o}", "setting", dbssl_json_str(fd->setting),
-                     "source", fd->source[0] ? dbssl_json_str(fd->source) : json_null(), "message",
+    return json_pack("{s:o, s:o, s:o, s:o, s:o}", "setting", dbssl_json_str(fd->setting), "source",
+                     fd->source[0] ? dbssl_json_str(fd->source) : json_null(), "message",
                      dbssl_json_str(fd->message), "detail",
                      fd->detail[0] ? dbssl_json_str(fd->detail) : json_null(), "hint",
                      dbssl_json_str(fd->hint));

@@ -156,8 +156,7 @@ static void check_env_notes(const struct dbssl_config *cfg, struct dbssl_finding
             break;
         }
         /* about the line itself, whatever value wins */
-        snprintf(line, sizeof(line), "%s line %d", dbssl_source_name(DBSSL_SOURCE_DOTENV),
-                 n->line);
+        snprintf(line, sizeof(line), "%s line %d", dbssl_source_name(DBSSL_SOURCE_DOTENV), n->line);
         (void)dbssl_findings_set_source(f, at, line);
     }
 }
@@ -225,7 +224,7 @@ static void check_values(const struct dbssl_config *cfg, struct dbssl_findings *
 /* A one-step fix: a setting, a short value, where it is (a URL's origin is short text). */
 #define FIX_BUF 512
 
-/* The DATABASE_URL keyword that can set option id, or NULL. */
+/* The DATABASE_URL keyword that can set option id (libpq's name), or "" for none. */
 static const char *url_keyword(int id)
 {
     switch (id) {
@@ -240,7 +239,7 @@ static const char *url_keyword(int id)
     case OPT_DB_SSL_CRL:
         return "sslcrl";
     }
-    return NULL;
+    return "";
 }
 
 /*
@@ -258,8 +257,8 @@ static const char *fix_setting(const struct dbssl_config *cfg, int id, const cha
 
     switch (st->source) {
     case DBSSL_SOURCE_URL:
-        snprintf(buf, len, "Change %s=%s to %s=%s in DATABASE_URL (%s)", url_keyword(id),
-                 st->value, url_keyword(id), value, cfg->settings[OPT_DATABASE_URL].origin);
+        snprintf(buf, len, "Change %s=%s to %s=%s in DATABASE_URL (%s)", url_keyword(id), st->value,
+                 url_keyword(id), value, cfg->settings[OPT_DATABASE_URL].origin);
         break;
     case DBSSL_SOURCE_DOTENV:
         snprintf(buf, len, "Change %s line %d to %s=%s", dbssl_source_name(st->source), st->line,
@@ -285,8 +284,8 @@ static const char *fix_setting(const struct dbssl_config *cfg, int id, const cha
  */
 static const char *strong_mode(const struct dbssl_config *cfg, bool have_ca)
 {
-    bool production = cfg->settings[OPT_APP_ENV].error == NULL &&
-                      cfg->app_env == DBSSL_ENV_PRODUCTION;
+    bool production =
+        cfg->settings[OPT_APP_ENV].error == NULL && cfg->app_env == DBSSL_ENV_PRODUCTION;
 
     return dbssl_sslmode_name(have_ca || production ? DBSSL_SSLMODE_VERIFY_FULL
                                                     : DBSSL_SSLMODE_REQUIRE);
@@ -308,14 +307,16 @@ static bool same_file(const char *a, const char *b)
 
 /* A DATABASE_URL ssl keyword that differs from its explicitly set DB_SSL_* setting. */
 static void check_url_conflict(const struct dbssl_config *cfg, struct dbssl_findings *f, int id,
-                               const char *keyword, const char *url_value, bool is_path)
+                               const char *url_value, bool is_path)
 {
     const struct dbssl_setting *st = &cfg->settings[id];
-    const char *name = dbssl_options[id].name;
+    const char *name = dbssl_options[id].name, *keyword = url_keyword(id);
     bool differ;
     char hint[512];
 
-    if (url_value == NULL || st->source == DBSSL_SOURCE_URL || st->source == DBSSL_SOURCE_DEFAULT)
+    /* only a value the user set (not the URL's own, a default or a generated path) can differ */
+    if (url_value == NULL || st->source == DBSSL_SOURCE_URL || st->source == DBSSL_SOURCE_DEFAULT ||
+        st->source == DBSSL_SOURCE_AUTOGEN)
         return;
     if (is_path)
         differ = !same_file(url_value, st->value);
@@ -363,19 +364,20 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
     bool gen_ok = cfg->settings[OPT_DB_SSL_AUTO_GENERATE].error == NULL;
 
     if (cfg->url.parsed) {
-        check_url_conflict(cfg, f, OPT_DB_SSL_MODE, "sslmode", cfg->url.sslmode, false);
-        check_url_conflict(cfg, f, OPT_DB_SSL_CA_CERT, "sslrootcert", cfg->url.sslrootcert, true);
-        check_url_conflict(cfg, f, OPT_DB_SSL_CLIENT_CERT, "sslcert", cfg->url.sslcert, true);
-        check_url_conflict(cfg, f, OPT_DB_SSL_CLIENT_KEY, "sslkey", cfg->url.sslkey, true);
-        check_url_conflict(cfg, f, OPT_DB_SSL_CRL, "sslcrl", cfg->url.sslcrl, true);
+        check_url_conflict(cfg, f, OPT_DB_SSL_MODE, cfg->url.sslmode, false);
+        check_url_conflict(cfg, f, OPT_DB_SSL_CA_CERT, cfg->url.sslrootcert, true);
+        check_url_conflict(cfg, f, OPT_DB_SSL_CLIENT_CERT, cfg->url.sslcert, true);
+        check_url_conflict(cfg, f, OPT_DB_SSL_CLIENT_KEY, cfg->url.sslkey, true);
+        check_url_conflict(cfg, f, OPT_DB_SSL_CRL, cfg->url.sslcrl, true);
     }
 
     if (mode_ok && req_ok && cfg->ssl_required && weak_mode(m)) {
         char fix[FIX_BUF], alt[FIX_BUF], hint[2 * FIX_BUF];
         fix_setting(cfg, OPT_DB_SSL_REQUIRED, "false", false, alt, sizeof(alt));
-        snprintf(hint, sizeof(hint), "%s, or %s.",
-                 fix_setting(cfg, OPT_DB_SSL_MODE, strong_mode(cfg, have_ca), true, fix, sizeof(fix)),
-                 alt);
+        snprintf(
+            hint, sizeof(hint), "%s, or %s.",
+            fix_setting(cfg, OPT_DB_SSL_MODE, strong_mode(cfg, have_ca), true, fix, sizeof(fix)),
+            alt);
         dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_MODE", hint,
                            "DB_SSL_REQUIRED is true but DB_SSL_MODE \"%s\" allows an unencrypted "
                            "connection",
@@ -452,8 +454,9 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
                            cert->path);
     if (have_client && mode_ok && m == DBSSL_SSLMODE_DISABLE) {
         char fix[FIX_BUF], hint[FIX_BUF + 64];
-        snprintf(hint, sizeof(hint), "%s: client certificates need TLS.",
-                 fix_setting(cfg, OPT_DB_SSL_MODE, strong_mode(cfg, have_ca), true, fix, sizeof(fix)));
+        snprintf(
+            hint, sizeof(hint), "%s: client certificates need TLS.",
+            fix_setting(cfg, OPT_DB_SSL_MODE, strong_mode(cfg, have_ca), true, fix, sizeof(fix)));
         dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, cert->setting, hint,
                            "a client certificate is configured but DB_SSL_MODE is \"disable\"");
     }
@@ -472,8 +475,7 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
         const char *refusal, *why;
         char fix[FIX_BUF], hint[FIX_BUF + 128];
         if (gen_ok && cfg->auto_generate && (refusal = dbssl_autogen_refusal(cfg, &why)) != NULL)
-            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_AUTO_GENERATE", why, "%s",
-                               refusal);
+            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_AUTO_GENERATE", why, "%s", refusal);
         fix_setting(cfg, OPT_DB_SSL_MODE, "verify-full", true, fix, sizeof(fix));
         if (mode_ok && m == DBSSL_SSLMODE_VERIFY_CA) {
             snprintf(hint, sizeof(hint), "%s so that the server's host name is checked too.", fix);

@@ -82,8 +82,8 @@ static void test_env_wins_over_dotenv(void **state)
 static void test_effective_sources(void **state)
 {
     const char *envp[] = {"DATABASE_URL=postgresql://app:pw@db/app?sslmode=verify-ca", NULL};
-    struct dbssl_config *cfg =
-        load("# generated set\nDB_SSL_AUTO_GENERATE=true\nDB_SSL_AUTO_GENERATE_CLIENT=true\n", envp);
+    struct dbssl_config *cfg = load(
+        "# generated set\nDB_SSL_AUTO_GENERATE=true\nDB_SSL_AUTO_GENERATE_CLIENT=true\n", envp);
     enum dbssl_source src;
 
     (void)state;

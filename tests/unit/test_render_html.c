@@ -186,11 +186,11 @@ static void test_large_bundle_draws_the_first_to_expire(void **state)
     for (int i = 0; i < 20; i++) {
         snprintf(subj[i], sizeof(subj[i]), "CN=root %02d", i);
         /* root 19 expires first, root 00 last */
-        c[i] = (struct dbssl_inuse_cert){"ca", "/c/bundle.crt", subj[i], "01", NOW - DAY,
-                                         NOW + (100 + 20 - i) * DAY};
+        c[i] = (struct dbssl_inuse_cert){"ca", "/c/bundle.crt", subj[i],
+                                         "01", NOW - DAY,       NOW + (100 + 20 - i) * DAY};
     }
-    c[20] = (struct dbssl_inuse_cert){"client", "/c/client.crt", "CN=app", "02", NOW - DAY,
-                                      NOW + 300 * DAY};
+    c[20] = (struct dbssl_inuse_cert){"client", "/c/client.crt", "CN=app",
+                                      "02",     NOW - DAY,       NOW + 300 * DAY};
     html = page(envp, &t, &certs);
     assert_int_equal(count(html, "<rect class=\"bar valid\" data-role=\"ca\""), 12);
     assert_int_equal(count(html, "<rect class=\"bar "), 14); /* and the client's, the server's */
