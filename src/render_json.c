@@ -42,7 +42,8 @@ static json_t *error_json(const struct dbssl_tls_state *tls)
         return json_null();
     return json_pack("{s:s, s:o, s:o, s:o, s:o}", "class", dbssl_conn_class_name(tls->error_class),
                      "reason",
-                     tls->error_class == DBSSL_CONN_CERT_VERIFY_FAILED
+                     tls->error_class == DBSSL_CONN_CERT_VERIFY_FAILED ||
+                             tls->verify_reason != DBSSL_VERIFY_NONE
                          ? json_string(dbssl_verify_reason_name(tls->verify_reason))
                          : json_null(),
                      "message", dbssl_json_str(tls->error_message), "detail",
@@ -58,6 +59,51 @@ static json_t *reload_error_json(const struct dbssl_reload_stats *r)
     return json_pack("{s:o, s:o, s:o, s:o}", "at", time_or_null(r->last_error_at), "message",
                      dbssl_json_str(r->last_error.message), "detail",
                      str_or_null(r->last_error.detail), "hint", str_or_null(r->last_error.hint));
+}
+
+static json_t *count_or_null(bool checked, unsigned n)
+{
+    return checked ? json_integer((json_int_t)n) : json_null();
+}
+
+/*
+ * The watched sessions: counts only when they were checked (a zero that
+ * was never counted would read as "all encrypted"), else why not and the fix.
+ */
+static json_t *sessions_json(const struct dbssl_snapshot *s)
+{
+    const struct dbssl_sessions *ss = &s->sessions;
+    bool checked = ss->state == DBSSL_SESSIONS_CHECKED;
+    json_t *versions = checked ? json_object() : json_null();
+    json_t *offenders = checked ? json_array() : json_null();
+
+    if (ss->state == DBSSL_SESSIONS_UNREAD)
+        return json_null();
+    for (size_t i = 0; checked && i < ss->n_versions; i++)
+        json_object_set_new(versions, ss->by_version[i].version,
+                            json_integer((json_int_t)ss->by_version[i].n));
+    for (size_t i = 0; checked && i < ss->n_offenders; i++) {
+        const struct dbssl_session_offender *o = &ss->offenders[i];
+        json_array_append_new(
+            offenders,
+            json_pack("{s:o, s:o, s:o, s:o, s:o, s:s}", "client_addr", str_or_null(o->client_addr),
+                      "application_name", dbssl_json_str(o->application_name), "role",
+                      dbssl_json_str(o->role), "backend_start", time_or_null(o->backend_start),
+                      "ssl_version", str_or_null(o->version), "reason",
+                      dbssl_session_offence_name(o->reason)));
+    }
+    return json_pack("{s:b, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "checked",
+                     checked, "state", dbssl_sessions_state_name(ss->state), "reason",
+                     checked ? json_null() : dbssl_json_str(ss->note), "hint",
+                     checked ? json_null() : dbssl_json_str(ss->hint), "total",
+                     count_or_null(checked, ss->total), "encrypted",
+                     count_or_null(checked, ss->encrypted), "plaintext",
+                     count_or_null(checked, ss->plaintext), "below_min_protocol",
+                     count_or_null(checked, ss->below_min_protocol),
+                     "without_client_certificate",
+                     count_or_null(checked, ss->without_client_certificate), "local",
+                     count_or_null(checked, ss->local), "by_version", versions, "offenders",
+                     offenders);
 }
 
 static json_t *ssl_body(const struct dbssl_snapshot *s)
@@ -98,12 +144,17 @@ static json_t *ssl_body(const struct dbssl_snapshot *s)
     json_object_set_new(root, "ssl_bits",
                         tls_on && t->key_bits > 0 ? json_integer(t->key_bits) : json_null());
     json_object_set_new(root, "client_certificate", json_boolean(tls_on && t->client_cert_sent));
+    /* the setting: libpq does not say whether the login used SCRAM-SHA-256-PLUS */
+    json_object_set_new(root, "channel_binding",
+                        json_string(dbssl_option_choice(OPT_DB_SSL_CHANNEL_BINDING,
+                                                        (int)s->channel_binding)));
     json_object_set_new(root, "server", server_json(t));
     json_object_set_new(root, "server_certificate", srv);
     json_object_set_new(root, "certificates", certs);
     /* an object of its own: "server" is the public "host:port" string and keeps its type */
     json_object_set(root, "server_settings",
                     s->server_settings ? s->server_settings : json_null());
+    json_object_set_new(root, "sessions", sessions_json(s));
     json_object_set_new(root, "warnings", warnings);
     json_object_set_new(root, "checked_at", time_or_null(s->checked_at));
     json_object_set_new(root, "error", error_json(t));

@@ -72,6 +72,8 @@ static int run(int argc, char **argv)
     struct dbssl_inuse_certs certs = {NULL, 0, NULL, 0};
     struct dbssl_snapshot *snap = NULL;
     struct dbssl_tls_state tls;
+    struct dbssl_sessions sessions;
+    struct dbssl_snapshot_extra x;
     struct dbssl_error e;
     PGconn *conn;
     long long now;
@@ -93,9 +95,14 @@ static int run(int argc, char **argv)
     dbssl_error_clear(&e);
     conn = dbssl_connect(cfg, &tls, NULL);
     now = dbssl_now();
+    /* the application's sessions, as serve's checker reads them; a failure is in the body */
+    memset(&sessions, 0, sizeof(sessions));
+    if (conn != NULL && dbssl_sessions_read(conn, cfg, &sessions, NULL) != 0)
+        sessions.state = DBSSL_SESSIONS_FAILED;
+    x = (struct dbssl_snapshot_extra){NULL, NULL, false, 0, NULL, &sessions};
     PQfinish(conn);
     if (dbssl_inuse_certs_collect(cfg, &certs, &e) != 0 ||
-        (snap = dbssl_snapshot_new(cfg, &tls, &certs, now, tls.connected ? now : 0, NULL, &e)) ==
+        (snap = dbssl_snapshot_new(cfg, &tls, &certs, now, tls.connected ? now : 0, &x, &e)) ==
             NULL ||
         dbssl_render_snapshot(snap, &e) != 0) {
         cli_print_error(&e);
