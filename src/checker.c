@@ -102,7 +102,8 @@ static void log_down(enum dbssl_log_level level, const char *event, const struct
                      const char *generation)
 {
     dbssl_log(level, event, "class", dbssl_conn_class_name(t->error_class), "reason",
-              t->error_class == DBSSL_CONN_CERT_VERIFY_FAILED || t->verify_reason != DBSSL_VERIFY_NONE
+              t->error_class == DBSSL_CONN_CERT_VERIFY_FAILED ||
+                      t->verify_reason != DBSSL_VERIFY_NONE
                   ? dbssl_verify_reason_name(t->verify_reason)
                   : NULL,
               "message", t->error_message, "detail", t->error_detail, "hint", t->error_hint,
@@ -314,8 +315,8 @@ static void publish(struct dbssl_checker *c, const struct dbssl_tls_state *t,
                     const struct dbssl_reload_stats *reload, double duration_s,
                     const struct dbssl_sessions *sessions)
 {
-    struct dbssl_snapshot_extra x = {reload,   &c->stats, true, duration_s, c->settings.json,
-                                     sessions};
+    struct dbssl_snapshot_extra x = {reload,     &c->stats,        true,
+                                     duration_s, c->settings.json, sessions};
     struct dbssl_snapshot *s;
     long long now = dbssl_now();
 

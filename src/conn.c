@@ -256,7 +256,6 @@ static int add_param(struct dbssl_conn_params *p, const char *kw, const char *va
     return 0;
 }
 
-
 /* No replacement: every file as the settings name it. */
 static const struct dbssl_conn_files settings_files = {NULL, NULL, NULL, NULL};
 

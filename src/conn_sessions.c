@@ -20,8 +20,8 @@
 
 /* The comma lists $1 (roles) and $2 (applications) as trimmed arrays. */
 #define WATCH_ARRAYS                                                                               \
-    "array(select pg_catalog.btrim(x) from pg_catalog.unnest(pg_catalog.string_to_array($1, "     \
-    "',')) x) as roles, array(select pg_catalog.btrim(x) from "                                  \
+    "array(select pg_catalog.btrim(x) from pg_catalog.unnest(pg_catalog.string_to_array($1, "      \
+    "',')) x) as roles, array(select pg_catalog.btrim(x) from "                                    \
     "pg_catalog.unnest(pg_catalog.string_to_array($2, ',')) x) as apps"
 
 static const char PRIV_SQL[] =
@@ -236,9 +236,10 @@ int dbssl_sessions_read(PGconn *conn, const struct dbssl_config *cfg, struct dbs
         return rc < 0 ? -1 : 0;
     dbssl_sessions_begin(out);
     for (int i = 0; i < PQntuples(res); i++) {
-        struct dbssl_session_row row = {
-            PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), 0,
-            is_true(res, i, 4),    is_true(res, i, 5),    PQgetvalue(res, i, 6), is_true(res, i, 7)};
+        struct dbssl_session_row row = {PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+                                        PQgetvalue(res, i, 2), 0,
+                                        is_true(res, i, 4),    is_true(res, i, 5),
+                                        PQgetvalue(res, i, 6), is_true(res, i, 7)};
         long start;
         if (is_true(res, i, 8)) {
             hidden++;

@@ -35,15 +35,15 @@ struct pg_conn; /* libpq's PGconn */
 #define DBSSL_PG_NAME_BUF 64
 
 enum dbssl_sessions_state {
-    DBSSL_SESSIONS_UNREAD = 0,   /* not read (no connection) */
-    DBSSL_SESSIONS_CHECKED,      /* "checked" */
-    DBSSL_SESSIONS_NOT_CHECKED,  /* "not_checked": the role may not see them (hint: the GRANT) */
-    DBSSL_SESSIONS_FAILED,       /* "failed": the query failed (note says why) */
+    DBSSL_SESSIONS_UNREAD = 0,  /* not read (no connection) */
+    DBSSL_SESSIONS_CHECKED,     /* "checked" */
+    DBSSL_SESSIONS_NOT_CHECKED, /* "not_checked": the role may not see them (hint: the GRANT) */
+    DBSSL_SESSIONS_FAILED,      /* "failed": the query failed (note says why) */
 };
 
 enum dbssl_session_offence {
-    DBSSL_SESSION_PLAINTEXT = 0,        /* "plaintext" */
-    DBSSL_SESSION_BELOW_MIN_PROTOCOL,   /* "below_min_protocol" */
+    DBSSL_SESSION_PLAINTEXT = 0,      /* "plaintext" */
+    DBSSL_SESSION_BELOW_MIN_PROTOCOL, /* "below_min_protocol" */
 };
 
 /* One session as pg_stat_activity and pg_stat_ssl show it. */

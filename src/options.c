@@ -71,8 +71,7 @@ static bool check_list(const char *value, bool (*ok)(unsigned char c), const cha
         size_t blank = 0;
         for (size_t i = 0; i < n; i++) {
             if (!ok((unsigned char)p[i])) {
-                snprintf(msg, msglen, "invalid %s \"%.*s\": unexpected character", what, (int)n,
-                         p);
+                snprintf(msg, msglen, "invalid %s \"%.*s\": unexpected character", what, (int)n, p);
                 return false;
             }
             blank += p[i] == ' ';
@@ -90,8 +89,8 @@ static bool check_list(const char *value, bool (*ok)(unsigned char c), const cha
 
 static bool host_char(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '-' || c == ':' || c == '*' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == ':' || c == '*' || c == '_';
 }
 
 /* Each name of DB_SSL_AUTO_CERT_HOSTS becomes a SAN: no spaces, no empty names. */

@@ -193,8 +193,8 @@ static bool weaker_crl(const struct dbssl_config *cur, const struct dbssl_config
     return true;
 }
 
-static bool weaker_channel_binding(const struct dbssl_config *cur,
-                                   const struct dbssl_config *fresh, struct strbuf *why)
+static bool weaker_channel_binding(const struct dbssl_config *cur, const struct dbssl_config *fresh,
+                                   struct strbuf *why)
 {
     return lowered(fresh, OPT_DB_SSL_CHANNEL_BINDING, (int)cur->channel_binding,
                    (int)fresh->channel_binding, "channel_binding", why);

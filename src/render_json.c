@@ -40,15 +40,14 @@ static json_t *error_json(const struct dbssl_tls_state *tls)
 {
     if (tls->connected || tls->error_class == DBSSL_CONN_OK)
         return json_null();
-    return json_pack("{s:s, s:o, s:o, s:o, s:o}", "class", dbssl_conn_class_name(tls->error_class),
-                     "reason",
-                     tls->error_class == DBSSL_CONN_CERT_VERIFY_FAILED ||
-                             tls->verify_reason != DBSSL_VERIFY_NONE
-                         ? json_string(dbssl_verify_reason_name(tls->verify_reason))
-                         : json_null(),
-                     "message", dbssl_json_str(tls->error_message), "detail",
-                     tls->error_detail[0] ? dbssl_json_str(tls->error_detail) : json_null(), "hint",
-                     dbssl_json_str(tls->error_hint));
+    return json_pack(
+        "{s:s, s:o, s:o, s:o, s:o}", "class", dbssl_conn_class_name(tls->error_class), "reason",
+        tls->error_class == DBSSL_CONN_CERT_VERIFY_FAILED || tls->verify_reason != DBSSL_VERIFY_NONE
+            ? json_string(dbssl_verify_reason_name(tls->verify_reason))
+            : json_null(),
+        "message", dbssl_json_str(tls->error_message), "detail",
+        tls->error_detail[0] ? dbssl_json_str(tls->error_detail) : json_null(), "hint",
+        dbssl_json_str(tls->error_hint));
 }
 
 /* The latest reload's rejection, or null once a reload succeeded (or none was tried). */
@@ -84,26 +83,24 @@ static json_t *sessions_json(const struct dbssl_snapshot *s)
                             json_integer((json_int_t)ss->by_version[i].n));
     for (size_t i = 0; checked && i < ss->n_offenders; i++) {
         const struct dbssl_session_offender *o = &ss->offenders[i];
-        json_array_append_new(
-            offenders,
-            json_pack("{s:o, s:o, s:o, s:o, s:o, s:s}", "client_addr", str_or_null(o->client_addr),
-                      "application_name", dbssl_json_str(o->application_name), "role",
-                      dbssl_json_str(o->role), "backend_start", time_or_null(o->backend_start),
-                      "ssl_version", str_or_null(o->version), "reason",
-                      dbssl_session_offence_name(o->reason)));
+        json_array_append_new(offenders, json_pack("{s:o, s:o, s:o, s:o, s:o, s:s}", "client_addr",
+                                                   str_or_null(o->client_addr), "application_name",
+                                                   dbssl_json_str(o->application_name), "role",
+                                                   dbssl_json_str(o->role), "backend_start",
+                                                   time_or_null(o->backend_start), "ssl_version",
+                                                   str_or_null(o->version), "reason",
+                                                   dbssl_session_offence_name(o->reason)));
     }
-    return json_pack("{s:b, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "checked",
-                     checked, "state", dbssl_sessions_state_name(ss->state), "reason",
-                     checked ? json_null() : dbssl_json_str(ss->note), "hint",
-                     checked ? json_null() : dbssl_json_str(ss->hint), "total",
-                     count_or_null(checked, ss->total), "encrypted",
-                     count_or_null(checked, ss->encrypted), "plaintext",
-                     count_or_null(checked, ss->plaintext), "below_min_protocol",
-                     count_or_null(checked, ss->below_min_protocol),
-                     "without_client_certificate",
-                     count_or_null(checked, ss->without_client_certificate), "local",
-                     count_or_null(checked, ss->local), "by_version", versions, "offenders",
-                     offenders);
+    return json_pack(
+        "{s:b, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "checked", checked, "state",
+        dbssl_sessions_state_name(ss->state), "reason",
+        checked ? json_null() : dbssl_json_str(ss->note), "hint",
+        checked ? json_null() : dbssl_json_str(ss->hint), "total",
+        count_or_null(checked, ss->total), "encrypted", count_or_null(checked, ss->encrypted),
+        "plaintext", count_or_null(checked, ss->plaintext), "below_min_protocol",
+        count_or_null(checked, ss->below_min_protocol), "without_client_certificate",
+        count_or_null(checked, ss->without_client_certificate), "local",
+        count_or_null(checked, ss->local), "by_version", versions, "offenders", offenders);
 }
 
 static json_t *ssl_body(const struct dbssl_snapshot *s)
@@ -145,9 +142,9 @@ static json_t *ssl_body(const struct dbssl_snapshot *s)
                         tls_on && t->key_bits > 0 ? json_integer(t->key_bits) : json_null());
     json_object_set_new(root, "client_certificate", json_boolean(tls_on && t->client_cert_sent));
     /* the setting: libpq does not say whether the login used SCRAM-SHA-256-PLUS */
-    json_object_set_new(root, "channel_binding",
-                        json_string(dbssl_option_choice(OPT_DB_SSL_CHANNEL_BINDING,
-                                                        (int)s->channel_binding)));
+    json_object_set_new(
+        root, "channel_binding",
+        json_string(dbssl_option_choice(OPT_DB_SSL_CHANNEL_BINDING, (int)s->channel_binding)));
     json_object_set_new(root, "server", server_json(t));
     json_object_set_new(root, "server_certificate", srv);
     json_object_set_new(root, "certificates", certs);

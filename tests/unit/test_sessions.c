@@ -36,8 +36,8 @@ static struct dbssl_tls_state tls_ok(void)
 static struct dbssl_session_row row(const char *addr, const char *app, bool ssl,
                                     const char *version)
 {
-    return (struct dbssl_session_row){addr, app, "app", NOW - 60, addr[0] == '\0', ssl, version,
-                                      false};
+    return (struct dbssl_session_row){addr, app,     "app", NOW - 60, addr[0] == '\0',
+                                      ssl,  version, false};
 }
 
 /* One TLS 1.3 session and one plaintext session of "web" from 10.0.0.7. */
@@ -168,9 +168,8 @@ static void test_plaintext_session_degrades_and_names_the_client(void **state)
     assert_int_equal(json_integer_value(json_object_get(js, "total")), 2);
     assert_int_equal(json_integer_value(json_object_get(js, "encrypted")), 1);
     assert_int_equal(json_integer_value(json_object_get(js, "plaintext")), 1);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(js, "by_version"),
-                                                        "TLSv1.3")),
-                     1);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(js, "by_version"), "TLSv1.3")), 1);
     o = json_array_get(json_object_get(js, "offenders"), 0);
     assert_string_equal(json_string_value(json_object_get(o, "client_addr")), "10.0.0.7");
     assert_string_equal(json_string_value(json_object_get(o, "application_name")), "web");
@@ -238,7 +237,8 @@ static void test_not_checked_is_never_ok(void **state)
     (void)state;
     memset(&ss, 0, sizeof(ss));
     ss.state = DBSSL_SESSIONS_NOT_CHECKED;
-    snprintf(ss.note, sizeof(ss.note), "role \"app\" may not see the sessions of every watched role");
+    snprintf(ss.note, sizeof(ss.note),
+             "role \"app\" may not see the sessions of every watched role");
     snprintf(ss.hint, sizeof(ss.hint), "GRANT pg_read_all_stats TO \"app\";");
     s = snap(envp, &ss);
     j = body_of(s);
@@ -273,7 +273,8 @@ static void test_metrics(void **state)
     assert_non_null(strstr(s->metrics.data, "\ndbssl_sessions_plaintext 1\n"));
     assert_non_null(strstr(s->metrics.data, "\ndbssl_sessions_encrypted 1\n"));
     assert_non_null(strstr(s->metrics.data, "\ndbssl_sessions_below_min_protocol 0\n"));
-    assert_non_null(strstr(s->metrics.data, "\ndbssl_sessions_tls_version{version=\"TLSv1.3\"} 1\n"));
+    assert_non_null(
+        strstr(s->metrics.data, "\ndbssl_sessions_tls_version{version=\"TLSv1.3\"} 1\n"));
     dbssl_snapshot_unref(s);
 }
 
