@@ -149,11 +149,18 @@ status_case "the same with TLSv1.2 as the floor: healthy" 0 \
     "$(envfile tls12 "$URL" DB_SSL_MODE=verify-full DB_SSL_CA_CERT="$C/ca.crt")"
 end_client oldtls
 
-# ---- enforced: DB_SSL_REQUIRED and DB_SSL_SESSIONS_ENFORCE make it unhealthy
+# ---- enforced: DB_SSL_REQUIRED and DB_SSL_SESSIONS_ENFORCE make it unhealthy (tlsclient is still there)
 client plain2 "sslmode=disable"
 status_case "DB_SSL_SESSIONS_ENFORCE=true with DB_SSL_REQUIRED=true: unhealthy" 1 \
     'j["status"]=="unhealthy" and j["sessions"]["plaintext"]==1 and j["error"] is None' \
     "$(envfile enforce "$URL" DB_SSL_MODE=verify-full DB_SSL_CA_CERT="$C/ca.crt" DB_SSL_REQUIRED=true DB_SSL_SESSIONS_ENFORCE=true)"
+
+out=$(env -i PATH="$PATH" "$DBSSL" status --env-file "$WORK/enforce.env" 2>&1) || true
+if grep -qE '^sessions: +2 watched, 1 encrypted, 1 plaintext' <<<"$out" && grep -q '^warning: .*plain2' <<<"$out"; then
+    t_pass "dbssl status (text) counts the sessions and names plain2"
+else
+    t_fail "dbssl status text: $out"
+fi
 
 # ---- another role watches app_user: not checked without pg_read_all_stats, never "ok"
 WURL="postgresql://watcher:pw-W4tch@127.0.0.1:$PG_PORT/postgres"
