@@ -547,7 +547,9 @@ int dbssl_conn_exec_params_bounded(PGconn *conn, const char *sql, int nparams,
     PGresult *r, *first = NULL;
 
     *out = NULL;
-    if (PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0) != 1)
+    /* without parameters the simple protocol, as before: nothing changes for those callers */
+    if ((nparams == 0 ? PQsendQuery(conn, sql)
+                      : PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0)) != 1)
         return -1;
     while (PQisBusy(conn)) {
         struct pollfd pfd = {PQsocket(conn), POLLIN, 0};

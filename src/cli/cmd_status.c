@@ -114,7 +114,8 @@ static int run(int argc, char **argv)
     dbssl_error_clear(&e);
     conn = dbssl_connect(cfg, &tls, NULL);
     now = dbssl_now();
-    /* the application's sessions, as serve's checker reads them; a failure is in the body */
+    /* the application's sessions, as serve's checker reads them; a failure is marked in
+     * sessions itself (state "failed", its note in the body), so the result adds nothing */
     memset(&sessions, 0, sizeof(sessions));
     if (conn != NULL && dbssl_sessions_read(conn, cfg, &sessions, NULL) != 0)
         sessions.state = DBSSL_SESSIONS_FAILED;
