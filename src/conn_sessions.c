@@ -12,10 +12,12 @@
 #include "conn_sessions.h"
 
 #include <libpq-fe.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "conn_int.h"
+#include "jsonutil.h"
 #include "util.h"
 
 /* The comma lists $1 (roles) and $2 (applications) as trimmed arrays. */
@@ -257,4 +259,182 @@ int dbssl_sessions_read(PGconn *conn, const struct dbssl_config *cfg, struct dbs
         not_visible(out, role, why);
     }
     return 0;
+}
+
+/* ---- the JSON form ------------------------------------------------------------------ */
+
+static json_t *count_or_null(bool checked, unsigned n)
+{
+    return checked ? json_integer((json_int_t)n) : json_null();
+}
+
+static json_t *text_or_null(const char *s)
+{
+    return s[0] ? dbssl_json_str(s) : json_null();
+}
+
+static json_t *time_or_null(long long t)
+{
+    char buf[32];
+
+    if (t <= 0)
+        return json_null();
+    format_rfc3339(t, buf, sizeof(buf));
+    return json_string(buf);
+}
+
+json_t *dbssl_sessions_to_json(const struct dbssl_sessions *ss)
+{
+    bool checked = ss->state == DBSSL_SESSIONS_CHECKED;
+    json_t *versions = checked ? json_object() : json_null();
+    json_t *offenders = checked ? json_array() : json_null();
+
+    if (ss->state == DBSSL_SESSIONS_UNREAD) {
+        json_decref(versions);
+        json_decref(offenders);
+        return json_null();
+    }
+    for (size_t i = 0; checked && i < ss->n_versions; i++)
+        json_object_set_new(versions, ss->by_version[i].version,
+                            json_integer((json_int_t)ss->by_version[i].n));
+    for (size_t i = 0; checked && i < ss->n_offenders; i++) {
+        const struct dbssl_session_offender *o = &ss->offenders[i];
+        json_array_append_new(
+            offenders,
+            json_pack("{s:o, s:o, s:o, s:o, s:o, s:s}", "client_addr", text_or_null(o->client_addr),
+                      "application_name", dbssl_json_str(o->application_name), "role",
+                      dbssl_json_str(o->role), "backend_start", time_or_null(o->backend_start),
+                      "ssl_version", text_or_null(o->version), "reason",
+                      dbssl_session_offence_name(o->reason)));
+    }
+    return json_pack("{s:b, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "checked",
+                     checked, "state", dbssl_sessions_state_name(ss->state), "reason",
+                     checked ? json_null() : dbssl_json_str(ss->note), "hint",
+                     checked ? json_null() : dbssl_json_str(ss->hint), "total",
+                     count_or_null(checked, ss->total), "encrypted",
+                     count_or_null(checked, ss->encrypted), "plaintext",
+                     count_or_null(checked, ss->plaintext), "below_min_protocol",
+                     count_or_null(checked, ss->below_min_protocol),
+                     "without_client_certificate",
+                     count_or_null(checked, ss->without_client_certificate), "local",
+                     count_or_null(checked, ss->local), "by_version", versions, "offenders",
+                     offenders);
+}
+
+/* Reading back: the first field that is missing or of the wrong type names itself. */
+struct reader {
+    const char *bad;
+};
+
+static const char *get_text(struct reader *r, const json_t *j, const char *name, bool nullable)
+{
+    const json_t *v = json_object_get(j, name);
+
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (nullable && json_is_null(v))
+        return "";
+    if (r->bad == NULL)
+        r->bad = name;
+    return "";
+}
+
+static unsigned get_count(struct reader *r, const json_t *j, const char *name)
+{
+    const json_t *v = json_object_get(j, name);
+
+    if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= UINT32_MAX)
+        return (unsigned)json_integer_value(v);
+    if (r->bad == NULL)
+        r->bad = name;
+    return 0;
+}
+
+static long long get_time(struct reader *r, const json_t *j, const char *name)
+{
+    long long t = 0;
+    const char *s = get_text(r, j, name, true);
+
+    if (s[0] && !parse_rfc3339(s, &t) && r->bad == NULL)
+        r->bad = name;
+    return t;
+}
+
+static void read_offender(struct reader *r, const json_t *o, struct dbssl_session_offender *out)
+{
+    const char *reason = get_text(r, o, "reason", false);
+
+    snprintf(out->client_addr, sizeof(out->client_addr), "%s",
+             get_text(r, o, "client_addr", true));
+    snprintf(out->application_name, sizeof(out->application_name), "%s",
+             get_text(r, o, "application_name", false));
+    snprintf(out->role, sizeof(out->role), "%s", get_text(r, o, "role", false));
+    snprintf(out->version, sizeof(out->version), "%s", get_text(r, o, "ssl_version", true));
+    out->backend_start = get_time(r, o, "backend_start");
+    out->reason = strcmp(reason, dbssl_session_offence_name(DBSSL_SESSION_BELOW_MIN_PROTOCOL)) == 0
+                      ? DBSSL_SESSION_BELOW_MIN_PROTOCOL
+                      : DBSSL_SESSION_PLAINTEXT;
+}
+
+static void read_counts(struct reader *r, const json_t *j, struct dbssl_sessions *out)
+{
+    const json_t *versions = json_object_get(j, "by_version"), *v, *o;
+    const char *key;
+    size_t i;
+
+    out->total = get_count(r, j, "total");
+    out->encrypted = get_count(r, j, "encrypted");
+    out->plaintext = get_count(r, j, "plaintext");
+    out->below_min_protocol = get_count(r, j, "below_min_protocol");
+    out->without_client_certificate = get_count(r, j, "without_client_certificate");
+    out->local = get_count(r, j, "local");
+    if (!json_is_object(versions) && r->bad == NULL)
+        r->bad = "by_version";
+    json_object_foreach((json_t *)versions, key, v)
+    {
+        if (out->n_versions == DBSSL_SESSIONS_MAX_VERSIONS)
+            break;
+        snprintf(out->by_version[out->n_versions].version,
+                 sizeof(out->by_version[out->n_versions].version), "%s", key);
+        out->by_version[out->n_versions++].n = get_count(r, versions, key);
+    }
+    if (!json_is_array(json_object_get(j, "offenders")) && r->bad == NULL)
+        r->bad = "offenders";
+    json_array_foreach(json_object_get(j, "offenders"), i, o)
+    {
+        if (out->n_offenders < DBSSL_SESSIONS_MAX_OFFENDERS)
+            read_offender(r, o, &out->offenders[out->n_offenders++]);
+    }
+}
+
+int dbssl_sessions_from_json(const json_t *j, struct dbssl_sessions *out, struct dbssl_error *err)
+{
+    struct reader r = {NULL};
+    const char *state;
+
+    memset(out, 0, sizeof(*out));
+    if (j == NULL || json_is_null(j))
+        return 0;
+    if (!json_is_object(j)) {
+        r.bad = "sessions";
+        goto bad;
+    }
+    state = get_text(&r, j, "state", false);
+    for (int s = DBSSL_SESSIONS_CHECKED; s <= DBSSL_SESSIONS_FAILED; s++)
+        if (strcmp(state, dbssl_sessions_state_name(s)) == 0)
+            out->state = s;
+    if (out->state == DBSSL_SESSIONS_UNREAD && r.bad == NULL)
+        r.bad = "state";
+    if (out->state == DBSSL_SESSIONS_CHECKED) {
+        read_counts(&r, j, out);
+    } else {
+        snprintf(out->note, sizeof(out->note), "%s", get_text(&r, j, "reason", false));
+        snprintf(out->hint, sizeof(out->hint), "%s", get_text(&r, j, "hint", false));
+    }
+    if (r.bad == NULL)
+        return 0;
+bad:
+    dbssl_error_set(err, DBSSL_ERR_USAGE, "Give the JSON that dbssl itself writes for it.",
+                    "sessions: \"%s\" is missing or of the wrong type", r.bad);
+    return -1;
 }

@@ -17,6 +17,7 @@
 #ifndef DBSSL_CONN_SESSIONS_H
 #define DBSSL_CONN_SESSIONS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -110,5 +111,17 @@ void dbssl_sessions_add(struct dbssl_sessions *s, const struct dbssl_session_row
  */
 int dbssl_sessions_read(struct pg_conn *conn, const struct dbssl_config *cfg,
                         struct dbssl_sessions *out, struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/*
+ * The JSON form, as "sessions" of /health/database/ssl and of the audit's
+ * evidence (a new reference): null when UNREAD; the counts are null unless
+ * CHECKED (a zero never counted would read as "all encrypted"), with reason
+ * and hint otherwise.  NULL on out of memory.
+ */
+json_t *dbssl_sessions_to_json(const struct dbssl_sessions *s);
+
+/* That form read back into out (null: UNREAD); -1 and err naming the field when it is not. */
+int dbssl_sessions_from_json(const json_t *j, struct dbssl_sessions *out,
+                             struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 #endif

@@ -60,49 +60,6 @@ static json_t *reload_error_json(const struct dbssl_reload_stats *r)
                      str_or_null(r->last_error.detail), "hint", str_or_null(r->last_error.hint));
 }
 
-static json_t *count_or_null(bool checked, unsigned n)
-{
-    return checked ? json_integer((json_int_t)n) : json_null();
-}
-
-/*
- * The watched sessions: counts only when they were checked (a zero that
- * was never counted would read as "all encrypted"), else why not and the fix.
- */
-static json_t *sessions_json(const struct dbssl_snapshot *s)
-{
-    const struct dbssl_sessions *ss = &s->sessions;
-    bool checked = ss->state == DBSSL_SESSIONS_CHECKED;
-    json_t *versions = checked ? json_object() : json_null();
-    json_t *offenders = checked ? json_array() : json_null();
-
-    if (ss->state == DBSSL_SESSIONS_UNREAD)
-        return json_null();
-    for (size_t i = 0; checked && i < ss->n_versions; i++)
-        json_object_set_new(versions, ss->by_version[i].version,
-                            json_integer((json_int_t)ss->by_version[i].n));
-    for (size_t i = 0; checked && i < ss->n_offenders; i++) {
-        const struct dbssl_session_offender *o = &ss->offenders[i];
-        json_array_append_new(offenders, json_pack("{s:o, s:o, s:o, s:o, s:o, s:s}", "client_addr",
-                                                   str_or_null(o->client_addr), "application_name",
-                                                   dbssl_json_str(o->application_name), "role",
-                                                   dbssl_json_str(o->role), "backend_start",
-                                                   time_or_null(o->backend_start), "ssl_version",
-                                                   str_or_null(o->version), "reason",
-                                                   dbssl_session_offence_name(o->reason)));
-    }
-    return json_pack(
-        "{s:b, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "checked", checked, "state",
-        dbssl_sessions_state_name(ss->state), "reason",
-        checked ? json_null() : dbssl_json_str(ss->note), "hint",
-        checked ? json_null() : dbssl_json_str(ss->hint), "total",
-        count_or_null(checked, ss->total), "encrypted", count_or_null(checked, ss->encrypted),
-        "plaintext", count_or_null(checked, ss->plaintext), "below_min_protocol",
-        count_or_null(checked, ss->below_min_protocol), "without_client_certificate",
-        count_or_null(checked, ss->without_client_certificate), "local",
-        count_or_null(checked, ss->local), "by_version", versions, "offenders", offenders);
-}
-
 static json_t *ssl_body(const struct dbssl_snapshot *s)
 {
     const struct dbssl_tls_state *t = &s->tls;
@@ -151,7 +108,7 @@ static json_t *ssl_body(const struct dbssl_snapshot *s)
     /* an object of its own: "server" is the public "host:port" string and keeps its type */
     json_object_set(root, "server_settings",
                     s->server_settings ? s->server_settings : json_null());
-    json_object_set_new(root, "sessions", sessions_json(s));
+    json_object_set_new(root, "sessions", dbssl_sessions_to_json(&s->sessions));
     json_object_set_new(root, "warnings", warnings);
     json_object_set_new(root, "checked_at", time_or_null(s->checked_at));
     json_object_set_new(root, "error", error_json(t));

@@ -292,6 +292,40 @@ static void test_unread_is_null(void **state)
     dbssl_snapshot_unref(s);
 }
 
+/* The JSON form reads back to the same JSON (kept audit evidence), and bad input is named. */
+static void test_json_round_trip(void **state)
+{
+    struct dbssl_sessions in = one_plaintext(), back, not_checked;
+    struct dbssl_session_row r = row("10.0.0.8", "legacy", true, "TLSv1.2");
+    json_t *j, *j2, *bad;
+    struct dbssl_error e;
+
+    (void)state;
+    dbssl_sessions_add(&in, &r, DBSSL_TLS_1_3);
+    memset(&not_checked, 0, sizeof(not_checked));
+    not_checked.state = DBSSL_SESSIONS_NOT_CHECKED;
+    snprintf(not_checked.note, sizeof(not_checked.note), "hidden");
+    snprintf(not_checked.hint, sizeof(not_checked.hint), "GRANT it.");
+    for (int k = 0; k < 2; k++) {
+        j = dbssl_sessions_to_json(k == 0 ? &in : &not_checked);
+        assert_int_equal(dbssl_sessions_from_json(j, &back, NULL), 0);
+        j2 = dbssl_sessions_to_json(&back);
+        assert_true(json_equal(j, j2));
+        json_decref(j);
+        json_decref(j2);
+    }
+    assert_int_equal(dbssl_sessions_from_json(json_null(), &back, NULL), 0);
+    assert_int_equal(back.state, DBSSL_SESSIONS_UNREAD);
+    j = dbssl_sessions_to_json(&in);
+    bad = json_deep_copy(j);
+    json_object_set_new(bad, "plaintext", json_string("1"));
+    dbssl_error_clear(&e);
+    assert_int_equal(dbssl_sessions_from_json(bad, &back, &e), -1);
+    assert_non_null(strstr(e.message, "\"plaintext\""));
+    json_decref(bad);
+    json_decref(j);
+}
+
 /* libpq 15's messages when channel_binding=require cannot be met (strings from libpq.so.5). */
 static void test_channel_binding_classified(void **state)
 {
@@ -354,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_not_checked_is_never_ok),
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_unread_is_null),
+        cmocka_unit_test(test_json_round_trip),
         cmocka_unit_test(test_channel_binding_classified),
         cmocka_unit_test(test_channel_binding_reason_in_body),
     };
