@@ -299,26 +299,24 @@ json_t *dbssl_sessions_to_json(const struct dbssl_sessions *ss)
                             json_integer((json_int_t)ss->by_version[i].n));
     for (size_t i = 0; checked && i < ss->n_offenders; i++) {
         const struct dbssl_session_offender *o = &ss->offenders[i];
-        json_array_append_new(
-            offenders,
-            json_pack("{s:o, s:o, s:o, s:o, s:o, s:s}", "client_addr", text_or_null(o->client_addr),
-                      "application_name", dbssl_json_str(o->application_name), "role",
-                      dbssl_json_str(o->role), "backend_start", time_or_null(o->backend_start),
-                      "ssl_version", text_or_null(o->version), "reason",
-                      dbssl_session_offence_name(o->reason)));
+        json_array_append_new(offenders, json_pack("{s:o, s:o, s:o, s:o, s:o, s:s}", "client_addr",
+                                                   text_or_null(o->client_addr), "application_name",
+                                                   dbssl_json_str(o->application_name), "role",
+                                                   dbssl_json_str(o->role), "backend_start",
+                                                   time_or_null(o->backend_start), "ssl_version",
+                                                   text_or_null(o->version), "reason",
+                                                   dbssl_session_offence_name(o->reason)));
     }
-    return json_pack("{s:b, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "checked",
-                     checked, "state", dbssl_sessions_state_name(ss->state), "reason",
-                     checked ? json_null() : dbssl_json_str(ss->note), "hint",
-                     checked ? json_null() : dbssl_json_str(ss->hint), "total",
-                     count_or_null(checked, ss->total), "encrypted",
-                     count_or_null(checked, ss->encrypted), "plaintext",
-                     count_or_null(checked, ss->plaintext), "below_min_protocol",
-                     count_or_null(checked, ss->below_min_protocol),
-                     "without_client_certificate",
-                     count_or_null(checked, ss->without_client_certificate), "local",
-                     count_or_null(checked, ss->local), "by_version", versions, "offenders",
-                     offenders);
+    return json_pack(
+        "{s:b, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "checked", checked, "state",
+        dbssl_sessions_state_name(ss->state), "reason",
+        checked ? json_null() : dbssl_json_str(ss->note), "hint",
+        checked ? json_null() : dbssl_json_str(ss->hint), "total",
+        count_or_null(checked, ss->total), "encrypted", count_or_null(checked, ss->encrypted),
+        "plaintext", count_or_null(checked, ss->plaintext), "below_min_protocol",
+        count_or_null(checked, ss->below_min_protocol), "without_client_certificate",
+        count_or_null(checked, ss->without_client_certificate), "local",
+        count_or_null(checked, ss->local), "by_version", versions, "offenders", offenders);
 }
 
 /* Reading back: the first field that is missing or of the wrong type names itself. */
@@ -364,8 +362,7 @@ static void read_offender(struct reader *r, const json_t *o, struct dbssl_sessio
 {
     const char *reason = get_text(r, o, "reason", false);
 
-    snprintf(out->client_addr, sizeof(out->client_addr), "%s",
-             get_text(r, o, "client_addr", true));
+    snprintf(out->client_addr, sizeof(out->client_addr), "%s", get_text(r, o, "client_addr", true));
     snprintf(out->application_name, sizeof(out->application_name), "%s",
              get_text(r, o, "application_name", false));
     snprintf(out->role, sizeof(out->role), "%s", get_text(r, o, "role", false));

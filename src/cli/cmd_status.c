@@ -20,8 +20,8 @@
 static void print_sessions(json_t *v)
 {
     if (!json_is_true(json_object_get(v, "checked"))) {
-        printf("%-23s not checked: %s\n", "sessions:",
-               json_string_value(json_object_get(v, "reason")));
+        printf("%-23s not checked: %s\n",
+               "sessions:", json_string_value(json_object_get(v, "reason")));
         return;
     }
     printf("%-23s %lld watched, %lld encrypted, %lld plaintext, %lld below the minimum "
