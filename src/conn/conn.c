@@ -75,6 +75,8 @@ const char *dbssl_verify_reason_name(enum dbssl_verify_reason r)
         return "hostname_mismatch";
     case DBSSL_VERIFY_OTHER:
         return "other";
+    case DBSSL_VERIFY_CHANNEL_BINDING_UNAVAILABLE:
+        return "channel_binding_unavailable";
     }
     return "other";
 }
@@ -103,6 +105,11 @@ static const char HINT_CLIENT_CERT[] =
     "name as the certificate's common name.";
 static const char HINT_AUTH[] =
     "Check the user name and password in DATABASE_URL against the database role.";
+static const char HINT_CHANNEL_BINDING[] =
+    "DB_SSL_CHANNEL_BINDING=require needs SCRAM-SHA-256-PLUS over TLS: make the server "
+    "authenticate this role with scram-sha-256 on a hostssl line of pg_hba.conf and a password "
+    "stored as SCRAM (password_encryption = scram-sha-256), or set DB_SSL_CHANNEL_BINDING=prefer "
+    "for a server that authenticates otherwise (cert, md5, trust).";
 static const char HINT_SERVER_REJECTED[] =
     "Add a pg_hba.conf entry on the server for this client address, user and database (hostssl "
     "for TLS connections) and reload the server.";
@@ -181,6 +188,11 @@ static const struct pattern patterns[] = {
      HINT_UNKNOWN_CA},
     {"server does not support SSL, but SSL was required", DBSSL_CONN_SSL_UNAVAILABLE,
      DBSSL_VERIFY_NONE, HINT_SSL_UNAVAILABLE},
+    /* libpq 15's four ways of saying that channel_binding=require could not be met */
+    {"channel binding required", DBSSL_CONN_AUTH_FAILED, DBSSL_VERIFY_CHANNEL_BINDING_UNAVAILABLE,
+     HINT_CHANNEL_BINDING},
+    {"channel binding is required", DBSSL_CONN_AUTH_FAILED,
+     DBSSL_VERIFY_CHANNEL_BINDING_UNAVAILABLE, HINT_CHANNEL_BINDING},
     {"password authentication failed", DBSSL_CONN_AUTH_FAILED, DBSSL_VERIFY_NONE, HINT_AUTH},
     {"no password supplied", DBSSL_CONN_AUTH_FAILED, DBSSL_VERIFY_NONE, HINT_AUTH},
     {"no pg_hba.conf entry", DBSSL_CONN_SERVER_REJECTED, DBSSL_VERIFY_NONE, HINT_SERVER_REJECTED},
@@ -244,8 +256,6 @@ static int add_param(struct dbssl_conn_params *p, const char *kw, const char *va
     return 0;
 }
 
-static const char *const min_protocol_names[] = {"TLSv1.2", "TLSv1.3"};
-
 /* No replacement: every file as the settings name it. */
 static const struct dbssl_conn_files settings_files = {NULL, NULL, NULL, NULL};
 
@@ -304,7 +314,11 @@ int dbssl_conn_build_params(const struct dbssl_config *cfg, const struct dbssl_c
     if (cfg->crl != NULL && add_param(p, "sslcrl", files->crl ? files->crl : cfg->crl, err) != 0)
         goto out;
     if (add_param(p, "ssl_min_protocol_version",
-                  min_protocol_names[cfg->min_protocol == DBSSL_TLS_1_3 ? 1 : 0], err) != 0)
+                  dbssl_option_choice(OPT_DB_SSL_MIN_PROTOCOL_VERSION, (int)cfg->min_protocol),
+                  err) != 0 ||
+        add_param(p, "channel_binding",
+                  dbssl_option_choice(OPT_DB_SSL_CHANNEL_BINDING, (int)cfg->channel_binding),
+                  err) != 0)
         goto out;
     snprintf(p->timeout, sizeof(p->timeout), "%ld", cfg->connect_timeout);
     if (add_param(p, "connect_timeout", p->timeout, err) != 0)
@@ -526,13 +540,16 @@ static void read_tls(PGconn *conn, struct dbssl_tls_state *st)
  * PQexec would wait forever on a server that stopped answering, and the
  * checker must not hang with it.
  */
-int dbssl_conn_exec_bounded(PGconn *conn, const char *sql, long timeout_s, PGresult **out)
+int dbssl_conn_exec_params_bounded(PGconn *conn, const char *sql, int nparams,
+                                   const char *const *params, long timeout_s, PGresult **out)
 {
     double deadline = mono_ms() + (double)timeout_s * 1000.0;
     PGresult *r, *first = NULL;
 
     *out = NULL;
-    if (PQsendQuery(conn, sql) != 1)
+    /* without parameters the simple protocol, as before: nothing changes for those callers */
+    if ((nparams == 0 ? PQsendQuery(conn, sql)
+                      : PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0)) != 1)
         return -1;
     while (PQisBusy(conn)) {
         struct pollfd pfd = {PQsocket(conn), POLLIN, 0};
@@ -558,6 +575,11 @@ int dbssl_conn_exec_bounded(PGconn *conn, const char *sql, long timeout_s, PGres
     }
     *out = first;
     return 0;
+}
+
+int dbssl_conn_exec_bounded(PGconn *conn, const char *sql, long timeout_s, PGresult **out)
+{
+    return dbssl_conn_exec_params_bounded(conn, sql, 0, NULL, timeout_s, out);
 }
 
 static const char STAT_SSL_SQL[] = "select ssl, version, cipher, bits, client_dn from pg_stat_ssl "

@@ -131,6 +131,10 @@ struct dbssl_conn_diagnosis {
  */
 int dbssl_conn_exec_bounded(PGconn *conn, const char *sql, long timeout_s,
                             PGresult **out) DBSSL_MUSTCHECK;
+/* The same with nparams text parameters $1.. (values, never pasted into sql). */
+int dbssl_conn_exec_params_bounded(PGconn *conn, const char *sql, int nparams,
+                                   const char *const *params, long timeout_s,
+                                   PGresult **out) DBSSL_MUSTCHECK;
 
 /* Classifies a libpq error message (any language-neutral libpq 15 text). */
 struct dbssl_conn_diagnosis dbssl_conn_classify(const char *libpq_message);

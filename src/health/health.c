@@ -6,7 +6,10 @@
  * degraded when the session fell back to plaintext under allow/prefer or a
  * certificate expires within DB_SSL_EXPIRY_WARN_DAYS (expiry.h decides
  * both); healthy otherwise.  A deliberate DB_SSL_MODE=disable is healthy,
- * with a warning.  Every rule that fires says so in the snapshot's
+ * with a warning.  The application's own sessions (issue 13): degraded
+ * when a watched session is plaintext or below DB_SSL_MIN_PROTOCOL_VERSION,
+ * unhealthy when DB_SSL_REQUIRED and DB_SSL_SESSIONS_ENFORCE are both true;
+ * each warning names the client.  Every rule that fires says so in the snapshot's
  * warnings, which the bodies show as they are (render.h).
  */
 #include "health.h"
@@ -96,6 +99,48 @@ static enum dbssl_health_status judge_expiry(struct judging *j, const char *what
     return DBSSL_HEALTH_HEALTHY;
 }
 
+/* At most this many offending sessions are named in warnings; the body lists them all. */
+#define NAMED_OFFENDERS 5
+
+/* The watched sessions (conn_sessions.h): one warning per offending client, named. */
+static enum dbssl_health_status judge_sessions(struct judging *j, const struct dbssl_config *cfg)
+{
+    const struct dbssl_sessions *ss = &j->s->sessions;
+    const char *min = dbssl_option_choice(OPT_DB_SSL_MIN_PROTOCOL_VERSION, (int)cfg->min_protocol);
+    unsigned bad = ss->plaintext + ss->below_min_protocol;
+    size_t named = 0;
+
+    if (ss->state == DBSSL_SESSIONS_UNREAD)
+        return DBSSL_HEALTH_HEALTHY;
+    if (ss->state != DBSSL_SESSIONS_CHECKED) {
+        warn(j, "the application's sessions were not checked: %s; %s", ss->note, ss->hint);
+        /* an enforcement that cannot look must not read as all clear */
+        return cfg->sessions_enforce ? DBSSL_HEALTH_DEGRADED : DBSSL_HEALTH_HEALTHY;
+    }
+    if (bad == 0)
+        return DBSSL_HEALTH_HEALTHY;
+    for (size_t i = 0; i < ss->n_offenders && named < NAMED_OFFENDERS; i++, named++) {
+        const struct dbssl_session_offender *o = &ss->offenders[i];
+        char since[32], what[96];
+        format_rfc3339(o->backend_start, since, sizeof(since));
+        if (o->reason == DBSSL_SESSION_PLAINTEXT)
+            snprintf(what, sizeof(what), "is not encrypted");
+        else
+            snprintf(what, sizeof(what), "uses %s, below DB_SSL_MIN_PROTOCOL_VERSION \"%s\"",
+                     o->version, min);
+        warn(j,
+             "a session of role \"%s\" from %s (application_name \"%s\", since %s) %s; "
+             "connect that client with sslmode=verify-full and ssl_min_protocol_version=%s, for "
+             "example by starting it with \"dbssl exec\"",
+             o->role, o->client_addr, o->application_name, since, what, min);
+    }
+    if (bad > named)
+        warn(j, "%u more of the application's sessions are not encrypted or below %s",
+             bad - (unsigned)named, min);
+    return cfg->ssl_required && cfg->sessions_enforce ? DBSSL_HEALTH_UNHEALTHY
+                                                      : DBSSL_HEALTH_DEGRADED;
+}
+
 static enum dbssl_health_status judge(struct judging *j, const struct dbssl_config *cfg,
                                       const struct dbssl_inuse_certs *certs)
 {
@@ -132,6 +177,8 @@ static enum dbssl_health_status judge(struct judging *j, const struct dbssl_conf
     if (tls->connected && tls->ssl_in_use)
         st = worse(st, judge_expiry(j, "server certificate", tls->server_cert_not_before,
                                     tls->server_cert_not_after, cfg->expiry_warn_days));
+    if (tls->connected)
+        st = worse(st, judge_sessions(j, cfg));
     return st;
 }
 
@@ -176,6 +223,9 @@ dbssl_snapshot_new(const struct dbssl_config *cfg, const struct dbssl_tls_state 
     atomic_init(&s->refs, 1);
     s->tls = *tls;
     s->ssl_mode = cfg->ssl_mode;
+    s->channel_binding = cfg->channel_binding;
+    if (x != NULL && x->sessions != NULL)
+        s->sessions = *x->sessions;
     s->checked_at = now;
     s->last_success = last_success;
     if (certs != NULL && certs->n > 0) {

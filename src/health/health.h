@@ -21,6 +21,7 @@
 #include "certs_inuse.h"
 #include "config.h"
 #include "conn_int.h"
+#include "conn_sessions.h"
 #include "error_int.h"
 #include "reload.h" /* struct dbssl_reload_stats, shown by every snapshot */
 
@@ -53,6 +54,8 @@ struct dbssl_snapshot_extra {
     /* the server's settings and pg_hba.conf findings (hbarules.h), read now and then by
      * the checker: "server_settings" of the ssl body, null when NULL */
     const struct json_t *server_settings;
+    /* the watched sessions read with this check (conn_sessions.h): "sessions", null when NULL */
+    const struct dbssl_sessions *sessions;
 };
 
 /* One rendered body: the HTTP layer sends these bytes as they are. */
@@ -70,6 +73,8 @@ struct dbssl_snapshot {
     size_t n_warnings;
     struct dbssl_tls_state tls; /* as the check found it */
     enum dbssl_sslmode ssl_mode;
+    enum dbssl_channel_binding channel_binding;
+    struct dbssl_sessions sessions; /* state DBSSL_SESSIONS_UNREAD when not read */
     struct dbssl_inuse_cert *certs; /* copies, owned */
     size_t n_certs;
     long long checked_at;   /* epoch seconds */

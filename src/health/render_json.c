@@ -40,14 +40,14 @@ static json_t *error_json(const struct dbssl_tls_state *tls)
 {
     if (tls->connected || tls->error_class == DBSSL_CONN_OK)
         return json_null();
-    return json_pack("{s:s, s:o, s:o, s:o, s:o}", "class", dbssl_conn_class_name(tls->error_class),
-                     "reason",
-                     tls->error_class == DBSSL_CONN_CERT_VERIFY_FAILED
-                         ? json_string(dbssl_verify_reason_name(tls->verify_reason))
-                         : json_null(),
-                     "message", dbssl_json_str(tls->error_message), "detail",
-                     tls->error_detail[0] ? dbssl_json_str(tls->error_detail) : json_null(), "hint",
-                     dbssl_json_str(tls->error_hint));
+    return json_pack(
+        "{s:s, s:o, s:o, s:o, s:o}", "class", dbssl_conn_class_name(tls->error_class), "reason",
+        tls->error_class == DBSSL_CONN_CERT_VERIFY_FAILED || tls->verify_reason != DBSSL_VERIFY_NONE
+            ? json_string(dbssl_verify_reason_name(tls->verify_reason))
+            : json_null(),
+        "message", dbssl_json_str(tls->error_message), "detail",
+        tls->error_detail[0] ? dbssl_json_str(tls->error_detail) : json_null(), "hint",
+        dbssl_json_str(tls->error_hint));
 }
 
 /* The latest reload's rejection, or null once a reload succeeded (or none was tried). */
@@ -98,12 +98,17 @@ static json_t *ssl_body(const struct dbssl_snapshot *s)
     json_object_set_new(root, "ssl_bits",
                         tls_on && t->key_bits > 0 ? json_integer(t->key_bits) : json_null());
     json_object_set_new(root, "client_certificate", json_boolean(tls_on && t->client_cert_sent));
+    /* the setting: libpq does not say whether the login used SCRAM-SHA-256-PLUS */
+    json_object_set_new(
+        root, "channel_binding",
+        json_string(dbssl_option_choice(OPT_DB_SSL_CHANNEL_BINDING, (int)s->channel_binding)));
     json_object_set_new(root, "server", server_json(t));
     json_object_set_new(root, "server_certificate", srv);
     json_object_set_new(root, "certificates", certs);
     /* an object of its own: "server" is the public "host:port" string and keeps its type */
     json_object_set(root, "server_settings",
                     s->server_settings ? s->server_settings : json_null());
+    json_object_set_new(root, "sessions", dbssl_sessions_to_json(&s->sessions));
     json_object_set_new(root, "warnings", warnings);
     json_object_set_new(root, "checked_at", time_or_null(s->checked_at));
     json_object_set_new(root, "error", error_json(t));

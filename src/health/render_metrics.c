@@ -82,6 +82,42 @@ static void histogram(struct strbuf *sb, const struct dbssl_check_stats *st)
     strbuf_printf(sb, "dbssl_check_duration_seconds_count %llu\n", st->count);
 }
 
+/* A gauge of the watched sessions, reported only when they were counted. */
+static void session_gauge(struct strbuf *sb, const struct dbssl_sessions *ss, const char *name,
+                          const char *help, unsigned value)
+{
+    head(sb, name, "gauge", help);
+    if (ss->state == DBSSL_SESSIONS_CHECKED)
+        strbuf_printf(sb, "%s %u\n", name, value);
+}
+
+/* The application's sessions (conn_sessions.h); no sample when they were not counted. */
+static void sessions(struct strbuf *sb, const struct dbssl_sessions *ss)
+{
+    head(sb, "dbssl_sessions_checked", "gauge",
+         "Whether the application's sessions were counted at the last check (0: not "
+         "connected, no privilege or the query failed).");
+    strbuf_printf(sb, "dbssl_sessions_checked %d\n", ss->state == DBSSL_SESSIONS_CHECKED);
+    session_gauge(sb, ss, "dbssl_sessions_watched", "Watched sessions of the application.",
+                  ss->total);
+    session_gauge(sb, ss, "dbssl_sessions_encrypted", "Watched TCP sessions that use TLS.",
+                  ss->encrypted);
+    session_gauge(sb, ss, "dbssl_sessions_plaintext", "Watched TCP sessions without TLS.",
+                  ss->plaintext);
+    session_gauge(sb, ss, "dbssl_sessions_below_min_protocol",
+                  "Watched sessions whose TLS version is below DB_SSL_MIN_PROTOCOL_VERSION.",
+                  ss->below_min_protocol);
+    session_gauge(sb, ss, "dbssl_sessions_without_client_certificate",
+                  "Watched TLS sessions that sent no client certificate.",
+                  ss->without_client_certificate);
+    head(sb, "dbssl_sessions_tls_version", "gauge", "Watched TLS sessions by TLS version.");
+    for (size_t i = 0; ss->state == DBSSL_SESSIONS_CHECKED && i < ss->n_versions; i++) {
+        strbuf_append(sb, "dbssl_sessions_tls_version{version=\"");
+        dbssl_metrics_escape(sb, ss->by_version[i].version);
+        strbuf_printf(sb, "\"} %u\n", ss->by_version[i].n);
+    }
+}
+
 struct dbssl_body dbssl_render_metrics(const struct dbssl_snapshot *s)
 {
     const struct dbssl_tls_state *t = &s->tls;
@@ -106,6 +142,7 @@ struct dbssl_body dbssl_render_metrics(const struct dbssl_snapshot *s)
     }
     certs(&sb, s, true);
     certs(&sb, s, false);
+    sessions(&sb, &s->sessions);
     head(&sb, "dbssl_checks_total", "counter", "Health checks by resulting status.");
     for (int i = DBSSL_HEALTH_HEALTHY; i <= DBSSL_HEALTH_UNHEALTHY; i++)
         strbuf_printf(&sb, "dbssl_checks_total{result=\"%s\"} %llu\n",
