@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "certinfo.h"
+#include "clock.h"
 #include "util.h"
 
 /* ---- names ----------------------------------------------------------------- */
@@ -245,10 +246,13 @@ static int add_param(struct dbssl_conn_params *p, const char *kw, const char *va
 
 static const char *const min_protocol_names[] = {"TLSv1.2", "TLSv1.3"};
 
-int dbssl_conn_build_params(const struct dbssl_config *cfg, struct dbssl_conn_params *p,
-                            struct dbssl_error *err)
+/* No replacement: every file as the settings name it. */
+static const struct dbssl_conn_files settings_files = {NULL, NULL, NULL, NULL};
+
+int dbssl_conn_build_params(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
+                            struct dbssl_conn_params *p, struct dbssl_error *err)
 {
-    return dbssl_conn_build_params_to(cfg, NULL, p, err);
+    return dbssl_conn_build_params_to(cfg, files, NULL, p, err);
 }
 
 /* Whether keyword is one that to replaces: the URL's host, hostaddr and port. */
@@ -259,8 +263,9 @@ static bool replaced_by(const struct dbssl_conn_to *to, const char *keyword)
             (to->port > 0 && strcmp(keyword, "port") == 0));
 }
 
-int dbssl_conn_build_params_to(const struct dbssl_config *cfg, const struct dbssl_conn_to *to,
-                               struct dbssl_conn_params *p, struct dbssl_error *err)
+int dbssl_conn_build_params_to(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
+                               const struct dbssl_conn_to *to, struct dbssl_conn_params *p,
+                               struct dbssl_error *err)
 {
     /* the file refs are stack buffers: their paths are copied into p */
     struct dbssl_file_ref ca, cert, key;
@@ -304,21 +309,21 @@ int dbssl_conn_build_params_to(const struct dbssl_config *cfg, const struct dbss
     tls_required = cfg->ssl_required || cfg->ssl_mode >= DBSSL_SSLMODE_REQUIRE;
     if (add_param(p, "sslmode", dbssl_sslmode_name(cfg->ssl_mode), err) != 0)
         goto out;
-    /* the pinned copies, when the caller made them, are the files that were validated */
+    /* the private copies, when the caller has them, are the files that were validated */
+    if (files == NULL)
+        files = &settings_files;
     if (dbssl_config_ca_file(cfg, &ca)) {
-        if ((p->ca = xstrdup(cfg->pinned.ca.path ? cfg->pinned.ca.path : ca.path)) == NULL ||
+        if ((p->ca = xstrdup(files->ca ? files->ca : ca.path)) == NULL ||
             add_param(p, "sslrootcert", p->ca, err) != 0)
             goto oom;
     }
     if (dbssl_config_client_files(cfg, &cert, &key)) {
-        if ((p->cert = xstrdup(cfg->pinned.cert.path ? cfg->pinned.cert.path : cert.path)) ==
-                NULL ||
-            (p->key = xstrdup(cfg->pinned.key.path ? cfg->pinned.key.path : key.path)) == NULL ||
+        if ((p->cert = xstrdup(files->cert ? files->cert : cert.path)) == NULL ||
+            (p->key = xstrdup(files->key ? files->key : key.path)) == NULL ||
             add_param(p, "sslcert", p->cert, err) != 0 || add_param(p, "sslkey", p->key, err) != 0)
             goto oom;
     }
-    if (cfg->crl != NULL &&
-        add_param(p, "sslcrl", cfg->pinned.crl.path ? cfg->pinned.crl.path : cfg->crl, err) != 0)
+    if (cfg->crl != NULL && add_param(p, "sslcrl", files->crl ? files->crl : cfg->crl, err) != 0)
         goto out;
     if (add_param(p, "ssl_min_protocol_version",
                   min_protocol_names[cfg->min_protocol == DBSSL_TLS_1_3 ? 1 : 0], err) != 0)
@@ -467,7 +472,7 @@ static void refine_verify_reason(const struct dbssl_config *cfg, struct dbssl_co
 {
     struct dbssl_file_ref ca;
     struct dbssl_certlist list = {NULL, 0};
-    long long now = now_epoch();
+    long long now = dbssl_now();
 
     if (d->reason != DBSSL_VERIFY_UNKNOWN_CA || !dbssl_config_ca_file(cfg, &ca))
         return;
@@ -666,8 +671,9 @@ static long seconds_left(long long deadline_ms)
     return left <= 1000 ? 1 : (long)((left + 999) / 1000);
 }
 
-static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_conn_to *to,
-                            struct dbssl_tls_state *state, struct dbssl_error *err)
+static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
+                            const struct dbssl_conn_to *to, struct dbssl_tls_state *state,
+                            struct dbssl_error *err)
 {
     struct dbssl_conn_params p;
     struct dbssl_error perr;
@@ -678,7 +684,7 @@ static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_c
     memset(state, 0, sizeof(*state));
     /* a local error: the reason must reach the state even when err is NULL */
     dbssl_error_clear(&perr);
-    if (dbssl_conn_build_params_to(cfg, to, &p, &perr) != 0) {
+    if (dbssl_conn_build_params_to(cfg, files, to, &p, &perr) != 0) {
         struct dbssl_conn_diagnosis d = {DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_OTHER};
         set_failure(state, cfg, perr.message, perr.detail, &d, NULL);
         dbssl_error_setx(err, perr.code, perr.detail, perr.hint, "%s", perr.message);
@@ -729,20 +735,27 @@ fail:
     return NULL;
 }
 
-PGconn *dbssl_connect(const struct dbssl_config *cfg, struct dbssl_tls_state *state,
-                      struct dbssl_error *err)
+PGconn *dbssl_connect_files(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
+                            struct dbssl_tls_state *state, struct dbssl_error *err)
 {
-    return dbssl_connect_to(cfg, NULL, state, err);
+    return dbssl_connect_to(cfg, files, NULL, state, err);
 }
 
-PGconn *dbssl_connect_to(const struct dbssl_config *cfg, const struct dbssl_conn_to *to,
-                         struct dbssl_tls_state *state, struct dbssl_error *err)
+PGconn *dbssl_connect_to(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
+                         const struct dbssl_conn_to *to, struct dbssl_tls_state *state,
+                         struct dbssl_error *err)
 {
     struct dbssl_tls_state local;
-    PGconn *conn = connect_fill(cfg, to, state ? state : &local, err);
+    PGconn *conn = connect_fill(cfg, files, to, state ? state : &local, err);
 
     dbssl_tls_state_format(state ? state : &local);
     return conn;
+}
+
+PGconn *dbssl_connect(const struct dbssl_config *cfg, struct dbssl_tls_state *state,
+                      struct dbssl_error *err)
+{
+    return dbssl_connect_files(cfg, NULL, state, err);
 }
 
 static bool check_fill(PGconn *conn, const struct dbssl_config *cfg, struct dbssl_tls_state *state)

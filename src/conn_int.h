@@ -54,6 +54,13 @@ struct dbssl_tls_state {
  */
 void dbssl_tls_state_format(struct dbssl_tls_state *state);
 
+/*
+ * The server the state reached as "host:port" ("[addr]:port" for an IPv6
+ * address) in buf, the one way it is shown (health body, metrics labels,
+ * log lines); "" when it reached none.
+ */
+void dbssl_tls_state_server(const struct dbssl_tls_state *state, char *buf, size_t len);
+
 #define DBSSL_CONN_MAX_PARAMS 96
 
 /* NULL-terminated arrays for PQconnectdbParams(keywords, values, 0). */
@@ -66,6 +73,29 @@ struct dbssl_conn_params {
     char timeout[24];
     char port[8]; /* a port given by struct dbssl_conn_to */
 };
+
+/*
+ * The files libpq is given instead of those the settings name: the private
+ * copies of the files a set of settings was validated with (pin.h, made by
+ * reload.c).  A NULL member, or no struct at all: the settings' own file.
+ */
+struct dbssl_conn_files {
+    const char *ca, *cert, *key, *crl;
+};
+
+/*
+ * Builds the parameters: every keyword DATABASE_URL sets, then dbssl's
+ * settings on top (sslmode, sslrootcert, sslcert, sslkey, sslcrl (files
+ * where given), ssl_min_protocol_version, connect_timeout, application_name
+ * when the URL has none, gssencmode=disable when TLS is required).  Values
+ * point into cfg, files and p; free p with dbssl_conn_params_free().
+ */
+int dbssl_conn_build_params(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
+                            struct dbssl_conn_params *p, struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* dbssl_connect() with files (may be NULL) instead of the settings' own. */
+PGconn *dbssl_connect_files(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
+                            struct dbssl_tls_state *state, struct dbssl_error *err);
 
 /*
  * Where and how long, instead of DATABASE_URL's host and DB_CONNECT_TIMEOUT:
@@ -81,23 +111,16 @@ struct dbssl_conn_to {
     long long deadline_ms;
 };
 
-/* dbssl_conn_build_params() with to's host and port (to may be NULL). */
-int dbssl_conn_build_params_to(const struct dbssl_config *cfg, const struct dbssl_conn_to *to,
-                               struct dbssl_conn_params *p, struct dbssl_error *err) DBSSL_MUSTCHECK;
+/* dbssl_conn_build_params() with to's host and port (files and to may be NULL). */
+int dbssl_conn_build_params_to(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
+                               const struct dbssl_conn_to *to, struct dbssl_conn_params *p,
+                               struct dbssl_error *err) DBSSL_MUSTCHECK;
 
-/* dbssl_connect() to another host, bounded by to's deadline (see above). */
-PGconn *dbssl_connect_to(const struct dbssl_config *cfg, const struct dbssl_conn_to *to,
-                         struct dbssl_tls_state *state, struct dbssl_error *err) DBSSL_MUSTCHECK;
+/* dbssl_connect_files() to another host, bounded by to's deadline (see above). */
+PGconn *dbssl_connect_to(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
+                         const struct dbssl_conn_to *to, struct dbssl_tls_state *state,
+                         struct dbssl_error *err) DBSSL_MUSTCHECK;
 
-/*
- * Builds the parameters: every keyword DATABASE_URL sets, then dbssl's
- * settings on top (sslmode, sslrootcert, sslcert, sslkey, sslcrl,
- * ssl_min_protocol_version, connect_timeout, application_name when the URL
- * has none, gssencmode=disable when TLS is required).  Values point into cfg
- * and p; free p with dbssl_conn_params_free().
- */
-int dbssl_conn_build_params(const struct dbssl_config *cfg, struct dbssl_conn_params *p,
-                            struct dbssl_error *err) DBSSL_MUSTCHECK;
 void dbssl_conn_params_free(struct dbssl_conn_params *p);
 /* The value of keyword in p, or NULL. */
 const char *dbssl_conn_params_get(const struct dbssl_conn_params *p, const char *keyword);

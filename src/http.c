@@ -43,9 +43,9 @@
 #include "http_listen.h"
 #include "http_route.h"
 #include "log.h"
-#include "metrics.h"
 #include "probe/probe_overview.h"
 #include "probe/prober.h"
+#include "render.h"
 #include "throttle.h"
 #include "util.h"
 
@@ -106,7 +106,7 @@ struct dbssl_http {
     struct dbssl_throttle throttle;
     unsigned long long refused_reported;
     long long refused_report_at;
-    char address[300];
+    char address[ADDR_BUF];
 };
 
 #define JSON "application/json"
@@ -143,14 +143,14 @@ static void snapshot_release(void *cls)
 }
 
 /* A response sending a snapshot's bytes, keeping the snapshot alive meanwhile. */
-static struct MHD_Response *snapshot_body(struct dbssl_snapshot *s, const char *body, size_t len,
+static struct MHD_Response *snapshot_body(struct dbssl_snapshot *s, const struct dbssl_body *body,
                                           unsigned *code)
 {
     struct MHD_Response *r;
 
     *code = (unsigned)s->http_status;
-    r = MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)body, snapshot_release,
-                                                               s);
+    r = MHD_create_response_from_buffer_with_free_callback_cls(body->len, body->data,
+                                                               snapshot_release, s);
     if (r == NULL)
         dbssl_snapshot_unref(s);
     return r;
@@ -179,27 +179,29 @@ static struct MHD_Response *metrics_answer(struct dbssl_http *h, struct dbssl_sn
     struct metrics_body *m = calloc(1, sizeof(*m));
     struct MHD_IoVec iov[2];
     struct MHD_Response *r = NULL;
-    size_t tail_len = 0;
+    struct dbssl_body tail = {NULL, 0};
 
-    if (m == NULL || (m->tail = dbssl_metrics_render_http(&hm, &tail_len)) == NULL) {
+    if (m == NULL || (tail = dbssl_render_http_metrics(&hm)).data == NULL) {
         free(m);
         dbssl_snapshot_unref(s);
         return NULL;
     }
     if (atomic_load(&h->prober) != NULL) {
+        /* the probes' own counters; without them (out of memory) the rest still answers */
         size_t n = 0;
         char *probes = dbssl_prober_metrics(atomic_load(&h->prober), &n);
-        char *both = probes ? xasprintf("%s%s", m->tail, probes) : NULL;
+        char *both = probes ? xasprintf("%s%s", tail.data, probes) : NULL;
         if (both != NULL) {
-            free(m->tail);
-            m->tail = both;
-            tail_len += n;
+            free(tail.data);
+            tail.data = both;
+            tail.len += n;
         }
         free(probes);
     }
     m->s = s;
-    iov[0] = (struct MHD_IoVec){s->metrics, s->metrics_len};
-    iov[1] = (struct MHD_IoVec){m->tail, tail_len};
+    m->tail = tail.data;
+    iov[0] = (struct MHD_IoVec){s->metrics.data, s->metrics.len};
+    iov[1] = (struct MHD_IoVec){tail.data, tail.len};
     r = MHD_create_response_from_iovec(iov, 2, metrics_release, m);
     if (r == NULL)
         metrics_release(m);
@@ -244,8 +246,8 @@ static struct MHD_Response *answer(struct dbssl_http *h, enum dbssl_http_endpoin
     if (ep == DBSSL_EP_METRICS)
         return metrics_answer(h, s); /* always 200: a scrape must see dbssl_up 0 rather than fail */
     if (ep == DBSSL_EP_SSL)
-        return snapshot_body(s, s->ssl_json, s->ssl_json_len, code);
-    return snapshot_body(s, s->db_json, s->db_json_len, code);
+        return snapshot_body(s, &s->ssl_json, code);
+    return snapshot_body(s, &s->db_json, code);
 }
 
 static enum MHD_Result queue(struct MHD_Connection *conn, unsigned code, struct MHD_Response *r,

@@ -17,6 +17,7 @@
 
 #include "conn_int.h"
 #include "jsonutil.h"
+#include "clock.h"
 #include "util.h"
 
 const char *const dbssl_si_state_names[] = {"read", "not_checked", "absent", "failed", NULL};
@@ -275,7 +276,7 @@ int dbssl_serverinfo_read(struct pg_conn *conn, long timeout_s, struct dbssl_ser
     int rc;
 
     memset(out, 0, sizeof(*out));
-    out->read_at = now_epoch();
+    out->read_at = dbssl_now();
     if ((rc = query(conn, PRIV_SQL, timeout_s, &res, why, sizeof(why), err)) < 0)
         goto fail;
     if (rc == 0 && PQntuples(res) == 1) {

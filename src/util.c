@@ -360,7 +360,7 @@ int write_file_new(const char *path, const void *data, size_t len, mode_t mode, 
 int write_file_replace(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
                        gid_t gid, struct dbssl_error *err)
 {
-    char tmp[4200];
+    char tmp[PATH_BUF];
 
     if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
         dbssl_error_set(err, DBSSL_ERR_IO, NULL, "file name \"%s\" is too long", path);
@@ -425,11 +425,6 @@ int remove_tree_at(int dir, const char *name)
 void remove_tree(const char *path)
 {
     (void)remove_tree_at(AT_FDCWD, path);
-}
-
-long long now_epoch(void)
-{
-    return (long long)time(NULL);
 }
 
 void format_rfc3339(long long t, char *buf, size_t len)

@@ -20,6 +20,7 @@
 #include "audit.h"
 #include "certinfo.h"
 #include "conn_int.h"
+#include "clock.h"
 #include "util.h"
 #include "validate.h"
 
@@ -58,8 +59,8 @@ static void gather_client(const struct dbssl_config *cfg, const struct dbssl_fin
 
     copy(c->ssl_mode, sizeof(c->ssl_mode), dbssl_sslmode_name(cfg->ssl_mode));
     c->ssl_required = cfg->ssl_required;
-    copy(c->min_protocol, sizeof(c->min_protocol), dbssl_tls_version_name(cfg->min_protocol));
-    copy(c->app_env, sizeof(c->app_env), dbssl_app_env_name(cfg->app_env));
+    copy(c->min_protocol, sizeof(c->min_protocol), dbssl_option_choice(OPT_DB_SSL_MIN_PROTOCOL_VERSION, (int)cfg->min_protocol));
+    copy(c->app_env, sizeof(c->app_env), dbssl_option_choice(OPT_APP_ENV, (int)cfg->app_env));
     c->ca_configured = dbssl_config_ca_file(cfg, &ref);
     c->mutual_tls = dbssl_config_client_files(cfg, &ref, &key);
     c->crl_configured = cfg->crl != NULL;
@@ -273,7 +274,7 @@ int dbssl_audit_gather(const struct dbssl_config *cfg, const struct dbssl_audit_
     bool oom = false;
 
     memset(ev, 0, sizeof(*ev));
-    ev->generated_at = o && o->now ? o->now : now_epoch();
+    ev->generated_at = o && o->now ? o->now : dbssl_now();
     copy(ev->dbssl_version, sizeof(ev->dbssl_version), DBSSL_VERSION);
     copy(ev->profile, sizeof(ev->profile),
          o && o->profile ? o->profile : DBSSL_TLS_PROFILE_DEFAULT);

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "expiry.h"
-#include "metrics.h"
+#include "render.h"
 #include "probe/probe.h"
 #include "util.h"
 

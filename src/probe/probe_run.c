@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "conn_int.h"
 #include "expiry.h"
 #include "probe/probe.h"
@@ -297,7 +298,7 @@ static void run_login(const struct dbssl_probe_module *m, const struct dbssl_pro
         say(r, "no time was left for the probe (it waited for a free prober)");
         return;
     }
-    conn = dbssl_connect_to(m->login, &to, &st, NULL);
+    conn = dbssl_connect_to(m->login, NULL, &to, &st, NULL);
     if (conn == NULL && st.error_class == DBSSL_CONN_CERT_VERIFY_FAILED) {
         /* libpq says only "certificate verify failed": one handshake tells why */
         explain_verify(m, t, deadline_ms, r);
@@ -342,7 +343,7 @@ void dbssl_probe_run(const struct dbssl_probe_module *m, const struct dbssl_prob
     struct timespec t0, t1;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    r->probed_at = now_epoch();
+    r->probed_at = dbssl_now();
     if (m->kind == DBSSL_PROBE_LOGIN)
         run_login(m, t, deadline_ms, r);
     else

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 #include "probe/probe.h"
 #include "probe/probe_cache.h"
@@ -171,7 +172,7 @@ static char *render_timeout(const struct dbssl_probe_target *t, const char *modu
     snprintf(m.name, sizeof(m.name), "%s", module);
     m.kind = kind;
     dbssl_probe_result_init(&r, &m, t);
-    r.probed_at = now_epoch();
+    r.probed_at = dbssl_now();
     dbssl_probe_fail(&r, "timeout");
     snprintf(r.message, sizeof(r.message), "%s", why);
     return dbssl_probe_render(&r, len);
@@ -203,7 +204,7 @@ static void serve_one(struct dbssl_prober *p, size_t i, struct dbssl_probe_reque
     p->busy++;
     if (m != NULL && m->kind == DBSSL_PROBE_TLS && p->full_scans < (p->n_main + 1) / 2) {
         full = claimed =
-            dbssl_probe_cache_claim_grade(p->cache, m->name, t.text, now_epoch(), m->grade_every_s);
+            dbssl_probe_cache_claim_grade(p->cache, m->name, t.text, dbssl_now(), m->grade_every_s);
         if (full)
             p->full_scans++;
     }
@@ -514,7 +515,7 @@ char *dbssl_prober_metrics(struct dbssl_prober *p, size_t *len)
 char *dbssl_prober_overview(struct dbssl_prober *p, size_t *len)
 {
     struct dbssl_probe_summary *v = NULL;
-    long long now = now_epoch();
+    long long now = dbssl_now();
     size_t n = dbssl_probe_cache_list(p->cache, now, &v);
     char *out = dbssl_probe_overview_html(v, n, now, p->path, len);
 
