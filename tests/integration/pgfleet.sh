@@ -14,11 +14,28 @@
 #                                     FLEET_PORT (the same on every address)
 #   fleet_serve ENVFILE LOG           dbssl serve in the background until /health answers;
 #                                     sets FLEET_SERVE_PID
+#   fleet_clean_env                   unsets the settings the caller's environment may hold
+#   fleet_cert_expired DIR NAME CA SANS  DIR/NAME.{crt,key} signed by CA, valid from 40 to
+#                                     10 days ago (expired; the clock is not faked)
 declare -F pg_setup >/dev/null || { echo "pgfleet.sh: source tests/integration/pg.sh first" >&2; exit 1; }
 
 FLEET_PORT=
 FLEET_DIR=
 FLEET_SERVE_PID=
+
+fleet_clean_env() {
+  local v
+  for v in $(env | sed -n 's/^\(DATABASE_URL\|DB_[A-Z_]*\|APP_ENV\|HTTP_LISTEN\|PG[A-Z]*\)=.*/\1/p'); do
+    unset "$v"
+  done
+}
+
+fleet_cert_expired() {
+  cert_key "$1" "$2" "fleet-$2" &&
+    cert_sign_dated "$1" "$2" "$3" "$(date -u -d '-40 days' +%Y%m%d%H%M%SZ)" \
+      "$(date -u -d '-10 days' +%Y%m%d%H%M%SZ)" "$4" serverAuth ||
+    { t_log "could not make an expired certificate $1/$2.crt"; return 1; }
+}
 
 fleet_addrs() {
   local i out=

@@ -19,8 +19,7 @@
 . "$DBSSL_SRC/tests/integration/pgfleet.sh"
 t_init
 
-for v in $(env | sed -n 's/^\(DATABASE_URL\|DB_[A-Z_]*\|APP_ENV\|HTTP_LISTEN\|PG[A-Z]*\)=.*/\1/p'); do unset "$v"; done
-command -v faketime >/dev/null || { t_fail "faketime is not installed (scripts/install-deps.sh --test)"; t_done; }
+fleet_clean_env
 PROMTOOL=$(prometheus_tool promtool) || t_done
 cd "$T" || exit 1
 C=$T/certs
@@ -29,11 +28,8 @@ PG_PORT_BASE=57700
 cert_ca "$C" ca "probe test CA" 30 || exit 1
 cert_leaf "$C" good ca localhost 30 "DNS:localhost,IP:127.0.0.1,IP:127.0.0.2" serverAuth || exit 1
 cert_leaf "$C" wrong ca elsewhere.example 30 "DNS:elsewhere.example" serverAuth || exit 1
-# made 40 days ago for 30 days: expired ten days ago
-cert_key "$C" expired localhost &&
-  faketime -f -40d openssl x509 -req -in "$C/expired.csr" -CA "$C/ca.crt" -CAkey "$C/ca.key" \
-    -CAcreateserial -days 30 -extfile <(echo "subjectAltName=IP:127.0.0.3") -out "$C/expired.crt" \
-    >/dev/null 2>&1 || { t_fail "could not make an expired certificate"; t_done; }
+# valid from 40 days ago for 30 days: expired ten days ago
+fleet_cert_expired "$C" expired ca "IP:127.0.0.3" || { t_fail "no expired certificate"; t_done; }
 
 HBA="hostssl all all 127.0.0.0/8 scram-sha-256"
 fleet_pg 127.0.0.1,127.0.0.2 "$C/good.crt" "$C/good.key" "" "$HBA" || exit 1
