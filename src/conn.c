@@ -258,6 +258,8 @@ int dbssl_conn_build_params(const struct dbssl_config *cfg, const struct dbssl_c
 /* Whether keyword is one that to replaces: the URL's host, hostaddr and port. */
 static bool replaced_by(const struct dbssl_conn_to *to, const char *keyword)
 {
+    if (to != NULL && to->session_attrs != NULL && strcmp(keyword, "target_session_attrs") == 0)
+        return true;
     return to != NULL && to->host != NULL &&
            (strcmp(keyword, "host") == 0 || strcmp(keyword, "hostaddr") == 0 ||
             (to->port > 0 && strcmp(keyword, "port") == 0));
@@ -305,6 +307,9 @@ int dbssl_conn_build_params_to(const struct dbssl_config *cfg, const struct dbss
             (to->port > 0 && add_param(p, "port", p->port, err) != 0))
             goto out;
     }
+    if (to != NULL && to->session_attrs != NULL &&
+        add_param(p, "target_session_attrs", to->session_attrs, err) != 0)
+        goto out;
 
     tls_required = cfg->ssl_required || cfg->ssl_mode >= DBSSL_SSLMODE_REQUIRE;
     if (add_param(p, "sslmode", dbssl_sslmode_name(cfg->ssl_mode), err) != 0)

@@ -109,6 +109,9 @@ struct dbssl_conn_to {
     const char *host;
     int port;
     long long deadline_ms;
+    /* replaces the URL's target_session_attrs when set: a probe of one host
+     * of a multi-host URL connects to a standby as well ("any") */
+    const char *session_attrs;
 };
 
 /* dbssl_conn_build_params() with to's host and port (files and to may be NULL). */

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "conn_int.h"
 #include "error_int.h"
+#include "hosts.h"
 #include "reload.h"
 
 enum dbssl_health_status {
@@ -53,6 +54,8 @@ struct dbssl_snapshot_extra {
     /* the server's settings and pg_hba.conf findings (hbarules.h), read now and then by
      * the checker: "server_settings" of the ssl body, null when NULL */
     const struct json_t *server_settings;
+    /* each host of a multi-host DATABASE_URL as the check probed it (NULL or n = 0: one host) */
+    const struct dbssl_hosts *hosts;
 };
 
 /* One rendered body: the HTTP layer sends these bytes as they are. */
@@ -77,6 +80,7 @@ struct dbssl_snapshot {
     struct dbssl_reload_stats reload;
     struct dbssl_check_stats stats;
     struct json_t *server_settings; /* a reference to x->server_settings, or NULL */
+    struct dbssl_hosts *hosts;      /* a copy of x->hosts when it has hosts, else NULL */
     /* rendered once by dbssl_render_snapshot() (render.h) */
     struct dbssl_body ssl_json; /* GET /health/database/ssl */
     struct dbssl_body db_json;  /* GET /health/database */

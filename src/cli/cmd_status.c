@@ -71,6 +71,8 @@ static int run(int argc, char **argv)
     struct dbssl_config *cfg = NULL;
     struct dbssl_inuse_certs certs = {NULL, 0, NULL, 0};
     struct dbssl_snapshot *snap = NULL;
+    struct dbssl_snapshot_extra x = {0};
+    struct dbssl_hosts hosts;
     struct dbssl_tls_state tls;
     struct dbssl_error e;
     PGconn *conn;
@@ -94,8 +96,12 @@ static int run(int argc, char **argv)
     conn = dbssl_connect(cfg, &tls, NULL);
     now = dbssl_now();
     PQfinish(conn);
+    /* a multi-host URL: every host, as serve's checks see them */
+    dbssl_hosts_list(cfg, &hosts);
+    dbssl_hosts_probe(cfg, NULL, &hosts);
+    x.hosts = &hosts;
     if (dbssl_inuse_certs_collect(cfg, &certs, &e) != 0 ||
-        (snap = dbssl_snapshot_new(cfg, &tls, &certs, now, tls.connected ? now : 0, NULL, &e)) ==
+        (snap = dbssl_snapshot_new(cfg, &tls, &certs, now, tls.connected ? now : 0, &x, &e)) ==
             NULL ||
         dbssl_render_snapshot(snap, &e) != 0) {
         cli_print_error(&e);

@@ -104,6 +104,7 @@ static void test_verify_full_tls13_is_healthy_with_exact_fields(void **state)
                                        "client_certificate",
                                        "server",
                                        "server_certificate",
+                                       "hosts",
                                        "certificates",
                                        "server_settings",
                                        "warnings",
