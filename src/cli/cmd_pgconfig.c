@@ -13,6 +13,7 @@
 static int run(int argc, char **argv)
 {
     const char *env_file = NULL, *data_dir = NULL, *profile_name = DBSSL_TLS_PROFILE_DEFAULT;
+    const char *cert_dir = NULL;
     const struct dbssl_tls_profile *profile;
     struct dbssl_pgconf_opts o = {NULL, 0, false, NULL};
     struct dbssl_config *cfg = NULL;
@@ -26,12 +27,15 @@ static int run(int argc, char **argv)
         {"data-dir", 'D', CLI_STRING, &data_dir},
         {"loopback", 'l', CLI_FLAG, &loopback},
         {"profile", 'p', CLI_STRING, &profile_name},
+        {"cert-dir", 'c', CLI_STRING, &cert_dir},
         {NULL, 0, CLI_FLAG, NULL},
     };
 
     if ((c = cli_parse(argc, argv, &cmd_pgconfig, opts, 0)) >= 0)
         return c;
     o.loopback_only = loopback;
+    /* one host's own set (dbssl certs generate --ca-dir): its server pair, the shared CA */
+    o.cert_dir = cert_dir;
     if ((profile = dbssl_tls_profile_find(profile_name)) == NULL)
         return cli_usage_error("pg-config", "unknown profile \"%s\": expected %s", profile_name,
                                dbssl_tls_profile_names());
@@ -69,7 +73,7 @@ const struct cli_command cmd_pgconfig = {
     run,
     "print postgresql.conf and pg_hba.conf lines for the generated certificates",
     "Usage: dbssl pg-config [--env-file F] [--data-dir D] [--loopback]\n"
-    "                       [--profile intermediate|modern|compat]\n"
+    "                       [--profile intermediate|modern|compat] [--cert-dir DIR]\n"
     "\n"
     "Prints the postgresql.conf lines (ssl = on, ssl_cert_file, ssl_key_file and\n"
     "ssl_ca_file with absolute paths into DB_SSL_AUTO_CERT_DIR, the protocol\n"
@@ -87,5 +91,8 @@ const struct cli_command cmd_pgconfig = {
     "                 forward secrecy and AEAD only (ECDHE/DHE with AES-GCM or\n"
     "                 ChaCha20-Poly1305), the server's order; modern: TLS 1.3 only;\n"
     "                 compat: the guide's 'HIGH:!aNULL:!MD5' (prints a warning)\n"
+    "  --cert-dir DIR the set of one host of several (\"dbssl certs generate\n"
+    "                 --dir DIR --hosts NAME --ca-dir SHARED\"): its server pair and\n"
+    "                 the shared CA, instead of DB_SSL_AUTO_CERT_DIR\n"
     "Check a running server with \"dbssl scan HOST:PORT --profile P\".\n",
 };
