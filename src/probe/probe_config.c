@@ -324,7 +324,10 @@ static int parse_section(struct parser *p, char *s)
     p->mod->timeout_s = DBSSL_PROBE_DEFAULT_TIMEOUT_S;
     p->mod->profile = dbssl_tls_profile_find(DBSSL_TLS_PROFILE_DEFAULT);
     p->mod->grade_every_s = DBSSL_PROBE_DEFAULT_GRADE_EVERY_S;
-    p->mod->expiry_warn_days = 30;
+    /* the window of DB_SSL_EXPIRY_WARN_DAYS, from the settings table */
+    if (!parse_long(dbssl_config_option_default(OPT_DB_SSL_EXPIRY_WARN_DAYS), 0, MAX_WARN_DAYS,
+                    &p->mod->expiry_warn_days))
+        return fail(p, NULL, "the default of DB_SSL_EXPIRY_WARN_DAYS does not parse");
     p->mod->server_settings = true;
     return 0;
 }

@@ -14,6 +14,8 @@
 #                                     FLEET_PORT (the same on every address)
 #   fleet_serve ENVFILE LOG           dbssl serve in the background until /health answers;
 #                                     sets FLEET_SERVE_PID
+#   fleet_probe_ini FILE CA [LINES]   a probe file: every loopback target allowed, module tls
+#                                     verifying against CA, LINES added to that module
 #   fleet_clean_env                   unsets the settings the caller's environment may hold
 #   fleet_cert_expired DIR NAME CA SANS  DIR/NAME.{crt,key} signed by CA, valid from 40 to
 #                                     10 days ago (expired; the clock is not faked)
@@ -28,6 +30,10 @@ fleet_clean_env() {
   for v in $(env | sed -n 's/^\(DATABASE_URL\|DB_[A-Z_]*\|APP_ENV\|HTTP_LISTEN\|PG[A-Z]*\)=.*/\1/p'); do
     unset "$v"
   done
+}
+
+fleet_probe_ini() {
+  printf '[targets]\nallow = 127.0.0.0/8\n[module tls]\nkind = tls\nca_file = %s\n%s' "$2" "${3:-}" >"$1"
 }
 
 fleet_cert_expired() {

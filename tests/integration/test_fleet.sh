@@ -62,13 +62,7 @@ assert_eq 500 "${#EXPECT[@]}" "targets in the fleet"
 t_log "the fleet is up after $(($(date +%s) - T0)) s"
 
 # ---- two dbssl instances (the shards) ----
-cat >"$T/probe.ini" <<EOF
-[targets]
-allow = 127.0.0.0/8
-[module tls]
-kind = tls
-ca_file = $C/ca.crt
-EOF
+fleet_probe_ini "$T/probe.ini" "$C/ca.crt"
 SHARDS=()
 for shard in 0 1; do
   port=$(free_port $((57890 + shard * 5))) || exit 1
