@@ -90,9 +90,10 @@ static int run(int argc, char **argv)
     struct dbssl_config *cfg = NULL;
     struct dbssl_inuse_certs certs = {NULL, 0, NULL, 0};
     struct dbssl_snapshot *snap = NULL;
+    struct dbssl_snapshot_extra x = {0};
+    struct dbssl_hosts hosts;
     struct dbssl_tls_state tls;
     struct dbssl_sessions sessions;
-    struct dbssl_snapshot_extra x;
     struct dbssl_error e;
     PGconn *conn;
     long long now;
@@ -119,8 +120,12 @@ static int run(int argc, char **argv)
     memset(&sessions, 0, sizeof(sessions));
     if (conn != NULL && dbssl_sessions_read(conn, cfg, &sessions, NULL) != 0)
         sessions.state = DBSSL_SESSIONS_FAILED;
-    x = (struct dbssl_snapshot_extra){NULL, NULL, false, 0, NULL, &sessions};
+    x.sessions = &sessions;
     PQfinish(conn);
+    /* a multi-host URL: every host, as serve's checks see them */
+    dbssl_hosts_list(cfg, &hosts);
+    dbssl_hosts_probe(cfg, NULL, &hosts);
+    x.hosts = &hosts;
     if (dbssl_inuse_certs_collect(cfg, &certs, &e) != 0 ||
         (snap = dbssl_snapshot_new(cfg, &tls, &certs, now, tls.connected ? now : 0, &x, &e)) ==
             NULL ||

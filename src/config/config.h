@@ -69,6 +69,8 @@ enum dbssl_option_id {
     OPT_APP_ENV,
     OPT_HTTP_LISTEN,
     OPT_LOG_FORMAT,
+    OPT_DB_PROBE_CONFIG,
+    OPT_DB_PROBE_CONCURRENCY,
     DBSSL_OPTION_COUNT
 };
 
@@ -118,6 +120,8 @@ struct dbssl_config {
     enum dbssl_app_env app_env;
     const char *http_listen;
     enum dbssl_log_format log_format; /* LOG_FORMAT, parsed into the logger's own type */
+    const char *probe_config;         /* the fleet probe's modules (probe/probe_config.h) */
+    long probe_concurrency;           /* probes at once (the prober's workers) */
 
     struct dbssl_url url;
 };

@@ -188,6 +188,10 @@ const struct dbssl_option dbssl_options[DBSSL_OPTION_COUNT] = {
                          0, NULL, "address of the health endpoint (HOST:PORT)", check_listen},
     [OPT_LOG_FORMAT] = {"LOG_FORMAT", DBSSL_OPT_ENUM, OFF(log_format), "text", RELOAD, 0, 0,
                         log_format_choices, "log lines as text or json"},
+    [OPT_DB_PROBE_CONFIG] = {"DB_PROBE_CONFIG", DBSSL_OPT_PATH, OFF(probe_config), "", 0, 0, 0,
+                             NULL, "fleet probe modules for GET /probe (docs/fleet.md)"},
+    [OPT_DB_PROBE_CONCURRENCY] = {"DB_PROBE_CONCURRENCY", DBSSL_OPT_INT, OFF(probe_concurrency),
+                                  "16", 0, 1, 256, NULL, "probes run at once by GET /probe"},
 };
 
 int dbssl_option_find(const char *name)

@@ -262,6 +262,23 @@ static const struct dbssl_conn_files settings_files = {NULL, NULL, NULL, NULL};
 int dbssl_conn_build_params(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
                             struct dbssl_conn_params *p, struct dbssl_error *err)
 {
+    return dbssl_conn_build_params_to(cfg, files, NULL, p, err);
+}
+
+/* Whether keyword is one that to replaces: the URL's host, hostaddr and port. */
+static bool replaced_by(const struct dbssl_conn_to *to, const char *keyword)
+{
+    if (to != NULL && to->session_attrs != NULL && strcmp(keyword, "target_session_attrs") == 0)
+        return true;
+    return to != NULL && to->host != NULL &&
+           (strcmp(keyword, "host") == 0 || strcmp(keyword, "hostaddr") == 0 ||
+            (to->port > 0 && strcmp(keyword, "port") == 0));
+}
+
+int dbssl_conn_build_params_to(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
+                               const struct dbssl_conn_to *to, struct dbssl_conn_params *p,
+                               struct dbssl_error *err)
+{
     /* the file refs are stack buffers: their paths are copied into p */
     struct dbssl_file_ref ca, cert, key;
     PQconninfoOption *opts = NULL;
@@ -291,8 +308,18 @@ int dbssl_conn_build_params(const struct dbssl_config *cfg, const struct dbssl_c
     }
     p->parsed = opts;
     for (PQconninfoOption *o = opts; o->keyword; o++)
-        if (o->val != NULL && add_param(p, o->keyword, o->val, err) != 0)
+        if (o->val != NULL && !replaced_by(to, o->keyword) &&
+            add_param(p, o->keyword, o->val, err) != 0)
             goto out;
+    if (to != NULL && to->host != NULL) {
+        snprintf(p->port, sizeof(p->port), "%d", to->port);
+        if (add_param(p, "host", to->host, err) != 0 ||
+            (to->port > 0 && add_param(p, "port", p->port, err) != 0))
+            goto out;
+    }
+    if (to != NULL && to->session_attrs != NULL &&
+        add_param(p, "target_session_attrs", to->session_attrs, err) != 0)
+        goto out;
 
     tls_required = cfg->ssl_required || cfg->ssl_mode >= DBSSL_SSLMODE_REQUIRE;
     if (add_param(p, "sslmode", dbssl_sslmode_name(cfg->ssl_mode), err) != 0)
@@ -586,16 +613,17 @@ static const char STAT_SSL_SQL[] = "select ssl, version, cipher, bits, client_dn
                                    "where pid = pg_backend_pid()";
 
 /* The server's own view of our session; fails when the connection is gone. */
-static int query_stat_ssl(PGconn *conn, const struct dbssl_config *cfg, struct dbssl_tls_state *st)
+static int query_stat_ssl(PGconn *conn, const struct dbssl_config *cfg, long timeout_s,
+                          struct dbssl_tls_state *st)
 {
     PGresult *res = NULL;
-    int rc = dbssl_conn_exec_bounded(conn, STAT_SSL_SQL, cfg->connect_timeout, &res);
+    int rc = dbssl_conn_exec_bounded(conn, STAT_SSL_SQL, timeout_s, &res);
 
     if (rc == -2) {
         char msg[128];
         struct dbssl_conn_diagnosis d = {DBSSL_CONN_TIMEOUT, DBSSL_VERIFY_NONE, HINT_TIMEOUT};
         snprintf(msg, sizeof(msg), "the server did not answer the health check query within %ld s",
-                 cfg->connect_timeout);
+                 timeout_s);
         set_failure(st, cfg, msg, NULL, &d, NULL);
         return -1;
     }
@@ -630,25 +658,80 @@ static bool fail_closed(const struct dbssl_config *cfg, struct dbssl_tls_state *
     return true;
 }
 
+/*
+ * PQconnectdbParams without blocking past deadline_ms (CLOCK_MONOTONIC ms):
+ * NULL conn or CONNECTION_BAD as libpq leaves them; *timed_out when the
+ * deadline came first (the connection is then closed and NULL returned).
+ */
+static PGconn *connect_until(const struct dbssl_conn_params *p, long long deadline_ms,
+                             bool *timed_out)
+{
+    PGconn *conn = PQconnectStartParams(p->keywords, p->values, 0);
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+
+    *timed_out = false;
+    if (conn == NULL || PQstatus(conn) == CONNECTION_BAD)
+        return conn;
+    while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+        struct pollfd pfd = {PQsocket(conn), st == PGRES_POLLING_READING ? POLLIN : POLLOUT, 0};
+        long long left = deadline_ms - (long long)mono_ms();
+        int n;
+        if (left <= 0) {
+            *timed_out = true;
+            PQfinish(conn);
+            return NULL;
+        }
+        n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (n > 0)
+            st = PQconnectPoll(conn);
+    }
+    return conn;
+}
+
+/* Whole seconds left until deadline_ms, at least 1. */
+static long seconds_left(long long deadline_ms)
+{
+    long long left = deadline_ms - (long long)mono_ms();
+
+    return left <= 1000 ? 1 : (long)((left + 999) / 1000);
+}
+
 static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
-                            struct dbssl_tls_state *state, struct dbssl_error *err)
+                            const struct dbssl_conn_to *to, struct dbssl_tls_state *state,
+                            struct dbssl_error *err)
 {
     struct dbssl_conn_params p;
     struct dbssl_error perr;
     PGconn *conn = NULL;
     double t0 = mono_ms();
+    bool bounded = to != NULL && to->deadline_ms > 0, timed_out = false;
 
     memset(state, 0, sizeof(*state));
     /* a local error: the reason must reach the state even when err is NULL */
     dbssl_error_clear(&perr);
-    if (dbssl_conn_build_params(cfg, files, &p, &perr) != 0) {
+    if (dbssl_conn_build_params_to(cfg, files, to, &p, &perr) != 0) {
         struct dbssl_conn_diagnosis d = {DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_OTHER};
         set_failure(state, cfg, perr.message, perr.detail, &d, NULL);
         dbssl_error_setx(err, perr.code, perr.detail, perr.hint, "%s", perr.message);
         return NULL;
     }
-    conn = PQconnectdbParams(p.keywords, p.values, 0);
+    if (bounded) {
+        /* libpq's own timeout as a second bound (whole seconds, at least 2) */
+        snprintf(p.timeout, sizeof(p.timeout), "%ld", seconds_left(to->deadline_ms));
+        conn = connect_until(&p, to->deadline_ms, &timed_out);
+    } else {
+        conn = PQconnectdbParams(p.keywords, p.values, 0);
+    }
     dbssl_conn_params_free(&p);
+    if (timed_out) {
+        struct dbssl_conn_diagnosis d = {DBSSL_CONN_TIMEOUT, DBSSL_VERIFY_NONE, HINT_TIMEOUT};
+        set_failure(state, cfg, "the server did not complete the connection in time", NULL, &d,
+                    err);
+        state->latency_ms = mono_ms() - t0;
+        return NULL;
+    }
     if (conn == NULL) {
         struct dbssl_conn_diagnosis d = {DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_OTHER};
         set_failure(state, cfg, "out of memory", NULL, &d, err);
@@ -664,7 +747,8 @@ static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_c
     read_tls(conn, state);
     if (fail_closed(cfg, state, err))
         goto fail;
-    if (query_stat_ssl(conn, cfg, state) != 0) {
+    if (query_stat_ssl(conn, cfg, bounded ? seconds_left(to->deadline_ms) : cfg->connect_timeout,
+                       state) != 0) {
         dbssl_error_setx(err, DBSSL_ERR_CONNECT, state->error_detail, state->error_hint, "%s",
                          state->error_message);
         goto fail;
@@ -681,8 +765,15 @@ fail:
 PGconn *dbssl_connect_files(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
                             struct dbssl_tls_state *state, struct dbssl_error *err)
 {
+    return dbssl_connect_to(cfg, files, NULL, state, err);
+}
+
+PGconn *dbssl_connect_to(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
+                         const struct dbssl_conn_to *to, struct dbssl_tls_state *state,
+                         struct dbssl_error *err)
+{
     struct dbssl_tls_state local;
-    PGconn *conn = connect_fill(cfg, files, state ? state : &local, err);
+    PGconn *conn = connect_fill(cfg, files, to, state ? state : &local, err);
 
     dbssl_tls_state_format(state ? state : &local);
     return conn;
@@ -704,7 +795,7 @@ static bool check_fill(PGconn *conn, const struct dbssl_config *cfg, struct dbss
                     conn ? PQerrorMessage(conn) : NULL, &d, NULL);
         return false;
     }
-    if (query_stat_ssl(conn, cfg, state) != 0) {
+    if (query_stat_ssl(conn, cfg, cfg->connect_timeout, state) != 0) {
         state->latency_ms = mono_ms() - t0;
         return false;
     }

@@ -141,6 +141,56 @@ static enum dbssl_health_status judge_sessions(struct judging *j, const struct d
                                                       : DBSSL_HEALTH_DEGRADED;
 }
 
+/*
+ * A multi-host URL: the session is on one host, and any other may be the one
+ * a failover sends it to, so each must be ready.  Unhealthy when no host
+ * satisfies target_session_attrs with TLS as the settings require (libpq
+ * would find none either); degraded when a host cannot be reached, falls
+ * back to plaintext, or has a certificate that expires within the window (an
+ * expired one on the session's own host is unhealthy by the session's rule).
+ */
+static enum dbssl_health_status judge_hosts(struct judging *j, const struct dbssl_config *cfg)
+{
+    const struct dbssl_hosts *hs = j->s->hosts;
+    bool tls_required = cfg->ssl_required || cfg->ssl_mode >= DBSSL_SSLMODE_REQUIRE;
+    enum dbssl_health_status st = DBSSL_HEALTH_HEALTHY;
+    bool satisfied = false;
+
+    for (size_t i = 0; hs != NULL && i < hs->n; i++) {
+        const struct dbssl_host_probe *h = &hs->v[i];
+        char name[ADDR_BUF + 16], what[ADDR_BUF + 64];
+        dbssl_host_name(h, name, sizeof(name));
+        if (!h->tls.connected) {
+            warn(j, "host \"%s\" of DATABASE_URL cannot be reached with these settings: %s", name,
+                 h->tls.error_message);
+            st = worse(st, DBSSL_HEALTH_DEGRADED);
+            continue;
+        }
+        if (!h->tls.ssl_in_use && tls_required) {
+            warn(j, "host \"%s\" of DATABASE_URL is not encrypted although TLS is required", name);
+            st = worse(st, DBSSL_HEALTH_DEGRADED);
+            continue;
+        }
+        if (dbssl_host_satisfies(h->role, hs->want))
+            satisfied = true;
+        if (h->tls.ssl_in_use) {
+            snprintf(what, sizeof(what), "server certificate of host \"%s\" (%s)", name,
+                     dbssl_host_role_name(h->role));
+            /* capped: the session's own host is judged by the session's rule */
+            if (judge_expiry(j, what, h->tls.server_cert_not_before, h->tls.server_cert_not_after,
+                             cfg->expiry_warn_days) != DBSSL_HEALTH_HEALTHY)
+                st = worse(st, DBSSL_HEALTH_DEGRADED);
+        }
+    }
+    if (hs != NULL && hs->n > 0 && !satisfied) {
+        warn(j, "no host of DATABASE_URL satisfies target_session_attrs \"%s\" with TLS as the "
+                "settings require",
+             hs->want_text);
+        st = DBSSL_HEALTH_UNHEALTHY;
+    }
+    return st;
+}
+
 static enum dbssl_health_status judge(struct judging *j, const struct dbssl_config *cfg,
                                       const struct dbssl_inuse_certs *certs)
 {
@@ -179,7 +229,7 @@ static enum dbssl_health_status judge(struct judging *j, const struct dbssl_conf
                                     tls->server_cert_not_after, cfg->expiry_warn_days));
     if (tls->connected)
         st = worse(st, judge_sessions(j, cfg));
-    return st;
+    return worse(st, judge_hosts(j, cfg));
 }
 
 /* ---- the snapshot -------------------------------------------------------------------- */
@@ -207,6 +257,7 @@ static void free_snapshot(struct dbssl_snapshot *s)
     free(s->db_json.data);
     free(s->metrics.data);
     json_decref(s->server_settings);
+    free(s->hosts);
     free(s);
 }
 
@@ -234,6 +285,11 @@ dbssl_snapshot_new(const struct dbssl_config *cfg, const struct dbssl_tls_state 
         for (; s->n_certs < certs->n; s->n_certs++)
             if (dbssl_inuse_cert_copy(&s->certs[s->n_certs], &certs->v[s->n_certs]) != 0)
                 goto oom;
+    }
+    if (x != NULL && x->hosts != NULL && x->hosts->n > 0) {
+        if ((s->hosts = malloc(sizeof(*s->hosts))) == NULL)
+            goto oom;
+        *s->hosts = *x->hosts;
     }
     s->status = judge(&j, cfg, certs);
     if (j.oom)

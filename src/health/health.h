@@ -23,6 +23,7 @@
 #include "conn_int.h"
 #include "conn_sessions.h"
 #include "error_int.h"
+#include "hosts.h"
 #include "reload.h" /* struct dbssl_reload_stats, shown by every snapshot */
 
 enum dbssl_health_status {
@@ -56,6 +57,8 @@ struct dbssl_snapshot_extra {
     const struct json_t *server_settings;
     /* the watched sessions read with this check (conn_sessions.h): "sessions", null when NULL */
     const struct dbssl_sessions *sessions;
+    /* each host of a multi-host DATABASE_URL as the check probed it (NULL or n = 0: one host) */
+    const struct dbssl_hosts *hosts;
 };
 
 /* One rendered body: the HTTP layer sends these bytes as they are. */
@@ -82,6 +85,7 @@ struct dbssl_snapshot {
     struct dbssl_reload_stats reload;
     struct dbssl_check_stats stats;
     struct json_t *server_settings; /* a reference to x->server_settings, or NULL */
+    struct dbssl_hosts *hosts;      /* a copy of x->hosts when it has hosts, else NULL */
     /* rendered once by dbssl_render_snapshot() (render.h) */
     struct dbssl_body ssl_json; /* GET /health/database/ssl */
     struct dbssl_body db_json;  /* GET /health/database */

@@ -60,13 +60,44 @@ static json_t *reload_error_json(const struct dbssl_reload_stats *r)
                      str_or_null(r->last_error.detail), "hint", str_or_null(r->last_error.hint));
 }
 
+/* The server certificate a state saw, or null. */
+static json_t *server_cert_json(const struct dbssl_tls_state *t, long long now)
+{
+    if (!t->connected || !t->ssl_in_use || t->server_cert_not_after <= 0)
+        return json_null();
+    return json_pack("{s:o, s:o, s:I}", "subject", dbssl_json_str(t->server_cert_subject),
+                     "not_after", time_or_null(t->server_cert_not_after), "days_remaining",
+                     (json_int_t)dbssl_expiry_days_left(t->server_cert_not_after, now));
+}
+
+/* Each host of a multi-host DATABASE_URL as the check probed it ([] for one host). */
+static json_t *hosts_json(const struct dbssl_snapshot *s)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; s->hosts != NULL && i < s->hosts->n; i++) {
+        const struct dbssl_host_probe *h = &s->hosts->v[i];
+        const struct dbssl_tls_state *t = &h->tls;
+        bool tls_on = t->connected && t->ssl_in_use;
+        json_array_append_new(
+            a, json_pack("{s:o, s:o, s:b, s:s, s:b, s:b, s:o, s:o, s:o, s:o}", "host",
+                         dbssl_json_str(h->host), "port",
+                         h->port > 0 ? json_integer(h->port) : json_null(), "reachable",
+                         t->connected, "role", dbssl_host_role_name(h->role), "session",
+                         dbssl_host_is_session(h, &s->tls), "ssl_enabled", tls_on, "ssl_version",
+                         tls_on ? str_or_null(t->protocol) : json_null(), "ssl_cipher",
+                         tls_on ? str_or_null(t->cipher) : json_null(), "server_certificate",
+                         server_cert_json(t, s->checked_at), "error", error_json(t)));
+    }
+    return a;
+}
+
 static json_t *ssl_body(const struct dbssl_snapshot *s)
 {
     const struct dbssl_tls_state *t = &s->tls;
     bool tls_on = t->connected && t->ssl_in_use;
     bool verifying = s->ssl_mode >= DBSSL_SSLMODE_VERIFY_CA;
     json_t *root = json_object(), *certs = json_array(), *warnings = json_array();
-    json_t *srv = json_null();
 
     for (size_t i = 0; i < s->n_certs; i++)
         json_array_append_new(
@@ -76,13 +107,6 @@ static json_t *ssl_body(const struct dbssl_snapshot *s)
                       dbssl_json_str(s->certs[i].subject), "not_after",
                       time_or_null(s->certs[i].not_after), "days_remaining",
                       (json_int_t)dbssl_expiry_days_left(s->certs[i].not_after, s->checked_at)));
-    if (tls_on && t->server_cert_not_after > 0) {
-        json_decref(srv);
-        srv =
-            json_pack("{s:o, s:o, s:I}", "subject", dbssl_json_str(t->server_cert_subject),
-                      "not_after", time_or_null(t->server_cert_not_after), "days_remaining",
-                      (json_int_t)dbssl_expiry_days_left(t->server_cert_not_after, s->checked_at));
-    }
     for (size_t i = 0; i < s->n_warnings; i++)
         json_array_append_new(warnings, dbssl_json_str(s->warnings[i]));
     /* the guide's fields first, in the guide's order */
@@ -103,7 +127,9 @@ static json_t *ssl_body(const struct dbssl_snapshot *s)
         root, "channel_binding",
         json_string(dbssl_option_choice(OPT_DB_SSL_CHANNEL_BINDING, (int)s->channel_binding)));
     json_object_set_new(root, "server", server_json(t));
-    json_object_set_new(root, "server_certificate", srv);
+    json_object_set_new(root, "server_certificate", server_cert_json(t, s->checked_at));
+    /* a multi-host URL's hosts, each probed on its own; "session" marks the one of "server" */
+    json_object_set_new(root, "hosts", hosts_json(s));
     json_object_set_new(root, "certificates", certs);
     /* an object of its own: "server" is the public "host:port" string and keeps its type */
     json_object_set(root, "server_settings",

@@ -69,6 +69,8 @@ struct dbssl_checker {
         unsigned checks;
         unsigned long long connection; /* stats.reconnects when read: a new session reads anew */
     } settings;
+    /* the hosts of a multi-host DATABASE_URL, probed each check (hosts.h) */
+    struct dbssl_hosts hosts;
 };
 
 long dbssl_checker_next_backoff(long current, long interval)
@@ -275,6 +277,16 @@ static void refresh_settings(struct dbssl_checker *c)
     c->settings.connection = c->stats.reconnects;
 }
 
+/* Each host of a multi-host DATABASE_URL with the set's settings (nothing for one host). */
+static void probe_hosts(struct dbssl_checker *c)
+{
+    struct dbssl_conn_files files = dbssl_loaded_files(c->set);
+
+    dbssl_hosts_list(c->set->cfg, &c->hosts);
+    if (c->hosts.n > 0)
+        dbssl_hosts_probe(c->set->cfg, &files, &c->hosts);
+}
+
 /* A snapshot of a check with the set in use, judged and rendered: ready to publish. */
 static struct dbssl_snapshot *snapshot(const struct dbssl_checker *c,
                                        const struct dbssl_tls_state *t, long long now,
@@ -315,8 +327,8 @@ static void publish(struct dbssl_checker *c, const struct dbssl_tls_state *t,
                     const struct dbssl_reload_stats *reload, double duration_s,
                     const struct dbssl_sessions *sessions)
 {
-    struct dbssl_snapshot_extra x = {reload,     &c->stats,        true,
-                                     duration_s, c->settings.json, sessions};
+    struct dbssl_snapshot_extra x = {reload,     &c->stats,        true,    duration_s,
+                                     c->settings.json, sessions, &c->hosts};
     struct dbssl_snapshot *s;
     long long now = dbssl_now();
 
@@ -392,6 +404,7 @@ static void *run(void *arg)
         duration = since(&t0); /* the check's own time, without the slow settings read */
         refresh_settings(c);
         read_sessions(c, &t, &sessions);
+        probe_hosts(c);
         publish(c, &t, &reload, duration, &sessions);
         if (t.connected) {
             backoff = 0;

@@ -105,6 +105,7 @@ static void test_verify_full_tls13_is_healthy_with_exact_fields(void **state)
                                        "channel_binding",
                                        "server",
                                        "server_certificate",
+                                       "hosts",
                                        "certificates",
                                        "server_settings",
                                        "sessions",
