@@ -29,6 +29,8 @@
 
 #include "certinfo.h"
 #include "clock.h"
+#include "keypass.h"
+#include "libpqcaps.h"
 #include "util.h"
 
 /* ---- names ----------------------------------------------------------------- */
@@ -246,6 +248,36 @@ static int add_param(struct dbssl_conn_params *p, const char *kw, const char *va
 
 static const char *const min_protocol_names[] = {"TLSv1.2", "TLSv1.3"};
 
+/*
+ * The URL's ssl_min_protocol_version when it asks for more than the
+ * setting (validation reports the two disagreeing): a URL asking for TLS 1.3
+ * never gets 1.2.
+ */
+static const char *min_protocol(const struct dbssl_config *cfg)
+{
+    int v = cfg->min_protocol == DBSSL_TLS_1_3 ? 1 : 0;
+    int url = cfg->url.ssl_min_protocol_version
+                  ? dbssl_option_choice_index(OPT_DB_SSL_MIN_PROTOCOL_VERSION,
+                                              cfg->url.ssl_min_protocol_version)
+                  : -1;
+
+    return min_protocol_names[url > v ? url : v];
+}
+
+/* sslpassword from DB_SSL_CLIENT_KEY_PASSWORD_FILE (the URL's own stays as it is). */
+static int add_key_passphrase(const struct dbssl_config *cfg, struct dbssl_conn_params *p,
+                              struct dbssl_error *err)
+{
+    struct dbssl_keypass kp;
+
+    if (cfg->client_key_password_file == NULL)
+        return 0;
+    if (dbssl_keypass_get(cfg, &kp, err) != 0)
+        return -1;
+    p->sslpassword = kp.text; /* owned by p from here on */
+    return add_param(p, "sslpassword", p->sslpassword, err);
+}
+
 /* No replacement: every file as the settings name it. */
 static const struct dbssl_conn_files settings_files = {NULL, NULL, NULL, NULL};
 
@@ -303,8 +335,22 @@ int dbssl_conn_build_params(const struct dbssl_config *cfg, const struct dbssl_c
     }
     if (cfg->crl != NULL && add_param(p, "sslcrl", files->crl ? files->crl : cfg->crl, err) != 0)
         goto out;
-    if (add_param(p, "ssl_min_protocol_version",
-                  min_protocol_names[cfg->min_protocol == DBSSL_TLS_1_3 ? 1 : 0], err) != 0)
+    if (dbssl_config_ca_system(cfg) && add_param(p, "sslrootcert", DBSSL_CA_SYSTEM, err) != 0)
+        goto out;
+    if (add_key_passphrase(cfg, p, err) != 0)
+        goto out;
+    if (add_param(p, "ssl_min_protocol_version", min_protocol(cfg), err) != 0)
+        goto out;
+    if (cfg->ssl_negotiation != DBSSL_NEGOTIATION_POSTGRES &&
+        add_param(p, "sslnegotiation",
+                  dbssl_option_choice(OPT_DB_SSL_NEGOTIATION, (int)cfg->ssl_negotiation),
+                  err) != 0)
+        goto out;
+    if (cfg->ssl_cert_mode != DBSSL_CERT_MODE_ALLOW &&
+        add_param(p, "sslcertmode",
+                  dbssl_option_choice(OPT_DB_SSL_CERT_MODE, (int)cfg->ssl_cert_mode), err) != 0)
+        goto out;
+    if (cfg->require_auth != NULL && add_param(p, "require_auth", cfg->require_auth, err) != 0)
         goto out;
     snprintf(p->timeout, sizeof(p->timeout), "%ld", cfg->connect_timeout);
     if (add_param(p, "connect_timeout", p->timeout, err) != 0)
@@ -335,6 +381,9 @@ void dbssl_conn_params_free(struct dbssl_conn_params *p)
     free(p->ca);
     free(p->cert);
     free(p->key);
+    if (p->sslpassword != NULL)
+        explicit_bzero(p->sslpassword, strlen(p->sslpassword));
+    free(p->sslpassword);
     memset(p, 0, sizeof(*p));
 }
 
@@ -499,11 +548,7 @@ static void read_tls(PGconn *conn, struct dbssl_tls_state *st)
 
     copy_str(st->server_host, sizeof(st->server_host), PQhost(conn));
     copy_str(st->server_port, sizeof(st->server_port), PQport(conn));
-    if (v >= 100000)
-        snprintf(st->server_version, sizeof(st->server_version), "%d.%d", v / 10000, v % 10000);
-    else
-        snprintf(st->server_version, sizeof(st->server_version), "%d.%d.%d", v / 10000,
-                 (v / 100) % 100, v % 100);
+    dbssl_pg_version_text(v, st->server_version, sizeof(st->server_version));
     st->ssl_in_use = PQsslInUse(conn) == 1;
     st->protocol[0] = st->cipher[0] = '\0';
     st->key_bits = 0;

@@ -70,6 +70,7 @@ struct dbssl_conn_params {
     size_t n;
     void *parsed;          /* PQconninfoOption array the URL's values point into */
     char *ca, *cert, *key; /* file paths in use (owned) */
+    char *sslpassword;     /* the key's passphrase from its file (owned, wiped when freed) */
     char timeout[24];
 };
 
@@ -85,8 +86,11 @@ struct dbssl_conn_files {
 /*
  * Builds the parameters: every keyword DATABASE_URL sets, then dbssl's
  * settings on top (sslmode, sslrootcert, sslcert, sslkey, sslcrl (files
- * where given), ssl_min_protocol_version, connect_timeout, application_name
- * when the URL has none, gssencmode=disable when TLS is required).  Values
+ * where given), sslpassword from DB_SSL_CLIENT_KEY_PASSWORD_FILE,
+ * ssl_min_protocol_version (the URL's when it is the stronger),
+ * connect_timeout, sslnegotiation, sslcertmode and require_auth when they
+ * ask for more than every libpq does, application_name when the URL has
+ * none, gssencmode=disable when TLS is required).  Values
  * point into cfg, files and p; free p with dbssl_conn_params_free().
  */
 int dbssl_conn_build_params(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
