@@ -77,6 +77,8 @@ const char *dbssl_verify_reason_name(enum dbssl_verify_reason r)
         return "hostname_mismatch";
     case DBSSL_VERIFY_OTHER:
         return "other";
+    case DBSSL_VERIFY_REVOKED:
+        return "revoked";
     }
     return "other";
 }
@@ -103,6 +105,24 @@ static const char HINT_CLIENT_CERT[] =
     "The server requires a client certificate it trusts: set DB_SSL_CLIENT_CERT and "
     "DB_SSL_CLIENT_KEY to a pair signed by the server's ssl_ca_file, with the database user "
     "name as the certificate's common name.";
+static const char HINT_SERVER_REVOKED[] =
+    "The server's certificate is listed in the CRL of DB_SSL_CRL: it was revoked by its CA. The "
+    "server needs a newly issued certificate (ssl_cert_file) from the CA; if the revocation is "
+    "wrong, get a current CRL from the CA.";
+static const char HINT_CLIENT_REVOKED[] =
+    "The server's CRL (ssl_crl_file) lists our client certificate (DB_SSL_CLIENT_CERT): have the "
+    "CA issue a new client certificate and key, and point DB_SSL_CLIENT_CERT and "
+    "DB_SSL_CLIENT_KEY at them.";
+static const char HINT_CLIENT_CN[] =
+    "The server checks that the client certificate's common name (CN) is the database user "
+    "(pg_hba.conf \"cert\", or clientcert=verify-full): re-issue the client certificate with "
+    "CN set to the user in DATABASE_URL, or map the CN to the user in pg_ident.conf (map= on "
+    "the pg_hba.conf line).";
+static const char HINT_CLIENT_CN_PASSWORD[] =
+    "The client certificate's common name (CN) is not the user in DATABASE_URL, and with "
+    "clientcert=verify-full PostgreSQL reports that as a failed password: re-issue the client "
+    "certificate with CN set to the user, or map the CN to the user in pg_ident.conf (map= on "
+    "the pg_hba.conf line); if they are meant to differ, check the password.";
 static const char HINT_AUTH[] =
     "Check the user name and password in DATABASE_URL against the database role.";
 static const char HINT_SERVER_REJECTED[] =
@@ -169,12 +189,16 @@ static const struct pattern patterns[] = {
      HINT_CLIENT_CERT},
     {"alert certificate expired", DBSSL_CONN_CLIENT_CERT_REJECTED, DBSSL_VERIFY_NONE,
      HINT_CLIENT_CERT},
-    {"alert certificate revoked", DBSSL_CONN_CLIENT_CERT_REJECTED, DBSSL_VERIFY_NONE,
-     HINT_CLIENT_CERT},
+    {"alert certificate revoked", DBSSL_CONN_CLIENT_CERT_REJECTED, DBSSL_VERIFY_REVOKED,
+     HINT_CLIENT_REVOKED},
     {"connection requires a valid client certificate", DBSSL_CONN_CLIENT_CERT_REJECTED,
      DBSSL_VERIFY_NONE, HINT_CLIENT_CERT},
+    /* pg_hba.conf "cert" with a CN that is not the user (PostgreSQL 15's words) */
     {"certificate authentication failed for user", DBSSL_CONN_CLIENT_CERT_REJECTED,
-     DBSSL_VERIFY_NONE, HINT_CLIENT_CERT},
+     DBSSL_VERIFY_NONE, HINT_CLIENT_CN},
+    /* "trust clientcert=verify-full" fails only on the certificate's CN */
+    {"\"trust\" authentication failed for user", DBSSL_CONN_CLIENT_CERT_REJECTED,
+     DBSSL_VERIFY_NONE, HINT_CLIENT_CN},
     {"unable to get local issuer certificate", DBSSL_CONN_CERT_VERIFY_FAILED,
      DBSSL_VERIFY_UNKNOWN_CA, HINT_UNKNOWN_CA},
     {"self-signed certificate in certificate chain", DBSSL_CONN_CERT_VERIFY_FAILED,
@@ -491,25 +515,137 @@ static void set_failure(struct dbssl_tls_state *st, const struct dbssl_config *c
     dbssl_error_setx(err, DBSSL_ERR_CONNECT, st->error_detail, d->hint, "%s", primary);
 }
 
+/* The TLS handshake of c is complete. */
+static bool tls_up(PGconn *c)
+{
+    return PQsslInUse(c) && PQstatus(c) != CONNECTION_SSL_STARTUP;
+}
+
 /*
- * OpenSSL only says "certificate verify failed"; when a certificate of the
- * CA bundle in use has expired, that is the cause the user must fix.
+ * The certificate the server presents, as PEM (caller frees), fetched
+ * without verifying it and without authenticating: libpq with
+ * sslmode=require and no files, stopped as soon as TLS is up, before the
+ * server's authentication request is answered (no password, no key is
+ * used).  Only to explain a verification that failed.
  */
-static void refine_verify_reason(const struct dbssl_config *cfg, struct dbssl_conn_diagnosis *d)
+static char *fetch_server_cert(const struct dbssl_config *cfg, size_t *len)
+{
+    const char *const none = "/nonexistent/dbssl-probe"; /* libpq skips a missing file */
+    const char *kw[16], *val[16];
+    char timeout[24];
+    size_t n = 0;
+    double deadline = mono_ms() + (double)cfg->connect_timeout * 1000.0;
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+    PGconn *c;
+    char *out = NULL;
+
+#define PROBE(k, v)                                                                                \
+    do {                                                                                           \
+        if ((v) != NULL) {                                                                         \
+            kw[n] = (k);                                                                           \
+            val[n++] = (v);                                                                        \
+        }                                                                                          \
+    } while (0)
+    snprintf(timeout, sizeof(timeout), "%ld", cfg->connect_timeout);
+    PROBE("host", cfg->url.host);
+    PROBE("hostaddr", cfg->url.hostaddr);
+    PROBE("port", cfg->url.port);
+    PROBE("user", cfg->url.user);
+    PROBE("dbname", cfg->url.dbname);
+    PROBE("sslmode", "require");
+    PROBE("sslrootcert", none);
+    PROBE("sslcert", none);
+    PROBE("sslkey", none);
+    PROBE("passfile", none);
+    PROBE("gssencmode", "disable");
+    PROBE("connect_timeout", timeout);
+    PROBE("application_name", "dbssl");
+#undef PROBE
+    kw[n] = val[n] = NULL;
+    c = PQconnectStartParams(kw, val, 0);
+    /* libpq says "in use" from the start of the handshake: wait until it is over */
+    while (c != NULL && !tls_up(c) && st != PGRES_POLLING_FAILED && st != PGRES_POLLING_OK) {
+        struct pollfd pfd = {PQsocket(c), st == PGRES_POLLING_READING ? POLLIN : POLLOUT, 0};
+        double left = deadline - mono_ms();
+        if (left <= 0 || pfd.fd < 0 || (poll(&pfd, 1, (int)left + 1) < 0 && errno != EINTR))
+            break;
+        st = PQconnectPoll(c);
+    }
+    if (c != NULL && tls_up(c)) {
+        SSL *ssl = PQsslStruct(c, "OpenSSL");
+        X509 *x = ssl ? SSL_get1_peer_certificate(ssl) : NULL;
+        BIO *bio = x ? BIO_new(BIO_s_mem()) : NULL;
+        char *pem;
+        long l;
+        if (bio != NULL && PEM_write_bio_X509(bio, x) == 1 &&
+            (l = BIO_get_mem_data(bio, &pem)) > 0 && (out = malloc((size_t)l + 1)) != NULL) {
+            memcpy(out, pem, (size_t)l);
+            out[l] = '\0';
+            *len = (size_t)l;
+        }
+        BIO_free(bio);
+        X509_free(x);
+    }
+    PQfinish(c);
+    return out;
+}
+
+/*
+ * OpenSSL only says "certificate verify failed".  When a certificate of the
+ * CA bundle in use has expired, that is the cause the user must fix; when
+ * the CRL in use lists the server's certificate, it was revoked (the
+ * certificate is fetched again to tell: libpq keeps nothing of a failed
+ * handshake).  crl: the CRL file libpq was given, or NULL.
+ */
+static void refine_verify_reason(const struct dbssl_config *cfg, const char *crl,
+                                 struct dbssl_conn_diagnosis *d)
 {
     struct dbssl_file_ref ca;
     struct dbssl_certlist list = {NULL, 0};
     long long now = dbssl_now();
+    char *pem;
+    size_t len = 0;
+    bool revoked = false;
 
-    if (d->reason != DBSSL_VERIFY_UNKNOWN_CA || !dbssl_config_ca_file(cfg, &ca))
+    if (d->reason != DBSSL_VERIFY_UNKNOWN_CA)
         return;
-    if (dbssl_certlist_load(ca.path, "CA certificate file", &list, NULL) != 0)
-        return;
-    for (size_t i = 0; i < list.n; i++) {
-        if (list.certs[i].not_after < now) {
-            d->reason = DBSSL_VERIFY_EXPIRED;
-            d->hint = HINT_EXPIRED;
+    if (dbssl_config_ca_file(cfg, &ca) &&
+        dbssl_certlist_load(ca.path, "CA certificate file", &list, NULL) == 0) {
+        for (size_t i = 0; i < list.n; i++) {
+            if (list.certs[i].not_after < now) {
+                d->reason = DBSSL_VERIFY_EXPIRED;
+                d->hint = HINT_EXPIRED;
+            }
         }
+        dbssl_certlist_free(&list);
+    }
+    if (d->reason != DBSSL_VERIFY_UNKNOWN_CA || crl == NULL ||
+        (pem = fetch_server_cert(cfg, &len)) == NULL)
+        return;
+    if (dbssl_crl_lists_cert(crl, pem, len, &revoked, NULL) == 0 && revoked) {
+        d->reason = DBSSL_VERIFY_REVOKED;
+        d->hint = HINT_SERVER_REVOKED;
+    }
+    free(pem);
+}
+
+/*
+ * With clientcert=verify-full and a password method, PostgreSQL 15 reports
+ * a client certificate whose CN is not the user as a failed password (its
+ * log says "CN mismatch", the client only "password authentication
+ * failed"): when our certificate's CN is indeed not the user, that is the
+ * likelier cause.
+ */
+static void refine_auth_failure(const char *cert, const char *user, struct dbssl_conn_diagnosis *d)
+{
+    struct dbssl_certlist list = {NULL, 0};
+
+    if (d->cls != DBSSL_CONN_AUTH_FAILED || cert == NULL || user == NULL ||
+        dbssl_certlist_load(cert, "certificate file", &list, NULL) != 0)
+        return;
+    if (strcmp(list.certs[0].common_name, user) != 0) {
+        d->cls = DBSSL_CONN_CLIENT_CERT_REJECTED;
+        d->hint = HINT_CLIENT_CN_PASSWORD;
     }
     dbssl_certlist_free(&list);
 }
@@ -550,7 +686,7 @@ static void read_tls(PGconn *conn, struct dbssl_tls_state *st)
     copy_str(st->server_port, sizeof(st->server_port), PQport(conn));
     dbssl_pg_version_text(v, st->server_version, sizeof(st->server_version));
     st->ssl_in_use = PQsslInUse(conn) == 1;
-    st->protocol[0] = st->cipher[0] = '\0';
+    st->protocol[0] = st->cipher[0] = st->alpn[0] = '\0';
     st->key_bits = 0;
     st->server_cert_subject[0] = st->server_cert_serial[0] = '\0';
     st->server_cert_not_before = st->server_cert_not_after = 0;
@@ -558,6 +694,8 @@ static void read_tls(PGconn *conn, struct dbssl_tls_state *st)
         return;
     copy_str(st->protocol, sizeof(st->protocol), PQsslAttribute(conn, "protocol"));
     copy_str(st->cipher, sizeof(st->cipher), PQsslAttribute(conn, "cipher"));
+    /* NULL from a libpq before 17, which has no ALPN */
+    copy_str(st->alpn, sizeof(st->alpn), PQsslAttribute(conn, "alpn"));
     bits = PQsslAttribute(conn, "key_bits");
     if (bits != NULL) {
         long b;
@@ -671,19 +809,22 @@ static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_c
         return NULL;
     }
     conn = PQconnectdbParams(p.keywords, p.values, 0);
-    dbssl_conn_params_free(&p);
     if (conn == NULL) {
         struct dbssl_conn_diagnosis d = {DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_OTHER};
+        dbssl_conn_params_free(&p);
         set_failure(state, cfg, "out of memory", NULL, &d, err);
         return NULL;
     }
     if (PQstatus(conn) != CONNECTION_OK) {
         struct dbssl_conn_diagnosis d = dbssl_conn_classify(PQerrorMessage(conn));
         if (d.cls == DBSSL_CONN_CERT_VERIFY_FAILED)
-            refine_verify_reason(cfg, &d);
+            refine_verify_reason(cfg, dbssl_conn_params_get(&p, "sslcrl"), &d);
+        refine_auth_failure(p.cert, PQuser(conn), &d);
+        dbssl_conn_params_free(&p);
         set_failure(state, cfg, "could not connect to the server", PQerrorMessage(conn), &d, err);
         goto fail;
     }
+    dbssl_conn_params_free(&p);
     read_tls(conn, state);
     if (fail_closed(cfg, state, err))
         goto fail;

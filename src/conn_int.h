@@ -23,6 +23,7 @@ struct dbssl_tls_state {
     char protocol[32];             /* PQsslAttribute "protocol", e.g. "TLSv1.3", or "" */
     char cipher[128];              /* PQsslAttribute "cipher" */
     int key_bits;                  /* PQsslAttribute "key_bits", 0 when none */
+    char alpn[32];                 /* PQsslAttribute "alpn" (libpq 17: "postgresql" when direct) */
     char server_host[256];         /* PQhost of the server actually connected */
     char server_port[16];          /* PQport */
     char server_version[32];       /* e.g. "15.18" */

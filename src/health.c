@@ -176,6 +176,10 @@ dbssl_snapshot_new(const struct dbssl_config *cfg, const struct dbssl_tls_state 
     atomic_init(&s->refs, 1);
     s->tls = *tls;
     s->ssl_mode = cfg->ssl_mode;
+    s->ssl_negotiation = cfg->ssl_negotiation;
+    s->ssl_cert_mode = cfg->ssl_cert_mode;
+    snprintf(s->require_auth, sizeof(s->require_auth), "%s",
+             cfg->require_auth ? cfg->require_auth : "");
     s->checked_at = now;
     s->last_success = last_success;
     if (certs != NULL && certs->n > 0) {

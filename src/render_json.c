@@ -42,7 +42,9 @@ static json_t *error_json(const struct dbssl_tls_state *tls)
         return json_null();
     return json_pack("{s:s, s:o, s:o, s:o, s:o}", "class", dbssl_conn_class_name(tls->error_class),
                      "reason",
-                     tls->error_class == DBSSL_CONN_CERT_VERIFY_FAILED
+                     /* a revoked client certificate has a reason too */
+                     tls->error_class == DBSSL_CONN_CERT_VERIFY_FAILED ||
+                             tls->verify_reason != DBSSL_VERIFY_NONE
                          ? json_string(dbssl_verify_reason_name(tls->verify_reason))
                          : json_null(),
                      "message", dbssl_json_str(tls->error_message), "detail",
@@ -98,6 +100,15 @@ static json_t *ssl_body(const struct dbssl_snapshot *s)
     json_object_set_new(root, "ssl_bits",
                         tls_on && t->key_bits > 0 ? json_integer(t->key_bits) : json_null());
     json_object_set_new(root, "client_certificate", json_boolean(tls_on && t->client_cert_sent));
+    /* libpq 16/17 options: as configured, and the ALPN protocol direct negotiation agreed on */
+    json_object_set_new(root, "ssl_negotiation",
+                        json_string(dbssl_option_choice(OPT_DB_SSL_NEGOTIATION,
+                                                        (int)s->ssl_negotiation)));
+    json_object_set_new(root, "alpn", tls_on ? str_or_null(t->alpn) : json_null());
+    json_object_set_new(
+        root, "ssl_cert_mode",
+        json_string(dbssl_option_choice(OPT_DB_SSL_CERT_MODE, (int)s->ssl_cert_mode)));
+    json_object_set_new(root, "require_auth", str_or_null(s->require_auth));
     json_object_set_new(root, "server", server_json(t));
     json_object_set_new(root, "server_certificate", srv);
     json_object_set_new(root, "certificates", certs);

@@ -393,6 +393,7 @@ static void test_der_and_encrypted_keys(void **state)
     check(extra, "error: DB_SSL_CLIENT_KEY_PASSWORD_FILE: passphrase file \"{dir}/open\" has "
                  "group or world access (mode 0644)\n");
     /* a DER key of another pair is still caught */
+    assert_int_equal(mkdir(tu_path(dir, "other"), 0700), 0);
     tu_make_client_pki(tu_path(dir, "other"), "Other CA");
     tu_convert_key(tu_path(dir, "other/client.key"), tu_path(dir, "other.der"), NULL);
     key_settings(extra, sizeof(extra), "other.der", NULL);
