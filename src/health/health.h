@@ -22,7 +22,7 @@
 #include "config.h"
 #include "conn_int.h"
 #include "error_int.h"
-#include "reload.h"
+#include "reload.h" /* struct dbssl_reload_stats, shown by every snapshot */
 
 enum dbssl_health_status {
     DBSSL_HEALTH_HEALTHY = 0,
