@@ -19,9 +19,11 @@
 #define KEYPASS_MAX 4096
 
 struct dbssl_keypass {
-    char *text;          /* the passphrase, or NULL when none is configured */
-    const char *setting; /* where it came from: "DB_SSL_CLIENT_KEY_PASSWORD_FILE" or "DATABASE_URL" */
-    char from[PATH_TEXT_BUF]; /* that place for messages, e.g. DB_SSL_CLIENT_KEY_PASSWORD_FILE ("/p") */
+    char *text; /* the passphrase, or NULL when none is configured */
+    const char
+        *setting; /* where it came from: "DB_SSL_CLIENT_KEY_PASSWORD_FILE" or "DATABASE_URL" */
+    char from[PATH_TEXT_BUF]; /* that place for messages, e.g. DB_SSL_CLIENT_KEY_PASSWORD_FILE
+                                 ("/p") */
 };
 
 /*

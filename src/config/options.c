@@ -95,8 +95,8 @@ static bool check_hosts(const char *value, char *msg, size_t msglen, const char 
  */
 static bool check_require_auth(const char *value, char *msg, size_t msglen, const char **hint)
 {
-    static const char *const methods[] = {"password", "md5",  "gss", "sspi", "scram-sha-256",
-                                          "none",     NULL};
+    static const char *const methods[] = {"password",      "md5",  "gss", "sspi",
+                                          "scram-sha-256", "none", NULL};
     const char *p = value;
     int negated = -1;
 
@@ -144,8 +144,7 @@ const struct dbssl_option dbssl_options[DBSSL_OPTION_COUNT] = {
     [OPT_DB_SSL_CLIENT_KEY] = {"DB_SSL_CLIENT_KEY", DBSSL_OPT_PATH, OFF(client_key), "", RELOAD, 0,
                                0, NULL, "private key of the client certificate (PEM or DER)"},
     [OPT_DB_SSL_CLIENT_KEY_PASSWORD_FILE] = {"DB_SSL_CLIENT_KEY_PASSWORD_FILE", DBSSL_OPT_PATH,
-                                             OFF(client_key_password_file), "", RELOAD, 0, 0,
-                                             NULL,
+                                             OFF(client_key_password_file), "", RELOAD, 0, 0, NULL,
                                              "file holding the passphrase of an encrypted client "
                                              "key (libpq sslpassword)"},
     [OPT_DB_SSL_CRL] = {"DB_SSL_CRL", DBSSL_OPT_PATH, OFF(crl), "", RELOAD, 0, 0, NULL,

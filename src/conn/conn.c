@@ -197,8 +197,8 @@ static const struct pattern patterns[] = {
     {"certificate authentication failed for user", DBSSL_CONN_CLIENT_CERT_REJECTED,
      DBSSL_VERIFY_NONE, HINT_CLIENT_CN},
     /* "trust clientcert=verify-full" fails only on the certificate's CN */
-    {"\"trust\" authentication failed for user", DBSSL_CONN_CLIENT_CERT_REJECTED,
-     DBSSL_VERIFY_NONE, HINT_CLIENT_CN},
+    {"\"trust\" authentication failed for user", DBSSL_CONN_CLIENT_CERT_REJECTED, DBSSL_VERIFY_NONE,
+     HINT_CLIENT_CN},
     {"unable to get local issuer certificate", DBSSL_CONN_CERT_VERIFY_FAILED,
      DBSSL_VERIFY_UNKNOWN_CA, HINT_UNKNOWN_CA},
     {"self-signed certificate in certificate chain", DBSSL_CONN_CERT_VERIFY_FAILED,
@@ -367,8 +367,7 @@ int dbssl_conn_build_params(const struct dbssl_config *cfg, const struct dbssl_c
         goto out;
     if (cfg->ssl_negotiation != DBSSL_NEGOTIATION_POSTGRES &&
         add_param(p, "sslnegotiation",
-                  dbssl_option_choice(OPT_DB_SSL_NEGOTIATION, (int)cfg->ssl_negotiation),
-                  err) != 0)
+                  dbssl_option_choice(OPT_DB_SSL_NEGOTIATION, (int)cfg->ssl_negotiation), err) != 0)
         goto out;
     if (cfg->ssl_cert_mode != DBSSL_CERT_MODE_ALLOW &&
         add_param(p, "sslcertmode",

@@ -73,7 +73,7 @@ struct dbssl_snapshot {
     /* the newer libpq options as configured (validation refused them where libpq lacks them) */
     enum dbssl_ssl_negotiation ssl_negotiation;
     enum dbssl_ssl_cert_mode ssl_cert_mode;
-    char require_auth[128]; /* "" when unset */
+    char require_auth[128];         /* "" when unset */
     struct dbssl_inuse_cert *certs; /* copies, owned */
     size_t n_certs;
     long long checked_at;   /* epoch seconds */

@@ -38,15 +38,16 @@ static json_t *server_json(const struct dbssl_tls_state *tls)
 
 static json_t *error_json(const struct dbssl_tls_state *tls)
 {
+    /* a revoked client certificate has a reason too */
+    bool has_reason = tls->error_class == DBSSL_CONN_CERT_VERIFY_FAILED ||
+                      tls->verify_reason != DBSSL_VERIFY_NONE;
+
     if (tls->connected || tls->error_class == DBSSL_CONN_OK)
         return json_null();
     return json_pack("{s:s, s:o, s:o, s:o, s:o}", "class", dbssl_conn_class_name(tls->error_class),
                      "reason",
-                     /* a revoked client certificate has a reason too */
-                     tls->error_class == DBSSL_CONN_CERT_VERIFY_FAILED ||
-                             tls->verify_reason != DBSSL_VERIFY_NONE
-                         ? json_string(dbssl_verify_reason_name(tls->verify_reason))
-                         : json_null(),
+                     has_reason ? json_string(dbssl_verify_reason_name(tls->verify_reason))
+                                : json_null(),
                      "message", dbssl_json_str(tls->error_message), "detail",
                      tls->error_detail[0] ? dbssl_json_str(tls->error_detail) : json_null(), "hint",
                      dbssl_json_str(tls->error_hint));
@@ -101,9 +102,9 @@ static json_t *ssl_body(const struct dbssl_snapshot *s)
                         tls_on && t->key_bits > 0 ? json_integer(t->key_bits) : json_null());
     json_object_set_new(root, "client_certificate", json_boolean(tls_on && t->client_cert_sent));
     /* libpq 16/17 options: as configured, and the ALPN protocol direct negotiation agreed on */
-    json_object_set_new(root, "ssl_negotiation",
-                        json_string(dbssl_option_choice(OPT_DB_SSL_NEGOTIATION,
-                                                        (int)s->ssl_negotiation)));
+    json_object_set_new(
+        root, "ssl_negotiation",
+        json_string(dbssl_option_choice(OPT_DB_SSL_NEGOTIATION, (int)s->ssl_negotiation)));
     json_object_set_new(root, "alpn", tls_on ? str_or_null(t->alpn) : json_null());
     json_object_set_new(
         root, "ssl_cert_mode",

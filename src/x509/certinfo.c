@@ -675,8 +675,8 @@ int dbssl_crl_load(const char *path, long long *last_update, long long *next_upd
     return ret;
 }
 
-int dbssl_crl_lists_cert(const char *crl_path, const char *cert_pem, size_t cert_len,
-                         bool *revoked, struct dbssl_error *err)
+int dbssl_crl_lists_cert(const char *crl_path, const char *cert_pem, size_t cert_len, bool *revoked,
+                         struct dbssl_error *err)
 {
     char *pem = NULL;
     size_t len = 0;

@@ -135,8 +135,8 @@ int dbssl_crl_parse(const char *pem, size_t len, const char *name, long long *la
  * Sets *revoked to whether a CRL of the file crl_path (issued by the
  * certificate's issuer) lists the PEM certificate cert_pem.
  */
-int dbssl_crl_lists_cert(const char *crl_path, const char *cert_pem, size_t cert_len,
-                         bool *revoked, struct dbssl_error *err) DBSSL_MUSTCHECK;
+int dbssl_crl_lists_cert(const char *crl_path, const char *cert_pem, size_t cert_len, bool *revoked,
+                         struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /*
  * libpq's private key file rule, exactly: a regular file, and no group or

@@ -11,7 +11,7 @@
 . "${DBSSL_SRC:?}/tests/lib.sh"
 t_init
 cd "$T"
-for v in $(env | sed -n 's/^\(DATABASE_URL\|DB_[A-Z_]*\|APP_ENV\|PG[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
+t_unset_settings
 LINKED=$(pg_config --version 2>/dev/null | sed -n 's/^PostgreSQL \([0-9.]*\).*/\1/p')
 URL="postgresql://app@db.example.com:5432/app"
 base() { printf 'DATABASE_URL=%s\nDB_SSL_MODE=verify-full\nDB_SSL_REQUIRED=true\n%s\n' "${2:-$URL}" "$3" >"$1"; }

@@ -13,9 +13,7 @@
 . "$DBSSL_SRC/tests/integration/pg.sh"
 t_init
 
-for v in $(env | sed -n 's/^\(DATABASE_URL\|DB_[A-Z_]*\|APP_ENV\|PG[A-Z_]*\)=.*/\1/p'); do
-  case "$v" in PG_*) ;; *) unset "$v" ;; esac
-done
+t_unset_settings
 C=$T/certs
 PASS='Pa55-phr@se-7731'
 make_test_certs "$C" app || exit 1

@@ -123,8 +123,8 @@ static void test_classify_libpq15_messages(void **state)
     /* a problem with our own files names the settings to fix */
     assert_non_null(strstr(dbssl_conn_classify(cases[0].message).hint, "DB_SSL_CLIENT_KEY"));
     /* revocation and a CN that is not the user each say what to do */
-    assert_non_null(strstr(dbssl_conn_classify("SSL error: sslv3 alert certificate revoked").hint,
-                           "CRL"));
+    assert_non_null(
+        strstr(dbssl_conn_classify("SSL error: sslv3 alert certificate revoked").hint, "CRL"));
     assert_non_null(strstr(
         dbssl_conn_classify("FATAL:  certificate authentication failed for user \"app\"").hint,
         "pg_ident.conf"));

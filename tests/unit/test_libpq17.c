@@ -33,7 +33,8 @@ static const PQconninfoOption newer[] = {
 
 PQconninfoOption *PQconndefaults(void)
 {
-    PQconninfoOption *(*real)(void) = (PQconninfoOption * (*)(void)) dlsym(RTLD_NEXT, "PQconndefaults");
+    PQconninfoOption *(*real)(void) =
+        (PQconninfoOption * (*)(void)) dlsym(RTLD_NEXT, "PQconndefaults");
     PQconninfoOption *opts = real(), *more;
     size_t n = 0;
 
@@ -83,10 +84,14 @@ static char *findings(const char *const *envp)
     return strbuf_take(&sb);
 }
 
-static const char *const newer_env[] = {
-    "DATABASE_URL=postgresql://app@db.example.com/app", "DB_SSL_MODE=verify-full",
-    "DB_SSL_REQUIRED=true", "DB_SSL_CA_CERT=system", "DB_SSL_NEGOTIATION=direct",
-    "DB_SSL_CERT_MODE=disable", "DB_REQUIRE_AUTH=scram-sha-256", NULL};
+static const char *const newer_env[] = {"DATABASE_URL=postgresql://app@db.example.com/app",
+                                        "DB_SSL_MODE=verify-full",
+                                        "DB_SSL_REQUIRED=true",
+                                        "DB_SSL_CA_CERT=system",
+                                        "DB_SSL_NEGOTIATION=direct",
+                                        "DB_SSL_CERT_MODE=disable",
+                                        "DB_REQUIRE_AUTH=scram-sha-256",
+                                        NULL};
 
 static void test_validation_accepts_where_libpq_has_them(void **state)
 {
@@ -101,8 +106,11 @@ static void test_validation_accepts_where_libpq_has_them(void **state)
 static void test_libpq_rules_still_apply(void **state)
 {
     const char *const weak[] = {"DATABASE_URL=postgresql://app@db.example.com/app",
-                                "DB_SSL_MODE=prefer", "DB_SSL_CA_CERT=system",
-                                "DB_SSL_NEGOTIATION=direct", "DB_SSL_CERT_MODE=require", NULL};
+                                "DB_SSL_MODE=prefer",
+                                "DB_SSL_CA_CERT=system",
+                                "DB_SSL_NEGOTIATION=direct",
+                                "DB_SSL_CERT_MODE=require",
+                                NULL};
     char *got;
 
     (void)state;

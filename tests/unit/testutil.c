@@ -143,9 +143,9 @@ static void write_key(const char *path, EVP_PKEY *k, const char *pass, bool der)
     if (der)
         assert_int_equal(i2d_PrivateKey_fp(f, k), 1);
     else if (pass != NULL)
-        assert_int_equal(PEM_write_PKCS8PrivateKey(f, k, EVP_aes_256_cbc(), pass,
-                                                   (int)strlen(pass), NULL, NULL),
-                         1);
+        assert_int_equal(
+            PEM_write_PKCS8PrivateKey(f, k, EVP_aes_256_cbc(), pass, (int)strlen(pass), NULL, NULL),
+            1);
     else
         assert_int_equal(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
     fclose(f);
