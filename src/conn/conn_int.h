@@ -140,6 +140,22 @@ int dbssl_conn_exec_bounded(PGconn *conn, const char *sql, long timeout_s,
 /* Classifies a libpq error message (any language-neutral libpq 15 text). */
 struct dbssl_conn_diagnosis dbssl_conn_classify(const char *libpq_message);
 
+/* The diagnosis of a failure dbssl itself found, of class cls, with its general hint. */
+struct dbssl_conn_diagnosis dbssl_conn_diagnosis_of(enum dbssl_conn_class cls);
+
+/*
+ * Looks further than the message of a failed connection made with p as
+ * user: a verification failure whose cause is an expired CA certificate,
+ * or the server's certificate listed in p's CRL (fetched again without
+ * authenticating); a password failure that is really a client certificate
+ * whose CN is not the user.  Updates d.  conn_failure.c.
+ */
+void dbssl_conn_explain(const struct dbssl_config *cfg, const struct dbssl_conn_params *p,
+                        const char *user, struct dbssl_conn_diagnosis *d);
+
+/* Milliseconds on the monotonic clock, for deadlines and latencies. */
+double dbssl_mono_ms(void);
+
 /*
  * libpq's message as one line in dst: each line break (with the tab of a
  * continuation line, "\n\tIs the server running...") becomes "; ", runs of
