@@ -5,15 +5,8 @@
 # and dbssl's handshake count.
 # Usage: bench/run-scan.sh [RUNS]   (needs sslscan: scripts/install-deps.sh --test)
 set -euo pipefail
-src=$(cd "$(dirname "$0")/.." && pwd)
-build=${DBSSL_BUILD:-$src/build}
 runs=${1:-10}
-cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j2 --target dbssl_cli >/dev/null
-export DBSSL=$build/dbssl DBSSL_SRC=$src
-set +u
-. "$src/tests/lib.sh"
-. "$src/tests/integration/pg.sh"
+. "$(dirname "$0")/servers.sh"
 t_init
 make_test_certs "$T/certs" app
 pg_setup

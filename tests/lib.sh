@@ -50,6 +50,16 @@ t_init() {
   trap 'exit 130' INT TERM HUP
 }
 
+# t_unset_settings : unsets what would reach dbssl or libpq from the caller's
+# environment (DATABASE_URL, DB_*, APP_ENV, libpq's PG* variables; the tests'
+# own PG_* are kept), so that a test sees only the settings it writes.
+t_unset_settings() {
+  local v
+  for v in $(env | sed -n 's/^\(DATABASE_URL\|DB_[A-Z_]*\|APP_ENV\|PG[A-Z_]*\)=.*/\1/p'); do
+    case "$v" in PG_*) ;; *) unset "$v" ;; esac
+  done
+}
+
 # t_pass [WHAT] / t_fail WHAT : count one check (t_pass prints "ok: WHAT" when given)
 t_pass() {
   T_CHECKS=$((T_CHECKS + 1))
@@ -234,6 +244,27 @@ cert_sign() {
   } >"$d/$n.ext" &&
     openssl x509 -req -in "$d/$n.csr" -CA "$d/$ca.crt" -CAkey "$d/$ca.key" -CAcreateserial \
       -days "$4" -extfile "$d/$n.ext" -out "$d/$n.crt" >/dev/null 2>&1 &&
+    chmod 0644 "$d/$n.crt"
+}
+
+# cert_sign_dated DIR NAME CA START END [SANS] [EKU] : cert_sign with exact
+# validity dates instead of a number of days, as "YYYYmmddHHMMSSZ" (`openssl
+# ca` takes them; `openssl x509 -req` cannot start in the past), e.g. an
+# expired certificate without faking the clock.  Its bookkeeping stays in
+# DIR/NAME.ca/.
+cert_sign_dated() {
+  local d=$1 n=$2 ca=$3 db=$1/$2.ca
+  mkdir -p "$db" && : >"$db/index.txt" && echo 01 >"$db/serial" &&
+    printf '[ca]\ndefault_ca=x\n[x]\ndatabase=%s\nnew_certs_dir=%s\nserial=%s\ndefault_md=sha256\npolicy=p\nunique_subject=no\n[p]\ncommonName=supplied\n' \
+      "$db/index.txt" "$db" "$db/serial" >"$db/ca.cnf" &&
+    {
+      echo "basicConstraints=CA:FALSE"
+      if [ -n "${6:-}" ]; then echo "subjectAltName=$6"; fi
+      if [ -n "${7:-}" ]; then echo "extendedKeyUsage=$7"; fi
+    } >"$d/$n.ext" &&
+    openssl ca -batch -notext -config "$db/ca.cnf" -cert "$d/$ca.crt" -keyfile "$d/$ca.key" \
+      -in "$d/$n.csr" -out "$d/$n.crt" -startdate "$4" -enddate "$5" -extfile "$d/$n.ext" \
+      >/dev/null 2>&1 &&
     chmod 0644 "$d/$n.crt"
 }
 

@@ -53,7 +53,7 @@ static const char CSS[] =
     ".badge,thead th{-webkit-print-color-adjust:exact;print-color-adjust:exact}\n"
     "}\n";
 
-/* Text as HTML (and XML): markup characters as numeric references, control bytes dropped. */
+/* Text as HTML (and XML), util.h's one escaping. */
 static void esc(struct strbuf *sb, const char *s)
 {
     strbuf_append_html(sb, s);

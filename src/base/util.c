@@ -90,7 +90,7 @@ void strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 
 void strbuf_append_html(struct strbuf *sb, const char *s)
 {
-    for (; *s; s++) {
+    for (; s != NULL && *s; s++) {
         unsigned char ch = (unsigned char)*s;
         if (ch == '&' || ch == '<' || ch == '>' || ch == '"' || ch == '\'')
             strbuf_printf(sb, "&#%d;", ch);

@@ -21,6 +21,9 @@ static const char *const tls_choices[] = {"TLSv1.2", "TLSv1.3", NULL};
 static const char *const app_env_choices[] = {"development", "staging", "production", NULL};
 static const char *const key_type_choices[] = {"ec-p256", "rsa-2048", "rsa-3072", NULL};
 static const char *const log_format_choices[] = {"text", "json", NULL};
+static const char *const channel_binding_choices[] = {"disable", "prefer", "require", NULL};
+static const char *const negotiation_choices[] = {"postgres", "direct", NULL};
+static const char *const cert_mode_choices[] = {"allow", "disable", "require", NULL};
 
 /*
  * HTTP_LISTEN is HOST:PORT or [IPv6]:PORT.  The host is not resolved here:
@@ -55,30 +58,95 @@ static bool check_listen(const char *value, char *msg, size_t msglen, const char
     return true;
 }
 
-/* Each name of DB_SSL_AUTO_CERT_HOSTS becomes a SAN: no spaces, no empty names. */
-static bool check_hosts(const char *value, char *msg, size_t msglen, const char **hint)
+/*
+ * A comma list whose items are checked character by character: "invalid
+ * <what> ...: unexpected character", or "empty <what> in ..." for an item
+ * that is empty or only blanks.
+ */
+static bool check_list(const char *value, bool (*ok)(unsigned char c), const char *what, char *msg,
+                       size_t msglen)
 {
     const char *p = value;
 
-    *hint = "List DNS names or IP addresses separated by commas, for example "
-            "db.internal,10.0.0.5.";
     while (*p) {
-        const char *e = strchr(p, ',');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
+        size_t n = strcspn(p, ",");
+        size_t blank = 0;
         for (size_t i = 0; i < n; i++) {
-            char c = p[i];
-            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '.' || c == '-' || c == ':' || c == '*' || c == '_';
-            if (!ok) {
-                snprintf(msg, msglen, "invalid host name \"%.*s\": unexpected character", (int)n,
-                         p);
+            if (!ok((unsigned char)p[i])) {
+                snprintf(msg, msglen, "invalid %s \"%.*s\": unexpected character", what, (int)n, p);
                 return false;
             }
+            blank += p[i] == ' ';
         }
-        if (n == 0) {
-            snprintf(msg, msglen, "empty host name in \"%s\"", value);
+        if (n == blank) {
+            snprintf(msg, msglen, "empty %s in \"%s\"", what, value);
             return false;
         }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return true;
+}
+
+static bool host_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == ':' || c == '*' || c == '_';
+}
+
+/* Each name of DB_SSL_AUTO_CERT_HOSTS becomes a SAN: no spaces, no empty names. */
+static bool check_hosts(const char *value, char *msg, size_t msglen, const char **hint)
+{
+    *hint = "List DNS names or IP addresses separated by commas, for example "
+            "db.internal,10.0.0.5.";
+    return check_list(value, host_char, "host name", msg, msglen);
+}
+
+/* Role and application names are compared with pg_stat_activity as written, blanks trimmed. */
+static bool name_char(unsigned char c)
+{
+    return c >= 0x20 && c != 0x7f && c != '"' && c != '\\';
+}
+
+/* DB_SSL_WATCH_ROLES, DB_SSL_WATCH_APPLICATIONS: no empty names, quotes or control characters. */
+static bool check_names(const char *value, char *msg, size_t msglen, const char **hint)
+{
+    *hint = "List names separated by commas, for example app_user,app_reader.";
+    return check_list(value, name_char, "name", msg, msglen);
+}
+
+/*
+ * DB_REQUIRE_AUTH is libpq's require_auth list: methods, or all of them
+ * negated with "!"; libpq's own words, so that a typo is caught here and not
+ * by the first connection.
+ */
+static bool check_require_auth(const char *value, char *msg, size_t msglen, const char **hint)
+{
+    static const char *const methods[] = {"password",      "md5",  "gss", "sspi",
+                                          "scram-sha-256", "none", NULL};
+    const char *p = value;
+    int negated = -1;
+
+    *hint = "List methods separated by commas from password, md5, gss, sspi, scram-sha-256 and "
+            "none, either all plain or all negated with \"!\", for example scram-sha-256.";
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        bool neg = p[0] == '!', known = false;
+        const char *m = neg ? p + 1 : p;
+        size_t mn = neg ? n - 1 : n;
+
+        for (size_t i = 0; methods[i] != NULL && !known; i++)
+            known = strlen(methods[i]) == mn && strncmp(methods[i], m, mn) == 0;
+        if (!known) {
+            snprintf(msg, msglen, "unknown authentication method \"%.*s\"", (int)n, p);
+            return false;
+        }
+        if (negated >= 0 && negated != neg) {
+            snprintf(msg, msglen, "negated and plain methods mixed in \"%s\"", value);
+            return false;
+        }
+        negated = neg;
         p += n;
         if (*p == ',')
             p++;
@@ -102,7 +170,11 @@ const struct dbssl_option dbssl_options[DBSSL_OPTION_COUNT] = {
     [OPT_DB_SSL_CLIENT_CERT] = {"DB_SSL_CLIENT_CERT", DBSSL_OPT_PATH, OFF(client_cert), "", RELOAD,
                                 0, 0, NULL, "client certificate for mutual TLS"},
     [OPT_DB_SSL_CLIENT_KEY] = {"DB_SSL_CLIENT_KEY", DBSSL_OPT_PATH, OFF(client_key), "", RELOAD, 0,
-                               0, NULL, "private key of the client certificate"},
+                               0, NULL, "private key of the client certificate (PEM or DER)"},
+    [OPT_DB_SSL_CLIENT_KEY_PASSWORD_FILE] = {"DB_SSL_CLIENT_KEY_PASSWORD_FILE", DBSSL_OPT_PATH,
+                                             OFF(client_key_password_file), "", RELOAD, 0, 0, NULL,
+                                             "file holding the passphrase of an encrypted client "
+                                             "key (libpq sslpassword)"},
     [OPT_DB_SSL_CRL] = {"DB_SSL_CRL", DBSSL_OPT_PATH, OFF(crl), "", RELOAD, 0, 0, NULL,
                         "certificate revocation list (PEM)"},
     [OPT_DB_SSL_MIN_PROTOCOL_VERSION] = {"DB_SSL_MIN_PROTOCOL_VERSION", DBSSL_OPT_ENUM,
@@ -132,6 +204,34 @@ const struct dbssl_option dbssl_options[DBSSL_OPTION_COUNT] = {
     [OPT_DB_SSL_EXPIRY_WARN_DAYS] = {"DB_SSL_EXPIRY_WARN_DAYS", DBSSL_OPT_INT,
                                      OFF(expiry_warn_days), "30", RELOAD, 0, 3650, NULL,
                                      "warn when a certificate expires within this many days"},
+    [OPT_DB_SSL_WATCH_ROLES] = {"DB_SSL_WATCH_ROLES", DBSSL_OPT_LIST, OFF(watch_roles), "", RELOAD,
+                                0, 0, NULL,
+                                "roles whose sessions must use TLS, comma-separated (default: the "
+                                "role of DATABASE_URL)",
+                                check_names},
+    [OPT_DB_SSL_WATCH_APPLICATIONS] = {"DB_SSL_WATCH_APPLICATIONS", DBSSL_OPT_LIST,
+                                       OFF(watch_applications), "", RELOAD, 0, 0, NULL,
+                                       "application_names whose sessions must use TLS, "
+                                       "comma-separated",
+                                       check_names},
+    [OPT_DB_SSL_SESSIONS_ENFORCE] = {"DB_SSL_SESSIONS_ENFORCE", DBSSL_OPT_BOOL,
+                                     OFF(sessions_enforce), "false", RELOAD, 0, 0, NULL,
+                                     "unhealthy (not degraded) on a plaintext watched session "
+                                     "when DB_SSL_REQUIRED is true"},
+    [OPT_DB_SSL_CHANNEL_BINDING] = {"DB_SSL_CHANNEL_BINDING", DBSSL_OPT_ENUM, OFF(channel_binding),
+                                    "prefer", RELOAD, 0, 0, channel_binding_choices,
+                                    "libpq channel_binding (SCRAM-SHA-256-PLUS)"},
+    [OPT_DB_SSL_NEGOTIATION] = {"DB_SSL_NEGOTIATION", DBSSL_OPT_ENUM, OFF(ssl_negotiation),
+                                "postgres", RELOAD, 0, 0, negotiation_choices,
+                                "TLS negotiation: postgres, or direct (TLS first, ALPN; libpq 17)"},
+    [OPT_DB_SSL_CERT_MODE] = {"DB_SSL_CERT_MODE", DBSSL_OPT_ENUM, OFF(ssl_cert_mode), "allow",
+                              RELOAD, 0, 0, cert_mode_choices,
+                              "send the client certificate: allow, disable, require (libpq 16)"},
+    [OPT_DB_REQUIRE_AUTH] = {"DB_REQUIRE_AUTH", DBSSL_OPT_STRING, OFF(require_auth), "", RELOAD, 0,
+                             0, NULL,
+                             "authentication methods the server may ask for, libpq's "
+                             "require_auth (libpq 16)",
+                             check_require_auth},
     [OPT_DB_CONNECT_TIMEOUT] = {"DB_CONNECT_TIMEOUT", DBSSL_OPT_INT, OFF(connect_timeout), "5",
                                 RELOAD, 1, 600, NULL, "connection timeout (seconds)"},
     [OPT_DB_HEALTH_CHECK_INTERVAL] = {"DB_HEALTH_CHECK_INTERVAL", DBSSL_OPT_INT,
@@ -143,6 +243,10 @@ const struct dbssl_option dbssl_options[DBSSL_OPTION_COUNT] = {
                          0, NULL, "address of the health endpoint (HOST:PORT)", check_listen},
     [OPT_LOG_FORMAT] = {"LOG_FORMAT", DBSSL_OPT_ENUM, OFF(log_format), "text", RELOAD, 0, 0,
                         log_format_choices, "log lines as text or json"},
+    [OPT_DB_PROBE_CONFIG] = {"DB_PROBE_CONFIG", DBSSL_OPT_PATH, OFF(probe_config), "", 0, 0, 0,
+                             NULL, "fleet probe modules for GET /probe (docs/fleet.md)"},
+    [OPT_DB_PROBE_CONCURRENCY] = {"DB_PROBE_CONCURRENCY", DBSSL_OPT_INT, OFF(probe_concurrency),
+                                  "16", 0, 1, 256, NULL, "probes run at once by GET /probe"},
 };
 
 int dbssl_option_find(const char *name)

@@ -238,6 +238,18 @@ static const char *url_keyword(int id)
         return "sslkey";
     case OPT_DB_SSL_CRL:
         return "sslcrl";
+    case OPT_DB_SSL_CHANNEL_BINDING:
+        return "channel_binding";
+    case OPT_DB_SSL_MIN_PROTOCOL_VERSION:
+        return "ssl_min_protocol_version";
+    case OPT_DB_CONNECT_TIMEOUT:
+        return "connect_timeout";
+    case OPT_DB_SSL_NEGOTIATION:
+        return "sslnegotiation";
+    case OPT_DB_SSL_CERT_MODE:
+        return "sslcertmode";
+    case OPT_DB_REQUIRE_AUTH:
+        return "require_auth";
     }
     return "";
 }
@@ -362,6 +374,7 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
     bool env_ok = cfg->settings[OPT_APP_ENV].error == NULL;
     bool req_ok = cfg->settings[OPT_DB_SSL_REQUIRED].error == NULL;
     bool gen_ok = cfg->settings[OPT_DB_SSL_AUTO_GENERATE].error == NULL;
+    bool cb_ok = cfg->settings[OPT_DB_SSL_CHANNEL_BINDING].error == NULL;
 
     if (cfg->url.parsed) {
         check_url_conflict(cfg, f, OPT_DB_SSL_MODE, cfg->url.sslmode, false);
@@ -369,6 +382,13 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
         check_url_conflict(cfg, f, OPT_DB_SSL_CLIENT_CERT, cfg->url.sslcert, true);
         check_url_conflict(cfg, f, OPT_DB_SSL_CLIENT_KEY, cfg->url.sslkey, true);
         check_url_conflict(cfg, f, OPT_DB_SSL_CRL, cfg->url.sslcrl, true);
+        check_url_conflict(cfg, f, OPT_DB_SSL_CHANNEL_BINDING, cfg->url.channel_binding, false);
+        check_url_conflict(cfg, f, OPT_DB_SSL_MIN_PROTOCOL_VERSION,
+                           cfg->url.ssl_min_protocol_version, false);
+        check_url_conflict(cfg, f, OPT_DB_CONNECT_TIMEOUT, cfg->url.connect_timeout, false);
+        check_url_conflict(cfg, f, OPT_DB_SSL_NEGOTIATION, cfg->url.sslnegotiation, false);
+        check_url_conflict(cfg, f, OPT_DB_SSL_CERT_MODE, cfg->url.sslcertmode, false);
+        check_url_conflict(cfg, f, OPT_DB_REQUIRE_AUTH, cfg->url.require_auth, false);
     }
 
     if (mode_ok && req_ok && cfg->ssl_required && weak_mode(m)) {
@@ -390,6 +410,12 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
                             "example postgresql://user@localhost:5432/dbname.",
                             "DB_SSL_REQUIRED is true but DATABASE_URL connects over a Unix-domain "
                             "socket");
+    if (mode_ok && cb_ok && m == DBSSL_SSLMODE_DISABLE && cfg->channel_binding == DBSSL_CB_REQUIRE)
+        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_CHANNEL_BINDING",
+                           "Channel binding needs TLS: set DB_SSL_MODE=verify-full (or require), "
+                           "or DB_SSL_CHANNEL_BINDING=prefer.",
+                           "DB_SSL_CHANNEL_BINDING is \"require\" but DB_SSL_MODE \"disable\" "
+                           "never uses TLS");
     if (mode_ok && (m == DBSSL_SSLMODE_VERIFY_CA || m == DBSSL_SSLMODE_VERIFY_FULL) && !have_ca)
         dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_CA_CERT",
                            "Set DB_SSL_CA_CERT to the CA certificate that signed the server "
@@ -496,6 +522,14 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
             dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_REQUIRED", hint,
                                "DB_SSL_REQUIRED must be true in production");
         }
+        if (cb_ok && cfg->channel_binding != DBSSL_CB_REQUIRE)
+            dbssl_findings_add(
+                f, DBSSL_SEVERITY_WARNING, "DB_SSL_CHANNEL_BINDING",
+                "Set DB_SSL_CHANNEL_BINDING=require, with scram-sha-256 authentication on the "
+                "server, so that a man in the middle holding a trusted certificate cannot relay "
+                "the login.",
+                "DB_SSL_CHANNEL_BINDING \"%s\" does not require channel binding in production",
+                dbssl_option_choice(OPT_DB_SSL_CHANNEL_BINDING, (int)cfg->channel_binding));
     } else if (cfg->app_env == DBSSL_ENV_STAGING) {
         char fix[FIX_BUF], hint[FIX_BUF + 64];
         if (mode_ok && m < DBSSL_SSLMODE_VERIFY_CA) {
@@ -513,7 +547,8 @@ struct dbssl_findings *dbssl_config_validate(const struct dbssl_config *cfg,
     struct dbssl_findings *f = dbssl_findings_new();
     struct dbssl_file_ref ca, cert, key;
     struct validate_client_state cs = {false, false, false, false};
-    bool have_ca, have_client, ca_read = false, dir_ok;
+    bool have_ca, have_client, ca_read = false, dir_ok, kp_ok;
+    struct dbssl_keypass kp;
     long long now = dbssl_now();
 
     if (f == NULL || cfg == NULL) {
@@ -531,11 +566,15 @@ struct dbssl_findings *dbssl_config_validate(const struct dbssl_config *cfg,
     if (have_ca && (dir_ok || !ca.generated))
         ca_read = validate_ca(cfg, f, &ca, now);
     have_client = dbssl_config_client_files(cfg, &cert, &key);
-    if (have_client && (dir_ok || !cert.generated))
-        validate_client(cfg, f, &cert, &key, now, &cs);
+    kp_ok = validate_keypass(cfg, f, &kp) == 0;
+    if (have_client && (dir_ok || !cert.generated) && kp_ok)
+        validate_client(cfg, f, &cert, &key, &kp, now, &cs);
+    dbssl_keypass_clear(&kp);
     validate_crl(cfg, f, now);
     /* pass 2 */
-    check_cross(cfg, f, have_ca, ca_read, &ca, have_client, &cert, &key, &cs);
+    check_cross(cfg, f, have_ca || dbssl_config_ca_system(cfg), ca_read, &ca, have_client, &cert,
+                &key, &cs);
+    validate_libpq(cfg, f, have_client);
     attach_sources(cfg, f);
 
     if (dbssl_findings_oom(f)) {

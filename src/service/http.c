@@ -43,6 +43,8 @@
 #include "http_listen.h"
 #include "http_route.h"
 #include "log.h"
+#include "probe/probe_overview.h"
+#include "probe/prober.h"
 #include "render.h"
 #include "throttle.h"
 #include "util.h"
@@ -78,12 +80,16 @@ struct http_conn {
     unsigned calls;
     bool waited;
     char *query; /* raw query string, or NULL */
+    /* GET /probe: the request handed to the prober while the connection is suspended */
+    struct dbssl_probe_request probe;
+    bool probing;
 };
 
 struct dbssl_http {
     struct MHD_Daemon *daemon;
     struct dbssl_board *board;
     _Atomic(struct dbssl_checker *) checker; /* attached once it runs */
+    _Atomic(struct dbssl_prober *) prober;   /* GET /probe, when DB_PROBE_CONFIG is set */
     struct dbssl_http_conns *conns;
     struct dbssl_http_limits limits;
     atomic_ullong refused;
@@ -105,6 +111,7 @@ struct dbssl_http {
 
 #define JSON "application/json"
 #define PROM "text/plain; version=0.0.4; charset=utf-8"
+#define TEXT "text/plain; charset=utf-8"
 #define HTML "text/html; charset=utf-8"
 
 static const char BODY_NOT_FOUND[] = "{\"error\": \"not_found\", \"message\": \"no such "
@@ -178,6 +185,18 @@ static struct MHD_Response *metrics_answer(struct dbssl_http *h, struct dbssl_sn
         free(m);
         dbssl_snapshot_unref(s);
         return NULL;
+    }
+    if (atomic_load(&h->prober) != NULL) {
+        /* the probes' own counters; without them (out of memory) the rest still answers */
+        size_t n = 0;
+        char *probes = dbssl_prober_metrics(atomic_load(&h->prober), &n);
+        char *both = probes ? xasprintf("%s%s", tail.data, probes) : NULL;
+        if (both != NULL) {
+            free(tail.data);
+            tail.data = both;
+            tail.len += n;
+        }
+        free(probes);
     }
     m->s = s;
     m->tail = tail.data;
@@ -310,6 +329,129 @@ static bool wait_for_check(struct dbssl_http *h, struct http_conn *hc, struct db
     return true;
 }
 
+/* ---- GET /probe: suspend while a prober works, resume on its answer ---- */
+
+/* From a prober worker (its lock held): the probe's answer is in req->body. */
+static void on_probe_done(struct dbssl_probe_request *req)
+{
+    struct http_conn *hc = (struct http_conn *)((char *)req - offsetof(struct http_conn, probe));
+
+    if (dbssl_http_conns_wake(&hc->track))
+        resume(hc, REFRESH_DONE);
+}
+
+/* Withdraws the connection's probe, if any; its answer (if it came) is kept in hc->probe. */
+static void probe_withdraw(struct dbssl_http *h, struct http_conn *hc)
+{
+    struct dbssl_prober *p = atomic_load(&h->prober);
+
+    if (hc->probing && p != NULL)
+        dbssl_prober_cancel(p, &hc->probe);
+    hc->probing = false;
+}
+
+static enum MHD_Result answer_typed(struct MHD_Connection *conn, unsigned code, const char *type,
+                                    char *body, size_t len)
+{
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    if (body == NULL)
+        return MHD_NO;
+    r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (strcmp(type, HTML) == 0) {
+        MHD_add_response_header(r, "Content-Security-Policy", dbssl_probe_overview_csp());
+        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+        MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    }
+    ret = MHD_queue_response(conn, code, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result answer_text(struct MHD_Connection *conn, unsigned code, const char *msg)
+{
+    char *body = xasprintf("%s\n", msg);
+
+    return answer_typed(conn, code, TEXT, body, body ? strlen(body) : 0);
+}
+
+/*
+ * GET /probe: the first call hands the request to the prober and suspends
+ * the connection until the answer or the deadline; the call after the
+ * resume answers.
+ */
+static enum MHD_Result handle_probe(struct dbssl_http *h, struct http_conn *hc,
+                                    struct MHD_Connection *conn)
+{
+    struct dbssl_prober *p = atomic_load(&h->prober);
+    char target[DBSSL_PROBE_TARGET_MAX + 2], module[DBSSL_PROBE_NAME_MAX + 2], msg[768];
+    bool have_module;
+    int status;
+
+    if (hc->probing) {
+        char *body;
+        size_t len;
+        probe_withdraw(h, hc);
+        body = hc->probe.body;
+        len = hc->probe.body_len;
+        hc->probe.body = NULL;
+        if (body == NULL)
+            body = dbssl_prober_timeout_body(&hc->probe, &len);
+        dbssl_probe_request_clear(&hc->probe);
+        return answer_typed(conn, MHD_HTTP_OK, PROM, body, len);
+    }
+    if (p == NULL)
+        return answer_text(conn, MHD_HTTP_NOT_FOUND,
+                           "no probe modules: set DB_PROBE_CONFIG to a probe file "
+                           "(docs/fleet.md) and restart dbssl serve");
+    if (!dbssl_http_query_param(hc->query, "target", target, sizeof(target)))
+        return answer_text(conn, MHD_HTTP_BAD_REQUEST,
+                           "missing or invalid target: expected /probe?target=HOST[:PORT]"
+                           "[&module=NAME]");
+    have_module = dbssl_http_query_param(hc->query, "module", module, sizeof(module));
+    status = dbssl_prober_prepare(
+        p, &hc->probe, target, have_module ? module : NULL,
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Prometheus-Scrape-Timeout-Seconds"),
+        msg, sizeof(msg));
+    if (status != 0)
+        return answer_text(conn, (unsigned)status, msg);
+    hc->probe.done = on_probe_done;
+    pthread_mutex_lock(&h->suspend_mu);
+    if (h->no_more_waits) {
+        pthread_mutex_unlock(&h->suspend_mu);
+        dbssl_prober_cancel(p, &hc->probe);
+        return answer_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "the server is stopping");
+    }
+    /* suspended, with its deadline, before any worker can answer it */
+    MHD_suspend_connection(conn);
+    dbssl_http_conns_wait(&hc->track, hc->probe.deadline_ms + DBSSL_PROBE_GRACE_MS);
+    hc->probing = true;
+    pthread_mutex_unlock(&h->suspend_mu);
+    if (!dbssl_prober_queue(p, &hc->probe) && dbssl_http_conns_wake(&hc->track))
+        resume(hc, REFRESH_TIMED_OUT);
+    return MHD_YES;
+}
+
+static enum MHD_Result handle_overview(struct dbssl_http *h, struct MHD_Connection *conn)
+{
+    struct dbssl_prober *p = atomic_load(&h->prober);
+    size_t len = 0;
+    char *body;
+
+    if (p == NULL)
+        return answer_text(conn, MHD_HTTP_NOT_FOUND,
+                           "no probe modules: set DB_PROBE_CONFIG (docs/fleet.md)");
+    body = dbssl_prober_overview(p, &len);
+    return answer_typed(conn, MHD_HTTP_OK, HTML, body, len);
+}
+
 /* ---- libmicrohttpd callbacks ------------------------------------------- */
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -340,6 +482,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return MHD_YES;
     }
     route = dbssl_http_route(method, url, hc->query);
+    if (route.endpoint == DBSSL_EP_PROBE)
+        return handle_probe(h, hc, conn);
+    if (route.endpoint == DBSSL_EP_PROBE_OVERVIEW)
+        return handle_overview(h, conn);
     checker = atomic_load(&h->checker);
     if (route.refresh && checker != NULL) {
         if (!hc->waited && wait_for_check(h, hc, checker))
@@ -384,6 +530,8 @@ static void on_request_done(void *cls, struct MHD_Connection *conn, void **req_c
         return;
     if (hc->waited && checker != NULL)
         dbssl_checker_refresh_cancel(checker, &hc->waiter);
+    probe_withdraw(h, hc);
+    dbssl_probe_request_clear(&hc->probe);
     hc->calls = 0;
     hc->waited = false;
     atomic_store(&hc->outcome, REFRESH_NONE);
@@ -421,6 +569,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     dbssl_http_conns_remove(h->conns, &hc->track);
     if (hc->waited && atomic_load(&h->checker) != NULL)
         dbssl_checker_refresh_cancel(atomic_load(&h->checker), &hc->waiter);
+    probe_withdraw(h, hc);
+    dbssl_probe_request_clear(&hc->probe);
     free(hc->query);
     free(hc);
     *socket_context = NULL;
@@ -575,6 +725,7 @@ struct dbssl_http *dbssl_http_start(const char *addr, struct dbssl_board *board,
     }
     h->board = board;
     atomic_init(&h->checker, checker);
+    atomic_init(&h->prober, NULL);
     atomic_init(&h->refused, 0);
     dbssl_throttle_init(&h->throttle, LOG_WINDOW_MS);
     snprintf(h->address, sizeof(h->address), "%s", addr);
@@ -630,6 +781,11 @@ fail:
 void dbssl_http_attach_checker(struct dbssl_http *h, struct dbssl_checker *checker)
 {
     atomic_store(&h->checker, checker);
+}
+
+void dbssl_http_attach_prober(struct dbssl_http *h, struct dbssl_prober *prober)
+{
+    atomic_store(&h->prober, prober);
 }
 
 const char *dbssl_http_address(const struct dbssl_http *h)

@@ -72,11 +72,20 @@ void dbssl_certlist_free(struct dbssl_certlist *list);
 struct dbssl_keyinfo {
     char key_type[16];
     int bits;
+    bool der;       /* the file is DER, not PEM (set also when it cannot be used) */
+    bool encrypted; /* the key is passphrase-protected (idem) */
+};
+
+/* The passphrase of an encrypted key, and where it came from (for messages only). */
+struct dbssl_key_pass {
+    const char *text;
+    const char *from; /* e.g. DB_SSL_CLIENT_KEY_PASSWORD_FILE ("/run/secrets/pass") */
 };
 
 /*
- * Reads a private key.  An encrypted key is an error with code
- * DBSSL_ERR_CERT and a message saying so (dbssl never prompts).
+ * Reads a private key: PEM, or DER as libpq reads it too.  An encrypted key
+ * without a passphrase is an error with code DBSSL_ERR_CERT and a message
+ * saying so (dbssl never prompts); the _at reader takes the passphrase.
  */
 int dbssl_key_load(const char *path, struct dbssl_keyinfo *out,
                    struct dbssl_error *err) DBSSL_MUSTCHECK;
@@ -93,9 +102,10 @@ int dbssl_key_parse(const char *pem, size_t len, const char *name, struct dbssl_
 int dbssl_key_load_for(const char *path, const struct dbssl_certinfo *cert,
                        struct dbssl_keyinfo *out, bool *match,
                        struct dbssl_error *err) DBSSL_MUSTCHECK;
-int dbssl_key_load_at(const struct file_at *f, const struct dbssl_certinfo *cert,
-                      struct dbssl_keyinfo *out, bool *match, struct stat *st,
-                      struct dbssl_error *err) DBSSL_MUSTCHECK;
+/* pass: the passphrase of an encrypted key, NULL when none is configured */
+int dbssl_key_load_at(const struct file_at *f, const struct dbssl_key_pass *pass,
+                      const struct dbssl_certinfo *cert, struct dbssl_keyinfo *out, bool *match,
+                      struct stat *st, struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /* Sets *match to whether key_path holds the private key of cert_path's first certificate. */
 int dbssl_key_matches_cert(const char *cert_path, const char *key_path, bool *match,
@@ -122,6 +132,13 @@ int dbssl_crl_parse(const char *pem, size_t len, const char *name, long long *la
                     long long *next_update, struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /*
+ * Sets *revoked to whether a CRL of the file crl_path (issued by the
+ * certificate's issuer) lists the PEM certificate cert_pem.
+ */
+int dbssl_crl_lists_cert(const char *crl_path, const char *cert_pem, size_t cert_len, bool *revoked,
+                         struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/*
  * libpq's private key file rule, exactly: a regular file, and no group or
  * world access unless owned by root, in which case up to 0640.  Returns true
  * when the file passes; else fills msg (libpq's wording) and hint (the
@@ -139,5 +156,14 @@ const char *dbssl_openssl_errstr(char *buf, size_t len);
 
 /* Whether path is writable by group or others (certificates and keys must not be). */
 bool dbssl_file_group_world_writable(const char *path, unsigned *mode);
+
+/* The length of a SHA-256 digest in base64. */
+#define DBSSL_SHA256_B64_LEN 44
+
+/*
+ * The SHA-256 of data in base64, as a Content-Security-Policy hash source
+ * ('sha256-...') names an inline style sheet; "" when OpenSSL fails.
+ */
+void dbssl_sha256_base64(const void *data, size_t len, char out[DBSSL_SHA256_B64_LEN + 1]);
 
 #endif
