@@ -33,18 +33,20 @@ struct dbssl_body dbssl_body_of(char *text);
 struct dbssl_body dbssl_render_ssl_json(const struct dbssl_snapshot *s);
 struct dbssl_body dbssl_render_db_json(const struct dbssl_snapshot *s);
 struct dbssl_body dbssl_render_metrics(const struct dbssl_snapshot *s);
-struct dbssl_body dbssl_render_html(const struct dbssl_snapshot *s);
+/* The status page; also fills s->html_csp, the policy it is sent with. */
+struct dbssl_body dbssl_render_html(struct dbssl_snapshot *s);
 
 /* The status page before the first check (a static document). */
 extern const char dbssl_html_no_snapshot[];
 
 /*
- * The Content-Security-Policy of the status page: nothing may load, no
- * script may run; only the page's own inline style applies.
+ * The Content-Security-Policy of a page whose only active part is the
+ * inline style sheet css (the exact text of its <style> element): nothing
+ * may load, no script may run, and only that style sheet applies, named by
+ * its SHA-256.  css NULL: a page without style.  The status page's and the
+ * probe overview's.
  */
-#define DBSSL_HTML_CSP                                                                             \
-    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "       \
-    "frame-ancestors 'none'"
+void dbssl_html_csp(const char *css, char out[DBSSL_HTML_CSP_LEN]);
 
 /*
  * The HTTP server's own counters.  They change between checks, so they are

@@ -7,8 +7,9 @@
  * today marked and the DB_SSL_EXPIRY_WARN_DAYS window after today shaded.
  *
  * One self-contained document: the style is inline, there is no script,
- * image, font or link to load (the server sends DBSSL_HTML_CSP with it), so
- * it works offline and behind any proxy.  Every outside string goes through
+ * image, font or link to load, and the server sends a policy that allows
+ * only this page's style sheet, by its hash (dbssl_html_csp()), so it works
+ * offline, behind any proxy, and nothing injected could run.  Every outside string goes through
  * strbuf_append_html().  Labels are HTML, not SVG text: each bar's SVG is
  * stretched to the width of the window (preserveAspectRatio="none"), and
  * text stays readable from a phone (390 px) to a desktop.  Verdicts and days
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "certinfo.h"
 #include "expiry.h"
 #include "util.h"
 
@@ -86,6 +88,19 @@ static const char CSS[] =
     ".swatch{display:inline-block;width:.9em;height:.9em;vertical-align:-.1em;"
     "border:1px solid #999}\n"
     "footer{margin-top:2rem;font-size:.85rem;color:#555}\n";
+
+void dbssl_html_csp(const char *css, char out[DBSSL_HTML_CSP_LEN])
+{
+    char hash[DBSSL_SHA256_B64_LEN + 1], style[DBSSL_SHA256_B64_LEN + 32] = "";
+
+    if (css != NULL) {
+        dbssl_sha256_base64(css, strlen(css), hash);
+        snprintf(style, sizeof(style), " style-src 'sha256-%s';", hash);
+    }
+    snprintf(out, DBSSL_HTML_CSP_LEN,
+             "default-src 'none';%s base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+             style);
+}
 
 static void esc(struct strbuf *sb, const char *s)
 {
@@ -397,18 +412,19 @@ static void timeline(struct strbuf *sb, const struct dbssl_snapshot *s)
     free(bars);
 }
 
-struct dbssl_body dbssl_render_html(const struct dbssl_snapshot *s)
+struct dbssl_body dbssl_render_html(struct dbssl_snapshot *s)
 {
     struct strbuf sb;
     char server[ADDR_BUF];
     const char *name = dbssl_health_status_name(s->status);
 
+    dbssl_html_csp(CSS, s->html_csp);
     dbssl_tls_state_server(&s->tls, server, sizeof(server));
     strbuf_init(&sb);
     strbuf_printf(&sb,
                   "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                  "<title>dbssl: database TLS %s</title>\n<style>\n%s</style></head>\n<body>\n"
+                  "<title>dbssl: database TLS %s</title>\n<style>%s</style></head>\n<body>\n"
                   "<h1>Database TLS status</h1>\n",
                   name, CSS);
     banner(&sb, s, server);

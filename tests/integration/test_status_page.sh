@@ -172,7 +172,15 @@ png_size() {
 start_serve "$(envfile healthy client)"
 hdr=$(curl -s -D - -o "$T/page.html" "$BASE/")
 assert_contains "$hdr" "Content-Type: text/html; charset=utf-8" "the page is HTML"
-assert_contains "$hdr" "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'" "strict CSP"
+assert_contains "$hdr" "Content-Security-Policy: default-src 'none'; style-src 'sha256-" "strict CSP"
+# the policy names the page's own style sheet by its hash: a browser applies it, and nothing else
+python3 - "$hdr" "$T/page.html" <<'PY' && t_pass "CSP hash is the page's style sheet" || t_fail "CSP hash does not match the <style> of the page"
+import base64, hashlib, re, sys
+csp = re.search(r"Content-Security-Policy: (.*)\r", sys.argv[1]).group(1)
+style = re.search(r"<style>(.*?)</style>", open(sys.argv[2], encoding="utf-8").read(), re.S).group(1)
+want = "'sha256-%s'" % base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+assert "style-src %s;" % want in csp and "unsafe-inline" not in csp and "script-src" not in csp, (csp, want)
+PY
 assert_contains "$hdr" "X-Content-Type-Options: nosniff"
 assert_not_contains "$(cat "$T/page.html")" "<script" "no script in the page"
 assert_eq "$(curl -s "$BASE/status" | wc -c)" "$(wc -c <"$T/page.html")" "/status is the same page"
