@@ -541,9 +541,10 @@ static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_c
     } else {
         conn = PQconnectdbParams(p.keywords, p.values, 0);
     }
-    dbssl_conn_params_free(&p);
+    /* p stays until the failure is explained: the CN-mismatch rule reads its certificate */
     if (timed_out) {
         struct dbssl_conn_diagnosis d = dbssl_conn_diagnosis_of(DBSSL_CONN_TIMEOUT);
+        dbssl_conn_params_free(&p);
         set_failure(state, cfg, "the server did not complete the connection in time", NULL, &d,
                     err);
         state->latency_ms = dbssl_mono_ms() - t0;

@@ -52,11 +52,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         abort();
     if (r.endpoint == DBSSL_EP_NOT_ALLOWED && (get_or_head || as_get.endpoint < DBSSL_EP_SSL))
         abort();
-    if (r.refresh && !(r.endpoint == DBSSL_EP_SSL || r.endpoint == DBSSL_EP_DATABASE ||
-                       r.endpoint == DBSSL_EP_READY || r.endpoint == DBSSL_EP_STATUS))
-        abort();
-    if (r.refresh != (r.endpoint != DBSSL_EP_NOT_FOUND && r.endpoint != DBSSL_EP_NOT_ALLOWED &&
-                      r.endpoint != DBSSL_EP_ALIVE && r.endpoint != DBSSL_EP_METRICS &&
+    /* a refresh exactly where one is allowed (the health bodies and the status page; not
+     * /probe, not /metrics) and exactly when the query asks for it */
+    if (r.refresh != ((r.endpoint == DBSSL_EP_SSL || r.endpoint == DBSSL_EP_DATABASE ||
+                       r.endpoint == DBSSL_EP_READY || r.endpoint == DBSSL_EP_STATUS) &&
                       dbssl_http_query_refresh(query)))
         abort();
     {
