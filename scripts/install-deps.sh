@@ -37,12 +37,14 @@ PACKAGES=(
 # audit's JSON against docs/audit.schema.json, tests/integration/test_audit.sh);
 # pgbouncer (run as a plain process between dbssl and PostgreSQL,
 # tests/integration/test_pgbouncer.sh; its pgbouncer.service, which the
-# package enables, is disabled again below and never started).  Tests that need
+# package enables, is disabled again below and never started); chromium (the
+# status page loaded headless in a real browser, tests/integration/test_status_page.sh: its
+# hard dependencies are libraries, recommends are not installed).  Tests that need
 # another time run build/testclock/dbssl (src/base/clock.h), not faketime.
 TEST_PACKAGES=(
   libcmocka-dev openssl python3 python3-psycopg2 python3-psycopg sslscan
   procps iproute2 util-linux mandoc man-db clang libclang-rt-14-dev python3-dotenv
-  python3-jsonschema pgbouncer
+  python3-jsonschema pgbouncer chromium
 )
 
 test=false

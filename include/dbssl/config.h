@@ -37,7 +37,8 @@ enum dbssl_source {
     DBSSL_SOURCE_DEFAULT = 0,
     DBSSL_SOURCE_DOTENV,
     DBSSL_SOURCE_ENV,
-    DBSSL_SOURCE_URL, /* an ssl keyword inside DATABASE_URL */
+    DBSSL_SOURCE_URL,     /* an ssl keyword inside DATABASE_URL */
+    DBSSL_SOURCE_AUTOGEN, /* a file of the generated set (DB_SSL_AUTO_GENERATE) */
 };
 
 /*
@@ -77,10 +78,20 @@ DBSSL_API bool dbssl_config_option_sensitive(size_t i);
 /*
  * The effective value of option i as safe to display (secrets such as the
  * DATABASE_URL password replaced by "***"), and where it came from.  The
- * string is owned by cfg.  Empty string when unset.
+ * string is owned by cfg.  Empty string when unset.  A certificate setting
+ * left unset while DB_SSL_AUTO_GENERATE provides the file shows the
+ * generated file's path, with DBSSL_SOURCE_AUTOGEN.
  */
 DBSSL_API const char *dbssl_config_display_value(const struct dbssl_config *cfg, size_t i,
                                                  enum dbssl_source *source);
+
+/*
+ * Where the effective value of option i came from, as a person reads it:
+ * "environment", ".env line 3", "DATABASE_URL (.env line 1)" (an ssl keyword
+ * of the URL, and where the URL itself was set), "default" or
+ * "auto-generate".  Owned by cfg; NULL for i out of range.
+ */
+DBSSL_API const char *dbssl_config_source(const struct dbssl_config *cfg, size_t i);
 
 DBSSL_API const char *dbssl_source_name(enum dbssl_source source);
 DBSSL_API const char *dbssl_sslmode_name(enum dbssl_sslmode mode);
@@ -119,6 +130,12 @@ DBSSL_API const char *dbssl_findings_setting(const struct dbssl_findings *f, siz
 DBSSL_API const char *dbssl_findings_message(const struct dbssl_findings *f, size_t i);
 DBSSL_API const char *dbssl_findings_detail(const struct dbssl_findings *f, size_t i);
 DBSSL_API const char *dbssl_findings_hint(const struct dbssl_findings *f, size_t i);
+/*
+ * Where the value the finding is about came from, in dbssl_config_source()'s
+ * words ("DATABASE_URL (.env line 1)", "environment", ...), or "" when the
+ * finding is about no single value.
+ */
+DBSSL_API const char *dbssl_findings_source(const struct dbssl_findings *f, size_t i);
 
 DBSSL_API void dbssl_findings_free(struct dbssl_findings *f);
 

@@ -30,9 +30,10 @@ void strbuf_append_n(struct strbuf *sb, const char *s, size_t n);
 void strbuf_append_c(struct strbuf *sb, char c);
 void strbuf_printf(struct strbuf *sb, const char *fmt, ...) DBSSL_PRINTF(2, 3);
 /*
- * Appends s as HTML (and XML) text: markup characters as numeric character
- * references, control bytes other than newline and tab as spaces (the audit
- * report, the probe overview).
+ * Appends s as HTML (and XML) text, safe in element content and in quoted
+ * attribute values: the markup characters & < > " ' as numeric references,
+ * control bytes other than newline and tab as spaces.  The one escaper of
+ * the HTML pages (the audit report, the probe overview, the status page).
  */
 void strbuf_append_html(struct strbuf *sb, const char *s);
 /* Hands the buffer to the caller (never NULL unless oom); sb is reset. */

@@ -1,6 +1,8 @@
 /*
  * cmd_config.c - `dbssl config`: the effective settings and where each came
- * from.  Secrets (the DATABASE_URL password) are shown as "***".  The
+ * from: the environment, a line of .env, DATABASE_URL, the default, or the
+ * generated set (auto-generate).  Secrets (the DATABASE_URL password) are
+ * shown as "***".  The
  * --markdown form is the settings table of the README, the --man form the
  * SETTINGS section of the manual page docs/dbssl.1 (tests keep both equal).
  */
@@ -70,8 +72,9 @@ static int print_settings(const struct dbssl_config *cfg, bool json)
             enum dbssl_source src;
             const char *v = dbssl_config_display_value(cfg, i, &src);
             json_array_append_new(
-                arr, json_pack("{s:s, s:o, s:s, s:s}", "name", dbssl_config_option_name(i), "value",
-                               dbssl_json_str(v), "source", dbssl_source_name(src), "default",
+                arr, json_pack("{s:s, s:o, s:s, s:o, s:s}", "name", dbssl_config_option_name(i),
+                               "value", dbssl_json_str(v), "source", dbssl_source_name(src), "from",
+                               dbssl_json_str(dbssl_config_source(cfg, i)), "default",
                                dbssl_config_option_default(i)));
         }
         json_object_set_new(root, "env_file", dbssl_json_str(envf));
@@ -85,10 +88,9 @@ static int print_settings(const struct dbssl_config *cfg, bool json)
     }
     printf("# env file: %s\n", dbssl_config_env_file(cfg) ? dbssl_config_env_file(cfg) : "(none)");
     for (size_t i = 0; i < n; i++) {
-        enum dbssl_source src;
-        const char *v = dbssl_config_display_value(cfg, i, &src);
+        const char *v = dbssl_config_display_value(cfg, i, NULL);
         printf("%-32s %-40s (%s)\n", dbssl_config_option_name(i), v[0] ? v : "(unset)",
-               dbssl_source_name(src));
+               dbssl_config_source(cfg, i));
     }
     return EXIT_OK;
 }
@@ -131,9 +133,13 @@ const struct cli_command cmd_config = {
     "show the effective settings and where each came from",
     "Usage: dbssl config [--env-file FILE] [--json | --markdown | --man]\n"
     "\n"
-    "Prints every setting with its effective value and its source: env (the\n"
-    "process environment), .env (the dotenv file), DATABASE_URL (an ssl keyword\n"
-    "in the URL) or default.  The DATABASE_URL password is shown as ***.\n"
+    "Prints every setting with its effective value and where it came from:\n"
+    "environment, .env line N (the dotenv file), DATABASE_URL (an ssl keyword in\n"
+    "the URL, and where the URL was set), default, or auto-generate (a file of\n"
+    "the generated set when DB_SSL_AUTO_GENERATE=true and the setting is unset).\n"
+    "The DATABASE_URL password is shown as ***.  With --json each setting has\n"
+    "\"source\" (environment, .env, DATABASE_URL, default, auto-generate) and\n"
+    "\"from\" (the text above).\n"
     "\n"
     "  --env-file FILE  read FILE instead of ./.env (it must exist)\n"
     "  --json           print as JSON\n"

@@ -412,6 +412,8 @@ const struct cli_command cmd_serve = {
     "                            probe another server for Prometheus (with\n"
     "                            DB_PROBE_CONFIG; docs/fleet.md)\n"
     "  GET /probe/overview       the last probe of each target, worst first (HTML)\n"
+    "  GET / or /status          the status page (HTML): banner, TLS state, error\n"
+    "                            and hint, a timeline of certificate expiry\n"
     "\n"
     "Add ?refresh=1 to check now instead of answering from the last check.\n"
     "SIGHUP (or \"dbssl reload\") re-reads the .env file and every certificate\n"

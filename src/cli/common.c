@@ -102,7 +102,8 @@ struct dbssl_config *cli_load_config(const char *env_file)
 
 static json_t *finding_json(const struct dbssl_finding *fd)
 {
-    return json_pack("{s:o, s:o, s:o, s:o}", "setting", dbssl_json_str(fd->setting), "message",
+    return json_pack("{s:o, s:o, s:o, s:o, s:o}", "setting", dbssl_json_str(fd->setting), "source",
+                     fd->source[0] ? dbssl_json_str(fd->source) : json_null(), "message",
                      dbssl_json_str(fd->message), "detail",
                      fd->detail[0] ? dbssl_json_str(fd->detail) : json_null(), "hint",
                      dbssl_json_str(fd->hint));
@@ -135,6 +136,8 @@ int cli_print_findings(FILE *out, const struct dbssl_findings *f, bool json)
                     fd->message);
             if (fd->detail[0])
                 fprintf(out, "  detail: %s\n", fd->detail);
+            if (fd->source[0])
+                fprintf(out, "  source: %s\n", fd->source);
             if (fd->hint[0])
                 fprintf(out, "  hint: %s\n", fd->hint);
         }

@@ -32,9 +32,11 @@ const char *dbssl_source_name(enum dbssl_source source)
     case DBSSL_SOURCE_DOTENV:
         return ".env";
     case DBSSL_SOURCE_ENV:
-        return "env";
+        return "environment";
     case DBSSL_SOURCE_URL:
         return "DATABASE_URL";
+    case DBSSL_SOURCE_AUTOGEN:
+        return "auto-generate";
     }
     return "unknown";
 }
@@ -170,24 +172,90 @@ static int adopt_url_setting(struct dbssl_config *cfg, int id, const char *url_v
     return parse_option(cfg, id);
 }
 
+/*
+ * Where st's value came from, as dbssl_config_source() says it.  A URL
+ * keyword's text names where DATABASE_URL itself was set, so the fix can be
+ * made where the user wrote it; DATABASE_URL's own text comes first in the
+ * table, so it is ready.
+ */
+static char *origin_text(const struct dbssl_config *cfg, const struct dbssl_setting *st)
+{
+    switch (st->source) {
+    case DBSSL_SOURCE_DOTENV:
+        return xasprintf("%s line %d", dbssl_source_name(st->source), st->line);
+    case DBSSL_SOURCE_URL:
+        return xasprintf("%s (%s)", dbssl_source_name(st->source),
+                         cfg->settings[OPT_DATABASE_URL].origin);
+    case DBSSL_SOURCE_DEFAULT:
+    case DBSSL_SOURCE_ENV:
+    case DBSSL_SOURCE_AUTOGEN:
+        break;
+    }
+    return xstrdup(dbssl_source_name(st->source));
+}
+
+/* Shows a generated file as the effective value of the setting it stands in for. */
+static int show_ref(struct dbssl_config *cfg, const struct dbssl_file_ref *ref, int id)
+{
+    struct dbssl_setting *st = &cfg->settings[id];
+
+    if (!ref->generated || st->source != DBSSL_SOURCE_DEFAULT)
+        return 0;
+    st->source = DBSSL_SOURCE_AUTOGEN;
+    st->display = xstrdup(ref->path);
+    return st->display ? 0 : -1;
+}
+
+/*
+ * With DB_SSL_AUTO_GENERATE the CA and client files in use are the generated
+ * set's: `dbssl config` shows those paths (the ones status and the endpoint
+ * use), not "(unset)".  The typed fields stay unset: they mean "named by
+ * the user", which validation and reload rely on.
+ */
+static int show_generated(struct dbssl_config *cfg)
+{
+    struct dbssl_file_ref ca, cert, key;
+
+    if (dbssl_config_ca_file(cfg, &ca) && show_ref(cfg, &ca, OPT_DB_SSL_CA_CERT) != 0)
+        return -1;
+    if (dbssl_config_client_files(cfg, &cert, &key) &&
+        (show_ref(cfg, &cert, OPT_DB_SSL_CLIENT_CERT) != 0 ||
+         show_ref(cfg, &key, OPT_DB_SSL_CLIENT_KEY) != 0))
+        return -1;
+    return 0;
+}
+
 /* ---- loading ------------------------------------------------------------------- */
 
-static int note_unknown(struct dbssl_config *cfg, const char *name)
+/* Notes an unknown DB_SSL_* name and where it was set (origin: text, copied). */
+static int note_unknown(struct dbssl_config *cfg, const char *name, const char *origin)
 {
-    char **n;
+    char **n, **o, *copy = xstrdup(origin);
 
-    if (strncmp(name, "DB_SSL_", 7) != 0 || dbssl_option_find(name) >= 0)
+    if (copy == NULL)
+        return -1;
+    if (strncmp(name, "DB_SSL_", 7) != 0 || dbssl_option_find(name) >= 0) {
+        free(copy);
         return 0;
+    }
     for (size_t i = 0; i < cfg->n_unknown; i++)
-        if (strcmp(cfg->unknown[i], name) == 0)
+        if (strcmp(cfg->unknown[i], name) == 0) {
+            /* the environment is noted last and wins, as for known settings */
+            free(cfg->unknown_origin[i]);
+            cfg->unknown_origin[i] = copy;
             return 0;
+        }
     n = realloc(cfg->unknown, (cfg->n_unknown + 1) * sizeof(*n));
-    if (n == NULL)
+    if (n != NULL)
+        cfg->unknown = n;
+    o = n ? realloc(cfg->unknown_origin, (cfg->n_unknown + 1) * sizeof(*o)) : NULL;
+    if (o != NULL)
+        cfg->unknown_origin = o;
+    if (n == NULL || o == NULL || (n[cfg->n_unknown] = xstrdup(name)) == NULL) {
+        free(copy);
         return -1;
-    cfg->unknown = n;
-    if ((n[cfg->n_unknown] = xstrdup(name)) == NULL)
-        return -1;
-    cfg->n_unknown++;
+    }
+    o[cfg->n_unknown++] = copy;
     return 0;
 }
 
@@ -200,7 +268,7 @@ static int note_unknown_env(struct dbssl_config *cfg, const char *const *envp)
             continue;
         memcpy(name, *envp, (size_t)(eq - *envp));
         name[eq - *envp] = '\0';
-        if (note_unknown(cfg, name) != 0)
+        if (note_unknown(cfg, name, dbssl_source_name(DBSSL_SOURCE_ENV)) != 0)
             return -1;
     }
     return 0;
@@ -250,7 +318,9 @@ struct dbssl_config *dbssl_config_load_from(const char *env_file, bool env_file_
 
         st->source = DBSSL_SOURCE_ENV;
         if (v == NULL) {
-            v = dotenv_get(&env, dbssl_options[i].name);
+            const struct dotenv_entry *e = dotenv_find(&env, dbssl_options[i].name);
+            v = e ? e->value : NULL;
+            st->line = e ? e->line : 0;
             st->source = DBSSL_SOURCE_DOTENV;
         }
         if (v == NULL) {
@@ -260,9 +330,13 @@ struct dbssl_config *dbssl_config_load_from(const char *env_file, bool env_file_
         if ((st->value = xstrdup(v)) == NULL || parse_option(cfg, i) != 0)
             goto oom;
     }
-    for (size_t i = 0; i < env.n; i++)
-        if (note_unknown(cfg, env.entries[i].key) != 0)
+    for (size_t i = 0; i < env.n; i++) {
+        char origin[64];
+        snprintf(origin, sizeof(origin), ".env line %d",
+                 dotenv_find(&env, env.entries[i].key)->line);
+        if (note_unknown(cfg, env.entries[i].key, origin) != 0)
             goto oom;
+    }
     if (note_unknown_env(cfg, envp) != 0)
         goto oom;
 
@@ -283,8 +357,12 @@ struct dbssl_config *dbssl_config_load_from(const char *env_file, bool env_file_
         adopt_url_setting(cfg, OPT_DB_REQUIRE_AUTH, cfg->url.require_auth) != 0)
         goto oom;
 
+    if (show_generated(cfg) != 0)
+        goto oom;
     for (int i = 0; i < DBSSL_OPTION_COUNT; i++) {
         struct dbssl_setting *st = &cfg->settings[i];
+        if ((st->origin = origin_text(cfg, st)) == NULL)
+            goto oom;
         if (st->display == NULL) /* DATABASE_URL's is made by dbssl_url_parse */
             st->display = (dbssl_options[i].flags & DBSSL_OPT_F_SENSITIVE) && st->value[0]
                               ? xstrdup("***")
@@ -319,12 +397,16 @@ void dbssl_config_free(struct dbssl_config *cfg)
     for (int i = 0; i < DBSSL_OPTION_COUNT; i++) {
         free(cfg->settings[i].value);
         free(cfg->settings[i].display);
+        free(cfg->settings[i].origin);
         free(cfg->settings[i].error);
         free(cfg->settings[i].hint);
     }
-    for (size_t i = 0; i < cfg->n_unknown; i++)
+    for (size_t i = 0; i < cfg->n_unknown; i++) {
         free(cfg->unknown[i]);
+        free(cfg->unknown_origin[i]);
+    }
     free(cfg->unknown);
+    free(cfg->unknown_origin);
     free(cfg->env_file);
     dotenv_notes_free(cfg->env_notes, cfg->n_env_notes);
     dbssl_url_free(&cfg->url);
@@ -344,6 +426,13 @@ const char *dbssl_config_display_value(const struct dbssl_config *cfg, size_t i,
     if (source)
         *source = cfg->settings[i].source;
     return cfg->settings[i].display;
+}
+
+const char *dbssl_config_source(const struct dbssl_config *cfg, size_t i)
+{
+    if (cfg == NULL || i >= DBSSL_OPTION_COUNT)
+        return NULL;
+    return cfg->settings[i].origin;
 }
 
 /* ---- derived facts --------------------------------------------------------- */

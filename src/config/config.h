@@ -95,7 +95,9 @@ enum dbssl_option_id {
 struct dbssl_setting {
     char *value;              /* raw value, or the default; never NULL */
     enum dbssl_source source; /* where value came from */
-    char *display;            /* value safe to print (secrets masked) */
+    int line;                 /* DBSSL_SOURCE_DOTENV: the line of the env file, else 0 */
+    char *origin;             /* dbssl_config_source()'s text for it */
+    char *display;            /* effective value safe to print (secrets masked) */
     char *error;              /* pass-1 problem with the value alone, or NULL */
     char *hint;               /* hint for error, or NULL */
 };
@@ -107,8 +109,9 @@ struct dbssl_config {
     struct dotenv_note *env_notes;
     size_t n_env_notes;
 
-    /* unknown DB_SSL_* names seen in the environment or dotenv file */
+    /* unknown DB_SSL_* names seen in the environment or dotenv file, and where */
     char **unknown;
+    char **unknown_origin;
     size_t n_unknown;
 
     /* typed values; valid when settings[i].error is NULL */

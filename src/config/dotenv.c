@@ -394,12 +394,19 @@ int dotenv_load(const char *path, struct dotenv *out, struct dbssl_error *err)
     return ret;
 }
 
-const char *dotenv_get(const struct dotenv *env, const char *key)
+const struct dotenv_entry *dotenv_find(const struct dotenv *env, const char *key)
 {
     for (size_t i = env->n; i > 0; i--)
         if (strcmp(env->entries[i - 1].key, key) == 0)
-            return env->entries[i - 1].value;
+            return &env->entries[i - 1];
     return NULL;
+}
+
+const char *dotenv_get(const struct dotenv *env, const char *key)
+{
+    const struct dotenv_entry *e = dotenv_find(env, key);
+
+    return e ? e->value : NULL;
 }
 
 void dotenv_free(struct dotenv *env)

@@ -68,6 +68,9 @@ int dotenv_load(const char *path, struct dotenv *out, struct dbssl_error *err) D
 /* The value of key, or NULL (last one wins). */
 const char *dotenv_get(const struct dotenv *env, const char *key);
 
+/* The entry of key (the last one, which wins), or NULL: its line says where a value came from. */
+const struct dotenv_entry *dotenv_find(const struct dotenv *env, const char *key);
+
 void dotenv_free(struct dotenv *env);
 
 /* Frees n notes taken out of a struct dotenv. */

@@ -17,6 +17,15 @@ struct dbssl_findings {
     bool oom;
 };
 
+static void finding_free(struct dbssl_finding *fd)
+{
+    free((char *)fd->setting);
+    free((char *)fd->message);
+    free((char *)fd->detail);
+    free((char *)fd->hint);
+    free((char *)fd->source);
+}
+
 struct dbssl_findings *dbssl_findings_new(void)
 {
     return calloc(1, sizeof(struct dbssl_findings));
@@ -45,11 +54,10 @@ int dbssl_findings_addx(struct dbssl_findings *f, enum dbssl_severity sev, unsig
     n[f->n].message = xstrdup(msg);
     n[f->n].detail = xstrdup(detail ? detail : "");
     n[f->n].hint = xstrdup(hint ? hint : "");
-    if (!n[f->n].setting || !n[f->n].message || !n[f->n].detail || !n[f->n].hint) {
-        free((char *)n[f->n].setting);
-        free((char *)n[f->n].message);
-        free((char *)n[f->n].detail);
-        free((char *)n[f->n].hint);
+    n[f->n].source = xstrdup("");
+    if (!n[f->n].setting || !n[f->n].message || !n[f->n].detail || !n[f->n].hint ||
+        !n[f->n].source) {
+        finding_free(&n[f->n]);
         f->oom = true;
         return -1;
     }
@@ -90,7 +98,7 @@ const struct dbssl_finding *dbssl_findings_at(const struct dbssl_findings *f, si
 /* Finding i, or for i out of range an error with empty strings (see dbssl/config.h). */
 static const struct dbssl_finding *finding_or_none(const struct dbssl_findings *f, size_t i)
 {
-    static const struct dbssl_finding none = {DBSSL_SEVERITY_ERROR, 0, "", "", "", ""};
+    static const struct dbssl_finding none = {DBSSL_SEVERITY_ERROR, 0, "", "", "", "", ""};
     const struct dbssl_finding *fd = dbssl_findings_at(f, i);
 
     return fd ? fd : &none;
@@ -121,16 +129,32 @@ const char *dbssl_findings_hint(const struct dbssl_findings *f, size_t i)
     return finding_or_none(f, i)->hint;
 }
 
+const char *dbssl_findings_source(const struct dbssl_findings *f, size_t i)
+{
+    return finding_or_none(f, i)->source;
+}
+
+int dbssl_findings_set_source(struct dbssl_findings *f, size_t i, const char *source)
+{
+    char *copy;
+
+    if (f == NULL || i >= f->n || f->items[i].source[0] != '\0' || source == NULL)
+        return 0;
+    if ((copy = xstrdup(source)) == NULL) {
+        f->oom = true;
+        return -1;
+    }
+    free((char *)f->items[i].source);
+    f->items[i].source = copy;
+    return 0;
+}
+
 void dbssl_findings_free(struct dbssl_findings *f)
 {
     if (f == NULL)
         return;
-    for (size_t i = 0; i < f->n; i++) {
-        free((char *)f->items[i].setting);
-        free((char *)f->items[i].message);
-        free((char *)f->items[i].detail);
-        free((char *)f->items[i].hint);
-    }
+    for (size_t i = 0; i < f->n; i++)
+        finding_free(&f->items[i]);
     free(f->items);
     free(f);
 }

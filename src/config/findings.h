@@ -21,6 +21,7 @@ struct dbssl_finding {
     const char *message; /* PostgreSQL style, no secrets */
     const char *detail;  /* may be "" */
     const char *hint;    /* a full sentence, may be "" */
+    const char *source;  /* where the value came from (dbssl_config_source()), may be "" */
 };
 
 /*
@@ -44,6 +45,13 @@ int dbssl_findings_addx(struct dbssl_findings *f, enum dbssl_severity sev, unsig
 /* A finding without flags or a detail line. */
 #define dbssl_findings_add(f, sev, setting, hint, ...)                                             \
     dbssl_findings_addx(f, sev, 0, setting, NULL, hint, __VA_ARGS__)
+
+/*
+ * Sets where the value finding i is about came from (copied), once: a later
+ * call for the same finding is ignored, so the most specific caller wins.
+ * -1 on out-of-memory.
+ */
+int dbssl_findings_set_source(struct dbssl_findings *f, size_t i, const char *source);
 
 /* Borrowed pointer valid until dbssl_findings_free(); NULL when i is out of range. */
 const struct dbssl_finding *dbssl_findings_at(const struct dbssl_findings *f, size_t i);

@@ -14,6 +14,7 @@
  */
 #include "validate.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,7 +112,8 @@ static void check_env_notes(const struct dbssl_config *cfg, struct dbssl_finding
 {
     for (size_t i = 0; i < cfg->n_env_notes; i++) {
         const struct dotenv_note *n = &cfg->env_notes[i];
-        char ref[96], where[64], hint[256];
+        char ref[96], where[64], hint[256], line[64];
+        size_t at = dbssl_findings_count(f);
 
         switch (n->kind) {
         case DOTENV_NOTE_NUL:
@@ -153,6 +155,31 @@ static void check_env_notes(const struct dbssl_config *cfg, struct dbssl_finding
                                n->key, cfg->env_file, n->line, ref, where);
             break;
         }
+        /* about the line itself, whatever value wins */
+        snprintf(line, sizeof(line), "%s line %d", dbssl_source_name(DBSSL_SOURCE_DOTENV), n->line);
+        (void)dbssl_findings_set_source(f, at, line);
+    }
+}
+
+/*
+ * Every finding about one setting names where that setting's value came
+ * from, in the words of dbssl_config_source(): the first thing a user needs
+ * to fix it.  Findings about something else (the CLI's, a generated set's
+ * renewal) keep "".
+ */
+static void attach_sources(const struct dbssl_config *cfg, struct dbssl_findings *f)
+{
+    for (size_t i = 0; i < dbssl_findings_count(f); i++) {
+        const char *setting = dbssl_findings_setting(f, i);
+        int id = dbssl_option_find(setting);
+
+        if (id >= 0) {
+            (void)dbssl_findings_set_source(f, i, cfg->settings[id].origin);
+            continue;
+        }
+        for (size_t k = 0; k < cfg->n_unknown; k++)
+            if (strcmp(cfg->unknown[k], setting) == 0)
+                (void)dbssl_findings_set_source(f, i, cfg->unknown_origin[k]);
     }
 }
 
@@ -194,6 +221,88 @@ static void check_values(const struct dbssl_config *cfg, struct dbssl_findings *
 
 /* ---- pass 2: rules between settings -------------------------------------- */
 
+/* A one-step fix: a setting, a short value, where it is (a URL's origin is short text). */
+#define FIX_BUF 512
+
+/* The DATABASE_URL keyword that can set option id (libpq's name), or "" for none. */
+static const char *url_keyword(int id)
+{
+    switch (id) {
+    case OPT_DB_SSL_MODE:
+        return "sslmode";
+    case OPT_DB_SSL_CA_CERT:
+        return "sslrootcert";
+    case OPT_DB_SSL_CLIENT_CERT:
+        return "sslcert";
+    case OPT_DB_SSL_CLIENT_KEY:
+        return "sslkey";
+    case OPT_DB_SSL_CRL:
+        return "sslcrl";
+    case OPT_DB_SSL_CHANNEL_BINDING:
+        return "channel_binding";
+    case OPT_DB_SSL_MIN_PROTOCOL_VERSION:
+        return "ssl_min_protocol_version";
+    case OPT_DB_CONNECT_TIMEOUT:
+        return "connect_timeout";
+    case OPT_DB_SSL_NEGOTIATION:
+        return "sslnegotiation";
+    case OPT_DB_SSL_CERT_MODE:
+        return "sslcertmode";
+    case OPT_DB_REQUIRE_AUTH:
+        return "require_auth";
+    }
+    return "";
+}
+
+/*
+ * The one step that gives option id the value `value`, made where the user
+ * set it: the keyword in DATABASE_URL when the value came from there (a
+ * DB_SSL_* line would then conflict with the URL), the line of the env file,
+ * the environment, or a new line when it is the default.  Written into buf
+ * as the start of a sentence, or its continuation when !start; returns buf.
+ */
+static const char *fix_setting(const struct dbssl_config *cfg, int id, const char *value,
+                               bool start, char *buf, size_t len)
+{
+    const struct dbssl_setting *st = &cfg->settings[id];
+    const char *name = dbssl_options[id].name;
+
+    switch (st->source) {
+    case DBSSL_SOURCE_URL:
+        snprintf(buf, len, "Change %s=%s to %s=%s in DATABASE_URL (%s)", url_keyword(id), st->value,
+                 url_keyword(id), value, cfg->settings[OPT_DATABASE_URL].origin);
+        break;
+    case DBSSL_SOURCE_DOTENV:
+        snprintf(buf, len, "Change %s line %d to %s=%s", dbssl_source_name(st->source), st->line,
+                 name, value);
+        break;
+    case DBSSL_SOURCE_ENV:
+        snprintf(buf, len, "Set %s=%s in the environment", name, value);
+        break;
+    case DBSSL_SOURCE_DEFAULT:
+    case DBSSL_SOURCE_AUTOGEN:
+        snprintf(buf, len, "Add %s=%s to .env or the environment", name, value);
+        break;
+    }
+    if (!start)
+        buf[0] = (char)tolower((unsigned char)buf[0]);
+    return buf;
+}
+
+/*
+ * The sslmode to suggest when the current one is too weak: verify-full when
+ * there is a CA to verify with (or production, which demands it), else
+ * require, which works with nothing more and refuses plaintext.
+ */
+static const char *strong_mode(const struct dbssl_config *cfg, bool have_ca)
+{
+    bool production =
+        cfg->settings[OPT_APP_ENV].error == NULL && cfg->app_env == DBSSL_ENV_PRODUCTION;
+
+    return dbssl_sslmode_name(have_ca || production ? DBSSL_SSLMODE_VERIFY_FULL
+                                                    : DBSSL_SSLMODE_REQUIRE);
+}
+
 static bool weak_mode(enum dbssl_sslmode m)
 {
     return m == DBSSL_SSLMODE_DISABLE || m == DBSSL_SSLMODE_ALLOW || m == DBSSL_SSLMODE_PREFER;
@@ -210,14 +319,16 @@ static bool same_file(const char *a, const char *b)
 
 /* A DATABASE_URL ssl keyword that differs from its explicitly set DB_SSL_* setting. */
 static void check_url_conflict(const struct dbssl_config *cfg, struct dbssl_findings *f, int id,
-                               const char *keyword, const char *url_value, bool is_path)
+                               const char *url_value, bool is_path)
 {
     const struct dbssl_setting *st = &cfg->settings[id];
-    const char *name = dbssl_options[id].name;
+    const char *name = dbssl_options[id].name, *keyword = url_keyword(id);
     bool differ;
     char hint[512];
 
-    if (url_value == NULL || st->source == DBSSL_SOURCE_URL || st->source == DBSSL_SOURCE_DEFAULT)
+    /* only a value the user set (not the URL's own, a default or a generated path) can differ */
+    if (url_value == NULL || st->source == DBSSL_SOURCE_URL || st->source == DBSSL_SOURCE_DEFAULT ||
+        st->source == DBSSL_SOURCE_AUTOGEN)
         return;
     if (is_path)
         differ = !same_file(url_value, st->value);
@@ -226,9 +337,9 @@ static void check_url_conflict(const struct dbssl_config *cfg, struct dbssl_find
     if (!differ)
         return;
     snprintf(hint, sizeof(hint),
-             "Remove %s from DATABASE_URL and keep %s as the one place for it, or make them "
-             "agree.",
-             keyword, name);
+             "Remove %s=%s from DATABASE_URL (%s) and keep %s as the one place for it, or make "
+             "them agree.",
+             keyword, url_value, cfg->settings[OPT_DATABASE_URL].origin, name);
     dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, name, hint,
                        "DATABASE_URL sets %s=\"%s\" but %s is \"%s\"", keyword, url_value, name,
                        st->value);
@@ -266,32 +377,32 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
     bool cb_ok = cfg->settings[OPT_DB_SSL_CHANNEL_BINDING].error == NULL;
 
     if (cfg->url.parsed) {
-        check_url_conflict(cfg, f, OPT_DB_SSL_MODE, "sslmode", cfg->url.sslmode, false);
-        check_url_conflict(cfg, f, OPT_DB_SSL_CA_CERT, "sslrootcert", cfg->url.sslrootcert, true);
-        check_url_conflict(cfg, f, OPT_DB_SSL_CLIENT_CERT, "sslcert", cfg->url.sslcert, true);
-        check_url_conflict(cfg, f, OPT_DB_SSL_CLIENT_KEY, "sslkey", cfg->url.sslkey, true);
-        check_url_conflict(cfg, f, OPT_DB_SSL_CRL, "sslcrl", cfg->url.sslcrl, true);
-        check_url_conflict(cfg, f, OPT_DB_SSL_CHANNEL_BINDING, "channel_binding",
-                           cfg->url.channel_binding, false);
-        check_url_conflict(cfg, f, OPT_DB_SSL_MIN_PROTOCOL_VERSION, "ssl_min_protocol_version",
+        check_url_conflict(cfg, f, OPT_DB_SSL_MODE, cfg->url.sslmode, false);
+        check_url_conflict(cfg, f, OPT_DB_SSL_CA_CERT, cfg->url.sslrootcert, true);
+        check_url_conflict(cfg, f, OPT_DB_SSL_CLIENT_CERT, cfg->url.sslcert, true);
+        check_url_conflict(cfg, f, OPT_DB_SSL_CLIENT_KEY, cfg->url.sslkey, true);
+        check_url_conflict(cfg, f, OPT_DB_SSL_CRL, cfg->url.sslcrl, true);
+        check_url_conflict(cfg, f, OPT_DB_SSL_CHANNEL_BINDING, cfg->url.channel_binding, false);
+        check_url_conflict(cfg, f, OPT_DB_SSL_MIN_PROTOCOL_VERSION,
                            cfg->url.ssl_min_protocol_version, false);
-        check_url_conflict(cfg, f, OPT_DB_CONNECT_TIMEOUT, "connect_timeout",
-                           cfg->url.connect_timeout, false);
-        check_url_conflict(cfg, f, OPT_DB_SSL_NEGOTIATION, "sslnegotiation",
-                           cfg->url.sslnegotiation, false);
-        check_url_conflict(cfg, f, OPT_DB_SSL_CERT_MODE, "sslcertmode", cfg->url.sslcertmode,
-                           false);
-        check_url_conflict(cfg, f, OPT_DB_REQUIRE_AUTH, "require_auth", cfg->url.require_auth,
-                           false);
+        check_url_conflict(cfg, f, OPT_DB_CONNECT_TIMEOUT, cfg->url.connect_timeout, false);
+        check_url_conflict(cfg, f, OPT_DB_SSL_NEGOTIATION, cfg->url.sslnegotiation, false);
+        check_url_conflict(cfg, f, OPT_DB_SSL_CERT_MODE, cfg->url.sslcertmode, false);
+        check_url_conflict(cfg, f, OPT_DB_REQUIRE_AUTH, cfg->url.require_auth, false);
     }
 
-    if (mode_ok && req_ok && cfg->ssl_required && weak_mode(m))
-        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_MODE",
-                           "Use DB_SSL_MODE=verify-full (or require, verify-ca), or set "
-                           "DB_SSL_REQUIRED=false.",
+    if (mode_ok && req_ok && cfg->ssl_required && weak_mode(m)) {
+        char fix[FIX_BUF], alt[FIX_BUF], hint[2 * FIX_BUF];
+        fix_setting(cfg, OPT_DB_SSL_REQUIRED, "false", false, alt, sizeof(alt));
+        snprintf(
+            hint, sizeof(hint), "%s, or %s.",
+            fix_setting(cfg, OPT_DB_SSL_MODE, strong_mode(cfg, have_ca), true, fix, sizeof(fix)),
+            alt);
+        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_MODE", hint,
                            "DB_SSL_REQUIRED is true but DB_SSL_MODE \"%s\" allows an unencrypted "
                            "connection",
                            mode);
+    }
     if (mode_ok && req_ok && cfg->ssl_required && cfg->url.parsed && uses_unix_socket(&cfg->url))
         dbssl_findings_addx(f, DBSSL_SEVERITY_ERROR, 0, "DATABASE_URL",
                             "TLS is never used over a Unix-domain socket.",
@@ -312,32 +423,41 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
                            "DB_SSL_MODE \"%s\" verifies the server certificate but no CA "
                            "certificate is configured",
                            mode);
-    if (mode_ok && weak_mode(m))
-        dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_MODE",
-                           m == DBSSL_SSLMODE_DISABLE
-                               ? "Use DB_SSL_MODE=verify-full outside local development."
-                               : "Use DB_SSL_MODE=verify-full, or require, so that a server "
-                                 "without TLS is refused instead of used in plaintext.",
+    if (mode_ok && weak_mode(m)) {
+        char fix[FIX_BUF], hint[FIX_BUF + 128];
+        fix_setting(cfg, OPT_DB_SSL_MODE, strong_mode(cfg, have_ca), true, fix, sizeof(fix));
+        if (m == DBSSL_SSLMODE_DISABLE)
+            snprintf(hint, sizeof(hint), "%s outside local development.", fix);
+        else
+            snprintf(hint, sizeof(hint),
+                     "%s, so that a server without TLS is refused instead of used in plaintext.",
+                     fix);
+        dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_MODE", hint,
                            m == DBSSL_SSLMODE_DISABLE
                                ? "DB_SSL_MODE \"disable\" sends data and passwords unencrypted"
                                : "DB_SSL_MODE \"%s\" falls back to an unencrypted connection "
                                  "without warning when the server does not offer TLS",
                            mode);
+    }
     if (mode_ok && m == DBSSL_SSLMODE_REQUIRE && have_ca) {
         char detail[PATH_TEXT_BUF];
         snprintf(detail, sizeof(detail),
                  "Given a CA certificate (\"%s\"), libpq verifies the server certificate as "
                  "with verify-ca.",
                  ca->path);
-        dbssl_findings_addx(f, DBSSL_SEVERITY_WARNING, 0, "DB_SSL_MODE", detail,
-                            "Say what you mean: set DB_SSL_MODE=verify-ca (or verify-full), or "
-                            "remove the CA certificate.",
+        char fix[FIX_BUF], hint[FIX_BUF + 128];
+        snprintf(hint, sizeof(hint), "Say what you mean: %s, or remove the CA certificate.",
+                 fix_setting(cfg, OPT_DB_SSL_MODE, "verify-full", false, fix, sizeof(fix)));
+        dbssl_findings_addx(f, DBSSL_SEVERITY_WARNING, 0, "DB_SSL_MODE", detail, hint,
                             "DB_SSL_MODE is \"require\" but a CA certificate is configured");
     }
-    if (mode_ok && cfg->crl != NULL && m < DBSSL_SSLMODE_VERIFY_CA)
-        dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_CRL",
-                           "Use DB_SSL_MODE=verify-ca or verify-full for the CRL to be checked.",
+    if (mode_ok && cfg->crl != NULL && m < DBSSL_SSLMODE_VERIFY_CA) {
+        char fix[FIX_BUF], hint[FIX_BUF + 64];
+        snprintf(hint, sizeof(hint), "%s for the CRL to be checked.",
+                 fix_setting(cfg, OPT_DB_SSL_MODE, "verify-full", true, fix, sizeof(fix)));
+        dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_CRL", hint,
                            "DB_SSL_CRL has no effect with DB_SSL_MODE \"%s\"", mode);
+    }
     (void)ca_read;
 
     /* client certificate and key go together */
@@ -358,10 +478,14 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
                            "re-issue the certificate for this key.",
                            "private key \"%s\" does not match client certificate \"%s\"", key->path,
                            cert->path);
-    if (have_client && mode_ok && m == DBSSL_SSLMODE_DISABLE)
-        dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, cert->setting,
-                           "Client certificates need TLS; choose a DB_SSL_MODE that uses it.",
+    if (have_client && mode_ok && m == DBSSL_SSLMODE_DISABLE) {
+        char fix[FIX_BUF], hint[FIX_BUF + 64];
+        snprintf(
+            hint, sizeof(hint), "%s: client certificates need TLS.",
+            fix_setting(cfg, OPT_DB_SSL_MODE, strong_mode(cfg, have_ca), true, fix, sizeof(fix)));
+        dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, cert->setting, hint,
                            "a client certificate is configured but DB_SSL_MODE is \"disable\"");
+    }
     if (gen_ok && !cfg->auto_generate && cfg->auto_generate_client &&
         cfg->settings[OPT_DB_SSL_AUTO_GENERATE_CLIENT].source != DBSSL_SOURCE_DEFAULT)
         dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_AUTO_GENERATE_CLIENT",
@@ -374,26 +498,30 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
     if (!env_ok)
         return;
     if (cfg->app_env == DBSSL_ENV_PRODUCTION) {
-        const char *refusal, *hint;
-        if (gen_ok && cfg->auto_generate && (refusal = dbssl_autogen_refusal(cfg, &hint)) != NULL)
-            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_AUTO_GENERATE", hint, "%s",
-                               refusal);
-        if (mode_ok && m == DBSSL_SSLMODE_VERIFY_CA)
-            dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_MODE",
-                               "Use DB_SSL_MODE=verify-full so that the server's host name is "
-                               "checked too.",
+        const char *refusal, *why;
+        char fix[FIX_BUF], hint[FIX_BUF + 128];
+        if (gen_ok && cfg->auto_generate && (refusal = dbssl_autogen_refusal(cfg, &why)) != NULL)
+            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_AUTO_GENERATE", why, "%s", refusal);
+        fix_setting(cfg, OPT_DB_SSL_MODE, "verify-full", true, fix, sizeof(fix));
+        if (mode_ok && m == DBSSL_SSLMODE_VERIFY_CA) {
+            snprintf(hint, sizeof(hint), "%s so that the server's host name is checked too.", fix);
+            dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_MODE", hint,
                                "DB_SSL_MODE \"verify-ca\" does not check the server's host name "
                                "in production");
-        else if (mode_ok && m != DBSSL_SSLMODE_VERIFY_FULL)
-            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_MODE",
-                               "Use DB_SSL_MODE=verify-full with DB_SSL_CA_CERT in production.",
+        } else if (mode_ok && m != DBSSL_SSLMODE_VERIFY_FULL) {
+            snprintf(hint, sizeof(hint), "%s%s.", fix,
+                     have_ca ? "" : ", and set DB_SSL_CA_CERT to the CA certificate");
+            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_MODE", hint,
                                "DB_SSL_MODE \"%s\" is not allowed in production (use "
                                "verify-full)",
                                mode);
-        if (req_ok && !cfg->ssl_required)
-            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_REQUIRED",
-                               "Set DB_SSL_REQUIRED=true in production.",
+        }
+        if (req_ok && !cfg->ssl_required) {
+            snprintf(hint, sizeof(hint), "%s in production.",
+                     fix_setting(cfg, OPT_DB_SSL_REQUIRED, "true", true, fix, sizeof(fix)));
+            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_REQUIRED", hint,
                                "DB_SSL_REQUIRED must be true in production");
+        }
         if (cb_ok && cfg->channel_binding != DBSSL_CB_REQUIRE)
             dbssl_findings_add(
                 f, DBSSL_SEVERITY_WARNING, "DB_SSL_CHANNEL_BINDING",
@@ -403,11 +531,13 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
                 "DB_SSL_CHANNEL_BINDING \"%s\" does not require channel binding in production",
                 dbssl_option_choice(OPT_DB_SSL_CHANNEL_BINDING, (int)cfg->channel_binding));
     } else if (cfg->app_env == DBSSL_ENV_STAGING) {
-        if (mode_ok && m < DBSSL_SSLMODE_VERIFY_CA)
-            dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_MODE",
-                               "Use DB_SSL_MODE=verify-ca or verify-full in staging, as in "
-                               "production.",
+        char fix[FIX_BUF], hint[FIX_BUF + 64];
+        if (mode_ok && m < DBSSL_SSLMODE_VERIFY_CA) {
+            snprintf(hint, sizeof(hint), "%s in staging, as in production.",
+                     fix_setting(cfg, OPT_DB_SSL_MODE, "verify-full", true, fix, sizeof(fix)));
+            dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_MODE", hint,
                                "DB_SSL_MODE \"%s\" does not verify the server in staging", mode);
+        }
     }
 }
 
@@ -445,6 +575,7 @@ struct dbssl_findings *dbssl_config_validate(const struct dbssl_config *cfg,
     check_cross(cfg, f, have_ca || dbssl_config_ca_system(cfg), ca_read, &ca, have_client, &cert,
                 &key, &cs);
     validate_libpq(cfg, f, have_client);
+    attach_sources(cfg, f);
 
     if (dbssl_findings_oom(f)) {
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");

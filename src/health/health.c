@@ -256,6 +256,7 @@ static void free_snapshot(struct dbssl_snapshot *s)
     free(s->ssl_json.data);
     free(s->db_json.data);
     free(s->metrics.data);
+    free(s->html.data);
     json_decref(s->server_settings);
     free(s->hosts);
     free(s);
@@ -274,6 +275,7 @@ dbssl_snapshot_new(const struct dbssl_config *cfg, const struct dbssl_tls_state 
     atomic_init(&s->refs, 1);
     s->tls = *tls;
     s->ssl_mode = cfg->ssl_mode;
+    s->expiry_warn_days = cfg->expiry_warn_days;
     s->channel_binding = cfg->channel_binding;
     if (x != NULL && x->sessions != NULL)
         s->sessions = *x->sessions;

@@ -61,6 +61,9 @@ struct dbssl_snapshot_extra {
     const struct dbssl_hosts *hosts;
 };
 
+/* Room for a page's Content-Security-Policy (dbssl_html_csp(), render.h). */
+#define DBSSL_HTML_CSP_LEN 256
+
 /* One rendered body: the HTTP layer sends these bytes as they are. */
 struct dbssl_body {
     char *data;
@@ -94,6 +97,9 @@ struct dbssl_snapshot {
     struct dbssl_body ssl_json; /* GET /health/database/ssl */
     struct dbssl_body db_json;  /* GET /health/database */
     struct dbssl_body metrics;  /* GET /metrics, Prometheus text format 0.0.4 */
+    struct dbssl_body html;     /* GET / and /status, the status page */
+    char html_csp[DBSSL_HTML_CSP_LEN]; /* its Content-Security-Policy (render.h) */
+    long expiry_warn_days;      /* DB_SSL_EXPIRY_WARN_DAYS of the check: the page shades it */
 };
 
 /*

@@ -15,7 +15,9 @@ int dbssl_render_snapshot(struct dbssl_snapshot *s, struct dbssl_error *err)
     s->ssl_json = dbssl_render_ssl_json(s);
     s->db_json = dbssl_render_db_json(s);
     s->metrics = dbssl_render_metrics(s);
-    if (s->ssl_json.data == NULL || s->db_json.data == NULL || s->metrics.data == NULL) {
+    s->html = dbssl_render_html(s);
+    if (s->ssl_json.data == NULL || s->db_json.data == NULL || s->metrics.data == NULL ||
+        s->html.data == NULL) {
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
         return -1;
     }

@@ -2,13 +2,14 @@
  * render.h - the bodies of a health snapshot, rendered once per snapshot
  * (never per request): the JSON of GET /health/database/ssl and GET
  * /health/database (render_json.c) and GET /metrics in the Prometheus text
- * exposition format 0.0.4 (render_metrics.c).  Metric names follow
+ * exposition format 0.0.4 (render_metrics.c), and the HTML status page of
+ * GET / and /status (render_html.c).  Metric names follow
  * blackbox_exporter / ssl_exporter conventions so existing alert rules
  * translate (docs/alerts.yml uses them).
  *
  * dbssl_render_snapshot() is the one place that fills a snapshot's bodies:
- * a new body (an HTML status page) is one more renderer called there and
- * one more struct dbssl_body in the snapshot (health.h).
+ * a new body is one more renderer called there and one more struct
+ * dbssl_body in the snapshot (health.h).
  */
 #ifndef DBSSL_RENDER_H
 #define DBSSL_RENDER_H
@@ -32,6 +33,20 @@ struct dbssl_body dbssl_body_of(char *text);
 struct dbssl_body dbssl_render_ssl_json(const struct dbssl_snapshot *s);
 struct dbssl_body dbssl_render_db_json(const struct dbssl_snapshot *s);
 struct dbssl_body dbssl_render_metrics(const struct dbssl_snapshot *s);
+/* The status page; also fills s->html_csp, the policy it is sent with. */
+struct dbssl_body dbssl_render_html(struct dbssl_snapshot *s);
+
+/* The status page before the first check (a static document). */
+extern const char dbssl_html_no_snapshot[];
+
+/*
+ * The Content-Security-Policy of a page whose only active part is the
+ * inline style sheet css (the exact text of its <style> element): nothing
+ * may load, no script may run, and only that style sheet applies, named by
+ * its SHA-256.  css NULL: a page without style.  The status page's and the
+ * probe overview's.
+ */
+void dbssl_html_csp(const char *css, char out[DBSSL_HTML_CSP_LEN]);
 
 /*
  * The HTTP server's own counters.  They change between checks, so they are

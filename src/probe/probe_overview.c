@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "certinfo.h"
 #include "expiry.h"
+#include "render.h"
 #include "util.h"
 
 static const char CSS[] =
@@ -32,17 +32,11 @@ static const char CSS[] =
     ".why{color:#444}\n";
 
 static pthread_once_t csp_once = PTHREAD_ONCE_INIT;
-static char csp[256];
+static char csp[DBSSL_HTML_CSP_LEN];
 
 static void make_csp(void)
 {
-    char hash[DBSSL_SHA256_B64_LEN + 1];
-
-    dbssl_sha256_base64(CSS, sizeof(CSS) - 1, hash);
-    snprintf(csp, sizeof(csp),
-             "default-src 'none'; style-src 'sha256-%s'; base-uri 'none'; form-action 'none'; "
-             "frame-ancestors 'none'",
-             hash);
+    dbssl_html_csp(CSS, csp);
 }
 
 const char *dbssl_probe_overview_csp(void)

@@ -137,6 +137,21 @@ static struct MHD_Response *static_body(const char *body)
     return MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
 }
 
+/*
+ * The headers of an HTML page: csp (render.h's dbssl_html_csp()) lets
+ * nothing load or run but the page's own style; no sniffing, no referrer.
+ * r NULL is passed through; returns r.
+ */
+static struct MHD_Response *html_headers(struct MHD_Response *r, const char *csp)
+{
+    if (r != NULL) {
+        MHD_add_response_header(r, "Content-Security-Policy", csp);
+        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+        MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    }
+    return r;
+}
+
 static void snapshot_release(void *cls)
 {
     dbssl_snapshot_unref(cls);
@@ -239,6 +254,12 @@ static struct MHD_Response *answer(struct dbssl_http *h, enum dbssl_http_endpoin
         *code = ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE;
         return MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
     }
+    if (s == NULL && ep == DBSSL_EP_STATUS) {
+        char csp[DBSSL_HTML_CSP_LEN];
+        *code = MHD_HTTP_SERVICE_UNAVAILABLE;
+        dbssl_html_csp(NULL, csp);
+        return html_headers(static_body(dbssl_html_no_snapshot), csp);
+    }
     if (s == NULL) {
         *code = MHD_HTTP_SERVICE_UNAVAILABLE;
         return static_body(ep == DBSSL_EP_METRICS ? "# no check has run yet\n" : BODY_NO_SNAPSHOT);
@@ -247,6 +268,8 @@ static struct MHD_Response *answer(struct dbssl_http *h, enum dbssl_http_endpoin
         return metrics_answer(h, s); /* always 200: a scrape must see dbssl_up 0 rather than fail */
     if (ep == DBSSL_EP_SSL)
         return snapshot_body(s, &s->ssl_json, code);
+    if (ep == DBSSL_EP_STATUS) /* the response holds s: its policy lives as long */
+        return html_headers(snapshot_body(s, &s->html, code), s->html_csp);
     return snapshot_body(s, &s->db_json, code);
 }
 
@@ -257,7 +280,10 @@ static enum MHD_Result queue(struct MHD_Connection *conn, unsigned code, struct 
 
     if (r == NULL)
         return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ep == DBSSL_EP_METRICS ? PROM : JSON);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            ep == DBSSL_EP_METRICS  ? PROM
+                            : ep == DBSSL_EP_STATUS ? HTML
+                                                    : JSON);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (ep == DBSSL_EP_NOT_ALLOWED)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
@@ -352,11 +378,8 @@ static enum MHD_Result answer_typed(struct MHD_Connection *conn, unsigned code, 
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (strcmp(type, HTML) == 0) {
-        MHD_add_response_header(r, "Content-Security-Policy", dbssl_probe_overview_csp());
-        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-        MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    }
+    if (strcmp(type, HTML) == 0)
+        html_headers(r, dbssl_probe_overview_csp());
     ret = MHD_queue_response(conn, code, r);
     MHD_destroy_response(r);
     return ret;

@@ -23,6 +23,7 @@ static const struct {
     {"/health", DBSSL_EP_ALIVE, false},           {"/health/ready", DBSSL_EP_READY, true},
     {"/metrics", DBSSL_EP_METRICS, false},        {"/probe", DBSSL_EP_PROBE, false},
     {"/probe/overview", DBSSL_EP_PROBE_OVERVIEW, false},
+    {"/", DBSSL_EP_STATUS, true},                 {"/status", DBSSL_EP_STATUS, true},
 };
 
 static char lower(char c)

@@ -10,11 +10,12 @@
  *   GET|HEAD /metrics               Prometheus text format
  *   GET|HEAD /probe                 a fleet probe (probe/prober.h): ?target=HOST[:PORT]&module=M
  *   GET|HEAD /probe/overview        the last probe of each target as an HTML page
+ *   GET|HEAD / and /status          the HTML status page (render_html.c)
  *   any other method on those       405 with Allow: GET, HEAD
  *   anything else                   404
  *
  * "?refresh=1" (or "true") asks for a fresh check first on the endpoints
- * that answer from a check (ssl, database, ready).
+ * that answer from a check (ssl, database, ready, the status page).
  */
 #ifndef DBSSL_HTTP_ROUTE_H
 #define DBSSL_HTTP_ROUTE_H
@@ -32,6 +33,7 @@ enum dbssl_http_endpoint {
     DBSSL_EP_METRICS,
     DBSSL_EP_PROBE,
     DBSSL_EP_PROBE_OVERVIEW,
+    DBSSL_EP_STATUS, /* the HTML status page */
 };
 
 struct dbssl_http_route {

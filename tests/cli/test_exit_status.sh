@@ -77,19 +77,21 @@ assert e["class"] == "connection_refused" and e["message"] == "could not connect
 assert "Connection refused" in e["detail"] and "Sup3r" not in e["detail"], e
 PY
 
-# --- a finding with a detail: validate prints it between message and hint, JSON carries it ---
+# --- a finding with a detail: validate prints it between message and hint (then where the
+# value came from), JSON carries it ---
 printf 'DATABASE_URL=postgresql://app@db/app?nosuchparam=1\nDB_SSL_MODE=require\n' >url.env
 run_split "$DBSSL" validate --env-file url.env
 assert_rc 2 "validate: invalid DATABASE_URL"
 assert_line "$OUT" 'error: DATABASE_URL: invalid DATABASE_URL'
 assert_line "$OUT" '  detail: an unknown query parameter (37 bytes, not shown: it may hold a password)'
-order=$(grep -nE '^(error: |  detail: |  hint: )' <<<"$OUT" | cut -d: -f2 | tr -d ' \n')
-assert_eq "errordetailhint" "$order" "validate: message, detail, hint in that order"
+order=$(grep -nE '^(error: |  detail: |  source: |  hint: )' <<<"$OUT" | cut -d: -f2 | tr -d ' \n')
+assert_eq "errordetailsourcehint" "$order" "validate: message, detail, source, hint in that order"
 run_split "$DBSSL" validate --env-file url.env --json
 python3 - "$OUT" <<'PY' && t_pass || t_fail "validate --json detail: $OUT"
 import json, sys
 f = json.loads(sys.argv[1])["errors"][0]
-assert list(f) == ["setting", "message", "detail", "hint"], f
+assert list(f) == ["setting", "source", "message", "detail", "hint"], f
+assert f["source"] == ".env line 1", f
 assert f["detail"] == 'an unknown query parameter (37 bytes, not shown: it may hold a password)', f
 PY
 t_done

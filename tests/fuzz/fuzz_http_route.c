@@ -46,16 +46,16 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     bool get_or_head = method && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0);
     struct dbssl_http_route as_get = dbssl_http_route("GET", path, query);
 
-    if (r.endpoint > DBSSL_EP_PROBE_OVERVIEW)
+    if (r.endpoint > DBSSL_EP_STATUS)
         abort();
     if (r.endpoint >= DBSSL_EP_SSL && !get_or_head)
         abort();
     if (r.endpoint == DBSSL_EP_NOT_ALLOWED && (get_or_head || as_get.endpoint < DBSSL_EP_SSL))
         abort();
-    /* a refresh exactly where one is allowed (the health bodies; not /probe, not /metrics)
-     * and exactly when the query asks for it */
+    /* a refresh exactly where one is allowed (the health bodies and the status page; not
+     * /probe, not /metrics) and exactly when the query asks for it */
     if (r.refresh != ((r.endpoint == DBSSL_EP_SSL || r.endpoint == DBSSL_EP_DATABASE ||
-                       r.endpoint == DBSSL_EP_READY) &&
+                       r.endpoint == DBSSL_EP_READY || r.endpoint == DBSSL_EP_STATUS) &&
                       dbssl_http_query_refresh(query)))
         abort();
     {

@@ -65,6 +65,41 @@ static void test_env_wins_over_dotenv(void **state)
     assert_int_equal(cfg->settings[OPT_DB_SSL_MODE].source, DBSSL_SOURCE_ENV);
     assert_true(cfg->ssl_required);
     assert_int_equal(cfg->settings[OPT_DB_SSL_REQUIRED].source, DBSSL_SOURCE_DOTENV);
+    /* where, as a person reads it: the environment, the very line of .env */
+    assert_string_equal(dbssl_config_source(cfg, OPT_DB_SSL_MODE), "environment");
+    assert_string_equal(dbssl_config_source(cfg, OPT_DB_SSL_REQUIRED), ".env line 2");
+    assert_string_equal(dbssl_config_source(cfg, OPT_APP_ENV), "default");
+    assert_null(dbssl_config_source(cfg, DBSSL_OPTION_COUNT));
+    assert_null(dbssl_config_source(NULL, 0));
+    dbssl_config_free(cfg);
+}
+
+/*
+ * The effective value: a URL's sslmode names the URL and where the URL was
+ * set; the generated set's files stand in for unset certificate settings,
+ * while the typed fields keep saying "not named by the user".
+ */
+static void test_effective_sources(void **state)
+{
+    const char *envp[] = {"DATABASE_URL=postgresql://app:pw@db/app?sslmode=verify-ca", NULL};
+    struct dbssl_config *cfg = load(
+        "# generated set\nDB_SSL_AUTO_GENERATE=true\nDB_SSL_AUTO_GENERATE_CLIENT=true\n", envp);
+    enum dbssl_source src;
+
+    (void)state;
+    assert_string_equal(dbssl_config_source(cfg, OPT_DB_SSL_MODE), "DATABASE_URL (environment)");
+    assert_string_equal(dbssl_config_display_value(cfg, OPT_DB_SSL_CA_CERT, &src),
+                        "./ssl_certs/db/ca.crt");
+    assert_int_equal(src, DBSSL_SOURCE_AUTOGEN);
+    assert_string_equal(dbssl_config_source(cfg, OPT_DB_SSL_CA_CERT), "auto-generate");
+    assert_string_equal(dbssl_config_display_value(cfg, OPT_DB_SSL_CLIENT_KEY, &src),
+                        "./ssl_certs/db/client.key");
+    assert_int_equal(src, DBSSL_SOURCE_AUTOGEN);
+    assert_null(cfg->ca_cert);
+    assert_null(cfg->client_cert);
+    assert_string_equal(dbssl_config_source(cfg, OPT_DB_SSL_AUTO_GENERATE_CLIENT), ".env line 3");
+    assert_string_equal(dbssl_config_display_value(cfg, OPT_DB_SSL_CRL, &src), "");
+    assert_int_equal(src, DBSSL_SOURCE_DEFAULT);
     dbssl_config_free(cfg);
 }
 
@@ -257,6 +292,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_env_wins_over_dotenv),
+        cmocka_unit_test(test_effective_sources),
         cmocka_unit_test(test_booleans),
         cmocka_unit_test(test_integers_range_checked),
         cmocka_unit_test(test_enums),

@@ -20,19 +20,7 @@ static struct dbssl_tls_state tls_ok(void)
 {
     struct dbssl_tls_state t;
 
-    memset(&t, 0, sizeof(t));
-    t.connected = true;
-    t.ssl_in_use = true;
-    t.server_sees_ssl = true;
-    snprintf(t.protocol, sizeof(t.protocol), "TLSv1.3");
-    snprintf(t.cipher, sizeof(t.cipher), "TLS_AES_256_GCM_SHA384");
-    t.key_bits = 256;
-    snprintf(t.server_host, sizeof(t.server_host), "127.0.0.1");
-    snprintf(t.server_port, sizeof(t.server_port), "5432");
-    snprintf(t.server_version, sizeof(t.server_version), "15.18");
-    snprintf(t.server_cert_subject, sizeof(t.server_cert_subject), "CN=localhost");
-    t.server_cert_not_after = NOW + 200 * DAY;
-    t.latency_ms = 1.25;
+    tu_tls_ok(&t, NOW);
     return t;
 }
 

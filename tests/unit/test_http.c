@@ -19,6 +19,7 @@
 #include "checker.h"
 #include "http.h"
 #include "reload.h"
+#include "render.h"
 
 /* A loopback listener on a port the kernel picks; *port set. */
 static int listener(int *port)
@@ -151,6 +152,18 @@ static void test_refresh_done(void **state)
     /* this one at least (the previous may not be cleaned up yet) */
     assert_non_null(p = strstr(r, "\ndbssl_http_connections "));
     assert_true(strtol(p + strlen("\ndbssl_http_connections "), NULL, 10) >= 1);
+    /* the status page: HTML of the same check, under a policy that lets nothing load or run */
+    r = fetch(s.port, "/?refresh=1");
+    assert_non_null(strstr(r, "HTTP/1.1 503"));
+    assert_non_null(strstr(r, "\r\nContent-Type: text/html; charset=utf-8\r\n"));
+    assert_non_null(strstr(r, "\r\nContent-Security-Policy: default-src 'none'; style-src "
+                              "'sha256-"));
+    assert_null(strstr(r, "unsafe-inline"));
+    assert_non_null(strstr(r, "\r\nX-Content-Type-Options: nosniff\r\n"));
+    assert_non_null(strstr(r, "class=\"banner unhealthy\""));
+    assert_non_null(strstr(r, "<code>connection_refused</code>"));
+    r = fetch(s.port, "/health/database/ssl");
+    assert_null(strstr(r, "Content-Security-Policy"));
     server_stop(&s);
 }
 

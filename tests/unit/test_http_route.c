@@ -22,6 +22,7 @@ static const char *const endpoint_names[] = {
     [DBSSL_EP_METRICS] = "metrics",
     [DBSSL_EP_PROBE] = "probe",
     [DBSSL_EP_PROBE_OVERVIEW] = "probe_overview",
+    [DBSSL_EP_STATUS] = "status",
 };
 
 static void test_cases(void **state)

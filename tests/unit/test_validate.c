@@ -627,6 +627,11 @@ static void test_findings_accessors(void **state)
     assert_string_equal(dbssl_findings_message(f, 0), "invalid thing");
     assert_string_equal(dbssl_findings_detail(f, 0), "libpq said");
     assert_string_equal(dbssl_findings_hint(f, 0), "Do this.");
+    /* the source is set once: the most specific caller (a line of .env) wins */
+    assert_string_equal(dbssl_findings_source(f, 0), "");
+    assert_int_equal(dbssl_findings_set_source(f, 0, ".env line 4"), 0);
+    assert_int_equal(dbssl_findings_set_source(f, 0, "environment"), 0);
+    assert_string_equal(dbssl_findings_source(f, 0), ".env line 4");
     for (int k = 0; k < 2; k++) {
         /* out of range, then no findings at all: an error with empty parts, never NULL */
         const struct dbssl_findings *g = k == 0 ? f : NULL;
@@ -635,12 +640,42 @@ static void test_findings_accessors(void **state)
         assert_string_equal(dbssl_findings_message(g, 1), "");
         assert_string_equal(dbssl_findings_detail(g, 1), "");
         assert_string_equal(dbssl_findings_hint(g, 1), "");
+        assert_string_equal(dbssl_findings_source(g, 1), "");
     }
     dbssl_findings_free(f);
     dbssl_findings_free(NULL);
 }
 
 /* ---- data-driven cases -------------------------------------------------------- */
+
+/*
+ * render() with the two lines a user acts on: where the value came from
+ * ("  source: ...", when the finding is about one value) and the hint.  The
+ * data cases pin both, so a hint that stops naming the place to fix (the
+ * URL's sslmode, a line of .env) fails here.
+ */
+static char *render_full(const struct dbssl_findings *f)
+{
+    char *plain = render(f);
+    struct strbuf sb;
+    const char *p = plain;
+
+    strbuf_init(&sb);
+    strbuf_append(&sb, "");
+    for (size_t i = 0; i < dbssl_findings_count(f); i++) {
+        /* the finding's own lines: its primary and, when there is one, its detail */
+        const char *end = strchr(p, '\n') + 1;
+        if (strncmp(end, "  detail: ", 10) == 0)
+            end = strchr(end, '\n') + 1;
+        strbuf_append_n(&sb, p, (size_t)(end - p));
+        p = end;
+        if (dbssl_findings_source(f, i)[0] != '\0')
+            strbuf_printf(&sb, "  source: %s\n", dbssl_findings_source(f, i));
+        strbuf_printf(&sb, "  hint: %s\n", dbssl_findings_hint(f, i));
+    }
+    free(plain);
+    return strbuf_take(&sb);
+}
 
 /* A case: its "env" file, loaded and validated; the findings as text. */
 static char *run_data_case(const char *name)
@@ -657,7 +692,7 @@ static char *run_data_case(const char *name)
     } else {
         struct dbssl_findings *f = dbssl_config_validate(cfg, &e);
         assert_non_null(f);
-        got = render(f);
+        got = render_full(f);
         dbssl_findings_free(f);
         dbssl_config_free(cfg);
     }

@@ -340,6 +340,23 @@ void tu_make_client_pki(const char *dir, const char *ca_cn)
     tu_make_cert(tu_path(dir, "client.crt"), tu_path(dir, "client.key"), &client);
 }
 
+void tu_tls_ok(struct dbssl_tls_state *t, long long now)
+{
+    memset(t, 0, sizeof(*t));
+    t->connected = true;
+    t->ssl_in_use = true;
+    t->server_sees_ssl = true;
+    snprintf(t->protocol, sizeof(t->protocol), "TLSv1.3");
+    snprintf(t->cipher, sizeof(t->cipher), "TLS_AES_256_GCM_SHA384");
+    t->key_bits = 256;
+    snprintf(t->server_host, sizeof(t->server_host), "127.0.0.1");
+    snprintf(t->server_port, sizeof(t->server_port), "5432");
+    snprintf(t->server_version, sizeof(t->server_version), "15.18");
+    snprintf(t->server_cert_subject, sizeof(t->server_cert_subject), "CN=localhost");
+    t->server_cert_not_after = now + 200 * SECONDS_PER_DAY;
+    t->latency_ms = 1.25;
+}
+
 struct dbssl_snapshot *tu_snapshot(const struct dbssl_config *cfg,
                                    const struct dbssl_tls_state *tls,
                                    const struct dbssl_inuse_certs *certs, long long now,

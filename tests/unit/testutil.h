@@ -88,6 +88,14 @@ struct dbssl_snapshot *tu_snapshot(const struct dbssl_config *cfg,
                                    long long last_success, const struct dbssl_snapshot_extra *x);
 
 /*
+ * A check that connected at now over TLS 1.3 (TLS_AES_256_GCM_SHA384, 256
+ * bits) to 127.0.0.1:5432, PostgreSQL 15.18, server certificate CN=localhost
+ * valid for 200 more days, no client certificate, 1.25 ms: what the health
+ * tests start from and change.
+ */
+void tu_tls_ok(struct dbssl_tls_state *t, long long now);
+
+/*
  * Loads a config from envp alone (an empty dotenv file, so that no ./.env
  * of the machine leaks in).  Fails the test when loading fails.
  */
