@@ -148,12 +148,39 @@ static void key_describe(EVP_PKEY *pkey, char *type, size_t typelen, int *bits)
     *bits = EVP_PKEY_get_bits(pkey);
 }
 
+/* The serial number in upper-case hex ("" when it cannot be read); NULL on out-of-memory. */
+static char *serial_hex(const X509 *x)
+{
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+    char *hex = bn ? BN_bn2hex(bn) : NULL;
+    char *s = xstrdup(hex ? hex : "");
+
+    OPENSSL_free(hex);
+    BN_free(bn);
+    return s;
+}
+
+int dbssl_cert_brief(const struct x509_st *x, char *subject, size_t subject_len, char *serial,
+                     size_t serial_len, long long *not_before, long long *not_after)
+{
+    char *sub = name_to_string(X509_get_subject_name(x));
+    char *ser = serial_hex(x);
+    int ret = sub != NULL && ser != NULL ? 0 : -1;
+
+    snprintf(subject, subject_len, "%s", sub ? sub : "");
+    snprintf(serial, serial_len, "%s", ser ? ser : "");
+    *not_before = asn1_time_epoch(X509_get0_notBefore(x));
+    *not_after = asn1_time_epoch(X509_get0_notAfter(x));
+    free(sub);
+    free(ser);
+    ERR_clear_error();
+    return ret;
+}
+
 static int fill_info(X509 *x, struct dbssl_certinfo *ci)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    BIGNUM *bn = NULL;
-    char *hex = NULL;
     EVP_PKEY *pub = X509_get0_pubkey(x);
     uint32_t flags = X509_get_extension_flags(x);
     struct strbuf fp;
@@ -163,11 +190,7 @@ static int fill_info(X509 *x, struct dbssl_certinfo *ci)
     ci->issuer = name_to_string(X509_get_issuer_name(x));
     ci->common_name = common_name(X509_get_subject_name(x));
     ci->sans = sans_to_string(x);
-    bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
-    hex = bn ? BN_bn2hex(bn) : NULL;
-    ci->serial = xstrdup(hex ? hex : "");
-    OPENSSL_free(hex);
-    BN_free(bn);
+    ci->serial = serial_hex(x);
 
     strbuf_init(&fp);
     if (X509_digest(x, EVP_sha256(), md, &mdlen) == 1)

@@ -47,6 +47,16 @@ struct dbssl_certlist {
 };
 
 /*
+ * What a TLS report shows of a certificate OpenSSL already holds (conn.c:
+ * the server's, from libpq's connection), read from it as it is: no
+ * re-encoding, re-parsing or digest.  subject is formatted as in
+ * dbssl_certinfo, serial in upper-case hex.  -1 when a field cannot be read.
+ */
+struct x509_st; /* OpenSSL's X509, for conn.c only */
+int dbssl_cert_brief(const struct x509_st *x, char *subject, size_t subject_len, char *serial,
+                     size_t serial_len, long long *not_before, long long *not_after);
+
+/*
  * Reads every certificate of a PEM file (a CA bundle may hold several).
  * what names the file in messages ("certificate file", "CA certificate file").
  * Fails when the file holds no certificate, or junk outside its PEM blocks

@@ -1,0 +1,89 @@
+/*
+ * connect.c - benchmark: a new verified connection, SELECT 1, close; N
+ * times in a row, the way an application without a pool pays for each
+ * request.  Three clients of the same server with the same settings:
+ *
+ *   dbssl        dbssl_connect(cfg, NULL, err): the settings of the
+ *                environment and ./.env, as an application loads them once;
+ *                the caller asks for no TLS report
+ *   dbssl-state  the same with a dbssl_tls_state (what the checker asks for:
+ *                the server's own view from pg_stat_ssl, the peer certificate)
+ *   libpq        PQconnectdb(""): libpq alone, with the same settings as PG*
+ *                variables (`dbssl env --show-secrets` prints them)
+ *
+ * Prints the mean milliseconds per connection.  bench/run.sh runs each
+ * against pgbench -C (the same loop in PostgreSQL's own client).
+ *
+ * Usage: bench_connect dbssl|dbssl-state|libpq N
+ */
+#include <dbssl/dbssl.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* SELECT 1 over conn; false (with libpq's message) when it fails. */
+static bool select1(PGconn *conn)
+{
+    PGresult *r = PQexec(conn, "SELECT 1");
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "1") == 0;
+
+    if (!ok)
+        fprintf(stderr, "bench_connect: SELECT 1 failed: %s", PQerrorMessage(conn));
+    PQclear(r);
+    return ok;
+}
+
+int main(int argc, char **argv)
+{
+    struct dbssl_error *err = dbssl_error_new();
+    struct dbssl_config *cfg = NULL;
+    struct dbssl_tls_state *st = NULL;
+    const char *mode = argc > 2 ? argv[1] : "";
+    long n = argc > 2 ? strtol(argv[2], NULL, 10) : 0;
+    bool lib = strcmp(mode, "libpq") == 0;
+    int status = 1;
+    double t0;
+
+    if (n < 1 || (!lib && strcmp(mode, "dbssl") != 0 && strcmp(mode, "dbssl-state") != 0)) {
+        fprintf(stderr, "usage: bench_connect dbssl|dbssl-state|libpq N\n");
+        return 2;
+    }
+    if (err == NULL)
+        return 1;
+    if (!lib && (cfg = dbssl_config_load(NULL, err)) == NULL) {
+        fprintf(stderr, "bench_connect: %s\n", dbssl_error_message(err));
+        goto out;
+    }
+    if (strcmp(mode, "dbssl-state") == 0 && (st = dbssl_tls_state_new()) == NULL)
+        goto out;
+    t0 = now_ms();
+    for (long i = 0; i < n; i++) {
+        PGconn *conn = lib ? PQconnectdb("") : dbssl_connect(cfg, st, err);
+        bool ok = conn != NULL && PQstatus(conn) == CONNECTION_OK;
+
+        if (!ok)
+            fprintf(stderr, "bench_connect: %s: %s\n", mode,
+                    lib ? PQerrorMessage(conn) : dbssl_error_message(err));
+        ok = ok && select1(conn);
+        PQfinish(conn);
+        if (!ok)
+            goto out;
+    }
+    printf("%.4f\n", (now_ms() - t0) / (double)n);
+    status = 0;
+out:
+    dbssl_tls_state_free(st);
+    dbssl_config_free(cfg);
+    dbssl_error_free(err);
+    return status;
+}
