@@ -176,6 +176,7 @@ static void assess_pair(const struct certs_dir *d, enum unit u, int crt,
     struct file_at ca =
         certs_dir_file(d, d->fd, file_names[DBSSL_CERTS_CA_CRT], capath, sizeof(capath));
     struct dbssl_certlist list = {NULL, 0};
+    struct dbssl_keyinfo key;
     struct dbssl_error e;
     bool match = false, ok = false;
 
@@ -184,8 +185,10 @@ static void assess_pair(const struct certs_dir *d, enum unit u, int crt,
         needs(p, u, "%s is missing", file_names[exists(d, crt) ? crt + 1 : crt]);
         return;
     }
+    /* the key is matched against the certificate just read (its public key's
+     * DER), not against a second parse of the same file */
     if (dbssl_certlist_load_at(&c, "certificate file", &list, NULL, &e) != 0 ||
-        dbssl_key_matches_cert_at(&c, &k, &match, &e) != 0) {
+        dbssl_key_load_at(&k, &list.certs[0], &key, &match, NULL, &e) != 0) {
         needs(p, u, "unreadable: %s", e.message);
         goto out;
     }
