@@ -34,6 +34,7 @@
 #include <openssl/x509v3.h>
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,6 +231,79 @@ static EVP_PKEY *new_key(enum dbssl_key_type t, struct dbssl_error *err)
     return k;
 }
 
+struct certs_keys {
+    EVP_PKEY **v;
+    unsigned n, next;
+};
+
+struct keygen_job {
+    enum dbssl_key_type type;
+    EVP_PKEY *key;
+    struct dbssl_error err;
+};
+
+static void *keygen_main(void *arg)
+{
+    struct keygen_job *j = arg;
+
+    dbssl_error_clear(&j->err);
+    j->key = new_key(j->type, &j->err);
+    return NULL;
+}
+
+struct certs_keys *certs_keys_make(enum dbssl_key_type t, unsigned n, struct dbssl_error *err)
+{
+    struct certs_keys *k = calloc(1, sizeof(*k));
+    struct keygen_job *jobs = calloc(n + 1, sizeof(*jobs));
+    pthread_t *threads = calloc(n + 1, sizeof(*threads));
+    bool *started = calloc(n + 1, sizeof(*started));
+    const struct dbssl_error *failed = NULL;
+
+    if (k == NULL || jobs == NULL || threads == NULL || started == NULL ||
+        (k->v = calloc(n + 1, sizeof(*k->v))) == NULL) {
+        dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
+        goto out;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        jobs[i].type = t;
+        /* an EC key is made quicker than a thread is started; a thread that
+         * cannot be started leaves its key to this one */
+        if (t != DBSSL_KEY_EC_P256 && n > 1 &&
+            pthread_create(&threads[i], NULL, keygen_main, &jobs[i]) == 0)
+            started[i] = true;
+        else
+            keygen_main(&jobs[i]);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (started[i])
+            pthread_join(threads[i], NULL);
+        k->v[k->n++] = jobs[i].key; /* in the order asked, whoever finished first */
+        if (jobs[i].key == NULL && failed == NULL)
+            failed = &jobs[i].err;
+    }
+    if (failed != NULL)
+        dbssl_error_setx(err, failed->code, failed->detail, failed->hint, "%s", failed->message);
+out:
+    free(jobs);
+    free(threads);
+    free(started);
+    if (k != NULL && (k->v == NULL || failed != NULL)) {
+        certs_keys_free(k);
+        k = NULL;
+    }
+    return k;
+}
+
+void certs_keys_free(struct certs_keys *k)
+{
+    if (k == NULL)
+        return;
+    for (unsigned i = 0; i < k->n; i++)
+        EVP_PKEY_free(k->v[i]);
+    free(k->v);
+    free(k);
+}
+
 static int set_serial(X509 *x)
 {
     unsigned char rnd[16];
@@ -366,7 +440,7 @@ out:
 
 int certs_issue(enum certs_kind kind, const struct dbssl_certs_opts *opts,
                 const struct certs_pem *issuer, char *const *names, const char *cn,
-                struct certs_pem *out, struct dbssl_error *err)
+                struct certs_keys *keys, struct certs_pem *out, struct dbssl_error *err)
 {
     EVP_PKEY *key = NULL, *ikey = NULL;
     X509 *x = NULL, *icert = NULL;
@@ -379,8 +453,12 @@ int certs_issue(enum certs_kind kind, const struct dbssl_certs_opts *opts,
     ERR_clear_error();
     if (issuer != NULL && load_issuer(issuer, &icert, &ikey, err) != 0)
         goto out;
-    if ((key = new_key(opts->key_type, err)) == NULL)
+    if (keys != NULL && keys->next < keys->n) {
+        key = keys->v[keys->next]; /* ours now */
+        keys->v[keys->next++] = NULL;
+    } else if ((key = new_key(opts->key_type, err)) == NULL) {
         goto out;
+    }
     if (kind == CERTS_KIND_CA)
         subject_cn = "dbssl development CA";
     else if (kind == CERTS_KIND_SERVER)

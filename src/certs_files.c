@@ -301,6 +301,8 @@ static int update_set(const struct dbssl_certs_opts *o, const struct certs_dir *
     struct certs_pem ca = {0}, server = {0}, client = {0};
     struct certs_staged out[DBSSL_CERTS_NFILES] = {{0}};
     struct strbuf bundle;
+    struct certs_keys *keys = NULL;
+    unsigned nkeys;
     char **names = NULL, cn[256];
     int ret = -1;
 
@@ -329,17 +331,22 @@ static int update_set(const struct dbssl_certs_opts *o, const struct certs_dir *
     if (!o->with_ca)
         p.need[UNIT_CA] = false;
 
-    /* issue */
-    if (o->with_ca && p.need[UNIT_CA] && certs_issue(CERTS_KIND_CA, o, NULL, NULL, NULL, &ca, err))
+    /* issue: the keys first, all at once, then each certificate in the set's order */
+    nkeys =
+        (unsigned)p.need[UNIT_CA] + (unsigned)p.need[UNIT_SERVER] + (unsigned)p.need[UNIT_CLIENT];
+    if (nkeys > 0 && (keys = certs_keys_make(o->key_type, nkeys, err)) == NULL)
+        goto out;
+    if (o->with_ca && p.need[UNIT_CA] &&
+        certs_issue(CERTS_KIND_CA, o, NULL, NULL, NULL, keys, &ca, err))
         goto out;
     if (o->with_ca && !p.need[UNIT_CA] && (p.need[UNIT_SERVER] || p.need[UNIT_CLIENT]) &&
         read_pair(dir, DBSSL_CERTS_CA_CRT, &ca, err) != 0)
         goto out;
-    if (p.need[UNIT_SERVER] &&
-        certs_issue(CERTS_KIND_SERVER, o, o->with_ca ? &ca : NULL, names, NULL, &server, err) != 0)
+    if (p.need[UNIT_SERVER] && certs_issue(CERTS_KIND_SERVER, o, o->with_ca ? &ca : NULL, names,
+                                           NULL, keys, &server, err) != 0)
         goto out;
-    if (p.need[UNIT_CLIENT] &&
-        certs_issue(CERTS_KIND_CLIENT, o, o->with_ca ? &ca : NULL, NULL, cn, &client, err) != 0)
+    if (p.need[UNIT_CLIENT] && certs_issue(CERTS_KIND_CLIENT, o, o->with_ca ? &ca : NULL, NULL, cn,
+                                           keys, &client, err) != 0)
         goto out;
 
     if (!o->with_ca) {
@@ -393,6 +400,7 @@ static int update_set(const struct dbssl_certs_opts *o, const struct certs_dir *
         goto out;
     ret = 0;
 out:
+    certs_keys_free(keys);
     certs_names_free(names);
     certs_pem_clear(&ca);
     certs_pem_clear(&server);
