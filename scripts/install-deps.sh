@@ -23,7 +23,7 @@ set -euo pipefail
 # curl (to look at the endpoint, as the README and make run say)
 PACKAGES=(
   build-essential cmake pkg-config
-  libpq-dev libssl-dev libmicrohttpd-dev libjansson-dev libsystemd-dev
+  libpq-dev libssl-dev libmicrohttpd-dev libjansson-dev
   postgresql curl
 )
 
