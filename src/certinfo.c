@@ -217,6 +217,8 @@ static int fill_info(X509 *x, struct dbssl_certinfo *ci)
         }
         OPENSSL_free(der);
     }
+    if (X509_up_ref(x) == 1)
+        ci->x509 = x;
     ci->is_ca = (flags & EXFLAG_CA) != 0;
     ci->self_signed = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0 &&
                       pub != NULL && X509_verify(x, pub) == 1;
@@ -236,6 +238,7 @@ static void certinfo_clear(struct dbssl_certinfo *ci)
     free(ci->sans);
     free(ci->fingerprint);
     free(ci->spki);
+    X509_free(ci->x509);
 }
 
 void dbssl_certlist_free(struct dbssl_certlist *list)
@@ -495,7 +498,11 @@ int dbssl_key_load_at(const struct file_at *f, const struct dbssl_certinfo *cert
     if (pkey == NULL)
         return -1;
     key_describe(pkey, out->key_type, sizeof(out->key_type), &out->bits);
-    if (cert != NULL) {
+    if (cert != NULL && cert->x509 != NULL) {
+        /* compared as keys: encoding the public half (i2d_PUBKEY) would
+         * look OpenSSL 3's encoders up, 5 % of a `dbssl validate` */
+        *match = EVP_PKEY_eq(X509_get0_pubkey(cert->x509), pkey) == 1;
+    } else if (cert != NULL) {
         /* the public half, encoded as certificates carry it */
         n = i2d_PUBKEY(pkey, &der);
         *match = n > 0 && (size_t)n == cert->spki_len && memcmp(der, cert->spki, (size_t)n) == 0;
@@ -600,24 +607,17 @@ static int load_ca_store(X509_STORE *store, const struct file_at *f, struct dbss
     return 0;
 }
 
-int dbssl_cert_verify_chain_at(const struct file_at *cert, const struct file_at *ca, bool *ok,
-                               char *reason, size_t reason_len, struct dbssl_error *err)
+/* X509_verify_cert() of x against store (taken over); the one verification of both entry points. */
+static int verify_in_store(X509 *x, X509_STORE *store, bool *ok, char *reason, size_t reason_len,
+                           struct dbssl_error *err)
 {
-    X509 *x = load_first_cert(cert, err);
-    X509_STORE *store = NULL;
-    X509_STORE_CTX *ctx = NULL;
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
     int ret = -1;
 
-    if (x == NULL)
-        goto out;
-    store = X509_STORE_new();
-    ctx = X509_STORE_CTX_new();
-    if (store == NULL || ctx == NULL) {
+    if (ctx == NULL) {
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
         goto out;
     }
-    if (load_ca_store(store, ca, err) != 0)
-        goto out;
     if (X509_STORE_CTX_init(ctx, store, x, NULL) != 1) {
         dbssl_error_set(err, DBSSL_ERR_INTERNAL, NULL, "could not set up certificate verification");
         goto out;
@@ -630,8 +630,52 @@ out:
     ERR_clear_error();
     X509_STORE_CTX_free(ctx);
     X509_STORE_free(store);
+    return ret;
+}
+
+int dbssl_cert_verify_chain_at(const struct file_at *cert, const struct file_at *ca, bool *ok,
+                               char *reason, size_t reason_len, struct dbssl_error *err)
+{
+    X509 *x = load_first_cert(cert, err);
+    X509_STORE *store = NULL;
+    int ret = -1;
+
+    if (x == NULL)
+        goto out;
+    if ((store = X509_STORE_new()) == NULL) {
+        dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
+        goto out;
+    }
+    if (load_ca_store(store, ca, err) != 0) {
+        X509_STORE_free(store);
+        goto out;
+    }
+    ret = verify_in_store(x, store, ok, reason, reason_len, err);
+out:
+    ERR_clear_error();
     X509_free(x);
     return ret;
+}
+
+int dbssl_cert_verify_in(const struct dbssl_certinfo *cert, const struct dbssl_certlist *cas,
+                         bool *ok, char *reason, size_t reason_len, struct dbssl_error *err)
+{
+    X509_STORE *store = X509_STORE_new();
+
+    if (store == NULL) {
+        dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < cas->n; i++)
+        if (cas->certs[i].x509 == NULL || X509_STORE_add_cert(store, cas->certs[i].x509) != 1)
+            goto bad;
+    if (cert->x509 != NULL)
+        return verify_in_store(cert->x509, store, ok, reason, reason_len, err);
+bad:
+    X509_STORE_free(store);
+    ERR_clear_error();
+    dbssl_error_set(err, DBSSL_ERR_INTERNAL, NULL, "could not set up certificate verification");
+    return -1;
 }
 
 int dbssl_cert_verify_chain(const char *cert_path, const char *ca_path, bool *ok, char *reason,

@@ -37,6 +37,7 @@ struct dbssl_certinfo {
     long long not_after;
     unsigned char *spki; /* DER SubjectPublicKeyInfo, to match keys without re-parsing */
     size_t spki_len;
+    void *x509;       /* the certificate as OpenSSL holds it (a reference), or NULL */
     bool is_ca;       /* basicConstraints CA:TRUE */
     bool self_signed; /* issued by itself and its signature verifies with its own key */
 };
@@ -118,6 +119,14 @@ int dbssl_cert_verify_chain(const char *cert_path, const char *ca_path, bool *ok
 int dbssl_cert_verify_chain_at(const struct file_at *cert, const struct file_at *ca, bool *ok,
                                char *reason, size_t reason_len,
                                struct dbssl_error *err) DBSSL_MUSTCHECK;
+/*
+ * The same for a certificate and CA certificates already read (the lists
+ * keep OpenSSL's objects): nothing parsed again.  -1 (err set) when a
+ * certificate of either is not OpenSSL's (as dbssl_certlist_parse() makes).
+ */
+int dbssl_cert_verify_in(const struct dbssl_certinfo *cert, const struct dbssl_certlist *cas,
+                         bool *ok, char *reason, size_t reason_len,
+                         struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /* Reads a PEM CRL; next_update is 0 when the CRL has none. */
 int dbssl_crl_load(const char *path, long long *last_update, long long *next_update,

@@ -165,17 +165,21 @@ static const char *missing_name(const char *sans, char *const *names)
     return NULL;
 }
 
-/* Checks one existing pair; says why it must be issued again, or nothing. */
+/*
+ * Checks one existing pair; says why it must be issued again, or nothing.
+ * cas: ca.crt as update_set() read it once for the whole set (NULL when it
+ * is missing or unreadable), the CA pair's own certificate and what the
+ * leaves must chain to, so that no file is parsed twice.
+ */
 static void assess_pair(const struct certs_dir *d, enum unit u, int crt,
                         const struct dbssl_certs_opts *o, char *const *names, const char *cn,
-                        struct plan *p)
+                        const struct dbssl_certlist *cas, struct plan *p)
 {
-    char cpath[PATH_MAX + 16], kpath[PATH_MAX + 16], capath[PATH_MAX + 16], why[160];
+    char cpath[PATH_MAX + 16], kpath[PATH_MAX + 16], why[160];
     struct file_at c = certs_dir_file(d, d->fd, file_names[crt], cpath, sizeof(cpath));
     struct file_at k = certs_dir_file(d, d->fd, file_names[crt + 1], kpath, sizeof(kpath));
-    struct file_at ca =
-        certs_dir_file(d, d->fd, file_names[DBSSL_CERTS_CA_CRT], capath, sizeof(capath));
-    struct dbssl_certlist list = {NULL, 0};
+    struct dbssl_certlist read = {NULL, 0};
+    const struct dbssl_certlist *list = &read;
     struct dbssl_keyinfo key;
     struct dbssl_error e;
     bool match = false, ok = false;
@@ -185,10 +189,14 @@ static void assess_pair(const struct certs_dir *d, enum unit u, int crt,
         needs(p, u, "%s is missing", file_names[exists(d, crt) ? crt + 1 : crt]);
         return;
     }
-    /* the key is matched against the certificate just read (its public key's
-     * DER), not against a second parse of the same file */
-    if (dbssl_certlist_load_at(&c, "certificate file", &list, NULL, &e) != 0 ||
-        dbssl_key_load_at(&k, &list.certs[0], &key, &match, NULL, &e) != 0) {
+    if (u == UNIT_CA && cas != NULL)
+        list = cas;
+    else if (dbssl_certlist_load_at(&c, "certificate file", &read, NULL, &e) != 0) {
+        needs(p, u, "unreadable: %s", e.message);
+        goto out;
+    }
+    /* the key is matched against the certificate just read, not a second parse of it */
+    if (dbssl_key_load_at(&k, &list->certs[0], &key, &match, NULL, &e) != 0) {
         needs(p, u, "unreadable: %s", e.message);
         goto out;
     }
@@ -196,33 +204,34 @@ static void assess_pair(const struct certs_dir *d, enum unit u, int crt,
         needs(p, u, "%s", "key does not match the certificate");
         goto out;
     }
-    if (due(&list.certs[0], o, why, sizeof(why))) {
+    if (due(&list->certs[0], o, why, sizeof(why))) {
         needs(p, u, "%s", why);
         goto out;
     }
     if (u == UNIT_CA) {
-        if (!list.certs[0].is_ca)
+        if (!list->certs[0].is_ca)
             needs(p, u, "%s", "not a CA certificate");
         goto out;
     }
-    if (o->with_ca && (dbssl_cert_verify_chain_at(&c, &ca, &ok, why, sizeof(why), &e) != 0 || !ok ||
-                       list.certs[0].self_signed)) {
+    if (o->with_ca && (cas == NULL ||
+                       dbssl_cert_verify_in(&list->certs[0], cas, &ok, why, sizeof(why), &e) != 0 ||
+                       !ok || list->certs[0].self_signed)) {
         needs(p, u, "not issued by ca.crt");
         goto out;
     }
-    if (!o->with_ca && !list.certs[0].self_signed) {
+    if (!o->with_ca && !list->certs[0].self_signed) {
         needs(p, u, "%s", "not self-signed (DB_SSL_AUTO_GENERATE_CA=false)");
         goto out;
     }
     if (u == UNIT_SERVER && names != NULL) {
-        const char *m = missing_name(list.certs[0].sans, names);
+        const char *m = missing_name(list->certs[0].sans, names);
         if (m != NULL)
             needs(p, u, "does not cover %s", m);
     }
-    if (u == UNIT_CLIENT && strcmp(list.certs[0].common_name, cn) != 0)
+    if (u == UNIT_CLIENT && strcmp(list->certs[0].common_name, cn) != 0)
         needs(p, u, "CN is not the database role \"%s\"", cn);
 out:
-    dbssl_certlist_free(&list);
+    dbssl_certlist_free(&read);
 }
 
 /* ---- generating -------------------------------------------------------------- */
@@ -302,6 +311,8 @@ static int update_set(const struct dbssl_certs_opts *o, const struct certs_dir *
     struct certs_staged out[DBSSL_CERTS_NFILES] = {{0}};
     struct strbuf bundle;
     struct certs_keys *keys = NULL;
+    struct dbssl_certlist cas = {NULL, 0};
+    bool have_cas = false;
     unsigned nkeys;
     char **names = NULL, cn[256];
     int ret = -1;
@@ -316,16 +327,25 @@ static int update_set(const struct dbssl_certs_opts *o, const struct certs_dir *
         for (int u = 0; u < NUNITS; u++)
             needs(&p, (enum unit)u, "%s", "--force");
     }
+    if (o->with_ca && exists(dir, DBSSL_CERTS_CA_CRT)) {
+        /* read once: the CA pair's certificate, and what the leaves chain to */
+        char path[PATH_MAX + 16];
+        struct file_at f =
+            certs_dir_file(dir, dir->fd, file_names[DBSSL_CERTS_CA_CRT], path, sizeof(path));
+        have_cas = dbssl_certlist_load_at(&f, "certificate file", &cas, NULL, NULL) == 0;
+    }
     if (o->with_ca) {
-        assess_pair(dir, UNIT_CA, DBSSL_CERTS_CA_CRT, o, NULL, NULL, &p);
+        assess_pair(dir, UNIT_CA, DBSSL_CERTS_CA_CRT, o, NULL, NULL, have_cas ? &cas : NULL, &p);
         if (p.need[UNIT_CA]) {
             needs(&p, UNIT_SERVER, "%s", "the CA is new");
             needs(&p, UNIT_CLIENT, "%s", "the CA is new");
         }
     }
-    assess_pair(dir, UNIT_SERVER, DBSSL_CERTS_SERVER_CRT, o, names, NULL, &p);
+    assess_pair(dir, UNIT_SERVER, DBSSL_CERTS_SERVER_CRT, o, names, NULL, have_cas ? &cas : NULL,
+                &p);
     if (o->with_client)
-        assess_pair(dir, UNIT_CLIENT, DBSSL_CERTS_CLIENT_CRT, o, NULL, cn, &p);
+        assess_pair(dir, UNIT_CLIENT, DBSSL_CERTS_CLIENT_CRT, o, NULL, cn, have_cas ? &cas : NULL,
+                    &p);
     else
         p.need[UNIT_CLIENT] = false;
     if (!o->with_ca)
@@ -400,6 +420,7 @@ static int update_set(const struct dbssl_certs_opts *o, const struct certs_dir *
         goto out;
     ret = 0;
 out:
+    dbssl_certlist_free(&cas);
     certs_keys_free(keys);
     certs_names_free(names);
     certs_pem_clear(&ca);
