@@ -11,10 +11,13 @@
  *   libpq        PQconnectdb(""): libpq alone, with the same settings as PG*
  *                variables (`dbssl env --show-secrets` prints them)
  *
- * Prints the mean milliseconds per connection.  bench/run.sh runs each
- * against pgbench -C (the same loop in PostgreSQL's own client).
+ * Prints the mean milliseconds per connection.  Mode "ab" alternates dbssl
+ * and libpq connection by connection (each goes first every other time),
+ * so that both see the same moment of a shared machine, and prints the
+ * median of each.  bench/run.sh runs these against pgbench -C (the same
+ * loop in PostgreSQL's own client).
  *
- * Usage: bench_connect dbssl|dbssl-state|libpq N
+ * Usage: bench_connect dbssl|dbssl-state|libpq|ab N
  */
 #include <dbssl/dbssl.h>
 #include <libpq-fe.h>
@@ -31,6 +34,19 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, long n)
+{
+    qsort(v, (size_t)n, sizeof(*v), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 /* SELECT 1 over conn; false (with libpq's message) when it fails. */
 static bool select1(PGconn *conn)
 {
@@ -43,6 +59,22 @@ static bool select1(PGconn *conn)
     return ok;
 }
 
+/* One new connection, SELECT 1, close: the milliseconds it took, or -1. */
+static double one(bool lib, const struct dbssl_config *cfg, struct dbssl_tls_state *st,
+                  struct dbssl_error *err)
+{
+    double t0 = now_ms();
+    PGconn *conn = lib ? PQconnectdb("") : dbssl_connect(cfg, st, err);
+    bool ok = conn != NULL && PQstatus(conn) == CONNECTION_OK;
+
+    if (!ok)
+        fprintf(stderr, "bench_connect: %s: %s\n", lib ? "libpq" : "dbssl",
+                lib ? PQerrorMessage(conn) : dbssl_error_message(err));
+    ok = ok && select1(conn);
+    PQfinish(conn);
+    return ok ? now_ms() - t0 : -1;
+}
+
 int main(int argc, char **argv)
 {
     struct dbssl_error *err = dbssl_error_new();
@@ -50,12 +82,12 @@ int main(int argc, char **argv)
     struct dbssl_tls_state *st = NULL;
     const char *mode = argc > 2 ? argv[1] : "";
     long n = argc > 2 ? strtol(argv[2], NULL, 10) : 0;
-    bool lib = strcmp(mode, "libpq") == 0;
+    bool lib = strcmp(mode, "libpq") == 0, ab = strcmp(mode, "ab") == 0;
+    double total = 0, *a = NULL, *b = NULL;
     int status = 1;
-    double t0;
 
-    if (n < 1 || (!lib && strcmp(mode, "dbssl") != 0 && strcmp(mode, "dbssl-state") != 0)) {
-        fprintf(stderr, "usage: bench_connect dbssl|dbssl-state|libpq N\n");
+    if (n < 1 || (!lib && !ab && strcmp(mode, "dbssl") != 0 && strcmp(mode, "dbssl-state") != 0)) {
+        fprintf(stderr, "usage: bench_connect dbssl|dbssl-state|libpq|ab N\n");
         return 2;
     }
     if (err == NULL)
@@ -66,22 +98,32 @@ int main(int argc, char **argv)
     }
     if (strcmp(mode, "dbssl-state") == 0 && (st = dbssl_tls_state_new()) == NULL)
         goto out;
-    t0 = now_ms();
-    for (long i = 0; i < n; i++) {
-        PGconn *conn = lib ? PQconnectdb("") : dbssl_connect(cfg, st, err);
-        bool ok = conn != NULL && PQstatus(conn) == CONNECTION_OK;
-
-        if (!ok)
-            fprintf(stderr, "bench_connect: %s: %s\n", mode,
-                    lib ? PQerrorMessage(conn) : dbssl_error_message(err));
-        ok = ok && select1(conn);
-        PQfinish(conn);
-        if (!ok)
+    if (ab) {
+        if ((a = calloc((size_t)n, sizeof(*a))) == NULL || (b = calloc((size_t)n, sizeof(*b))) == NULL)
             goto out;
+        for (long i = 0; i < n; i++) {
+            bool dbssl_first = i % 2 == 0;
+            double x = one(!dbssl_first, cfg, NULL, err), y;
+            if (x < 0 || (y = one(dbssl_first, cfg, NULL, err)) < 0)
+                goto out;
+            a[i] = dbssl_first ? x : y;
+            b[i] = dbssl_first ? y : x;
+        }
+        printf("%.4f %.4f\n", median(a, n), median(b, n));
+        status = 0;
+        goto out;
     }
-    printf("%.4f\n", (now_ms() - t0) / (double)n);
+    for (long i = 0; i < n; i++) {
+        double t = one(lib, cfg, st, err);
+        if (t < 0)
+            goto out;
+        total += t;
+    }
+    printf("%.4f\n", total / (double)n);
     status = 0;
 out:
+    free(a);
+    free(b);
     dbssl_tls_state_free(st);
     dbssl_config_free(cfg);
     dbssl_error_free(err);
