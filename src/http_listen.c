@@ -23,7 +23,6 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -58,17 +57,6 @@ struct dbssl_http_limits dbssl_http_limits_for(unsigned long open_files, long nc
     return l;
 }
 
-/* The CPUs this process may run on (a cpuset or taskset may allow fewer than
- * the machine has): one event-loop thread each. */
-static long usable_cpus(void)
-{
-    cpu_set_t set;
-
-    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-        return CPU_COUNT(&set);
-    return sysconf(_SC_NPROCESSORS_ONLN);
-}
-
 struct dbssl_http_limits dbssl_http_limits_get(void)
 {
     struct rlimit rl;
@@ -82,6 +70,7 @@ struct dbssl_http_limits dbssl_http_limits_get(void)
         }
         open_files = rl.rlim_cur == RLIM_INFINITY ? (unsigned long)-1 : (unsigned long)rl.rlim_cur;
     }
+    /* one event-loop thread per CPU we may run on */
     return dbssl_http_limits_for(open_files, usable_cpus());
 }
 

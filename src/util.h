@@ -135,4 +135,8 @@ long long now_epoch(void);
 /* Formats t as RFC 3339 UTC ("2026-11-27T21:00:00Z") into buf (>= 21 bytes). */
 void format_rfc3339(long long t, char *buf, size_t len);
 
+/* The CPUs this process may run on (a cpuset or taskset may allow fewer than
+ * the machine has); at least 1. */
+long usable_cpus(void);
+
 #endif
