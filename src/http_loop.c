@@ -28,9 +28,11 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
-#define ACCEPT_BATCH 32 /* connections accepted per wake before serving the others */
+#define ACCEPT_BATCH 32  /* connections accepted per wake before serving the others */
+#define FD_PAUSE_MS  100 /* out of descriptors: how long a thread stops accepting */
 
 enum { EV_MHD = 1, EV_LISTEN, EV_STOP, EV_WAKE };
 
@@ -40,7 +42,10 @@ struct worker {
     pthread_t thread;
     bool started;
     int ep;      /* our epoll instance */
-    int wake_fd; /* eventfd: dbssl_http_loop_wake() */
+    int wake_fd; /* eventfd: dbssl_http_worker_wake() */
+    /* out of descriptors: the listening socket is out of ep until then
+     * (level-triggered, it would wake us in a busy loop), 0 when it is in */
+    long long paused_until;
 };
 
 struct dbssl_http_loop {
@@ -51,6 +56,21 @@ struct dbssl_http_loop {
     unsigned n;
     struct worker w[];
 };
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Out of descriptors (or memory): stop accepting for a moment rather than spin. */
+static void pause_accepting(struct worker *w)
+{
+    if (w->paused_until == 0 && epoll_ctl(w->ep, EPOLL_CTL_DEL, w->loop->listen_fd, NULL) == 0)
+        w->paused_until = mono_ms() + FD_PAUSE_MS;
+}
 
 /* Accepts what is waiting (a batch at most), each admitted or refused. */
 static void accept_some(struct worker *w)
@@ -63,8 +83,13 @@ static void accept_some(struct worker *w)
         int fd = accept4(l->listen_fd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         struct dbssl_http_peer peer;
 
-        if (fd < 0)
-            return; /* EAGAIN (another thread took it), or a transient error (EMFILE...) */
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                pause_accepting(w);
+            else if (errno == ECONNABORTED || errno == EINTR || errno == EPROTO)
+                continue; /* that one is gone: the next may be there */
+            return;       /* EAGAIN: nothing waiting, or another thread took it */
+        }
         peer = dbssl_http_peer_of((struct sockaddr *)&sa, len);
         if (!dbssl_http_admit_take(l->admit, &peer)) {
             close(fd); /* counted as refused */
@@ -79,14 +104,33 @@ static void accept_some(struct worker *w)
     }
 }
 
-/* How long libmicrohttpd lets us sleep: -1 for no limit. */
-static int mhd_timeout_ms(struct MHD_Daemon *d)
+static int watch(int ep, int fd, uint32_t events, uint32_t tag)
+{
+    struct epoll_event e = {.events = events, .data.u32 = tag};
+
+    return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
+}
+
+/*
+ * How long the thread may sleep: what libmicrohttpd allows (-1: no limit),
+ * shortened to the end of a pause in accepting, which it ends when due.
+ */
+static int sleep_ms(struct worker *w)
 {
     MHD_UNSIGNED_LONG_LONG t;
+    long long ms = MHD_get_timeout(w->pub.daemon, &t) == MHD_YES ? (long long)t : -1;
 
-    if (MHD_get_timeout(d, &t) != MHD_YES)
-        return -1;
-    return t > INT_MAX ? INT_MAX : (int)t;
+    if (w->paused_until != 0) {
+        long long left = w->paused_until - mono_ms();
+        if (left <= 0 &&
+            watch(w->ep, w->loop->listen_fd, EPOLLIN | EPOLLEXCLUSIVE, EV_LISTEN) == 0) {
+            w->paused_until = 0;
+        } else {
+            left = left < 1 ? 1 : left;
+            ms = ms < 0 || ms > left ? left : ms;
+        }
+    }
+    return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
 static void *worker_main(void *arg)
@@ -106,7 +150,7 @@ static void *worker_main(void *arg)
 
     while (!atomic_load(&l->stopping)) {
         struct epoll_event ev[4];
-        int n = epoll_wait(w->ep, ev, 4, mhd_timeout_ms(w->pub.daemon));
+        int n = epoll_wait(w->ep, ev, 4, sleep_ms(w));
         uint64_t count;
 
         for (int i = 0; i < n; i++) {
@@ -121,13 +165,6 @@ static void *worker_main(void *arg)
      * socket takes the bytes at once) before the daemon closes them */
     MHD_run(w->pub.daemon);
     return NULL;
-}
-
-static int watch(int ep, int fd, uint32_t events, uint32_t tag)
-{
-    struct epoll_event e = {.events = events, .data.u32 = tag};
-
-    return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
 }
 
 /* The thread's epoll set; -1 on failure. */
