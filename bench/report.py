@@ -63,6 +63,19 @@ def rows():
               "connect.dbssl-state.ms", "connect.libpq.ms", None, None, "ms"))
     r.append(("validate", "`dbssl validate` whole process vs an empty program linked with libpq",
               "validate.dbssl.ms", "validate.empty.ms", "<=", 1.5, "ms"))
+    for t, name in (("ec", "EC P-256"), ("rsa", "RSA-2048")):
+        r.append(("key_%s" % t, "reading a %s key: the told OSSL_DECODER (ours) vs "
+                  "PEM_read_bio_PrivateKey, µs in one process" % name,
+                  "pemload.%s.key-OSSL_DECODER_told.us" % t,
+                  "pemload.%s.key-PEM_read_bio_PrivateKey.us" % t, None, None, "µs"))
+        for other in ("d2i_AutoPrivateKey", "EVP_PKCS82PKEY"):
+            r.append(("key_%s_%s" % (t, other), "same, vs %s" % other,
+                      "pemload.%s.key-OSSL_DECODER_told.us" % t,
+                      "pemload.%s.key-%s.us" % (t, other), None, None, "µs"))
+        r.append(("cert_%s" % t, "reading a certificate (%s key): PEM_read_bio_X509 (ours) "
+                  "vs PEM_read_bio + d2i_X509, µs" % name,
+                  "pemload.%s.cert-PEM_read_bio_X509.us" % t, "pemload.%s.cert-d2i_X509.us" % t,
+                  None, None, "µs"))
     r.append(("certs_rsa", "certificate set, rsa-2048, whole process vs openssl command line",
               "certs.rsa-2048.dbssl.ms", "certs.rsa-2048.openssl.ms", "<=", 0.5, "ms"))
     r.append(("certs_ec", "certificate set, ec-p256, whole process vs openssl command line",

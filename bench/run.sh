@@ -47,7 +47,7 @@ say() { printf 'bench: %s\n' "$*" >&2; }
 "$SRC/scripts/install-deps.sh" --bench
 cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD" -j "$(nproc)" --target dbssl_cli bench_connect bench_empty bench_certgen \
-  >/dev/null
+  bench_pemload >/dev/null
 DBSSL=$BUILD/dbssl
 export DBSSL DBSSL_SRC=$SRC
 set +u
@@ -371,7 +371,7 @@ hf() {
 }
 
 section_validate() {
-  local r m
+  local r m t d
   say "validate: dbssl validate vs an empty program linked with libpq, $ROUNDS rounds"
   for ((r = 1; r <= ROUNDS; r++)); do
     for m in $(order "$r" dbssl empty); do
@@ -380,6 +380,16 @@ section_validate() {
       else
         hf validate.empty.ms "$r" 40 --warmup 3 "$BUILD/bench_empty"
       fi
+    done
+  done
+  # how each way of reading PEM costs in one process (the development set's EC keys, and an RSA set)
+  "$DBSSL" certs generate --env-file "$ENV_FILE" --dir "$W/rsa-set" --key-type rsa-2048 >/dev/null
+  for ((r = 1; r <= ROUNDS; r++)); do
+    for t in ec rsa; do
+      if [ $t = ec ]; then d=$W/app/certs; else d=$W/rsa-set; fi
+      "$BUILD/bench_pemload" "$d/server.crt" "$d/server.key" 200 | while read -r m v; do
+        sample "pemload.$t.$m.us" "$r" "$v"
+      done
     done
   done
   meta load_validate "$(loadavg)"
