@@ -63,6 +63,10 @@ def rows():
               "connect.dbssl-state.ms", "connect.libpq.ms", None, None, "ms"))
     r.append(("validate", "`dbssl validate` whole process vs an empty program linked with libpq",
               "validate.dbssl.ms", "validate.empty.ms", "<=", 1.5, "ms"))
+    r.append(("validate_floor", "`dbssl --version` (the program's own start) vs the empty program",
+              "validate.version.ms", "validate.empty.ms", None, None, "ms"))
+    r.append(("validate_nogen", "`dbssl validate --no-generate` (no check of the generated set)"
+              " vs the empty program", "validate.nogen.ms", "validate.empty.ms", None, None, "ms"))
     for t, name in (("ec", "EC P-256"), ("rsa", "RSA-2048")):
         r.append(("key_%s" % t, "reading a %s key: the told OSSL_DECODER (ours) vs "
                   "PEM_read_bio_PrivateKey, µs in one process" % name,

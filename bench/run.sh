@@ -374,12 +374,15 @@ section_validate() {
   local r m t d
   say "validate: dbssl validate vs an empty program linked with libpq, $ROUNDS rounds"
   for ((r = 1; r <= ROUNDS; r++)); do
-    for m in $(order "$r" dbssl empty); do
-      if [ "$m" = dbssl ]; then
-        hf validate.dbssl.ms "$r" 40 --warmup 3 "$DBSSL validate --env-file $ENV_FILE"
-      else
-        hf validate.empty.ms "$r" 40 --warmup 3 "$BUILD/bench_empty"
-      fi
+    # where the time goes: the program alone, then without the generated set's check
+    for m in $(order "$r" dbssl empty version nogen); do
+      case $m in
+      dbssl) hf validate.dbssl.ms "$r" 40 --warmup 3 "$DBSSL validate --env-file $ENV_FILE" ;;
+      empty) hf validate.empty.ms "$r" 40 --warmup 3 "$BUILD/bench_empty" ;;
+      version) hf validate.version.ms "$r" 40 --warmup 3 "$DBSSL --version" ;;
+      nogen) hf validate.nogen.ms "$r" 40 --warmup 3 \
+        "$DBSSL validate --env-file $ENV_FILE --no-generate" ;;
+      esac
     done
   done
   # how each way of reading PEM costs in one process (the development set's EC keys, and an RSA set)
