@@ -15,32 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "certs.h"
 #include "util.h"
-
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* The same set with the openssl program: bench/certs-openssl.sh (BENCH_DIR) in directory d. */
 static char *recipe(const char *d, const char *type)
@@ -76,18 +55,18 @@ static int bench(const char *label, enum dbssl_key_type t, int runs, const char 
         dbssl_error_clear(&e);
         /* the previous run's dirty pages would otherwise be charged to our fsyncs */
         sync();
-        t0 = now_ms();
+        t0 = bench_now_ms();
         rc = dbssl_certs_generate(&o, &res, &e);
-        in[i] = now_ms() - t0;
+        in[i] = bench_now_ms() - t0;
         if (rc != 0 || res.written != (1u << DBSSL_CERTS_NFILES) - 1) {
             fprintf(stderr, "in-process generation failed: %s\n", e.message);
             rc = -1;
         }
         if (rc == 0) {
             sync();
-            t0 = now_ms();
+            t0 = bench_now_ms();
             rc = system(sh);
-            cli[i] = now_ms() - t0;
+            cli[i] = bench_now_ms() - t0;
             if (rc != 0)
                 fprintf(stderr, "openssl recipe failed (status %d)\n", rc);
         }
@@ -98,7 +77,7 @@ static int bench(const char *label, enum dbssl_key_type t, int runs, const char 
             goto out;
     }
     {
-        double a = median(in, runs), b = median(cli, runs);
+        double a = bench_median(in, runs), b = bench_median(cli, runs);
         printf("%-9s in-process %8.2f ms   openssl CLI %8.2f ms   ratio %.3f (%.1fx faster)  "
                "[median of %d]\n",
                label, a, b, a / b, b / a, runs);

@@ -24,28 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, long n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+#include "bench.h"
 
 /* SELECT 1 over conn; false (with libpq's message) when it fails. */
 static bool select1(PGconn *conn)
@@ -63,7 +43,7 @@ static bool select1(PGconn *conn)
 static double one(bool lib, const struct dbssl_config *cfg, struct dbssl_tls_state *st,
                   struct dbssl_error *err)
 {
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     PGconn *conn = lib ? PQconnectdb("") : dbssl_connect(cfg, st, err);
     bool ok = conn != NULL && PQstatus(conn) == CONNECTION_OK;
 
@@ -72,7 +52,7 @@ static double one(bool lib, const struct dbssl_config *cfg, struct dbssl_tls_sta
                 lib ? PQerrorMessage(conn) : dbssl_error_message(err));
     ok = ok && select1(conn);
     PQfinish(conn);
-    return ok ? now_ms() - t0 : -1;
+    return ok ? bench_now_ms() - t0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -109,7 +89,7 @@ int main(int argc, char **argv)
             a[i] = dbssl_first ? x : y;
             b[i] = dbssl_first ? y : x;
         }
-        printf("%.4f %.4f\n", median(a, n), median(b, n));
+        printf("%.4f %.4f\n", bench_median(a, n), bench_median(b, n));
         status = 0;
         goto out;
     }

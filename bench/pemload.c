@@ -21,22 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-static double now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
+#include "bench.h"
 
 static char *slurp(const char *path, long *len)
 {
@@ -66,25 +52,13 @@ static unsigned char *der_of(const char *pem, long len, long *der_len, char **la
     return der;
 }
 
+/* The readers that take the whole PEM text. */
 static void *cert_pem(const char *pem, long len)
 {
     BIO *b = BIO_new_mem_buf(pem, (int)len);
     X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
 
     BIO_free(b);
-    return x;
-}
-
-static void *cert_der(const char *pem, long len)
-{
-    char *label = NULL;
-    long n = 0;
-    unsigned char *der = der_of(pem, len, &n, &label);
-    const unsigned char *p = der;
-    X509 *x = der ? d2i_X509(NULL, &p, n) : NULL;
-
-    OPENSSL_free(der);
-    OPENSSL_free(label);
     return x;
 }
 
@@ -97,43 +71,33 @@ static void *key_pem(const char *pem, long len)
     return k;
 }
 
-static void *key_auto(const char *pem, long len)
+/* The readers of the DER inside (PEM_read_bio() decodes it first, within the time measured). */
+static void *cert_d2i(const unsigned char *p, long n)
 {
-    char *label = NULL;
-    long n = 0;
-    unsigned char *der = der_of(pem, len, &n, &label);
-    const unsigned char *p = der;
-    EVP_PKEY *k = der ? d2i_AutoPrivateKey(NULL, &p, n) : NULL;
-
-    OPENSSL_free(der);
-    OPENSSL_free(label);
-    return k;
+    return d2i_X509(NULL, &p, n);
 }
 
-static void *key_pkcs8(const char *pem, long len)
+static void *key_auto(const unsigned char *p, long n)
 {
-    char *label = NULL;
-    long n = 0;
-    unsigned char *der = der_of(pem, len, &n, &label);
-    const unsigned char *p = der;
-    PKCS8_PRIV_KEY_INFO *p8 = der ? d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, n) : NULL;
+    return d2i_AutoPrivateKey(NULL, &p, n);
+}
+
+static void *key_pkcs8(const unsigned char *p, long n)
+{
+    PKCS8_PRIV_KEY_INFO *p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, n);
     EVP_PKEY *k = p8 ? EVP_PKCS82PKEY(p8) : NULL;
 
     PKCS8_PRIV_KEY_INFO_free(p8);
-    OPENSSL_free(der);
-    OPENSSL_free(label);
     return k;
 }
 
-static void *key_told(const char *pem, long len)
+static void *key_told(const unsigned char *der, long n)
 {
-    char *label = NULL, type[80] = "";
-    long n = 0;
-    unsigned char *der = der_of(pem, len, &n, &label);
     const unsigned char *p = der;
-    PKCS8_PRIV_KEY_INFO *p8 = der ? d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, n) : NULL;
+    PKCS8_PRIV_KEY_INFO *p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, n);
     const ASN1_OBJECT *alg = NULL;
     EVP_PKEY *k = NULL;
+    char type[80];
 
     if (p8 != NULL && PKCS8_pkey_get0(&alg, NULL, NULL, NULL, p8) == 1 &&
         OBJ_obj2txt(type, sizeof(type), alg, 1) > 0) {
@@ -146,23 +110,38 @@ static void *key_told(const char *pem, long len)
         OSSL_DECODER_CTX_free(d);
     }
     PKCS8_PRIV_KEY_INFO_free(p8);
-    OPENSSL_free(der);
-    OPENSSL_free(label);
     return k;
 }
 
 static const struct way {
     const char *name;
     bool cert;
-    void *(*read)(const char *pem, long len);
+    void *(*from_pem)(const char *pem, long len);
+    void *(*from_der)(const unsigned char *der, long len);
 } ways[] = {
-    {"cert-PEM_read_bio_X509", true, cert_pem},
-    {"cert-d2i_X509", true, cert_der},
-    {"key-PEM_read_bio_PrivateKey", false, key_pem},
-    {"key-d2i_AutoPrivateKey", false, key_auto},
-    {"key-EVP_PKCS82PKEY", false, key_pkcs8},
-    {"key-OSSL_DECODER_told", false, key_told},
+    {"cert-PEM_read_bio_X509", true, cert_pem, NULL},
+    {"cert-d2i_X509", true, NULL, cert_d2i},
+    {"key-PEM_read_bio_PrivateKey", false, key_pem, NULL},
+    {"key-d2i_AutoPrivateKey", false, NULL, key_auto},
+    {"key-EVP_PKCS82PKEY", false, NULL, key_pkcs8},
+    {"key-OSSL_DECODER_told", false, NULL, key_told},
 };
+
+static void *read_with(const struct way *w, const char *pem, long len)
+{
+    char *label = NULL;
+    long n = 0;
+    unsigned char *der;
+    void *o;
+
+    if (w->from_pem != NULL)
+        return w->from_pem(pem, len);
+    der = der_of(pem, len, &n, &label);
+    o = der != NULL ? w->from_der(der, n) : NULL;
+    OPENSSL_free(der);
+    OPENSSL_free(label);
+    return o;
+}
 
 int main(int argc, char **argv)
 {
@@ -182,20 +161,20 @@ int main(int argc, char **argv)
         const char *pem = ways[w].cert ? cert : key;
         long len = ways[w].cert ? clen : klen;
         for (long i = -5; i < runs; i++) { /* 5 warm-up reads */
-            double t0 = now_us();
-            void *o = ways[w].read(pem, len);
+            double t0 = bench_now_ms();
+            void *o = read_with(&ways[w], pem, len);
             if (o == NULL) {
                 fprintf(stderr, "bench_pemload: %s could not read it\n", ways[w].name);
                 return 1;
             }
             if (i >= 0)
-                t[i] = now_us() - t0;
+                t[i] = (bench_now_ms() - t0) * 1e3; /* µs */
             if (ways[w].cert)
                 X509_free(o);
             else
                 EVP_PKEY_free(o);
         }
-        qsort(t, (size_t)runs, sizeof(*t), cmp_double);
+        qsort(t, (size_t)runs, sizeof(*t), bench_cmp_double);
         printf("%s %.1f\n", ways[w].name, t[runs / 2]);
     }
     free(t);

@@ -79,24 +79,19 @@ cpu_ticks() {
   done
   echo "$t"
 }
-# rss_kib PID... : resident memory (VmRSS), summed
-rss_kib() {
-  local p t=0 v
+# mem_kib FIELD FILE PID... : a /proc/PID/FILE memory field in KiB, summed
+# (VmRSS of status: resident; Pss of smaps_rollup: shared pages divided among their users)
+mem_kib() {
+  local field=$1 file=$2 p t=0 v
+  shift 2
   for p in "$@"; do
-    v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || v=0
+    v=$(awk -v f="$field:" '$1 == f { print $2 }' "/proc/$p/$file" 2>/dev/null) || v=0
     t=$((t + ${v:-0}))
   done
   echo "$t"
 }
-# pss_kib PID... : proportional set size (shared pages divided among their users), summed
-pss_kib() {
-  local p t=0 v
-  for p in "$@"; do
-    v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null) || v=0
-    t=$((t + ${v:-0}))
-  done
-  echo "$t"
-}
+rss_kib() { mem_kib VmRSS status "$@"; }
+pss_kib() { mem_kib Pss smaps_rollup "$@"; }
 # order ROUND A B [C] : the names rotated by the round, so that none always goes first
 order() {
   local r=$1 i
