@@ -31,14 +31,16 @@ PACKAGES=(
 # test-only: cmocka (unit tests); openssl (the tests' own certificate factory,
 # tests/lib.sh); python3 and its PostgreSQL drivers (helpers, and real
 # applications started through `dbssl exec`); sslscan (the oracle of `dbssl
-# scan`); faketime (certificates made and checked at another time); procps,
-# iproute2, util-linux (pgrep, ss, flock, setpriv, runuser); mandoc and
-# man-db (the manual page is linted and rendered); clang and its runtime (the
-# libFuzzer run, `make test-fuzz`); python-dotenv (the peer for .env ${NAME}
-# references, tests/cli/test_env_file.sh)
+# scan`); procps, iproute2, util-linux (pgrep, ss, flock, setpriv, runuser);
+# mandoc and man-db (the manual page is linted and rendered); clang and its
+# runtime (the libFuzzer run, `make test-fuzz`); python-dotenv (the peer for
+# .env ${NAME} references, tests/cli/test_env_file.sh); python3-jsonschema (the
+# audit's JSON against docs/audit.schema.json, tests/integration/test_audit.sh).  Tests that need
+# another time run build/testclock/dbssl (src/clock.h), not faketime.
 TEST_PACKAGES=(
-  libcmocka-dev openssl python3 python3-psycopg2 python3-psycopg sslscan faketime
+  libcmocka-dev openssl python3 python3-psycopg2 python3-psycopg sslscan
   procps iproute2 util-linux mandoc man-db clang libclang-rt-14-dev python3-dotenv
+  python3-jsonschema
 )
 
 # bench-only (bench/run.sh, `make bench`): nginx (the HTTP peer, started by

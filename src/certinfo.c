@@ -285,10 +285,9 @@ int dbssl_certlist_parse(const char *pem, size_t len, const char *name, struct d
     if (ERR_GET_REASON(ERR_peek_last_error()) == PEM_R_NO_START_LINE)
         ERR_clear_error(); /* normal end of input */
     if (ERR_peek_last_error() != 0) {
-        dbssl_error_set(err, DBSSL_ERR_CERT,
-                        "The certificate is damaged; obtain a fresh copy from its issuer.",
-                        "could not parse certificate in %s: %s", name,
-                        dbssl_openssl_errstr(ebuf, sizeof(ebuf)));
+        dbssl_error_setx(err, DBSSL_ERR_CERT, dbssl_openssl_errstr(ebuf, sizeof(ebuf)),
+                         "The certificate is damaged; obtain a fresh copy from its issuer.",
+                         "could not parse certificate in %s", name);
         goto out;
     }
     if (out->n == 0) {
@@ -337,7 +336,7 @@ int dbssl_certlist_load_at(const struct file_at *f, const char *what, struct dbs
 {
     char *pem = NULL;
     size_t len = 0;
-    char name[4200];
+    char name[PATH_TEXT_BUF];
     int ret;
 
     out->certs = NULL;
@@ -451,9 +450,9 @@ static EVP_PKEY *parse_key(const char *pem, size_t len, const char *name, struct
     ERR_clear_error();
     bio = BIO_new_mem_buf(pem, (int)len);
     if (bio == NULL || (pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL)) == NULL)
-        dbssl_error_set(err, DBSSL_ERR_CERT,
-                        "The key is damaged; obtain a fresh copy or generate a new key pair.",
-                        "could not load %s: %s", name, dbssl_openssl_errstr(ebuf, sizeof(ebuf)));
+        dbssl_error_setx(err, DBSSL_ERR_CERT, dbssl_openssl_errstr(ebuf, sizeof(ebuf)),
+                         "The key is damaged; obtain a fresh copy or generate a new key pair.",
+                         "could not load %s", name);
 out:
     ERR_clear_error();
     BIO_free(bio);
@@ -464,7 +463,7 @@ static EVP_PKEY *load_key(const struct file_at *f, struct stat *st, struct dbssl
 {
     char *pem = NULL;
     size_t len = 0;
-    char name[4200];
+    char name[PATH_TEXT_BUF];
     EVP_PKEY *pkey;
 
     if (read_pem_at(f, "private key file", &pem, &len, st, name, sizeof(name), err) != 0)
@@ -719,7 +718,7 @@ int dbssl_crl_load(const char *path, long long *last_update, long long *next_upd
 {
     char *pem = NULL;
     size_t len = 0;
-    char name[4200];
+    char name[PATH_TEXT_BUF];
     int ret;
 
     if (read_pem_at(&FILE_AT_PATH(path), "CRL file", &pem, &len, NULL, name, sizeof(name), err) !=

@@ -12,6 +12,10 @@
  * The _at variants read a file relative to a directory descriptor (the
  * generated set, without following symlinks) and can return the fstat() of
  * the very file read, for permission checks that must see that file.
+ *
+ * Inspection sits below the settings: it uses the helpers alone (util.h,
+ * pemtext.h, error_int.h), never config.h, so that validation reads
+ * certificates without reaching up to where they are generated (certs.h).
  */
 #ifndef DBSSL_CERTINFO_H
 #define DBSSL_CERTINFO_H

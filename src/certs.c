@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "certinfo.h"
+#include "clock.h"
 #include "util.h"
 
 #define BACKDATE_SECONDS 300
@@ -82,8 +83,8 @@ static void ossl_fail(struct dbssl_error *err, const char *what)
 {
     char ebuf[256];
 
-    dbssl_error_set(err, DBSSL_ERR_INTERNAL, NULL, "could not %s: %s", what,
-                    dbssl_openssl_errstr(ebuf, sizeof(ebuf)));
+    dbssl_error_setx(err, DBSSL_ERR_INTERNAL, dbssl_openssl_errstr(ebuf, sizeof(ebuf)), NULL,
+                     "could not %s", what);
     ERR_clear_error();
 }
 
@@ -527,7 +528,7 @@ int certs_issue(enum certs_kind kind, const struct dbssl_certs_opts *opts,
     X509 *x = NULL, *icert = NULL;
     bool rsa = opts->key_type != DBSSL_KEY_EC_P256;
     const char *subject_cn = cn;
-    long long now = now_epoch();
+    long long now = dbssl_now();
     int ret = -1;
 
     memset(out, 0, sizeof(*out));
@@ -546,7 +547,8 @@ int certs_issue(enum certs_kind kind, const struct dbssl_certs_opts *opts,
         subject_cn = (names && names[0]) ? strchr(names[0], ':') + 1 : "localhost";
     if ((x = X509_new()) == NULL || X509_set_version(x, X509_VERSION_3) != 1 || !set_serial(x) ||
         ASN1_TIME_set(X509_getm_notBefore(x), (time_t)(now - BACKDATE_SECONDS)) == NULL ||
-        ASN1_TIME_set(X509_getm_notAfter(x), (time_t)(now + opts->days * 86400LL)) == NULL ||
+        ASN1_TIME_set(X509_getm_notAfter(x), (time_t)(now + opts->days * SECONDS_PER_DAY)) ==
+            NULL ||
         !set_subject(x, subject_cn) || X509_set_pubkey(x, key) != 1 ||
         X509_set_issuer_name(x, icert ? X509_get_subject_name(icert) : X509_get_subject_name(x)) !=
             1) {

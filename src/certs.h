@@ -50,7 +50,7 @@ struct dbssl_certs_opts {
 };
 
 struct dbssl_certs_result {
-    char dir[4096];     /* the directory, absolute */
+    char dir[PATH_BUF]; /* the directory, absolute */
     bool up_to_date;    /* nothing was written */
     bool recovered;     /* an interrupted update was completed (or discarded) first */
     bool owner_changed; /* --owner changed the server pair's ownership */
@@ -159,7 +159,7 @@ bool certs_is_key_file(int f);
  */
 struct certs_dir {
     int fd;
-    char path[4096];
+    char path[PATH_BUF];
 };
 
 /* name (relative to the set) as a path for messages */

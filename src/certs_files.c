@@ -34,8 +34,11 @@
 #include <unistd.h>
 
 #include "certinfo.h"
+#include "clock.h"
+#include "expiry.h"
 #include "safedir.h"
 #include "util.h"
+#include "validate.h"
 
 static const char *const file_names[DBSSL_CERTS_NFILES] = {
     "ca.crt", "ca.key", "server.crt", "server.key", "client.crt", "client.key",
@@ -62,7 +65,8 @@ int certs_file_index(const char *name)
 void dbssl_certs_opts_from_config(const struct dbssl_config *cfg, struct dbssl_certs_opts *opts)
 {
     memset(opts, 0, sizeof(*opts));
-    opts->dir = cfg->auto_cert_dir ? cfg->auto_cert_dir : "./ssl_certs/db";
+    opts->dir =
+        cfg->auto_cert_dir ? cfg->auto_cert_dir : dbssl_options[OPT_DB_SSL_AUTO_CERT_DIR].def;
     opts->days = cfg->auto_cert_validity_days;
     opts->key_type = cfg->auto_key_type;
     opts->with_ca = cfg->auto_generate_ca;
@@ -119,29 +123,32 @@ static bool exists(const struct certs_dir *d, int f)
 static bool due(const struct dbssl_certinfo *ci, const struct dbssl_certs_opts *o, char *why,
                 size_t len)
 {
-    long long now = now_epoch(), life = ci->not_after - ci->not_before;
+    long long now = dbssl_now(), life = ci->not_after - ci->not_before;
+    /* expiry.h's rules; a window as long as the validity would make every fresh set due */
+    long window = o->days > o->renew_within_days ? o->renew_within_days : 0;
+    enum dbssl_expiry_state st = dbssl_expiry_state(ci->not_before, ci->not_after, now, window);
     const char *want_type;
     int want_bits;
 
-    if (ci->not_after <= now) {
+    if (st == DBSSL_EXPIRY_EXPIRED) {
         char when[32];
         format_rfc3339(ci->not_after, when, sizeof(when));
         snprintf(why, len, "expired on %s", when);
         return true;
     }
-    if (o->days > o->renew_within_days && ci->not_after - now < o->renew_within_days * 86400LL) {
-        long long days = (ci->not_after - now) / 86400;
+    if (st == DBSSL_EXPIRY_EXPIRING) {
+        long long days = dbssl_expiry_days_left(ci->not_after, now);
         snprintf(why, len, "expires in %lld day%s", days, days == 1 ? "" : "s");
         return true;
     }
-    if (life > 0 && (now - ci->not_before) * 3 >= life * 2) {
+    if (life > 0 && now >= dbssl_expiry_renew_at(ci->not_before, ci->not_after)) {
         snprintf(why, len, "past two thirds of its lifetime");
         return true;
     }
     certs_key_type_info(o->key_type, &want_type, &want_bits);
     if (strcmp(ci->key_type, want_type) != 0 || ci->key_bits != want_bits) {
         snprintf(why, len, "key is %s %d, DB_SSL_AUTO_KEY_TYPE asks for %s", ci->key_type,
-                 ci->key_bits, dbssl_key_type_name(o->key_type));
+                 ci->key_bits, dbssl_option_choice(OPT_DB_SSL_AUTO_KEY_TYPE, (int)o->key_type));
         return true;
     }
     return false;
@@ -175,7 +182,7 @@ static void assess_pair(const struct certs_dir *d, enum unit u, int crt,
                         const struct dbssl_certs_opts *o, char *const *names, const char *cn,
                         const struct dbssl_certlist *cas, struct plan *p)
 {
-    char cpath[PATH_MAX + 16], kpath[PATH_MAX + 16], why[160];
+    char cpath[PATH_BUF], kpath[PATH_BUF], why[160];
     struct file_at c = certs_dir_file(d, d->fd, file_names[crt], cpath, sizeof(cpath));
     struct file_at k = certs_dir_file(d, d->fd, file_names[crt + 1], kpath, sizeof(kpath));
     struct dbssl_certlist read = {NULL, 0};
@@ -239,7 +246,7 @@ out:
 static int read_pair(const struct certs_dir *d, int crt, struct certs_pem *pem,
                      struct dbssl_error *err)
 {
-    char path[PATH_MAX + 16];
+    char path[PATH_BUF];
     struct file_at f = certs_dir_file(d, d->fd, file_names[crt], path, sizeof(path));
 
     if (read_file_at(&f, "certificate file", CONFIG_FILE_MAX, &pem->cert, &pem->cert_len, NULL,
@@ -286,7 +293,7 @@ static int chown_server_pair(const struct certs_dir *d, uid_t uid, gid_t gid, bo
                              struct dbssl_error *err)
 {
     for (int f = DBSSL_CERTS_SERVER_CRT; f <= DBSSL_CERTS_SERVER_KEY; f++) {
-        char path[PATH_MAX + 16];
+        char path[PATH_BUF];
         struct stat st;
         certs_dir_path(d, file_names[f], path, sizeof(path));
         if (fstatat(d->fd, file_names[f], &st, AT_SYMLINK_NOFOLLOW) != 0 ||
@@ -371,7 +378,7 @@ static int update_set(const struct dbssl_certs_opts *o, const struct certs_dir *
 
     if (!o->with_ca) {
         /* ca.crt is what verifies the leaves: the self-signed leaves themselves */
-        char path[PATH_MAX + 16];
+        char path[PATH_BUF];
         struct file_at ca_file =
             certs_dir_file(dir, dir->fd, file_names[DBSSL_CERTS_CA_CRT], path, sizeof(path));
         char *cur = NULL;
@@ -435,6 +442,7 @@ int dbssl_certs_generate(const struct dbssl_certs_opts *opts, struct dbssl_certs
 {
     const struct safedir_names names = {
         "certificate directory", opts->dir_named_by ? opts->dir_named_by : "DB_SSL_AUTO_CERT_DIR"};
+    const struct dbssl_option *days = &dbssl_options[OPT_DB_SSL_AUTO_CERT_VALIDITY_DAYS];
     struct certs_dir d = {-1, ""};
     uid_t uid;
     gid_t gid;
@@ -444,9 +452,11 @@ int dbssl_certs_generate(const struct dbssl_certs_opts *opts, struct dbssl_certs
     snprintf(res->dir, sizeof(res->dir), "%s", opts->dir);
     if (resolve_owner(opts->owner, &uid, &gid, err) != 0)
         goto out;
-    if (opts->days < 1 || opts->days > 3650) {
-        dbssl_error_set(err, DBSSL_ERR_USAGE, "Use a whole number of days from 1 to 3650.",
-                        "invalid validity of %ld days", opts->days);
+    if (opts->days < days->min || opts->days > days->max) {
+        char hint[80];
+        snprintf(hint, sizeof(hint), "Use a whole number of days from %ld to %ld.", days->min,
+                 days->max);
+        dbssl_error_set(err, DBSSL_ERR_USAGE, hint, "invalid validity of %ld days", opts->days);
         goto out;
     }
     /* keys go there: only a directory no other user can change (safedir.h) */
@@ -495,7 +505,7 @@ void dbssl_certs_report_user_files(const struct dbssl_config *cfg, struct dbssl_
 {
     const char *settings[2] = {"DB_SSL_CA_CERT", "DB_SSL_CLIENT_CERT"};
     const char *paths[2] = {cfg->ca_cert, cfg->client_cert};
-    long long now = now_epoch();
+    long long now = dbssl_now();
 
     for (int i = 0; i < 2; i++) {
         struct dbssl_certlist list;
@@ -510,12 +520,15 @@ void dbssl_certs_report_user_files(const struct dbssl_config *cfg, struct dbssl_
             continue;
         }
         for (size_t k = 0; k < list.n; k++) {
-            long long left = list.certs[k].not_after - now;
-            format_rfc3339(list.certs[k].not_after, when, sizeof(when));
-            if (left <= 0)
+            const struct dbssl_certinfo *ci = &list.certs[k];
+            enum dbssl_expiry_state st =
+                dbssl_expiry_state(ci->not_before, ci->not_after, now, cfg->expiry_warn_days);
+            format_rfc3339(ci->not_after, when, sizeof(when));
+            if (st == DBSSL_EXPIRY_EXPIRED)
                 snprintf(what, sizeof(what), "expired on %s", when);
-            else if (left < cfg->expiry_warn_days * 86400LL)
-                snprintf(what, sizeof(what), "expires in %lld days (on %s)", left / 86400, when);
+            else if (st == DBSSL_EXPIRY_EXPIRING)
+                snprintf(what, sizeof(what), "expires in %lld days (on %s)",
+                         dbssl_expiry_days_left(ci->not_after, now), when);
             else
                 continue;
             note(res, settings[i], paths[i], what);
@@ -533,6 +546,7 @@ int dbssl_certs_ensure(const struct dbssl_config *cfg, struct dbssl_certs_result
                                OPT_DB_SSL_AUTO_CERT_HOSTS,  OPT_DB_SSL_AUTO_KEY_TYPE,
                                OPT_DB_SSL_EXPIRY_WARN_DAYS};
     struct dbssl_certs_opts opts;
+    const char *refusal, *hint;
 
     memset(res, 0, sizeof(*res));
     res->up_to_date = true;
@@ -542,9 +556,9 @@ int dbssl_certs_ensure(const struct dbssl_config *cfg, struct dbssl_certs_result
     }
     for (size_t i = 0; i < sizeof(used) / sizeof(used[0]); i++) {
         if (cfg->settings[used[i]].error != NULL) {
-            dbssl_error_set(err, DBSSL_ERR_CONFIG, cfg->settings[used[i]].hint,
-                            "cannot generate certificates: %s: %s", dbssl_options[used[i]].name,
-                            cfg->settings[used[i]].error);
+            dbssl_error_setx(
+                err, DBSSL_ERR_CONFIG, cfg->settings[used[i]].error, cfg->settings[used[i]].hint,
+                "cannot generate certificates: %s is invalid", dbssl_options[used[i]].name);
             return -1;
         }
     }
@@ -554,17 +568,14 @@ int dbssl_certs_ensure(const struct dbssl_config *cfg, struct dbssl_certs_result
      * set with one for the wrong role and hosts.  Validation reports why.
      */
     if (cfg->database_url == NULL || !cfg->url.parsed) {
-        dbssl_error_set(err, DBSSL_ERR_CONFIG, "Set DATABASE_URL to a valid PostgreSQL URI.",
-                        "cannot generate certificates: DATABASE_URL is %s",
-                        cfg->database_url == NULL ? "not set" : "invalid");
+        dbssl_error_setx(err, DBSSL_ERR_CONFIG, cfg->database_url == NULL ? NULL : cfg->url.error,
+                         "Set DATABASE_URL to a valid PostgreSQL URI.",
+                         "cannot generate certificates: DATABASE_URL is %s",
+                         cfg->database_url == NULL ? "not set" : "invalid");
         return -1;
     }
-    if (cfg->app_env == DBSSL_ENV_PRODUCTION) {
-        dbssl_error_set(err, DBSSL_ERR_CONFIG,
-                        "Set DB_SSL_AUTO_GENERATE=false and use certificates from your CA in "
-                        "DB_SSL_CA_CERT.",
-                        "self-signed auto-generated certificates are for development only, not "
-                        "APP_ENV \"production\"");
+    if ((refusal = dbssl_autogen_refusal(cfg, &hint)) != NULL) {
+        dbssl_error_set(err, DBSSL_ERR_CONFIG, hint, "%s", refusal);
         return -1;
     }
     dbssl_certs_opts_from_config(cfg, &opts);

@@ -51,11 +51,15 @@
 #define COMMIT          "COMMIT"
 #define MANIFEST_HEADER "dbssl-certs 1\n"
 #define LOCK_WAIT_MS    30000
+/* the journal names at most the six files of a set: far below this */
+#define JOURNAL_MAX 4096
 
 /* name (relative to the set, e.g. ".pending/COMMIT") as a path for messages */
 void certs_dir_path(const struct certs_dir *d, const char *name, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s/%s", d->path, name);
+    /* too long to show with its directory: the name alone still says which file */
+    if ((size_t)snprintf(buf, len, "%s/%s", d->path, name) >= len)
+        snprintf(buf, len, "%s", name);
 }
 
 /* name in the directory dirfd of the set (the set itself or .pending) */
@@ -64,8 +68,8 @@ struct file_at certs_dir_file(const struct certs_dir *d, int dirfd, const char *
 {
     if (dirfd == d->fd)
         certs_dir_path(d, name, buf, len);
-    else
-        snprintf(buf, len, "%s/%s/%s", d->path, PENDING, name);
+    else if ((size_t)snprintf(buf, len, "%s/%s/%s", d->path, PENDING, name) >= len)
+        snprintf(buf, len, "%s/%s", PENDING, name);
     return (struct file_at){dirfd, name, buf, FILE_AT_NOFOLLOW};
 }
 
@@ -82,7 +86,7 @@ static int fsync_fd(int fd, const char *path, struct dbssl_error *err)
 /* Takes the directory's lock, waiting a bounded time for another dbssl. */
 int certs_dir_lock(const struct certs_dir *d, struct dbssl_error *err)
 {
-    char path[PATH_MAX + 16];
+    char path[PATH_BUF];
     struct stat st;
     int fd;
 
@@ -140,7 +144,7 @@ static bool staged_owner_ok(const char *name, const struct stat *st)
  */
 static int check_staged(const struct certs_dir *d, int pfd, struct dbssl_error *err)
 {
-    char path[PATH_MAX + 300];
+    char path[PATH_TEXT_BUF];
     struct dirent *de;
     struct stat st;
     int dfd = dup(pfd), ret = 0;
@@ -194,7 +198,7 @@ static int check_staged(const struct certs_dir *d, int pfd, struct dbssl_error *
  */
 static int open_pending(const struct certs_dir *d, int *pfd, struct dbssl_error *err)
 {
-    char path[PATH_MAX + 16];
+    char path[PATH_BUF];
     struct stat st;
     int fd;
 
@@ -220,7 +224,7 @@ static int open_pending(const struct certs_dir *d, int *pfd, struct dbssl_error 
 /* Removes .pending and what it holds, by descriptor (only files of ours are there). */
 static int discard_pending(const struct certs_dir *d, struct dbssl_error *err)
 {
-    char path[PATH_MAX + 16];
+    char path[PATH_BUF];
 
     if (remove_tree_at(d->fd, PENDING) != 0) {
         certs_dir_path(d, PENDING, path, sizeof(path));
@@ -234,12 +238,13 @@ static int discard_pending(const struct certs_dir *d, struct dbssl_error *err)
 /* Step 3 of the swap (see the header comment); also the roll-forward of a recovery. */
 static int roll_forward(const struct certs_dir *d, int pfd, struct dbssl_error *err)
 {
-    char commit[PATH_MAX + 32], from[PATH_MAX + 32], to[PATH_MAX + 32];
+    char commit[PATH_BUF], from[PATH_BUF], to[PATH_BUF];
     struct file_at journal = certs_dir_file(d, pfd, COMMIT, commit, sizeof(commit));
     char *manifest = NULL, *line, *next;
     int ret = -1;
 
-    if (read_file_at(&journal, "certificate update journal", 4096, &manifest, NULL, NULL, err) != 0)
+    if (read_file_at(&journal, "certificate update journal", JOURNAL_MAX, &manifest, NULL, NULL,
+                     err) != 0)
         goto out;
     if (strncmp(manifest, MANIFEST_HEADER, strlen(MANIFEST_HEADER)) != 0) {
         dbssl_error_set(err, DBSSL_ERR_IO, "Remove the directory's .pending/ and run again.",
@@ -292,7 +297,7 @@ int certs_dir_recover(const struct certs_dir *d, bool *recovered, struct dbssl_e
 int certs_dir_swap_in(const struct certs_dir *d, const struct certs_staged *out, uid_t uid,
                       gid_t gid, struct dbssl_error *err)
 {
-    char pending[PATH_MAX + 16], path[PATH_MAX + 32], tmp[PATH_MAX + 32];
+    char pending[PATH_BUF], path[PATH_BUF], tmp[PATH_BUF];
     struct strbuf manifest;
     struct file_at f;
     bool committed = false;

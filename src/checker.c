@@ -20,13 +20,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+#include "expiry.h"
+#include "hbarules.h"
 #include "log.h"
 #include "notify.h"
 #include "pin.h"
+#include "render.h"
+#include "serverinfo.h"
 #include "util.h"
 
 #define BACKOFF_MAX 30
-#define DAY         86400LL
 #define MAX_WARNED  64
 
 enum link_state { LINK_UNKNOWN = 0, LINK_UP, LINK_DOWN };
@@ -58,6 +62,13 @@ struct dbssl_checker {
     struct dbssl_check_stats stats;
     struct warned warned[MAX_WARNED];
     size_t n_warned;
+    /* the server's settings and rules, read now and then (refresh_settings) */
+    struct {
+        json_t *json;
+        long long at;
+        unsigned checks;
+        unsigned long long connection; /* stats.reconnects when read: a new session reads anew */
+    } settings;
 };
 
 long dbssl_checker_next_backoff(long current, long interval)
@@ -79,9 +90,9 @@ static void deadline_in(struct timespec *ts, long seconds)
 
 static void log_up(const char *event, const struct dbssl_tls_state *t)
 {
-    char server[300];
+    char server[ADDR_BUF];
 
-    snprintf(server, sizeof(server), "%s:%s", t->server_host, t->server_port);
+    dbssl_tls_state_server(t, server, sizeof(server));
     dbssl_log(DBSSL_LOG_INFO, event, "server", server, "tls", t->ssl_in_use ? t->protocol : "none",
               "cipher", t->cipher, "server_version", t->server_version, NULL);
 }
@@ -144,11 +155,14 @@ static void check_once(struct dbssl_checker *c, struct dbssl_tls_state *t)
     if (c->conn == NULL) {
         /* a server that restarted is usually back at once: try right away */
         /* a /tmp cleaner may have removed the private copies meanwhile */
+        struct dbssl_conn_files files;
         struct dbssl_error pe;
         dbssl_error_clear(&pe);
-        if (dbssl_pin_restore(c->set->cfg, &pe) != 0)
+        if (dbssl_pin_restore(&c->set->pinned, &pe) != 0)
             dbssl_log(DBSSL_LOG_WARN, "pinned_files_lost", "error", pe.message, NULL);
-        c->conn = dbssl_connect(cfg, t, NULL);
+        /* the private copies of the files the set was validated with */
+        files = dbssl_loaded_files(c->set);
+        c->conn = dbssl_connect_files(cfg, &files, t, NULL);
         if (c->opened_once)
             c->stats.reconnects++;
         c->opened_once = true;
@@ -165,23 +179,30 @@ static void check_once(struct dbssl_checker *c, struct dbssl_tls_state *t)
     }
 }
 
-/* A log line per certificate in the warning window, at most once a day each. */
+/* A log line per certificate in the warning window (expiry.h's rules), at most once a day each. */
 static void warn_expiry(struct dbssl_checker *c, const char *role, const char *path,
-                        const char *subject, const char *serial, long long not_after, long long now)
+                        const char *subject, const char *serial, long long not_before,
+                        long long not_after, long long now)
 {
     const struct dbssl_config *cfg = c->set->cfg;
-    char key[4400], when[32], days[32];
+    char key[PATH_TEXT_BUF], when[32], days[32];
     struct warned *w = NULL;
+    enum dbssl_expiry_state st;
+    bool expired;
 
-    if (not_after == 0 || not_after - now > cfg->expiry_warn_days * DAY)
+    if (not_after == 0)
         return;
+    st = dbssl_expiry_state(not_before, not_after, now, cfg->expiry_warn_days);
+    if (st != DBSSL_EXPIRY_EXPIRED && st != DBSSL_EXPIRY_EXPIRING)
+        return;
+    expired = st == DBSSL_EXPIRY_EXPIRED;
     /* expiring and expired are separate events: the day a certificate
      * expires must be logged even though it was warned about that morning */
-    snprintf(key, sizeof(key), "%c%s\n%s", not_after <= now ? 'x' : 'w', path, serial);
+    snprintf(key, sizeof(key), "%c%s\n%s", expired ? 'x' : 'w', path, serial);
     for (size_t i = 0; i < c->n_warned && w == NULL; i++)
         if (strcmp(c->warned[i].key, key) == 0)
             w = &c->warned[i];
-    if (w != NULL && now - w->at < DAY)
+    if (w != NULL && now - w->at < SECONDS_PER_DAY)
         return;
     if (w == NULL) {
         if (c->n_warned == MAX_WARNED) { /* many rotations: forget the oldest */
@@ -196,40 +217,91 @@ static void warn_expiry(struct dbssl_checker *c, const char *role, const char *p
     }
     w->at = now;
     format_rfc3339(not_after, when, sizeof(when));
-    snprintf(days, sizeof(days), "%lld", (not_after - now) / DAY);
-    dbssl_log(not_after <= now ? DBSSL_LOG_ERROR : DBSSL_LOG_WARN,
-              not_after <= now ? "certificate_expired" : "certificate_expiring", "role", role,
-              "path", path, "subject", subject, "serial", serial, "not_after", when,
-              "days_remaining", days, NULL);
+    snprintf(days, sizeof(days), "%lld", dbssl_expiry_days_left(not_after, now));
+    dbssl_log(expired ? DBSSL_LOG_ERROR : DBSSL_LOG_WARN,
+              expired ? "certificate_expired" : "certificate_expiring", "role", role, "path", path,
+              "subject", subject, "serial", serial, "not_after", when, "days_remaining", days,
+              NULL);
 }
 
 static void warn_expiries(struct dbssl_checker *c, const struct dbssl_snapshot *s)
 {
     const struct dbssl_tls_state *t = &s->tls;
-    char server[300];
+    char server[ADDR_BUF];
 
     for (size_t i = 0; i < s->n_certs; i++)
         warn_expiry(c, s->certs[i].role, s->certs[i].path, s->certs[i].subject, s->certs[i].serial,
-                    s->certs[i].not_after, s->checked_at);
+                    s->certs[i].not_before, s->certs[i].not_after, s->checked_at);
     if (t->connected && t->ssl_in_use) {
-        snprintf(server, sizeof(server), "%s:%s", t->server_host, t->server_port);
+        dbssl_tls_state_server(t, server, sizeof(server));
         warn_expiry(c, "server", server, t->server_cert_subject, t->server_cert_serial,
-                    t->server_cert_not_after, s->checked_at);
+                    t->server_cert_not_before, t->server_cert_not_after, s->checked_at);
     }
+}
+
+/*
+ * The server's settings and pg_hba.conf findings over the checker's session,
+ * at a slow pace (dbssl_serverinfo_due) and on each new session; a failed
+ * read keeps the previous ones, whose read_at says how old they are.
+ */
+static void refresh_settings(struct dbssl_checker *c)
+{
+    struct dbssl_file_ref cert, key;
+    struct dbssl_serverinfo si;
+    struct dbssl_error e;
+    long long now = dbssl_now();
+    json_t *j;
+
+    if (c->conn == NULL)
+        return;
+    c->settings.checks++;
+    if (c->settings.connection == c->stats.reconnects &&
+        !dbssl_serverinfo_due(c->settings.at, c->settings.checks, now))
+        return;
+    dbssl_error_clear(&e);
+    if (dbssl_serverinfo_read(c->conn, c->set->cfg->connect_timeout, &si, &e) != 0) {
+        dbssl_log(DBSSL_LOG_WARN, "server_settings_failed", "message", e.message, NULL);
+        return;
+    }
+    j = dbssl_server_settings_json(&si, dbssl_config_client_files(c->set->cfg, &cert, &key));
+    dbssl_serverinfo_free(&si);
+    if (j == NULL)
+        return;
+    json_decref(c->settings.json);
+    c->settings.json = j;
+    c->settings.at = now;
+    c->settings.checks = 0;
+    c->settings.connection = c->stats.reconnects;
+}
+
+/* A snapshot of a check with the set in use, judged and rendered: ready to publish. */
+static struct dbssl_snapshot *snapshot(const struct dbssl_checker *c,
+                                       const struct dbssl_tls_state *t, long long now,
+                                       const struct dbssl_snapshot_extra *x,
+                                       struct dbssl_error *err)
+{
+    /* the certificates read when the set was loaded: the set in use, even
+     * when the files on disk were since replaced by a set a reload rejected */
+    struct dbssl_snapshot *s =
+        dbssl_snapshot_new(c->set->cfg, t, &c->set->certs, now, c->last_success, x, err);
+
+    if (s != NULL && dbssl_render_snapshot(s, err) != 0) {
+        dbssl_snapshot_unref(s);
+        return NULL;
+    }
+    return s;
 }
 
 static void publish(struct dbssl_checker *c, const struct dbssl_tls_state *t,
                     const struct dbssl_reload_stats *reload, double duration_s)
 {
-    struct dbssl_snapshot_extra x = {reload, &c->stats, true, duration_s};
+    struct dbssl_snapshot_extra x = {reload, &c->stats, true, duration_s, c->settings.json};
     struct dbssl_snapshot *s;
-    long long now = now_epoch();
+    long long now = dbssl_now();
 
     if (t->connected)
         c->last_success = now;
-    /* the certificates read when the set was loaded: the set in use, even
-     * when the files on disk were since replaced by a set a reload rejected */
-    s = dbssl_snapshot_new_ex(c->set->cfg, t, &c->set->certs, now, c->last_success, &x, NULL);
+    s = snapshot(c, t, now, &x, NULL);
     if (s == NULL) {
         dbssl_log(DBSSL_LOG_ERROR, "check_failed", "cause", "out of memory", NULL);
         return; /* keep the previous snapshot rather than none */
@@ -288,13 +360,16 @@ static void *run(void *arg)
         struct dbssl_reload_stats reload;
         struct dbssl_tls_state t;
         struct timespec until, t0;
+        double duration;
         long wait;
 
         pthread_mutex_unlock(&c->mu);
         follow_settings(c, &reload);
         clock_gettime(CLOCK_MONOTONIC, &t0);
         check_once(c, &t);
-        publish(c, &t, &reload, since(&t0));
+        duration = since(&t0); /* the check's own time, without the slow settings read */
+        refresh_settings(c);
+        publish(c, &t, &reload, duration);
         if (t.connected) {
             backoff = 0;
             wait = c->set->cfg->health_check_interval;
@@ -358,7 +433,7 @@ struct dbssl_checker *dbssl_checker_start(struct dbssl_runtime *rt, struct dbssl
              "Wait for the first check (at most DB_CONNECT_TIMEOUT seconds) or ask with "
              "?refresh=1.");
     x = (struct dbssl_snapshot_extra){&reload, &c->stats, false, 0};
-    s = dbssl_snapshot_new_ex(c->set->cfg, &t, &c->set->certs, now_epoch(), 0, &x, err);
+    s = snapshot(c, &t, dbssl_now(), &x, err);
     if (s == NULL)
         goto fail;
     dbssl_board_publish(board, s);
@@ -440,6 +515,7 @@ void dbssl_checker_stop(struct dbssl_checker *c)
     pthread_mutex_destroy(&c->mu);
     for (size_t i = 0; i < c->n_warned; i++)
         free(c->warned[i].key);
+    json_decref(c->settings.json);
     dbssl_loaded_unref(c->set);
     free(c);
 }

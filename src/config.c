@@ -80,19 +80,6 @@ static int set_error(struct dbssl_setting *st, const char *hint, char *msg)
     return st->hint ? 0 : -1;
 }
 
-static char *choices_list(const char *const *choices)
-{
-    struct strbuf sb;
-
-    strbuf_init(&sb);
-    for (size_t i = 0; choices[i]; i++) {
-        if (i > 0)
-            strbuf_append(&sb, ", ");
-        strbuf_append(&sb, choices[i]);
-    }
-    return strbuf_take(&sb);
-}
-
 /*
  * Parses one option's value into its typed field.  Returns -1 only on
  * out-of-memory; a bad value is recorded in st->error.
@@ -138,16 +125,14 @@ static int parse_option(struct dbssl_config *cfg, int i)
         return 0;
     }
     case DBSSL_OPT_ENUM: {
+        int k = dbssl_option_choice_index((enum dbssl_option_id)i, v);
         char *list;
         int ret;
-        for (int k = 0; opt->choices[k]; k++) {
-            /* case-insensitive, like most env-driven tools; stored canonically */
-            if (str_ieq(v, opt->choices[k])) {
-                *(int *)field = k;
-                return 0;
-            }
+        if (k >= 0) {
+            *(int *)field = k;
+            return 0;
         }
-        list = choices_list(opt->choices);
+        list = dbssl_option_choices_text((enum dbssl_option_id)i);
         if (list == NULL)
             return -1;
         {
@@ -230,9 +215,9 @@ static int load_dotenv(struct dbssl_config *cfg, const char *env_file, bool requ
     if (!required && stat(path, &st) != 0 && errno == ENOENT)
         return 0; /* no default .env: settings come from the environment alone */
     if (dotenv_load(path, env, err) != 0) {
-        if (err && err->code == DBSSL_ERR_IO)
-            snprintf(err->hint, sizeof(err->hint), "%s",
-                     required ? "Check the path given with --env-file, or omit it to read ./.env."
+        if (dbssl_error_code(err) == DBSSL_ERR_IO)
+            dbssl_error_replace_hint(
+                err, required ? "Check the path given with --env-file, or omit it to read ./.env."
                               : "Fix or remove ./.env, or name another file with --env-file.");
         return -1;
     }
@@ -336,17 +321,6 @@ void dbssl_config_free(struct dbssl_config *cfg)
     free(cfg->env_file);
     dotenv_notes_free(cfg->env_notes, cfg->n_env_notes);
     dbssl_url_free(&cfg->url);
-    free(cfg->pinned.dir);
-    {
-        struct dbssl_pinned_file *pf[] = {&cfg->pinned.ca, &cfg->pinned.cert, &cfg->pinned.key,
-                                          &cfg->pinned.crl};
-        for (size_t i = 0; i < sizeof(pf) / sizeof(pf[0]); i++) {
-            free(pf[i]->path);
-            if (pf[i]->data != NULL)
-                explicit_bzero(pf[i]->data, pf[i]->len); /* may be a private key */
-            free(pf[i]->data);
-        }
-    }
     free(cfg);
 }
 

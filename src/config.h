@@ -13,7 +13,10 @@
 #include <stddef.h>
 
 #include "dbssl/config.h"
+#include "dburl.h"
 #include "error_int.h"
+#include "log.h"
+#include "util.h"
 
 enum dbssl_app_env {
     DBSSL_ENV_DEVELOPMENT = 0,
@@ -30,11 +33,6 @@ enum dbssl_key_type {
     DBSSL_KEY_EC_P256 = 0,
     DBSSL_KEY_RSA_2048,
     DBSSL_KEY_RSA_3072,
-};
-
-enum dbssl_log_format {
-    DBSSL_LOG_TEXT = 0,
-    DBSSL_LOG_JSON,
 };
 
 /* Index of each option in the table; the order of options.c. */
@@ -72,34 +70,6 @@ struct dbssl_setting {
     char *hint;               /* hint for error, or NULL */
 };
 
-/* DATABASE_URL as libpq parses it (PQconninfoParse); all strings owned here. */
-struct dbssl_url {
-    bool parsed;      /* PQconninfoParse accepted it (and dbssl too: see userinfo_raw) */
-    char *error;      /* why it was rejected, without its content, when !parsed */
-    const char *hint; /* static hint for error */
-    char *host;       /* as given, possibly a comma-separated list; NULL = default */
-    char *hostaddr;   /* as given or NULL */
-    char *port;       /* as given or NULL */
-    char *user;       /* NULL when not in the URL */
-    char *dbname;
-    char *password; /* never printed; kept only to redact it from messages */
-    /* passwords as written in the URL (%-encoded, quoted), found without
-     * libpq, so that they are masked in libpq's messages as written too */
-    char *raw_secrets[8];
-    size_t n_raw_secrets;
-    /* a raw "/" or "@" in the URI's password: libpq would read part of it as
-     * host, port or database, so the URL counts as rejected */
-    bool userinfo_raw;
-    /* ssl keywords present in the URL itself, NULL when absent */
-    char *sslmode;
-    char *sslrootcert;
-    char *sslcert;
-    char *sslkey;
-    char *sslcrl;
-    char *sslpassword;
-    char *application_name;
-};
-
 struct dbssl_config {
     struct dbssl_setting settings[DBSSL_OPTION_COUNT];
     char *env_file; /* the dotenv file read, or NULL */
@@ -132,26 +102,9 @@ struct dbssl_config {
     long health_check_interval;
     enum dbssl_app_env app_env;
     const char *http_listen;
-    enum dbssl_log_format log_format;
+    enum dbssl_log_format log_format; /* LOG_FORMAT, parsed into the logger's own type */
 
     struct dbssl_url url;
-
-    /*
-     * Private copies of the TLS files as they were validated (reload.c).
-     * libpq reads its files at every connect: pointing it at copies means a
-     * reconnect uses the accepted set, never files a reload refused.  NULL:
-     * the configured paths.  Owned here; the directory is removed by its
-     * creator.
-     */
-    struct {
-        char *dir;
-        int dirfd; /* dir, held open; valid while dir is not NULL (pin.c) */
-        struct dbssl_pinned_file {
-            char *path; /* the private copy */
-            char *data; /* its bytes, to re-create it if something deletes it */
-            size_t len;
-        } ca, cert, key, crl;
-    } pinned;
 };
 
 /* ---- option table (options.c) ------------------------------------------- */
@@ -167,7 +120,6 @@ enum dbssl_option_type {
 
 #define DBSSL_OPT_F_SENSITIVE  0x01u /* value may hold a secret: mask it */
 #define DBSSL_OPT_F_RELOADABLE 0x02u /* a reload may change it without restart */
-#define DBSSL_OPT_F_REQUIRED   0x04u /* must be set */
 
 struct dbssl_option {
     const char *name;
@@ -187,10 +139,18 @@ extern const struct dbssl_option dbssl_options[DBSSL_OPTION_COUNT];
 /* Index of the option called name, or -1. */
 int dbssl_option_find(const char *name);
 
-/* Names for the enums, from the option table. */
-const char *dbssl_app_env_name(enum dbssl_app_env env);
-const char *dbssl_tls_version_name(enum dbssl_tls_version v);
-const char *dbssl_key_type_name(enum dbssl_key_type t);
+/*
+ * The name of value among option id's choices ("verify-full", "rsa-2048",
+ * ...): the one enum-to-name mapping of the settings; "unknown" for a value
+ * or option without one.
+ */
+const char *dbssl_option_choice(enum dbssl_option_id id, int value);
+
+/* The value of name among option id's choices, as a setting reads it (any case), or -1. */
+int dbssl_option_choice_index(enum dbssl_option_id id, const char *name);
+
+/* Option id's choices as "a, b, c" (caller frees); NULL on out-of-memory. */
+char *dbssl_option_choices_text(enum dbssl_option_id id);
 
 /*
  * The files in use and whether auto-generation provides them.  Each getter
@@ -198,7 +158,7 @@ const char *dbssl_key_type_name(enum dbssl_key_type t);
  */
 struct dbssl_file_ref {
     const char *setting; /* the setting that names or implies it */
-    char path[4096];
+    char path[PATH_BUF];
     bool generated; /* comes from DB_SSL_AUTO_CERT_DIR */
 };
 

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "certinfo.h"
+#include "clock.h"
 #include "util.h"
 
 /* ---- names ----------------------------------------------------------------- */
@@ -244,8 +245,11 @@ static int add_param(struct dbssl_conn_params *p, const char *kw, const char *va
 
 static const char *const min_protocol_names[] = {"TLSv1.2", "TLSv1.3"};
 
-int dbssl_conn_build_params(const struct dbssl_config *cfg, struct dbssl_conn_params *p,
-                            struct dbssl_error *err)
+/* No replacement: every file as the settings name it. */
+static const struct dbssl_conn_files settings_files = {NULL, NULL, NULL, NULL};
+
+int dbssl_conn_build_params(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
+                            struct dbssl_conn_params *p, struct dbssl_error *err)
 {
     /* the file refs are stack buffers: their paths are copied into p */
     struct dbssl_file_ref ca, cert, key;
@@ -282,21 +286,21 @@ int dbssl_conn_build_params(const struct dbssl_config *cfg, struct dbssl_conn_pa
     tls_required = cfg->ssl_required || cfg->ssl_mode >= DBSSL_SSLMODE_REQUIRE;
     if (add_param(p, "sslmode", dbssl_sslmode_name(cfg->ssl_mode), err) != 0)
         goto out;
-    /* the pinned copies, when the caller made them, are the files that were validated */
+    /* the private copies, when the caller has them, are the files that were validated */
+    if (files == NULL)
+        files = &settings_files;
     if (dbssl_config_ca_file(cfg, &ca)) {
-        if ((p->ca = xstrdup(cfg->pinned.ca.path ? cfg->pinned.ca.path : ca.path)) == NULL ||
+        if ((p->ca = xstrdup(files->ca ? files->ca : ca.path)) == NULL ||
             add_param(p, "sslrootcert", p->ca, err) != 0)
             goto oom;
     }
     if (dbssl_config_client_files(cfg, &cert, &key)) {
-        if ((p->cert = xstrdup(cfg->pinned.cert.path ? cfg->pinned.cert.path : cert.path)) ==
-                NULL ||
-            (p->key = xstrdup(cfg->pinned.key.path ? cfg->pinned.key.path : key.path)) == NULL ||
+        if ((p->cert = xstrdup(files->cert ? files->cert : cert.path)) == NULL ||
+            (p->key = xstrdup(files->key ? files->key : key.path)) == NULL ||
             add_param(p, "sslcert", p->cert, err) != 0 || add_param(p, "sslkey", p->key, err) != 0)
             goto oom;
     }
-    if (cfg->crl != NULL &&
-        add_param(p, "sslcrl", cfg->pinned.crl.path ? cfg->pinned.crl.path : cfg->crl, err) != 0)
+    if (cfg->crl != NULL && add_param(p, "sslcrl", files->crl ? files->crl : cfg->crl, err) != 0)
         goto out;
     if (add_param(p, "ssl_min_protocol_version",
                   min_protocol_names[cfg->min_protocol == DBSSL_TLS_1_3 ? 1 : 0], err) != 0)
@@ -445,7 +449,7 @@ static void refine_verify_reason(const struct dbssl_config *cfg, struct dbssl_co
 {
     struct dbssl_file_ref ca;
     struct dbssl_certlist list = {NULL, 0};
-    long long now = now_epoch();
+    long long now = dbssl_now();
 
     if (d->reason != DBSSL_VERIFY_UNKNOWN_CA || !dbssl_config_ca_file(cfg, &ca))
         return;
@@ -508,11 +512,10 @@ static void read_tls(PGconn *conn, struct dbssl_tls_state *st)
 }
 
 /*
- * Runs one query with a deadline.  PQexec would wait forever on a server
- * that stopped answering, and the checker must not hang with it.
- * Returns 0 and the result, -1 on a libpq failure, -2 on timeout.
+ * PQexec would wait forever on a server that stopped answering, and the
+ * checker must not hang with it.
  */
-static int exec_bounded(PGconn *conn, const char *sql, long timeout_s, PGresult **out)
+int dbssl_conn_exec_bounded(PGconn *conn, const char *sql, long timeout_s, PGresult **out)
 {
     double deadline = mono_ms() + (double)timeout_s * 1000.0;
     PGresult *r, *first = NULL;
@@ -553,7 +556,7 @@ static const char STAT_SSL_SQL[] = "select ssl, version, cipher, bits, client_dn
 static int query_stat_ssl(PGconn *conn, const struct dbssl_config *cfg, struct dbssl_tls_state *st)
 {
     PGresult *res = NULL;
-    int rc = exec_bounded(conn, STAT_SSL_SQL, cfg->connect_timeout, &res);
+    int rc = dbssl_conn_exec_bounded(conn, STAT_SSL_SQL, cfg->connect_timeout, &res);
 
     if (rc == -2) {
         char msg[128];
@@ -600,8 +603,8 @@ static bool fail_closed(const struct dbssl_config *cfg, struct dbssl_tls_state *
  * pg_stat_ssl: one more round trip).  Without, state gets only what the
  * fail-closed rule needs, so that the connect costs what libpq's costs.
  */
-static PGconn *connect_fill(const struct dbssl_config *cfg, struct dbssl_tls_state *state,
-                            bool report, struct dbssl_error *err)
+static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
+                            struct dbssl_tls_state *state, bool report, struct dbssl_error *err)
 {
     struct dbssl_conn_params p;
     struct dbssl_error perr;
@@ -611,7 +614,7 @@ static PGconn *connect_fill(const struct dbssl_config *cfg, struct dbssl_tls_sta
     memset(state, 0, sizeof(*state));
     /* a local error: the reason must reach the state even when err is NULL */
     dbssl_error_clear(&perr);
-    if (dbssl_conn_build_params(cfg, &p, &perr) != 0) {
+    if (dbssl_conn_build_params(cfg, files, &p, &perr) != 0) {
         struct dbssl_conn_diagnosis d = {DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_OTHER};
         set_failure(state, cfg, perr.message, perr.detail, &d, NULL);
         dbssl_error_setx(err, perr.code, perr.detail, perr.hint, "%s", perr.message);
@@ -651,15 +654,21 @@ fail:
     return NULL;
 }
 
-PGconn *dbssl_connect(const struct dbssl_config *cfg, struct dbssl_tls_state *state,
-                      struct dbssl_error *err)
+PGconn *dbssl_connect_files(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
+                            struct dbssl_tls_state *state, struct dbssl_error *err)
 {
     struct dbssl_tls_state local;
-    PGconn *conn = connect_fill(cfg, state ? state : &local, state != NULL, err);
+    PGconn *conn = connect_fill(cfg, files, state ? state : &local, state != NULL, err);
 
     if (state != NULL)
         dbssl_tls_state_format(state);
     return conn;
+}
+
+PGconn *dbssl_connect(const struct dbssl_config *cfg, struct dbssl_tls_state *state,
+                      struct dbssl_error *err)
+{
+    return dbssl_connect_files(cfg, NULL, state, err);
 }
 
 static bool check_fill(PGconn *conn, const struct dbssl_config *cfg, struct dbssl_tls_state *state)

@@ -54,6 +54,13 @@ struct dbssl_tls_state {
  */
 void dbssl_tls_state_format(struct dbssl_tls_state *state);
 
+/*
+ * The server the state reached as "host:port" ("[addr]:port" for an IPv6
+ * address) in buf, the one way it is shown (health body, metrics labels,
+ * log lines); "" when it reached none.
+ */
+void dbssl_tls_state_server(const struct dbssl_tls_state *state, char *buf, size_t len);
+
 #define DBSSL_CONN_MAX_PARAMS 96
 
 /* NULL-terminated arrays for PQconnectdbParams(keywords, values, 0). */
@@ -67,14 +74,27 @@ struct dbssl_conn_params {
 };
 
 /*
- * Builds the parameters: every keyword DATABASE_URL sets, then dbssl's
- * settings on top (sslmode, sslrootcert, sslcert, sslkey, sslcrl,
- * ssl_min_protocol_version, connect_timeout, application_name when the URL
- * has none, gssencmode=disable when TLS is required).  Values point into cfg
- * and p; free p with dbssl_conn_params_free().
+ * The files libpq is given instead of those the settings name: the private
+ * copies of the files a set of settings was validated with (pin.h, made by
+ * reload.c).  A NULL member, or no struct at all: the settings' own file.
  */
-int dbssl_conn_build_params(const struct dbssl_config *cfg, struct dbssl_conn_params *p,
-                            struct dbssl_error *err) DBSSL_MUSTCHECK;
+struct dbssl_conn_files {
+    const char *ca, *cert, *key, *crl;
+};
+
+/*
+ * Builds the parameters: every keyword DATABASE_URL sets, then dbssl's
+ * settings on top (sslmode, sslrootcert, sslcert, sslkey, sslcrl (files
+ * where given), ssl_min_protocol_version, connect_timeout, application_name
+ * when the URL has none, gssencmode=disable when TLS is required).  Values
+ * point into cfg, files and p; free p with dbssl_conn_params_free().
+ */
+int dbssl_conn_build_params(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
+                            struct dbssl_conn_params *p, struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* dbssl_connect() with files (may be NULL) instead of the settings' own. */
+PGconn *dbssl_connect_files(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
+                            struct dbssl_tls_state *state, struct dbssl_error *err);
 void dbssl_conn_params_free(struct dbssl_conn_params *p);
 /* The value of keyword in p, or NULL. */
 const char *dbssl_conn_params_get(const struct dbssl_conn_params *p, const char *keyword);
@@ -103,6 +123,14 @@ struct dbssl_conn_diagnosis {
     enum dbssl_verify_reason reason;
     const char *hint; /* static, a full sentence */
 };
+
+/*
+ * Runs one query with a deadline of timeout_s seconds.  Returns 0 and the
+ * result (PGRES_TUPLES_OK; the caller PQclear()s it), -1 on a failure (the
+ * connection's PQerrorMessage() says why), -2 on timeout.
+ */
+int dbssl_conn_exec_bounded(PGconn *conn, const char *sql, long timeout_s,
+                            PGresult **out) DBSSL_MUSTCHECK;
 
 /* Classifies a libpq error message (any language-neutral libpq 15 text). */
 struct dbssl_conn_diagnosis dbssl_conn_classify(const char *libpq_message);

@@ -291,7 +291,7 @@ int dbssl_connenv_build(const struct dbssl_config *cfg, bool show_secrets, const
 
     memset(out, 0, sizeof(*out));
     strbuf_init(&only);
-    if (dbssl_conn_build_params(cfg, &cp, err) != 0)
+    if (dbssl_conn_build_params(cfg, NULL, &cp, err) != 0)
         return -1;
     if (refuse_service(&cp, envp, err) != 0)
         goto out;

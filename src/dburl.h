@@ -1,12 +1,43 @@
 /*
- * dburl.h - DATABASE_URL parsed by libpq into struct dbssl_url (config.h),
+ * dburl.h - DATABASE_URL parsed by libpq into struct dbssl_url,
  * its display string, and a description without its content when libpq
  * rejects it.
  */
 #ifndef DBSSL_DBURL_H
 #define DBSSL_DBURL_H
 
-#include "config.h"
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error_int.h"
+
+/* DATABASE_URL as libpq parses it (PQconninfoParse); all strings owned here. */
+struct dbssl_url {
+    bool parsed;      /* PQconninfoParse accepted it (and dbssl too: see userinfo_raw) */
+    char *error;      /* why it was rejected, without its content, when !parsed */
+    const char *hint; /* static hint for error */
+    char *host;       /* as given, possibly a comma-separated list; NULL = default */
+    char *hostaddr;   /* as given or NULL */
+    char *port;       /* as given or NULL */
+    char *user;       /* NULL when not in the URL */
+    char *dbname;
+    char *password; /* never printed; kept only to redact it from messages */
+    /* passwords as written in the URL (%-encoded, quoted), found without
+     * libpq, so that they are masked in libpq's messages as written too */
+    char *raw_secrets[8];
+    size_t n_raw_secrets;
+    /* a raw "/" or "@" in the URI's password: libpq would read part of it as
+     * host, port or database, so the URL counts as rejected */
+    bool userinfo_raw;
+    /* ssl keywords present in the URL itself, NULL when absent */
+    char *sslmode;
+    char *sslrootcert;
+    char *sslcert;
+    char *sslkey;
+    char *sslcrl;
+    char *sslpassword;
+    char *application_name;
+};
 
 /*
  * Parses url (NULL or "" for unset) into u, which must be zeroed.  When libpq

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "error_int.h"
+#include "util.h"
 
 #define DBSSL_DEVDB_DEFAULT_PORT 5433
 
@@ -27,10 +28,10 @@
  * it generates the set.
  */
 struct dbssl_devdb_tls {
-    char server_cert[4096];
-    char server_key[4096];
-    char ca_cert[4096];    /* "" when no CA is configured: no client certificates */
-    bool client_cert_auth; /* mutual TLS: pg_hba adds clientcert=verify-full to scram */
+    char server_cert[PATH_BUF];
+    char server_key[PATH_BUF];
+    char ca_cert[PATH_BUF]; /* "" when no CA is configured: no client certificates */
+    bool client_cert_auth;  /* mutual TLS: pg_hba adds clientcert=verify-full to scram */
 };
 
 struct dbssl_devdb_opts {
@@ -44,10 +45,10 @@ struct dbssl_devdb_state {
     bool already_running; /* start found it running */
     long pid;
     int port;
-    int wanted_port; /* the port asked for (it differs from port when that was busy) */
-    char dir[4096];  /* absolute base directory */
-    char datadir[4096];
-    char log[4096];
+    int wanted_port;    /* the port asked for (it differs from port when that was busy) */
+    char dir[PATH_BUF]; /* absolute base directory */
+    char datadir[PATH_BUF];
+    char log[PATH_BUF];
     char user[64];  /* the system user the server runs as */
     bool relocated; /* dir was out of that user's reach: it links to a /tmp directory */
 };
@@ -85,5 +86,27 @@ int dbssl_devdb_status(const char *dir, struct dbssl_devdb_state *st,
  * Caller frees.
  */
 char *dbssl_devdb_url(const struct dbssl_config *cfg, const struct dbssl_devdb_state *st);
+
+/* ---- shared by devdb.c (the lifecycle) and devdb_conf.c (what the cluster is given) ---- */
+
+struct dbssl_pgrun; /* pgrun.h: how the server programs are run */
+
+/* DATABASE_URL names a loopback host, a user and a password (errors name what is missing). */
+int devdb_check_url(const struct dbssl_config *cfg, struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* After initdb: postgresql.conf includes dbssl.conf, last so that it wins. */
+int devdb_include_conf(const struct dbssl_pgrun *rn, const struct dbssl_devdb_state *st,
+                       struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* Copies the TLS files into the cluster (key 0600, owned by the server user) and
+ * writes dbssl.conf and pg_hba.conf. */
+int devdb_configure_cluster(const struct dbssl_config *cfg, const struct dbssl_pgrun *rn,
+                            const struct dbssl_devdb_tls *tls, const struct dbssl_devdb_state *st,
+                            struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* Creates the role and database of DATABASE_URL in the running cluster, or sets the role's
+ * password (existing: the cluster was made by an earlier start). */
+int devdb_create_role_and_db(const struct dbssl_pgrun *rn, const struct dbssl_devdb_state *st,
+                             bool existing, struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 #endif

@@ -63,10 +63,10 @@ static bool at_line_end(struct cursor *c)
 
 static int syntax_error(struct dbssl_error *err, const char *filename, int line, const char *what)
 {
-    dbssl_error_set(err, DBSSL_ERR_CONFIG,
-                    "Each line must be KEY=VALUE, export KEY=VALUE, a # comment or blank; quote "
-                    "values that contain spaces or # with single or double quotes.",
-                    "syntax error in env file \"%s:%d\": %s", filename, line, what);
+    dbssl_error_setx(err, DBSSL_ERR_CONFIG, what,
+                     "Each line must be KEY=VALUE, export KEY=VALUE, a # comment or blank; quote "
+                     "values that contain spaces or # with single or double quotes.",
+                     "syntax error in env file \"%s:%d\"", filename, line);
     return -1;
 }
 

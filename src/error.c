@@ -85,6 +85,13 @@ void dbssl_error_setx(struct dbssl_error *err, enum dbssl_errcode code, const ch
     va_end(ap);
 }
 
+void dbssl_error_replace_hint(struct dbssl_error *err, const char *hint)
+{
+    if (err == NULL || err->code == DBSSL_OK)
+        return;
+    snprintf(err->hint, sizeof(err->hint), "%s", hint ? hint : "");
+}
+
 const char *dbssl_strerror(enum dbssl_errcode code)
 {
     switch (code) {

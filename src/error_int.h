@@ -20,4 +20,13 @@ struct dbssl_error {
     char hint[512];    /* what to do, full sentences; "" when none */
 };
 
+/*
+ * Replaces the hint of the error a call just set in err: for a caller that
+ * knows the fix better than the function that failed (which setting or
+ * option names the file).  Code, message and detail stay the first
+ * error's.  Nothing happens for err NULL or not set.  Internal: not part of
+ * the library's API.
+ */
+void dbssl_error_replace_hint(struct dbssl_error *err, const char *hint);
+
 #endif

@@ -1,13 +1,13 @@
 /*
- * health.c - the status rules and the two health bodies.
+ * health.c - the status rules, the snapshot and the board (see health.h).
  *
  * Rules (issue 4): unhealthy when not connected, when TLS is required but
  * the session is plaintext, or when a certificate in use has expired;
  * degraded when the session fell back to plaintext under allow/prefer or a
- * certificate expires within DB_SSL_EXPIRY_WARN_DAYS; healthy otherwise.  A
- * deliberate DB_SSL_MODE=disable is healthy, with a warning in the body.
- *
- * The JSON is rendered here once per check; the HTTP side only copies bytes.
+ * certificate expires within DB_SSL_EXPIRY_WARN_DAYS (expiry.h decides
+ * both); healthy otherwise.  A deliberate DB_SSL_MODE=disable is healthy,
+ * with a warning.  Every rule that fires says so in the snapshot's
+ * warnings, which the bodies show as they are (render.h).
  */
 #include "health.h"
 
@@ -17,12 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "certinfo.h"
-#include "jsonutil.h"
-#include "metrics.h"
+#include "expiry.h"
 #include "util.h"
 
-#define DAY 86400LL
+const double dbssl_check_buckets[DBSSL_CHECK_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1,
+                                                         0.25,  0.5,  1,     2.5,  5};
 
 const char *dbssl_health_status_name(enum dbssl_health_status s)
 {
@@ -37,329 +36,106 @@ const char *dbssl_health_status_name(enum dbssl_health_status s)
     return "unhealthy";
 }
 
-/* ---- certificates in use -------------------------------------------------------- */
-
-static void cert_clear(struct dbssl_health_cert *c)
-{
-    free(c->path);
-    free(c->subject);
-    free(c->serial);
-    memset(c, 0, sizeof(*c));
-}
-
-void dbssl_health_certs_free(struct dbssl_health_certs *c)
-{
-    if (c == NULL)
-        return;
-    for (size_t i = 0; i < c->n; i++)
-        cert_clear(&c->v[i]);
-    for (size_t i = 0; i < c->n_notes; i++)
-        free(c->notes[i]);
-    free(c->v);
-    free(c->notes);
-    memset(c, 0, sizeof(*c));
-}
-
-static int cert_copy(struct dbssl_health_cert *dst, const char *role, const char *path,
-                     const char *subject, const char *serial, long long nb, long long na)
-{
-    memset(dst, 0, sizeof(*dst));
-    snprintf(dst->role, sizeof(dst->role), "%s", role);
-    dst->path = xstrdup(path);
-    dst->subject = xstrdup(subject);
-    dst->serial = xstrdup(serial);
-    dst->not_before = nb;
-    dst->not_after = na;
-    return (dst->path && dst->subject && dst->serial) ? 0 : -1;
-}
-
-static int add_note(struct dbssl_health_certs *c, const char *msg)
-{
-    char **n = realloc(c->notes, (c->n_notes + 1) * sizeof(*n));
-
-    if (n == NULL)
-        return -1;
-    c->notes = n;
-    if ((n[c->n_notes] = xstrdup(msg)) == NULL)
-        return -1;
-    c->n_notes++;
-    return 0;
-}
-
-static int collect_file(struct dbssl_health_certs *c, const char *role, const char *path,
-                        const char *what)
-{
-    struct dbssl_certlist list = {NULL, 0};
-    struct dbssl_error e;
-    struct dbssl_health_cert *v;
-    int ret = -1;
-
-    dbssl_error_clear(&e);
-    if (dbssl_certlist_load(path, what, &list, &e) != 0) {
-        ret = e.code == DBSSL_ERR_NOMEM ? -1 : add_note(c, e.message);
-        goto out;
-    }
-    v = realloc(c->v, (c->n + list.n) * sizeof(*v));
-    if (v == NULL)
-        goto out;
-    c->v = v;
-    for (size_t i = 0; i < list.n; i++) {
-        const struct dbssl_certinfo *ci = &list.certs[i];
-        if (cert_copy(&c->v[c->n], role, path, ci->subject, ci->serial, ci->not_before,
-                      ci->not_after) != 0) {
-            cert_clear(&c->v[c->n]);
-            goto out;
-        }
-        c->n++;
-    }
-    ret = 0;
-out:
-    dbssl_certlist_free(&list);
-    return ret;
-}
-
-int dbssl_health_certs_collect(const struct dbssl_config *cfg, struct dbssl_health_certs *out,
-                               struct dbssl_error *err)
-{
-    struct dbssl_file_ref ca, cert, key;
-    int ret = -1;
-
-    memset(out, 0, sizeof(*out));
-    if (dbssl_config_ca_file(cfg, &ca) &&
-        collect_file(out, "ca", ca.path, "CA certificate file") != 0)
-        goto out;
-    if (dbssl_config_client_files(cfg, &cert, &key) && cert.path[0] != '\0' &&
-        collect_file(out, "client", cert.path, "client certificate file") != 0)
-        goto out;
-    ret = 0;
-out:
-    if (ret != 0) {
-        dbssl_health_certs_free(out);
-        dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
-    }
-    return ret;
-}
-
 /* ---- status rules ------------------------------------------------------------------ */
-
-static long long days_remaining(long long not_after, long long now)
-{
-    long long d = not_after - now;
-
-    /* floor, so that a certificate expired an hour ago has -1 days left */
-    return d >= 0 ? d / DAY : -((-d + DAY - 1) / DAY);
-}
 
 static enum dbssl_health_status worse(enum dbssl_health_status a, enum dbssl_health_status b)
 {
     return a > b ? a : b;
 }
 
-static void warn(json_t *warnings, const char *fmt, ...) DBSSL_PRINTF(2, 3);
-static void warn(json_t *warnings, const char *fmt, ...)
+/* A snapshot being judged: out of memory while adding a warning is remembered. */
+struct judging {
+    struct dbssl_snapshot *s;
+    bool oom;
+};
+
+static void warn(struct judging *j, const char *fmt, ...) DBSSL_PRINTF(2, 3);
+static void warn(struct judging *j, const char *fmt, ...)
 {
-    char buf[1024];
+    struct dbssl_snapshot *s = j->s;
+    char buf[1024], **w;
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    json_array_append_new(warnings, dbssl_json_str(buf));
+    if ((w = realloc(s->warnings, (s->n_warnings + 1) * sizeof(*w))) == NULL) {
+        j->oom = true;
+        return;
+    }
+    s->warnings = w;
+    if ((w[s->n_warnings] = xstrdup(buf)) == NULL) {
+        j->oom = true;
+        return;
+    }
+    s->n_warnings++;
 }
 
-static enum dbssl_health_status judge_expiry(const char *what, long long not_after, long long now,
-                                             long warn_days, json_t *warnings)
+/* A certificate in use, by expiry.h's rules; one that is not valid yet is libpq's to refuse. */
+static enum dbssl_health_status judge_expiry(struct judging *j, const char *what,
+                                             long long not_before, long long not_after,
+                                             long warn_days)
 {
+    long long now = j->s->checked_at;
     char date[32];
 
     if (not_after == 0)
         return DBSSL_HEALTH_HEALTHY;
     format_rfc3339(not_after, date, sizeof(date));
-    if (not_after <= now) {
-        warn(warnings, "%s expired on %s", what, date);
+    switch (dbssl_expiry_state(not_before, not_after, now, warn_days)) {
+    case DBSSL_EXPIRY_EXPIRED:
+        warn(j, "%s expired on %s", what, date);
         return DBSSL_HEALTH_UNHEALTHY;
-    }
-    if (not_after - now <= (long long)warn_days * DAY) {
-        warn(warnings, "%s expires in %lld days (%s)", what, days_remaining(not_after, now), date);
+    case DBSSL_EXPIRY_EXPIRING:
+        warn(j, "%s expires in %lld days (%s)", what, dbssl_expiry_days_left(not_after, now), date);
         return DBSSL_HEALTH_DEGRADED;
+    case DBSSL_EXPIRY_VALID:
+    case DBSSL_EXPIRY_NOT_YET_VALID:
+        break;
     }
     return DBSSL_HEALTH_HEALTHY;
 }
 
-static enum dbssl_health_status judge(const struct dbssl_config *cfg,
-                                      const struct dbssl_tls_state *tls,
-                                      const struct dbssl_health_certs *certs, long long now,
-                                      json_t *warnings)
+static enum dbssl_health_status judge(struct judging *j, const struct dbssl_config *cfg,
+                                      const struct dbssl_inuse_certs *certs)
 {
-    enum dbssl_health_status s = DBSSL_HEALTH_HEALTHY;
+    const struct dbssl_tls_state *tls = &j->s->tls;
+    enum dbssl_health_status st = DBSSL_HEALTH_HEALTHY;
     const char *mode = dbssl_sslmode_name(cfg->ssl_mode);
 
     if (!tls->connected) {
-        s = DBSSL_HEALTH_UNHEALTHY;
+        st = DBSSL_HEALTH_UNHEALTHY;
     } else if (!tls->ssl_in_use) {
         if (cfg->ssl_required || cfg->ssl_mode >= DBSSL_SSLMODE_REQUIRE) {
-            warn(warnings, "the connection is not encrypted although TLS is required");
-            s = DBSSL_HEALTH_UNHEALTHY;
+            warn(j, "the connection is not encrypted although TLS is required");
+            st = DBSSL_HEALTH_UNHEALTHY;
         } else if (cfg->ssl_mode == DBSSL_SSLMODE_DISABLE) {
-            warn(warnings, "TLS is disabled by DB_SSL_MODE \"disable\": data and passwords "
-                           "travel unencrypted");
+            warn(j, "TLS is disabled by DB_SSL_MODE \"disable\": data and passwords "
+                    "travel unencrypted");
         } else {
-            warn(warnings,
+            warn(j,
                  "the server did not offer TLS and DB_SSL_MODE \"%s\" fell back to an "
                  "unencrypted connection",
                  mode);
-            s = DBSSL_HEALTH_DEGRADED;
+            st = DBSSL_HEALTH_DEGRADED;
         }
     }
     for (size_t i = 0; certs && i < certs->n; i++) {
-        char what[4200];
+        char what[PATH_TEXT_BUF];
         snprintf(what, sizeof(what), "%s certificate \"%s\" (%s)", certs->v[i].role,
                  certs->v[i].path, certs->v[i].subject);
-        s = worse(s,
-                  judge_expiry(what, certs->v[i].not_after, now, cfg->expiry_warn_days, warnings));
+        st = worse(st, judge_expiry(j, what, certs->v[i].not_before, certs->v[i].not_after,
+                                    cfg->expiry_warn_days));
     }
     for (size_t i = 0; certs && i < certs->n_notes; i++)
-        warn(warnings, "%s", certs->notes[i]);
+        warn(j, "%s", certs->notes[i]);
     if (tls->connected && tls->ssl_in_use)
-        s = worse(s, judge_expiry("server certificate", tls->server_cert_not_after, now,
-                                  cfg->expiry_warn_days, warnings));
-    return s;
+        st = worse(st, judge_expiry(j, "server certificate", tls->server_cert_not_before,
+                                    tls->server_cert_not_after, cfg->expiry_warn_days));
+    return st;
 }
 
-/* ---- rendering ---------------------------------------------------------------------- */
-
-static json_t *str_or_null(const char *s)
-{
-    return (s && s[0]) ? dbssl_json_str(s) : json_null();
-}
-
-static json_t *time_or_null(long long t)
-{
-    char buf[32];
-
-    if (t <= 0)
-        return json_null();
-    format_rfc3339(t, buf, sizeof(buf));
-    return json_string(buf);
-}
-
-static json_t *server_json(const struct dbssl_tls_state *tls)
-{
-    char buf[300];
-
-    if (!tls->connected || tls->server_host[0] == '\0')
-        return json_null();
-    if (strchr(tls->server_host, ':') != NULL) /* IPv6 literal */
-        snprintf(buf, sizeof(buf), "[%s]:%s", tls->server_host, tls->server_port);
-    else
-        snprintf(buf, sizeof(buf), "%s:%s", tls->server_host, tls->server_port);
-    return dbssl_json_str(buf);
-}
-
-static json_t *error_json(const struct dbssl_tls_state *tls)
-{
-    if (tls->connected || tls->error_class == DBSSL_CONN_OK)
-        return json_null();
-    return json_pack("{s:s, s:o, s:o, s:o, s:o}", "class", dbssl_conn_class_name(tls->error_class),
-                     "reason",
-                     tls->error_class == DBSSL_CONN_CERT_VERIFY_FAILED
-                         ? json_string(dbssl_verify_reason_name(tls->verify_reason))
-                         : json_null(),
-                     "message", dbssl_json_str(tls->error_message), "detail",
-                     tls->error_detail[0] ? dbssl_json_str(tls->error_detail) : json_null(), "hint",
-                     dbssl_json_str(tls->error_hint));
-}
-
-/* The latest reload's rejection, or null once a reload succeeded (or none was tried). */
-static json_t *reload_error_json(const struct dbssl_reload_stats *r)
-{
-    if (r->last_error_at <= 0)
-        return json_null();
-    return json_pack("{s:o, s:o}", "at", time_or_null(r->last_error_at), "message",
-                     dbssl_json_str(r->last_error));
-}
-
-static json_t *ssl_body(const struct dbssl_snapshot *s, json_t *warnings)
-{
-    const struct dbssl_tls_state *t = &s->tls;
-    bool tls_on = t->connected && t->ssl_in_use;
-    bool verifying = s->ssl_mode >= DBSSL_SSLMODE_VERIFY_CA;
-    json_t *root = json_object(), *certs = json_array(), *srv = json_null();
-
-    for (size_t i = 0; i < s->n_certs; i++)
-        json_array_append_new(
-            certs, json_pack("{s:s, s:o, s:o, s:o, s:I}", "role", s->certs[i].role, "path",
-                             dbssl_json_str(s->certs[i].path), "subject",
-                             dbssl_json_str(s->certs[i].subject), "not_after",
-                             time_or_null(s->certs[i].not_after), "days_remaining",
-                             (json_int_t)days_remaining(s->certs[i].not_after, s->checked_at)));
-    if (tls_on && t->server_cert_not_after > 0) {
-        json_decref(srv);
-        srv = json_pack("{s:o, s:o, s:I}", "subject", dbssl_json_str(t->server_cert_subject),
-                        "not_after", time_or_null(t->server_cert_not_after), "days_remaining",
-                        (json_int_t)days_remaining(t->server_cert_not_after, s->checked_at));
-    }
-    /* the guide's fields first, in the guide's order */
-    json_object_set_new(root, "ssl_enabled", json_boolean(tls_on));
-    json_object_set_new(root, "ssl_mode", json_string(dbssl_sslmode_name(s->ssl_mode)));
-    json_object_set_new(root, "ssl_version", tls_on ? str_or_null(t->protocol) : json_null());
-    json_object_set_new(root, "ssl_cipher", tls_on ? str_or_null(t->cipher) : json_null());
-    json_object_set_new(root, "certificate_validation",
-                        json_string(verifying ? "enabled" : "disabled"));
-    json_object_set_new(root, "status", json_string(dbssl_health_status_name(s->status)));
-    json_object_set_new(root, "hostname_verification",
-                        json_boolean(s->ssl_mode == DBSSL_SSLMODE_VERIFY_FULL));
-    json_object_set_new(root, "ssl_bits",
-                        tls_on && t->key_bits > 0 ? json_integer(t->key_bits) : json_null());
-    json_object_set_new(root, "client_certificate", json_boolean(tls_on && t->client_cert_sent));
-    json_object_set_new(root, "server", server_json(t));
-    json_object_set_new(root, "server_certificate", srv);
-    json_object_set_new(root, "certificates", certs);
-    json_object_set(root, "warnings", warnings);
-    json_object_set_new(root, "checked_at", time_or_null(s->checked_at));
-    json_object_set_new(root, "error", error_json(t));
-    json_object_set_new(root, "last_reload_error", reload_error_json(&s->reload));
-    return root;
-}
-
-static json_t *db_body(const struct dbssl_snapshot *s)
-{
-    const struct dbssl_tls_state *t = &s->tls;
-    json_t *root = json_object();
-
-    json_object_set_new(root, "connected", json_boolean(t->connected));
-    json_object_set_new(root, "status", json_string(dbssl_health_status_name(s->status)));
-    json_object_set_new(root, "server", server_json(t));
-    json_object_set_new(root, "server_version",
-                        t->connected ? str_or_null(t->server_version) : json_null());
-    /* the check's round trip in milliseconds, to the microsecond */
-    json_object_set_new(root, "latency_ms", dbssl_json_ms(t->latency_ms));
-    json_object_set_new(root, "last_success", time_or_null(s->last_success));
-    json_object_set_new(root, "checked_at", time_or_null(s->checked_at));
-    json_object_set_new(root, "error", error_json(t));
-    return root;
-}
-
-static char *render(json_t *j, size_t *len)
-{
-    char *body = j ? dbssl_json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-    char *out = NULL;
-
-    if (body != NULL)
-        out = xasprintf("%s\n", body);
-    free(body);
-    json_decref(j);
-    *len = out ? strlen(out) : 0;
-    return out;
-}
-
-struct dbssl_snapshot *dbssl_snapshot_new(const struct dbssl_config *cfg,
-                                          const struct dbssl_tls_state *tls,
-                                          const struct dbssl_health_certs *certs, long long now,
-                                          long long last_success, struct dbssl_error *err)
-{
-    return dbssl_snapshot_new_ex(cfg, tls, certs, now, last_success, NULL, err);
-}
+/* ---- the snapshot -------------------------------------------------------------------- */
 
 /* Adds this check to the counters the checker keeps across snapshots. */
 static void count_check(struct dbssl_check_stats *st, enum dbssl_health_status status, double d)
@@ -372,17 +148,31 @@ static void count_check(struct dbssl_check_stats *st, enum dbssl_health_status s
     st->sum += d;
 }
 
+static void free_snapshot(struct dbssl_snapshot *s)
+{
+    for (size_t i = 0; i < s->n_certs; i++)
+        dbssl_inuse_cert_clear(&s->certs[i]);
+    for (size_t i = 0; i < s->n_warnings; i++)
+        free(s->warnings[i]);
+    free(s->certs);
+    free(s->warnings);
+    free(s->ssl_json.data);
+    free(s->db_json.data);
+    free(s->metrics.data);
+    json_decref(s->server_settings);
+    free(s);
+}
+
 struct dbssl_snapshot *
-dbssl_snapshot_new_ex(const struct dbssl_config *cfg, const struct dbssl_tls_state *tls,
-                      const struct dbssl_health_certs *certs, long long now, long long last_success,
-                      const struct dbssl_snapshot_extra *x, struct dbssl_error *err)
+dbssl_snapshot_new(const struct dbssl_config *cfg, const struct dbssl_tls_state *tls,
+                   const struct dbssl_inuse_certs *certs, long long now, long long last_success,
+                   const struct dbssl_snapshot_extra *x, struct dbssl_error *err)
 {
     struct dbssl_snapshot *s = calloc(1, sizeof(*s));
-    json_t *warnings = json_array();
-    bool ok = false;
+    struct judging j = {s, false};
 
-    if (s == NULL || warnings == NULL)
-        goto out;
+    if (s == NULL)
+        goto oom;
     atomic_init(&s->refs, 1);
     s->tls = *tls;
     s->ssl_mode = cfg->ssl_mode;
@@ -390,17 +180,14 @@ dbssl_snapshot_new_ex(const struct dbssl_config *cfg, const struct dbssl_tls_sta
     s->last_success = last_success;
     if (certs != NULL && certs->n > 0) {
         if ((s->certs = calloc(certs->n, sizeof(*s->certs))) == NULL)
-            goto out;
-        for (; s->n_certs < certs->n; s->n_certs++) {
-            const struct dbssl_health_cert *c = &certs->v[s->n_certs];
-            if (cert_copy(&s->certs[s->n_certs], c->role, c->path, c->subject, c->serial,
-                          c->not_before, c->not_after) != 0) {
-                s->n_certs++;
-                goto out;
-            }
-        }
+            goto oom;
+        for (; s->n_certs < certs->n; s->n_certs++)
+            if (dbssl_inuse_cert_copy(&s->certs[s->n_certs], &certs->v[s->n_certs]) != 0)
+                goto oom;
     }
-    s->status = judge(cfg, tls, certs, now, warnings);
+    s->status = judge(&j, cfg, certs);
+    if (j.oom)
+        goto oom;
     s->http_status = s->status == DBSSL_HEALTH_UNHEALTHY ? 503 : 200;
     if (x != NULL && x->reload != NULL)
         s->reload = *x->reload;
@@ -409,18 +196,14 @@ dbssl_snapshot_new_ex(const struct dbssl_config *cfg, const struct dbssl_tls_sta
             count_check(x->stats, s->status, x->duration_s);
         s->stats = *x->stats;
     }
-    s->ssl_json = render(ssl_body(s, warnings), &s->ssl_json_len);
-    s->db_json = render(db_body(s), &s->db_json_len);
-    s->metrics = dbssl_metrics_render(s, &s->metrics_len);
-    ok = s->ssl_json != NULL && s->db_json != NULL && s->metrics != NULL;
-out:
-    json_decref(warnings);
-    if (!ok) {
-        dbssl_snapshot_unref(s);
-        dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
-        return NULL;
-    }
+    if (x != NULL && x->server_settings != NULL)
+        s->server_settings = json_incref((json_t *)x->server_settings);
     return s;
+oom:
+    if (s != NULL)
+        free_snapshot(s);
+    dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
+    return NULL;
 }
 
 struct dbssl_snapshot *dbssl_snapshot_ref(struct dbssl_snapshot *s)
@@ -434,13 +217,7 @@ void dbssl_snapshot_unref(struct dbssl_snapshot *s)
 {
     if (s == NULL || atomic_fetch_sub(&s->refs, 1) != 1)
         return;
-    for (size_t i = 0; i < s->n_certs; i++)
-        cert_clear(&s->certs[i]);
-    free(s->certs);
-    free(s->ssl_json);
-    free(s->db_json);
-    free(s->metrics);
-    free(s);
+    free_snapshot(s);
 }
 
 /* ---- the board ---------------------------------------------------------------------- */

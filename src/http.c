@@ -48,7 +48,7 @@
 #include "http_loop.h"
 #include "http_route.h"
 #include "log.h"
-#include "metrics.h"
+#include "render.h"
 #include "throttle.h"
 #include "util.h"
 
@@ -108,7 +108,7 @@ struct dbssl_http {
     struct dbssl_throttle throttle;
     unsigned long long refused_reported;
     long long refused_report_at;
-    char address[300];
+    char address[ADDR_BUF];
 };
 
 /* Twice per request: the coarse clock (a few ms of resolution, a tenth of

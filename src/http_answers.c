@@ -70,14 +70,14 @@ static void snapshot_release(void *cls)
 }
 
 /* A response sending a snapshot's bytes, keeping the snapshot alive meanwhile. */
-static struct MHD_Response *snapshot_body(struct dbssl_snapshot *s, const char *body, size_t len,
+static struct MHD_Response *snapshot_body(struct dbssl_snapshot *s, const struct dbssl_body *body,
                                           unsigned *code)
 {
     struct MHD_Response *r;
 
     *code = (unsigned)s->http_status;
-    r = MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)body, snapshot_release,
-                                                               s);
+    r = MHD_create_response_from_buffer_with_free_callback_cls(body->len, body->data,
+                                                               snapshot_release, s);
     if (r == NULL)
         dbssl_snapshot_unref(s);
     return r;
@@ -104,16 +104,17 @@ static struct MHD_Response *metrics_answer(struct dbssl_http_answers *a, struct 
     struct metrics_body *m = calloc(1, sizeof(*m));
     struct MHD_IoVec iov[2];
     struct MHD_Response *r = NULL;
-    size_t tail_len = 0;
+    struct dbssl_body tail = {NULL, 0};
 
-    if (m == NULL || (m->tail = dbssl_metrics_render_http(&hm, &tail_len)) == NULL) {
+    if (m == NULL || (tail = dbssl_render_http_metrics(&hm)).data == NULL) {
         free(m);
         dbssl_snapshot_unref(s);
         return NULL;
     }
     m->s = s;
-    iov[0] = (struct MHD_IoVec){s->metrics, s->metrics_len};
-    iov[1] = (struct MHD_IoVec){m->tail, tail_len};
+    m->tail = tail.data;
+    iov[0] = (struct MHD_IoVec){s->metrics.data, s->metrics.len};
+    iov[1] = (struct MHD_IoVec){tail.data, tail.len};
     r = MHD_create_response_from_iovec(iov, 2, metrics_release, m);
     if (r == NULL)
         metrics_release(m);
@@ -158,8 +159,8 @@ static struct MHD_Response *build(struct dbssl_http_answers *a, enum dbssl_http_
     if (ep == DBSSL_EP_METRICS)
         return metrics_answer(a, s); /* always 200: a scrape must see dbssl_up 0 rather than fail */
     if (ep == DBSSL_EP_SSL)
-        return snapshot_body(s, s->ssl_json, s->ssl_json_len, code);
-    return snapshot_body(s, s->db_json, s->db_json_len, code);
+        return snapshot_body(s, &s->ssl_json, code);
+    return snapshot_body(s, &s->db_json, code);
 }
 
 /* The headers every answer carries; date NULL: libmicrohttpd adds its own. */

@@ -15,7 +15,7 @@
 
 #include "health.h"
 #include "http_route.h"
-#include "metrics.h"
+#include "render.h"
 
 struct dbssl_http_answers;
 

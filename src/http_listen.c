@@ -120,10 +120,10 @@ int dbssl_http_listen(const char *addr, int backlog, bool *v6, struct dbssl_erro
     hints.ai_flags = AI_NUMERICSERV;
     rc = getaddrinfo(host, port, &hints, &res);
     if (rc != 0) {
-        dbssl_error_set(err, DBSSL_ERR_USAGE,
-                        "Set HTTP_LISTEN (or --listen) to an address of this machine, for "
-                        "example 127.0.0.1:8000.",
-                        "could not resolve listen address \"%s\": %s", addr, gai_strerror(rc));
+        dbssl_error_setx(err, DBSSL_ERR_USAGE, gai_strerror(rc),
+                         "Set HTTP_LISTEN (or --listen) to an address of this machine, for "
+                         "example 127.0.0.1:8000.",
+                         "could not resolve listen address \"%s\"", addr);
         return -1;
     }
     *v6 = res->ai_family == AF_INET6;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "jsonutil.h"
 #include "util.h"
 
@@ -99,7 +100,7 @@ void dbssl_log(enum dbssl_log_level level, const char *event, ...)
     }
     va_end(ap);
     pthread_mutex_lock(&log_mu);
-    line = dbssl_log_format_line(log_format, now_epoch(), level, event, kv, n);
+    line = dbssl_log_format_line(log_format, dbssl_now(), level, event, kv, n);
     if (line != NULL)
         fputs(line, stderr);
     fflush(stderr);

@@ -4,12 +4,19 @@
  * Callers name an event and pass key/value string pairs; the format is
  * chosen once (LOG_FORMAT), so adding a format never touches a call site.
  * Values must never hold secrets: pass libpq messages through
- * dbssl_config_redact() first.
+ * dbssl_config_redact() first.  A helper below the settings: the settings
+ * parse LOG_FORMAT into its enum, the logger knows nothing of them.
  */
 #ifndef DBSSL_LOG_H
 #define DBSSL_LOG_H
 
-#include "config.h"
+#include <stddef.h>
+
+/* LOG_FORMAT's values, in the order of its choices in the option table (options.c). */
+enum dbssl_log_format {
+    DBSSL_LOG_TEXT = 0,
+    DBSSL_LOG_JSON,
+};
 
 enum dbssl_log_level {
     DBSSL_LOG_DEBUG = 0,

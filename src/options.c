@@ -91,7 +91,7 @@ static bool check_hosts(const char *value, char *msg, size_t msglen, const char 
 
 const struct dbssl_option dbssl_options[DBSSL_OPTION_COUNT] = {
     [OPT_DATABASE_URL] = {"DATABASE_URL", DBSSL_OPT_STRING, OFF(database_url), "",
-                          DBSSL_OPT_F_SENSITIVE | DBSSL_OPT_F_REQUIRED | RELOAD, 0, 0, NULL,
+                          DBSSL_OPT_F_SENSITIVE | RELOAD, 0, 0, NULL,
                           "PostgreSQL connection URI or key=value string (required)"},
     [OPT_DB_SSL_MODE] = {"DB_SSL_MODE", DBSSL_OPT_ENUM, OFF(ssl_mode), "prefer", RELOAD, 0, 0,
                          sslmode_choices, "libpq sslmode"},
@@ -153,32 +153,50 @@ int dbssl_option_find(const char *name)
     return -1;
 }
 
+/* Option id's choices (NULL-terminated), or NULL when it has none. */
+static const char *const *choices_of(enum dbssl_option_id id)
+{
+    return (unsigned)id < DBSSL_OPTION_COUNT ? dbssl_options[id].choices : NULL;
+}
+
+const char *dbssl_option_choice(enum dbssl_option_id id, int value)
+{
+    const char *const *choices = choices_of(id);
+
+    for (int i = 0; choices != NULL && choices[i] != NULL; i++)
+        if (i == value)
+            return choices[i];
+    return "unknown";
+}
+
+int dbssl_option_choice_index(enum dbssl_option_id id, const char *name)
+{
+    const char *const *choices = choices_of(id);
+
+    /* case-insensitive, like most env-driven tools; stored canonically */
+    for (int i = 0; choices != NULL && choices[i] != NULL; i++)
+        if (str_ieq(name, choices[i]))
+            return i;
+    return -1;
+}
+
+char *dbssl_option_choices_text(enum dbssl_option_id id)
+{
+    const char *const *choices = choices_of(id);
+    struct strbuf sb;
+
+    strbuf_init(&sb);
+    for (size_t i = 0; choices != NULL && choices[i] != NULL; i++) {
+        if (i > 0)
+            strbuf_append(&sb, ", ");
+        strbuf_append(&sb, choices[i]);
+    }
+    return strbuf_take(&sb);
+}
+
 const char *dbssl_sslmode_name(enum dbssl_sslmode mode)
 {
-    if ((unsigned)mode > DBSSL_SSLMODE_VERIFY_FULL)
-        return "unknown";
-    return sslmode_choices[mode];
-}
-
-const char *dbssl_app_env_name(enum dbssl_app_env env)
-{
-    if ((unsigned)env > DBSSL_ENV_PRODUCTION)
-        return "unknown";
-    return app_env_choices[env];
-}
-
-const char *dbssl_tls_version_name(enum dbssl_tls_version v)
-{
-    if ((unsigned)v > DBSSL_TLS_1_3)
-        return "unknown";
-    return tls_choices[v];
-}
-
-const char *dbssl_key_type_name(enum dbssl_key_type t)
-{
-    if ((unsigned)t > DBSSL_KEY_RSA_3072)
-        return "unknown";
-    return key_type_choices[t];
+    return dbssl_option_choice(OPT_DB_SSL_MODE, (int)mode);
 }
 
 size_t dbssl_config_option_count(void)

@@ -20,7 +20,7 @@
 /* An absolute form of path, without requiring it to exist yet. */
 static char *absolute(const char *path)
 {
-    char buf[PATH_MAX], cwd[PATH_MAX];
+    char buf[PATH_BUF], cwd[PATH_BUF];
 
     if (realpath(path, buf) != NULL)
         return xstrdup(buf);

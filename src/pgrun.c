@@ -48,7 +48,7 @@ char *dbssl_pgrun_file_tail(const struct dbssl_config *cfg, const char *path, in
     char *data = NULL, *tail;
     size_t len;
 
-    if (read_file(path, "log file", 16 * 1024 * 1024, &data, &len, NULL) != 0)
+    if (read_file(path, "log file", SERVER_FILE_MAX, &data, &len, NULL) != 0)
         return xstrdup("");
     tail = dbssl_pgrun_tail(cfg, data, n);
     free(data);
@@ -60,7 +60,7 @@ char *dbssl_pgrun_file_tail(const struct dbssl_config *cfg, const char *path, in
 static bool has_server_programs(const char *bindir)
 {
     static const char *const progs[] = {"initdb", "pg_ctl", "psql", "postgres"};
-    char p[4200];
+    char p[PATH_BUF];
 
     for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
         if (!path_join(p, sizeof(p), bindir, progs[i]) || access(p, X_OK) != 0)
@@ -73,7 +73,7 @@ static bool has_server_programs(const char *bindir)
 static bool bindir_from_pg_config(char *out, size_t len)
 {
     const char *path = getenv("PATH");
-    char prog[4200], *output = NULL;
+    char prog[PATH_BUF], *output = NULL;
     const char *argv[] = {prog, "--bindir", NULL};
     struct dbssl_proc_run r = {argv, NULL, NULL, NULL, 10};
     int status = -1;
@@ -110,7 +110,7 @@ static bool bindir_from_debian_layout(char *out, size_t len)
     DIR *d = opendir("/usr/lib/postgresql");
     struct dirent *de;
     long best = -1, v;
-    char cand[4200];
+    char cand[PATH_BUF];
 
     if (d == NULL)
         return false;
@@ -146,7 +146,7 @@ int dbssl_pgrun(const struct dbssl_pgrun *rn, const char *what, const char *cons
                 const char *input, int timeout_s, const char *hint, struct dbssl_error *err)
 {
     const char *argv[24];
-    char prog[4200], *output = NULL, *tail = NULL;
+    char prog[PATH_BUF], *output = NULL, *tail = NULL;
     size_t n = 0;
     int status = -1, ret = -1;
     struct dbssl_proc_run r;

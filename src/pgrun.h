@@ -10,13 +10,17 @@
 #include "config.h"
 #include "error_int.h"
 #include "proc.h"
+#include "util.h"
 
 #define DBSSL_PGRUN_TAIL_LINES 3
+
+/* The largest file of the server's dbssl reads: its log, the postgresql.conf initdb wrote. */
+#define SERVER_FILE_MAX (16 * 1024 * 1024)
 
 struct dbssl_pgrun {
     const struct dbssl_config *cfg;     /* for redacting output; may be NULL */
     const struct dbssl_proc_user *user; /* who runs the programs */
-    char bindir[4096];
+    char bindir[PATH_BUF];
     const char *cwd; /* NULL: "/" */
 };
 

@@ -8,8 +8,8 @@
  * create a directory of the same name, open to everyone, and wait for us to
  * write keys into it or read their certificates from it.  So a directory
  * that vanished is never re-created or re-used by name: a fresh one is made
- * by mkdtemp() and libpq is pointed at the new paths (conn.c reads them
- * from cfg->pinned at every connect).
+ * by mkdtemp() and libpq is pointed at the new paths (the checker hands
+ * them to conn.c at every connect).
  *
  * The directory is named after the process ("dbssl-tls-PID-XXXXXX") so that
  * copies left by a process that was killed can be recognised and removed by
@@ -38,18 +38,27 @@
 /* The copies' names, in the order of pinned_files(). */
 static const char *const copy_names[NPINNED] = {"ca.crt", "client.crt", "client.key", "crl.pem"};
 
-static void pinned_files(struct dbssl_config *cfg, struct dbssl_pinned_file *pf[NPINNED])
+static void pinned_files(struct dbssl_pinned *pin, struct dbssl_pinned_file *pf[NPINNED])
 {
-    pf[0] = &cfg->pinned.ca;
-    pf[1] = &cfg->pinned.cert;
-    pf[2] = &cfg->pinned.key;
-    pf[3] = &cfg->pinned.crl;
+    pf[0] = &pin->ca;
+    pf[1] = &pin->cert;
+    pf[2] = &pin->key;
+    pf[3] = &pin->crl;
+}
+
+static void pin_clear(struct dbssl_pinned *pin);
+
+void dbssl_pin_init(struct dbssl_pinned *pin)
+{
+    memset(pin, 0, sizeof(*pin));
+    pin->dirfd = -1;
+    pthread_mutex_init(&pin->mu, NULL);
 }
 
 /* A base for private directories, open, with its path. */
 struct base {
     int fd;
-    char path[PATH_MAX];
+    char path[PATH_BUF];
 };
 
 /*
@@ -117,10 +126,10 @@ static void remove_stale(const struct base *b)
 
 /*
  * Makes a fresh private directory in b and writes the copies there (their
- * bytes are in cfg->pinned already); on success replaces cfg->pinned's
- * directory, descriptor and paths.  The old directory is not touched.
+ * bytes are in pin already); on success replaces pin's directory,
+ * descriptor and paths (under pin->mu).  The old directory is not touched.
  */
-static int make_private(struct dbssl_config *cfg, const struct base *b, struct dbssl_error *err)
+static int make_private(struct dbssl_pinned *pin, const struct base *b, struct dbssl_error *err)
 {
     struct dbssl_pinned_file *pf[NPINNED];
     char *dir = xasprintf("%s/" PIN_PREFIX "%ld-XXXXXX", b->path, (long)getpid());
@@ -129,7 +138,7 @@ static int make_private(struct dbssl_config *cfg, const struct base *b, struct d
     struct stat st;
     int fd = -1, ret = -1;
 
-    pinned_files(cfg, pf);
+    pinned_files(pin, pf);
     if (dir == NULL || mkdtemp(dir) == NULL) {
         dbssl_error_set(err, DBSSL_ERR_IO,
                         "Set RUNTIME_DIRECTORY (or TMPDIR) to a directory the user running dbssl "
@@ -159,16 +168,18 @@ static int make_private(struct dbssl_config *cfg, const struct base *b, struct d
             goto out;
     }
     /* adopt: the old directory's descriptor and paths go */
-    if (cfg->pinned.dir != NULL)
-        close(cfg->pinned.dirfd);
-    free(cfg->pinned.dir);
-    cfg->pinned.dir = dir;
-    cfg->pinned.dirfd = fd;
+    pthread_mutex_lock(&pin->mu);
+    if (pin->dir != NULL)
+        close(pin->dirfd);
+    free(pin->dir);
+    pin->dir = dir;
+    pin->dirfd = fd;
     for (size_t i = 0; i < NPINNED; i++) {
         free(pf[i]->path);
         pf[i]->path = paths[i];
         paths[i] = NULL;
     }
+    pthread_mutex_unlock(&pin->mu);
     dir = NULL;
     fd = -1;
     ret = 0;
@@ -185,7 +196,8 @@ out:
     return ret;
 }
 
-int dbssl_pin_files(struct dbssl_config *cfg, struct dbssl_error *err)
+int dbssl_pin_files(const struct dbssl_config *cfg, struct dbssl_pinned *pin,
+                    struct dbssl_error *err)
 {
     struct dbssl_file_ref ca, cert, key, crl = {"DB_SSL_CRL", "", false};
     const struct dbssl_file_ref *orig[NPINNED] = {NULL, NULL, NULL, NULL};
@@ -193,7 +205,7 @@ int dbssl_pin_files(struct dbssl_config *cfg, struct dbssl_error *err)
     struct base b = {-1, ""};
     int ret = -1;
 
-    pinned_files(cfg, pf);
+    pinned_files(pin, pf);
     /* stat(), not open(): a missing CA is not copied (validation reports it) */
     if (dbssl_config_ca_file(cfg, &ca) && access(ca.path, F_OK) == 0)
         orig[0] = &ca;
@@ -216,21 +228,21 @@ int dbssl_pin_files(struct dbssl_config *cfg, struct dbssl_error *err)
     if (open_base(&b, err) != 0)
         goto out;
     remove_stale(&b);
-    ret = make_private(cfg, &b, err);
+    ret = make_private(pin, &b, err);
 out:
     if (b.fd >= 0)
         close(b.fd);
     if (ret != 0)
-        dbssl_pin_remove(cfg);
+        pin_clear(pin);
     return ret;
 }
 
-int dbssl_pin_verify(const struct dbssl_config *cfg, struct dbssl_error *err)
+int dbssl_pin_verify(const struct dbssl_config *cfg, const struct dbssl_pinned *pin,
+                     struct dbssl_error *err)
 {
     struct dbssl_file_ref ca, cert, key;
     const char *orig[NPINNED] = {NULL, NULL, NULL, cfg->crl};
-    const struct dbssl_pinned_file *pf[NPINNED] = {&cfg->pinned.ca, &cfg->pinned.cert,
-                                                   &cfg->pinned.key, &cfg->pinned.crl};
+    const struct dbssl_pinned_file *pf[NPINNED] = {&pin->ca, &pin->cert, &pin->key, &pin->crl};
 
     if (dbssl_config_ca_file(cfg, &ca))
         orig[0] = ca.path;
@@ -261,36 +273,47 @@ int dbssl_pin_verify(const struct dbssl_config *cfg, struct dbssl_error *err)
     return 0;
 }
 
+bool dbssl_pin_same(const struct dbssl_pinned *a, const struct dbssl_pinned *b)
+{
+    const struct dbssl_pinned_file *fa[NPINNED] = {&a->ca, &a->cert, &a->key, &a->crl};
+    const struct dbssl_pinned_file *fb[NPINNED] = {&b->ca, &b->cert, &b->key, &b->crl};
+
+    for (size_t i = 0; i < NPINNED; i++)
+        if ((fa[i]->data == NULL) != (fb[i]->data == NULL) || fa[i]->len != fb[i]->len ||
+            (fa[i]->len != 0 && memcmp(fa[i]->data, fb[i]->data, fa[i]->len) != 0))
+            return false;
+    return true;
+}
+
 /*
  * Whether the directory we hold is still where libpq looks: not deleted
  * (a directory's link count drops to 0) and its path still names it (not
  * something someone else made under that name since).
  */
-static bool still_ours(const struct dbssl_config *cfg)
+static bool still_ours(const struct dbssl_pinned *pin)
 {
     struct stat held, named;
 
-    return fstat(cfg->pinned.dirfd, &held) == 0 && held.st_nlink > 0 &&
-           lstat(cfg->pinned.dir, &named) == 0 && named.st_dev == held.st_dev &&
-           named.st_ino == held.st_ino;
+    return fstat(pin->dirfd, &held) == 0 && held.st_nlink > 0 && lstat(pin->dir, &named) == 0 &&
+           named.st_dev == held.st_dev && named.st_ino == held.st_ino;
 }
 
-int dbssl_pin_restore(struct dbssl_config *cfg, struct dbssl_error *err)
+int dbssl_pin_restore(struct dbssl_pinned *pin, struct dbssl_error *err)
 {
     struct dbssl_pinned_file *pf[NPINNED];
     struct base b = {-1, ""};
     int ret;
 
-    if (cfg->pinned.dir == NULL)
+    if (pin->dir == NULL)
         return 0;
-    pinned_files(cfg, pf);
-    if (still_ours(cfg)) {
+    pinned_files(pin, pf);
+    if (still_ours(pin)) {
         /* only we can write in it: a copy that is not there was deleted */
         for (size_t i = 0; i < NPINNED; i++) {
             struct stat st;
-            struct file_at f = {cfg->pinned.dirfd, copy_names[i], pf[i]->path, 0};
+            struct file_at f = {pin->dirfd, copy_names[i], pf[i]->path, 0};
             if (pf[i]->path != NULL &&
-                fstatat(cfg->pinned.dirfd, copy_names[i], &st, AT_SYMLINK_NOFOLLOW) != 0 &&
+                fstatat(pin->dirfd, copy_names[i], &st, AT_SYMLINK_NOFOLLOW) != 0 &&
                 write_file_at(&f, pf[i]->data, pf[i]->len, 0600, (uid_t)-1, (gid_t)-1, err) != 0)
                 return -1;
         }
@@ -299,35 +322,66 @@ int dbssl_pin_restore(struct dbssl_config *cfg, struct dbssl_error *err)
     /* gone (or replaced): a fresh directory, never the old name */
     if (open_base(&b, err) != 0)
         return -1;
-    ret = make_private(cfg, &b, err);
+    ret = make_private(pin, &b, err);
     close(b.fd);
     if (ret == 0)
-        dbssl_log(DBSSL_LOG_WARN, "private_directory_replaced", "dir", cfg->pinned.dir, "cause",
+        dbssl_log(DBSSL_LOG_WARN, "private_directory_replaced", "dir", pin->dir, "cause",
                   "the previous one was deleted (a tmp cleaner?); a new one was made", NULL);
     return ret;
 }
 
-void dbssl_pin_remove(struct dbssl_config *cfg)
+/* Deletes the copies and the directory pin holds; pin's memory is left as it is. */
+static void erase(const struct dbssl_pinned *pin)
 {
     struct stat held, named;
     const char *name;
     int parent;
 
-    if (cfg->pinned.dir == NULL)
+    if (pin->dir == NULL)
         return;
     for (size_t i = 0; i < NPINNED; i++)
-        unlinkat(cfg->pinned.dirfd, copy_names[i], 0);
+        unlinkat(pin->dirfd, copy_names[i], 0);
     /* the directory itself, from its real parent, and only if the name is still it */
-    name = strrchr(cfg->pinned.dir, '/') + 1;
-    parent = openat(cfg->pinned.dirfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (parent >= 0 && fstat(cfg->pinned.dirfd, &held) == 0 &&
+    name = strrchr(pin->dir, '/') + 1;
+    parent = openat(pin->dirfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (parent >= 0 && fstat(pin->dirfd, &held) == 0 &&
         fstatat(parent, name, &named, AT_SYMLINK_NOFOLLOW) == 0 && named.st_dev == held.st_dev &&
         named.st_ino == held.st_ino)
         unlinkat(parent, name, AT_REMOVEDIR);
     if (parent >= 0)
         close(parent);
-    close(cfg->pinned.dirfd);
-    cfg->pinned.dirfd = -1;
-    free(cfg->pinned.dir);
-    cfg->pinned.dir = NULL;
+}
+
+void dbssl_pin_erase(struct dbssl_pinned *pin)
+{
+    pthread_mutex_lock(&pin->mu);
+    erase(pin);
+    pthread_mutex_unlock(&pin->mu);
+}
+
+/* Deletes the copies and frees what pin holds: pin is empty again. */
+static void pin_clear(struct dbssl_pinned *pin)
+{
+    struct dbssl_pinned_file *pf[NPINNED];
+
+    erase(pin);
+    if (pin->dir != NULL)
+        close(pin->dirfd);
+    pin->dirfd = -1;
+    free(pin->dir);
+    pin->dir = NULL;
+    pinned_files(pin, pf);
+    for (size_t i = 0; i < NPINNED; i++) {
+        free(pf[i]->path);
+        if (pf[i]->data != NULL)
+            explicit_bzero(pf[i]->data, pf[i]->len); /* may be a private key */
+        free(pf[i]->data);
+        memset(pf[i], 0, sizeof(*pf[i]));
+    }
+}
+
+void dbssl_pin_remove(struct dbssl_pinned *pin)
+{
+    pin_clear(pin);
+    pthread_mutex_destroy(&pin->mu);
 }

@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "certs.h"
+#include "clock.h"
+#include "expiry.h"
 #include "log.h"
 #include "pin.h"
 #include "util.h"
@@ -34,26 +36,37 @@ static void set_retry_paths(struct dbssl_runtime *rt, const struct dbssl_config 
 
 /* ---- loaded sets ------------------------------------------------------------------ */
 
-static struct dbssl_loaded *loaded_new(struct dbssl_config *cfg, unsigned long long generation,
-                                       struct dbssl_error *err)
+/*
+ * A set without settings yet: a reload makes its private copies first and
+ * validates what was copied (loaded_adopt() completes it).
+ */
+static struct dbssl_loaded *loaded_new(struct dbssl_error *err)
 {
     struct dbssl_loaded *l = calloc(1, sizeof(*l));
 
-    /* a reload pinned the files before validating; the first set is pinned here */
-    if (l == NULL || (cfg->pinned.dir == NULL && dbssl_pin_files(cfg, err) != 0) ||
-        dbssl_health_certs_collect(cfg, &l->certs, err) != 0) {
+    if (l == NULL) {
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
-        if (l != NULL)
-            dbssl_health_certs_free(&l->certs);
-        free(l);
-        dbssl_pin_remove(cfg);
-        dbssl_config_free(cfg);
         return NULL;
     }
     atomic_init(&l->refs, 1);
-    l->generation = generation;
-    l->cfg = cfg;
+    dbssl_pin_init(&l->pinned);
     return l;
+}
+
+/*
+ * Completes l with cfg (taken over: freed with l) and reads its
+ * certificates; the first set's files are copied here.  On failure the
+ * caller drops l.
+ */
+static int loaded_adopt(struct dbssl_loaded *l, struct dbssl_config *cfg,
+                        unsigned long long generation, struct dbssl_error *err)
+{
+    l->cfg = cfg;
+    l->generation = generation;
+    if ((l->pinned.dir == NULL && dbssl_pin_files(cfg, &l->pinned, err) != 0) ||
+        dbssl_inuse_certs_collect(cfg, &l->certs, err) != 0)
+        return -1;
+    return 0;
 }
 
 struct dbssl_loaded *dbssl_loaded_ref(struct dbssl_loaded *l)
@@ -67,10 +80,16 @@ void dbssl_loaded_unref(struct dbssl_loaded *l)
 {
     if (l == NULL || atomic_fetch_sub(&l->refs, 1) != 1)
         return;
-    dbssl_health_certs_free(&l->certs);
-    dbssl_pin_remove(l->cfg);
+    dbssl_inuse_certs_free(&l->certs);
+    dbssl_pin_remove(&l->pinned);
     dbssl_config_free(l->cfg);
     free(l);
+}
+
+struct dbssl_conn_files dbssl_loaded_files(const struct dbssl_loaded *l)
+{
+    return (struct dbssl_conn_files){l->pinned.ca.path, l->pinned.cert.path, l->pinned.key.path,
+                                     l->pinned.crl.path};
 }
 
 /* ---- weakening ----------------------------------------------------------------------- */
@@ -133,8 +152,8 @@ static bool weaker_protocol(const struct dbssl_config *cur, const struct dbssl_c
     if (fresh->min_protocol >= cur->min_protocol)
         return false;
     strbuf_printf(why, "DB_SSL_MIN_PROTOCOL_VERSION \"%s\" -> \"%s\"",
-                  dbssl_tls_version_name(cur->min_protocol),
-                  dbssl_tls_version_name(fresh->min_protocol));
+                  dbssl_option_choice(OPT_DB_SSL_MIN_PROTOCOL_VERSION, (int)cur->min_protocol),
+                  dbssl_option_choice(OPT_DB_SSL_MIN_PROTOCOL_VERSION, (int)fresh->min_protocol));
     return true;
 }
 
@@ -227,19 +246,26 @@ int dbssl_runtime_init(struct dbssl_runtime *rt, const char *env_file, struct db
 {
     memset(rt, 0, sizeof(*rt));
     if (env_file != NULL && (rt->env_file = xstrdup(env_file)) == NULL) {
-        dbssl_config_free(cfg);
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
-        return -1;
+        goto fail;
     }
-    if ((rt->cur = loaded_new(cfg, 1, err)) == NULL) { /* it freed cfg */
-        free(rt->env_file);
-        rt->env_file = NULL;
-        return -1;
+    if ((rt->cur = loaded_new(err)) == NULL)
+        goto fail;
+    if (loaded_adopt(rt->cur, cfg, 1, err) != 0) {
+        cfg = NULL; /* freed with the set */
+        goto fail;
     }
     pthread_mutex_init(&rt->mu, NULL);
     pthread_mutex_init(&rt->reloading, NULL);
-    rt->stats.last_success_at = now_epoch();
+    rt->stats.last_success_at = dbssl_now();
     return 0;
+fail:
+    dbssl_loaded_unref(rt->cur);
+    rt->cur = NULL;
+    dbssl_config_free(cfg);
+    free(rt->env_file);
+    rt->env_file = NULL;
+    return -1;
 }
 
 void dbssl_runtime_destroy(struct dbssl_runtime *rt)
@@ -251,6 +277,14 @@ void dbssl_runtime_destroy(struct dbssl_runtime *rt)
     rt->env_file = NULL;
     pthread_mutex_destroy(&rt->mu);
     pthread_mutex_destroy(&rt->reloading);
+}
+
+void dbssl_runtime_erase_copies(struct dbssl_runtime *rt)
+{
+    struct dbssl_loaded *l = dbssl_runtime_get(rt, NULL);
+
+    dbssl_pin_erase(&l->pinned);
+    dbssl_loaded_unref(l);
 }
 
 struct dbssl_loaded *dbssl_runtime_get(struct dbssl_runtime *rt, struct dbssl_reload_stats *stats)
@@ -265,38 +299,42 @@ struct dbssl_loaded *dbssl_runtime_get(struct dbssl_runtime *rt, struct dbssl_re
     return l;
 }
 
-/* Keeps the set in use: counts the failure and remembers why for the health body. */
-static void reject(struct dbssl_runtime *rt, const char *cause, const char *why)
+/* Keeps the set in use: counts the failure and remembers why (e) for the health body. */
+static void reject(struct dbssl_runtime *rt, const char *cause, const struct dbssl_error *e)
 {
     pthread_mutex_lock(&rt->mu);
     rt->stats.failure++;
-    rt->stats.last_error_at = now_epoch();
-    snprintf(rt->stats.last_error, sizeof(rt->stats.last_error), "%s", why);
+    rt->stats.last_error_at = dbssl_now();
+    rt->stats.last_error = *e;
     pthread_mutex_unlock(&rt->mu);
-    dbssl_log(DBSSL_LOG_ERROR, "reload_failed", "cause", cause, "error", why, "action",
-              "keeping the settings in use", NULL);
+    dbssl_log(DBSSL_LOG_ERROR, "reload_failed", "cause", cause, "error", e->message, "detail",
+              e->detail, "hint", e->hint, "action", "keeping the settings in use", NULL);
 }
 
 /* A refused downgrade: rejected, and remembered until a different set is adopted. */
 static void reject_downgrade(struct dbssl_runtime *rt, const char *cause, const char *weakening)
 {
-    char why[sizeof(rt->stats.last_error)];
+    struct dbssl_error e;
 
-    snprintf(why, sizeof(why),
-             "refused: the new settings weaken TLS: %s. Restart dbssl serve to apply them "
-             "deliberately.",
-             weakening);
-    reject(rt, cause, why);
+    dbssl_error_clear(&e);
+    dbssl_error_setx(&e, DBSSL_ERR_CONFIG, weakening,
+                     "Restart dbssl serve to apply them deliberately.",
+                     "refused: the new settings weaken TLS");
+    reject(rt, cause, &e);
     pthread_mutex_lock(&rt->mu);
     rt->refused_downgrade_at = rt->stats.last_error_at;
-    snprintf(rt->refused_downgrade, sizeof(rt->refused_downgrade), "%s", why);
+    rt->refused_downgrade = e;
     pthread_mutex_unlock(&rt->mu);
 }
 
-/* Logs each finding; returns the errors as one line ("SETTING: message; ..."). */
-static char *describe_findings(const struct dbssl_findings *f)
+/*
+ * Logs each finding; returns the refusal, its detail the errors as one line
+ * ("SETTING: message; ...").
+ */
+static void describe_findings(const struct dbssl_findings *f, struct dbssl_error *e)
 {
     struct strbuf sb;
+    char *errors;
 
     strbuf_init(&sb);
     for (size_t i = 0; i < dbssl_findings_count(f); i++) {
@@ -311,7 +349,13 @@ static char *describe_findings(const struct dbssl_findings *f)
             strbuf_append(&sb, "; ");
         strbuf_printf(&sb, "%s: %s", fd->setting, fd->message);
     }
-    return strbuf_take(&sb);
+    errors = strbuf_take(&sb);
+    dbssl_error_setx(e, DBSSL_ERR_CONFIG, errors,
+                     "The settings in use are kept; fix what the detail names (the reload_finding "
+                     "log lines give each hint), and the reload is tried again when the files "
+                     "change.",
+                     "refused: the new settings are invalid");
+    free(errors);
 }
 
 /* Settings a reload cannot apply (the listen address): say so rather than ignore them. */
@@ -357,25 +401,19 @@ static void note_restart_needed(const struct dbssl_config *old, const struct dbs
     }
 }
 
-static bool same_pinned(const struct dbssl_pinned_file *a, const struct dbssl_pinned_file *b)
+/* The same settings, from the same .env, with files of the same bytes (copied in pinned). */
+static bool same_set(const struct dbssl_loaded *cur, const struct dbssl_config *b,
+                     const struct dbssl_pinned *pinned)
 {
-    return (a->data == NULL) == (b->data == NULL) && a->len == b->len &&
-           (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
-}
+    const struct dbssl_config *a = cur->cfg;
 
-/* The same settings, from the same .env, with files of the same bytes. */
-static bool same_set(const struct dbssl_config *a, const struct dbssl_config *b)
-{
     for (int i = 0; i < DBSSL_OPTION_COUNT; i++)
         if (strcmp(a->settings[i].value, b->settings[i].value) != 0)
             return false;
     if ((a->env_file == NULL) != (b->env_file == NULL) ||
         (a->env_file != NULL && strcmp(a->env_file, b->env_file) != 0))
         return false;
-    return same_pinned(&a->pinned.ca, &b->pinned.ca) &&
-           same_pinned(&a->pinned.cert, &b->pinned.cert) &&
-           same_pinned(&a->pinned.key, &b->pinned.key) &&
-           same_pinned(&a->pinned.crl, &b->pinned.crl);
+    return dbssl_pin_same(&cur->pinned, pinned);
 }
 
 /*
@@ -389,9 +427,9 @@ static void keep_unchanged(struct dbssl_runtime *rt, const char *cause)
 
     pthread_mutex_lock(&rt->mu);
     rt->stats.success++;
-    rt->stats.last_success_at = now_epoch();
+    rt->stats.last_success_at = dbssl_now();
     rt->stats.last_error_at = rt->refused_downgrade_at;
-    snprintf(rt->stats.last_error, sizeof(rt->stats.last_error), "%s", rt->refused_downgrade);
+    rt->stats.last_error = rt->refused_downgrade;
     set_retry_paths(rt, NULL);
     snprintf(gen, sizeof(gen), "%llu", rt->cur->generation);
     pthread_mutex_unlock(&rt->mu);
@@ -407,7 +445,6 @@ bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
     struct dbssl_error e;
     struct strbuf weak;
     char gen[32];
-    char *why = NULL;
     bool ok = false;
 
     pthread_mutex_lock(&rt->reloading);
@@ -415,17 +452,17 @@ bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
     strbuf_init(&weak);
     dbssl_log(DBSSL_LOG_INFO, "reload_started", "cause", cause, NULL);
     if ((cfg = dbssl_config_load(rt->env_file, &e)) == NULL) {
-        reject(rt, cause, e.message);
+        reject(rt, cause, &e);
         goto out;
     }
     /* the dotenv file the running settings came from is gone: without it the
      * defaults (prefer) would quietly replace its settings */
     if (rt->cur->cfg->env_file != NULL && cfg->env_file == NULL) {
-        char msg[4300];
-        snprintf(msg, sizeof(msg),
-                 "env file \"%s\" of the running settings no longer exists; they are kept",
-                 rt->cur->cfg->env_file);
-        reject(rt, cause, msg);
+        dbssl_error_set(&e, DBSSL_ERR_IO,
+                        "Put the file back, or restart dbssl serve to run without it.",
+                        "env file \"%s\" of the running settings no longer exists; they are kept",
+                        rt->cur->cfg->env_file);
+        reject(rt, cause, &e);
         goto out;
     }
     /* before validation: a weaker set is refused whatever else is wrong with
@@ -435,23 +472,23 @@ bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
         goto out;
     }
     /* copy first, so that the files validated are the files that will be used */
-    if (dbssl_pin_files(cfg, &e) != 0 || (f = dbssl_config_validate(cfg, &e)) == NULL) {
-        reject(rt, cause, e.message);
+    if ((fresh = loaded_new(&e)) == NULL || dbssl_pin_files(cfg, &fresh->pinned, &e) != 0 ||
+        (f = dbssl_config_validate(cfg, &e)) == NULL) {
+        reject(rt, cause, &e);
         goto out;
     }
     if (dbssl_findings_errors(f) > 0) {
-        why = describe_findings(f);
-        reject(rt, cause, why ? why : "the new settings are invalid");
+        describe_findings(f, &e);
+        reject(rt, cause, &e);
         goto out;
     }
-    free(describe_findings(f)); /* warnings only: logged, nothing to keep */
-    if (dbssl_pin_verify(cfg, &e) != 0) {
-        reject(rt, cause, e.message);
+    describe_findings(f, NULL); /* warnings only: logged, nothing to keep */
+    if (dbssl_pin_verify(cfg, &fresh->pinned, &e) != 0) {
+        reject(rt, cause, &e);
         goto out;
     }
-    if (same_set(rt->cur->cfg, cfg)) {
+    if (same_set(rt->cur, cfg, &fresh->pinned)) {
         keep_unchanged(rt, cause);
-        dbssl_pin_remove(cfg);
         dbssl_config_free(cfg);
         cfg = NULL; /* nothing refused: no retry paths */
         ok = true;
@@ -459,25 +496,26 @@ bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause)
     }
     /* only a reload replaces rt->cur, and we hold the reload lock: no race */
     snprintf(gen, sizeof(gen), "%llu", rt->cur->generation + 1);
-    fresh = loaded_new(cfg, rt->cur->generation + 1, &e);
-    cfg = NULL; /* owned by fresh, or freed */
-    if (fresh == NULL) {
-        reject(rt, cause, e.message);
+    if (loaded_adopt(fresh, cfg, rt->cur->generation + 1, &e) != 0) {
+        cfg = NULL; /* freed with fresh */
+        reject(rt, cause, &e);
         goto out;
     }
+    cfg = NULL; /* fresh's now */
     pthread_mutex_lock(&rt->mu);
     old = rt->cur;
     rt->cur = fresh;
+    fresh = NULL;
     rt->stats.success++;
-    rt->stats.last_success_at = now_epoch();
+    rt->stats.last_success_at = dbssl_now();
     rt->stats.last_error_at = 0;
-    rt->stats.last_error[0] = '\0';
+    dbssl_error_clear(&rt->stats.last_error);
     rt->refused_downgrade_at = 0;
-    rt->refused_downgrade[0] = '\0';
+    dbssl_error_clear(&rt->refused_downgrade);
     set_retry_paths(rt, NULL);
     pthread_mutex_unlock(&rt->mu);
-    note_restart_needed(old->cfg, fresh->cfg);
-    dbssl_log_set_format(fresh->cfg->log_format);
+    note_restart_needed(old->cfg, rt->cur->cfg);
+    dbssl_log_set_format(rt->cur->cfg->log_format);
     dbssl_log(DBSSL_LOG_INFO, "reloaded", "cause", cause, "generation", gen, NULL);
     dbssl_loaded_unref(old);
     ok = true;
@@ -487,9 +525,8 @@ out:
         pthread_mutex_lock(&rt->mu);
         set_retry_paths(rt, cfg);
         pthread_mutex_unlock(&rt->mu);
-        dbssl_pin_remove(cfg);
     }
-    free(why);
+    dbssl_loaded_unref(fresh); /* a set not taken into use, with its copies */
     strbuf_free(&weak);
     dbssl_findings_free(f);
     dbssl_config_free(cfg);
@@ -515,8 +552,8 @@ static long long renewal_due_at(const struct dbssl_loaded *l)
         if (!refs[r].generated)
             continue;
         for (size_t i = 0; i < l->certs.n; i++) {
-            const struct dbssl_health_cert *c = &l->certs.v[i];
-            long long at = c->not_before + (c->not_after - c->not_before) * 2 / 3;
+            const struct dbssl_inuse_cert *c = &l->certs.v[i];
+            long long at = dbssl_expiry_renew_at(c->not_before, c->not_after);
             if (strcmp(c->path, refs[r].path) == 0 && (due == 0 || at < due))
                 due = at;
         }
@@ -615,7 +652,7 @@ static void *watch_run(void *arg)
 
     while (!atomic_load(&w->stop)) {
         struct dbssl_loaded *l = dbssl_runtime_get(w->rt, NULL);
-        long long now = now_epoch();
+        long long now = dbssl_now();
         bool renewed = false;
 
         follow(w, l);

@@ -25,22 +25,47 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "certs_inuse.h"
 #include "config.h"
+#include "conn_int.h"
 #include "error_int.h"
-#include "health.h"
+#include "pin.h"
 
 struct strbuf;
+
+/* Outcomes of configuration reloads so far, as the health bodies and /metrics show them. */
+struct dbssl_reload_stats {
+    unsigned long long success, failure;
+    long long last_success_at; /* epoch seconds; the initial load counts */
+    long long last_error_at;   /* 0: the latest reload (if any) succeeded */
+    /* why the latest reload was refused (primary, detail, hint), secret-free */
+    struct dbssl_error last_error;
+};
 
 struct dbssl_loaded {
     atomic_int refs;
     unsigned long long generation; /* 1 for the settings loaded at start */
     struct dbssl_config *cfg;
-    struct dbssl_health_certs certs; /* as read when the set was loaded */
+    struct dbssl_inuse_certs certs; /* as read when the set was loaded */
+    /*
+     * Private copies of the TLS files as they were validated (pin.h).
+     * libpq reads its files at every connect: pointing it at these copies
+     * (dbssl_loaded_files) means a reconnect uses the accepted set, never
+     * files a reload refused.  Removed with the set.
+     */
+    struct dbssl_pinned pinned;
 };
 
 struct dbssl_loaded *dbssl_loaded_ref(struct dbssl_loaded *l);
-/* Drops a reference; frees the set (and its config) at zero.  NULL is fine. */
+/* Drops a reference; frees the set (its config, its copies) at zero.  NULL is fine. */
 void dbssl_loaded_unref(struct dbssl_loaded *l);
+
+/*
+ * The files libpq is to use for l: its private copies.  The paths belong to
+ * l and change when dbssl_pin_restore() replaces a deleted directory: ask
+ * again before each connect.
+ */
+struct dbssl_conn_files dbssl_loaded_files(const struct dbssl_loaded *l);
 
 /* CA, client certificate, client key, CRL, .env */
 #define DBSSL_RELOAD_NWATCHED 5
@@ -66,7 +91,7 @@ struct dbssl_runtime {
      * leave no trace in the health body.  Only adopting a different valid
      * set (or a restart) forgets it.
      */
-    char refused_downgrade[sizeof(((struct dbssl_reload_stats *)0)->last_error)];
+    struct dbssl_error refused_downgrade;
     long long refused_downgrade_at;
 };
 
@@ -77,6 +102,13 @@ struct dbssl_runtime {
 int dbssl_runtime_init(struct dbssl_runtime *rt, const char *env_file, struct dbssl_config *cfg,
                        struct dbssl_error *err) DBSSL_MUSTCHECK;
 void dbssl_runtime_destroy(struct dbssl_runtime *rt);
+
+/*
+ * Erases the private copies of the set in use (one may be the client key)
+ * for a process about to end while other threads may still use rt: the
+ * files go, the memory stays (pin.h's dbssl_pin_erase).
+ */
+void dbssl_runtime_erase_copies(struct dbssl_runtime *rt);
 
 /* A reference to the set in use, and (when stats is not NULL) the reload outcomes. */
 struct dbssl_loaded *dbssl_runtime_get(struct dbssl_runtime *rt, struct dbssl_reload_stats *stats);

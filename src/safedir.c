@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util.h"
+
 /* as the kernel's limit: a loop of links fails instead of spinning */
 #define LINKS_MAX 40
 
@@ -27,8 +29,8 @@ struct walk {
     const struct safedir_names *names;
     const char *target; /* the whole path, absolute, for messages */
     unsigned flags;
-    char rest[2 * PATH_MAX];
-    char shown[PATH_MAX];
+    char rest[2 * PATH_BUF];
+    char shown[PATH_BUF];
     int fd; /* the directory reached (shown) */
 };
 
@@ -106,7 +108,7 @@ static int check(struct walk *w, const struct stat *st, bool last, struct dbssl_
     if (!writable || ((!last || shared) && (st->st_mode & S_ISVTX)))
         return 0;
     if (last) {
-        char hint[PATH_MAX + 200];
+        char hint[PATH_TEXT_BUF];
         if (shared)
             snprintf(hint, sizeof(hint),
                      "Other users could replace what dbssl creates in it: give it the sticky bit "
@@ -121,7 +123,7 @@ static int check(struct walk *w, const struct stat *st, bool last, struct dbssl_
                         "%s \"%s\" is writable by other users (mode %04o)", nm->what, w->shown,
                         (unsigned)(st->st_mode & 07777));
     } else {
-        char hint[PATH_MAX + 300];
+        char hint[PATH_TEXT_BUF];
         snprintf(hint, sizeof(hint),
                  "Other users could rename what is in it and put their own in its place: run "
                  "chmod go-w \"%s\" (or chmod +t for a shared directory such as /tmp), or "
@@ -174,7 +176,7 @@ static int start_at_root(struct walk *w, bool last, struct dbssl_error *err)
 /* Replaces the link name (in the checked directory w->fd) by its target. */
 static int follow_link(struct walk *w, const char *name, struct dbssl_error *err)
 {
-    char target[PATH_MAX], rest[2 * PATH_MAX];
+    char target[PATH_BUF], rest[2 * PATH_BUF];
     ssize_t n = readlinkat(w->fd, name, target, sizeof(target) - 1);
 
     if (n < 0 || (size_t)n >= sizeof(target) - 1) {
@@ -194,9 +196,12 @@ static int follow_link(struct walk *w, const char *name, struct dbssl_error *err
 
 static void link_error(struct walk *w, const char *name, struct dbssl_error *err)
 {
-    char path[PATH_MAX + 300], real[PATH_MAX], hint[2 * PATH_MAX + 300];
+    char path[PATH_BUF], real[PATH_BUF], hint[PATH_TEXT_BUF];
 
-    snprintf(path, sizeof(path), "%s%s%s", w->shown, strlen(w->shown) > 1 ? "/" : "", name);
+    /* longer than any path the kernel takes: the link is named alone */
+    if ((size_t)snprintf(path, sizeof(path), "%s%s%s", w->shown, strlen(w->shown) > 1 ? "/" : "",
+                         name) >= sizeof(path))
+        snprintf(path, sizeof(path), "%s", name);
     if (realpath(path, real) == NULL)
         snprintf(real, sizeof(real), "the real directory");
     snprintf(hint, sizeof(hint),
@@ -271,7 +276,7 @@ int safedir_open(const char *path, unsigned flags, mode_t mode, const struct saf
                  char *resolved, size_t resolved_len, bool *missing, struct dbssl_error *err)
 {
     struct walk *w = calloc(1, sizeof(*w));
-    char target[PATH_MAX];
+    char target[PATH_BUF];
     int links = 0, ret = -1;
 
     if (missing != NULL)
@@ -293,7 +298,7 @@ int safedir_open(const char *path, unsigned flags, mode_t mode, const struct saf
     else
         snprintf(target + strlen(target), sizeof(target) - strlen(target), "/%s", path);
     if (path[0] == '\0' || target[0] == '\0' || strlen(target) >= PATH_MAX - 1) {
-        char hint[300];
+        char hint[PATH_TEXT_BUF];
         snprintf(hint, sizeof(hint), "Give %s an existing directory with a shorter path.",
                  names->named_by);
         dbssl_error_set(err, DBSSL_ERR_CONFIG, hint, "%s \"%s\" is empty or too long", names->what,

@@ -72,6 +72,16 @@ void dbssl_tls_state_free(struct dbssl_tls_state *state)
     free(state);
 }
 
+void dbssl_tls_state_server(const struct dbssl_tls_state *s, char *buf, size_t len)
+{
+    if (!s->connected || s->server_host[0] == '\0')
+        snprintf(buf, len, "%s", "");
+    else if (strchr(s->server_host, ':') != NULL) /* IPv6 literal */
+        snprintf(buf, len, "[%s]:%s", s->server_host, s->server_port);
+    else
+        snprintf(buf, len, "%s:%s", s->server_host, s->server_port);
+}
+
 void dbssl_tls_state_format(struct dbssl_tls_state *s)
 {
     s->text.key_bits[0] = s->text.not_before[0] = s->text.not_after[0] = '\0';

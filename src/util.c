@@ -348,7 +348,7 @@ int write_file_new(const char *path, const void *data, size_t len, mode_t mode, 
 int write_file_replace(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
                        gid_t gid, struct dbssl_error *err)
 {
-    char tmp[4200];
+    char tmp[PATH_BUF];
 
     if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
         dbssl_error_set(err, DBSSL_ERR_IO, NULL, "file name \"%s\" is too long", path);
@@ -415,11 +415,6 @@ void remove_tree(const char *path)
     (void)remove_tree_at(AT_FDCWD, path);
 }
 
-long long now_epoch(void)
-{
-    return (long long)time(NULL);
-}
-
 void format_rfc3339(long long t, char *buf, size_t len)
 {
     time_t tt = (time_t)t;
@@ -427,6 +422,17 @@ void format_rfc3339(long long t, char *buf, size_t len)
 
     if (gmtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
         snprintf(buf, len, "%s", "1970-01-01T00:00:00Z");
+}
+
+bool parse_rfc3339(const char *s, long long *out)
+{
+    struct tm tm = {0};
+    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    if (end == NULL || *end != '\0')
+        return false;
+    *out = (long long)timegm(&tm);
+    return true;
 }
 
 bool path_join(char *out, size_t len, const char *dir, const char *name)

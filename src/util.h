@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -54,6 +55,20 @@ bool parse_long(const char *s, long min, long max, long *out);
  * wrong path (a log, a disk image) fails at once instead of filling memory.
  */
 #define CONFIG_FILE_MAX (4 * 1024 * 1024)
+
+/*
+ * The one size of a buffer that holds a path: any path the kernel takes
+ * (PATH_MAX, NUL included) with room to join a file name or a suffix to it
+ * ("/.pending/server.key.tmp").  A longer one is still refused where it is
+ * made (snprintf's result, path_join).
+ */
+#define PATH_BUF (PATH_MAX + 256)
+
+/* A line of text quoting up to two paths: a message, a hint, a label. */
+#define PATH_TEXT_BUF (2 * PATH_BUF + 512)
+
+/* "[host]:port" as text: a DNS name (at most 255 bytes) and a port. */
+#define ADDR_BUF 300
 
 /*
  * Where a file is: name relative to dir (AT_FDCWD: the working directory, or
@@ -129,11 +144,10 @@ void remove_tree(const char *path);
 /* The one seconds-per-day constant (certificate lifetimes, expiry windows). */
 #define SECONDS_PER_DAY 86400LL
 
-/* Seconds since the epoch. */
-long long now_epoch(void);
-
 /* Formats t as RFC 3339 UTC ("2026-11-27T21:00:00Z") into buf (>= 21 bytes). */
 void format_rfc3339(long long t, char *buf, size_t len);
+/* Reads what format_rfc3339() writes; false on anything else. */
+bool parse_rfc3339(const char *s, long long *out);
 
 /* The CPUs this process may run on (a cpuset or taskset may allow fewer than
  * the machine has); at least 1. */

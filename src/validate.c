@@ -9,149 +9,26 @@
  *
  * Files that auto-generation will create (DB_SSL_AUTO_CERT_DIR) are not
  * errors when missing, and an expiring generated certificate is only a
- * warning, because generation renews it.
+ * warning, because generation renews it.  The files themselves are checked
+ * in validate_files.c, the findings kept by findings.c.
  */
 #include "validate.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "certinfo.h"
+#include "clock.h"
 #include "dotenv.h"
-#include "safedir.h"
 #include "util.h"
 
-struct dbssl_findings {
-    struct dbssl_finding *items;
-    size_t n;
-    bool oom;
-};
-
-struct dbssl_findings *dbssl_findings_new(void)
+const char *dbssl_autogen_refusal(const struct dbssl_config *cfg, const char **hint)
 {
-    return calloc(1, sizeof(struct dbssl_findings));
-}
-
-int dbssl_findings_addx(struct dbssl_findings *f, enum dbssl_severity sev, unsigned flags,
-                        const char *setting, const char *detail, const char *hint, const char *fmt,
-                        ...)
-{
-    struct dbssl_finding *n;
-    va_list ap;
-    char msg[2048];
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    n = realloc(f->items, (f->n + 1) * sizeof(*n));
-    if (n == NULL) {
-        f->oom = true;
-        return -1;
-    }
-    f->items = n;
-    n[f->n].severity = sev;
-    n[f->n].flags = flags;
-    n[f->n].setting = xstrdup(setting);
-    n[f->n].message = xstrdup(msg);
-    n[f->n].detail = xstrdup(detail ? detail : "");
-    n[f->n].hint = xstrdup(hint ? hint : "");
-    if (!n[f->n].setting || !n[f->n].message || !n[f->n].detail || !n[f->n].hint) {
-        free((char *)n[f->n].setting);
-        free((char *)n[f->n].message);
-        free((char *)n[f->n].detail);
-        free((char *)n[f->n].hint);
-        f->oom = true;
-        return -1;
-    }
-    f->n++;
-    return 0;
-}
-
-size_t dbssl_findings_count(const struct dbssl_findings *f)
-{
-    return f ? f->n : 0;
-}
-
-static size_t count_sev(const struct dbssl_findings *f, enum dbssl_severity sev)
-{
-    size_t c = 0;
-
-    for (size_t i = 0; f && i < f->n; i++)
-        if (f->items[i].severity == sev)
-            c++;
-    return c;
-}
-
-size_t dbssl_findings_errors(const struct dbssl_findings *f)
-{
-    return count_sev(f, DBSSL_SEVERITY_ERROR);
-}
-
-size_t dbssl_findings_warnings(const struct dbssl_findings *f)
-{
-    return count_sev(f, DBSSL_SEVERITY_WARNING);
-}
-
-const struct dbssl_finding *dbssl_findings_at(const struct dbssl_findings *f, size_t i)
-{
-    return (f && i < f->n) ? &f->items[i] : NULL;
-}
-
-/* Finding i, or for i out of range an error with empty strings (see dbssl/config.h). */
-static const struct dbssl_finding *finding_or_none(const struct dbssl_findings *f, size_t i)
-{
-    static const struct dbssl_finding none = {DBSSL_SEVERITY_ERROR, 0, "", "", "", ""};
-    const struct dbssl_finding *fd = dbssl_findings_at(f, i);
-
-    return fd ? fd : &none;
-}
-
-enum dbssl_severity dbssl_findings_severity(const struct dbssl_findings *f, size_t i)
-{
-    return finding_or_none(f, i)->severity;
-}
-
-const char *dbssl_findings_setting(const struct dbssl_findings *f, size_t i)
-{
-    return finding_or_none(f, i)->setting;
-}
-
-const char *dbssl_findings_message(const struct dbssl_findings *f, size_t i)
-{
-    return finding_or_none(f, i)->message;
-}
-
-const char *dbssl_findings_detail(const struct dbssl_findings *f, size_t i)
-{
-    return finding_or_none(f, i)->detail;
-}
-
-const char *dbssl_findings_hint(const struct dbssl_findings *f, size_t i)
-{
-    return finding_or_none(f, i)->hint;
-}
-
-void dbssl_findings_free(struct dbssl_findings *f)
-{
-    if (f == NULL)
-        return;
-    for (size_t i = 0; i < f->n; i++) {
-        free((char *)f->items[i].setting);
-        free((char *)f->items[i].message);
-        free((char *)f->items[i].detail);
-        free((char *)f->items[i].hint);
-    }
-    free(f->items);
-    free(f);
-}
-
-const char *dbssl_severity_name(enum dbssl_severity severity)
-{
-    return severity == DBSSL_SEVERITY_ERROR ? "error" : "warning";
+    if (cfg->app_env != DBSSL_ENV_PRODUCTION)
+        return NULL;
+    *hint = "Set DB_SSL_AUTO_GENERATE=false and use certificates from your CA in DB_SSL_CA_CERT.";
+    return "self-signed auto-generated certificates are for development only, not APP_ENV "
+           "\"production\"";
 }
 
 /* ---- pass 1: each value alone ---------------------------------------------- */
@@ -315,242 +192,6 @@ static void check_values(const struct dbssl_config *cfg, struct dbssl_findings *
     }
 }
 
-/*
- * The reader's hint, or one naming the setting (written into e->hint).
- * generated: the file is in the generated set, whose reader's hints (a
- * symlink there) are the ones to give.
- */
-static const char *read_hint(struct dbssl_error *e, const char *setting, bool generated)
-{
-    /* a FIFO, socket, device or directory where a file belongs */
-    if (e->code == DBSSL_ERR_CONFIG && !generated) {
-        snprintf(e->hint, sizeof(e->hint),
-                 "Point %s at the file itself, a regular file (a symlink to one is fine); dbssl "
-                 "does not read directories, pipes, sockets or devices.",
-                 setting);
-        return e->hint;
-    }
-    /* a file that cannot be read: say which setting names it */
-    if (e->hint[0] != '\0' && e->code != DBSSL_ERR_IO)
-        return e->hint;
-    snprintf(e->hint, sizeof(e->hint),
-             "Check that the path in %s is correct and that the file is readable by the user "
-             "running dbssl.",
-             setting);
-    return e->hint;
-}
-
-/* Expiry and validity window of one certificate. */
-static void check_dates(const struct dbssl_config *cfg, struct dbssl_findings *f,
-                        const char *setting, const char *path, const struct dbssl_certinfo *ci,
-                        bool generated, long long now)
-{
-    char when[32];
-    long long days_left = (ci->not_after - now) / 86400;
-
-    if (ci->not_after <= now) {
-        format_rfc3339(ci->not_after, when, sizeof(when));
-        if (generated)
-            dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, setting,
-                               "Generated certificates are renewed by \"dbssl certs generate\" "
-                               "and on start.",
-                               "generated certificate \"%s\" (\"%s\") expired on %s and will be "
-                               "renewed",
-                               path, ci->subject, when);
-        else
-            dbssl_findings_addx(f, DBSSL_SEVERITY_ERROR, DBSSL_FINDING_EXPIRY, setting, NULL,
-                                "Obtain a renewed certificate from its issuer and replace the "
-                                "file; \"dbssl certs inspect\" shows the dates.",
-                                "certificate \"%s\" in \"%s\" has expired (not after %s)",
-                                ci->subject, path, when);
-    } else if (ci->not_before > now) {
-        format_rfc3339(ci->not_before, when, sizeof(when));
-        dbssl_findings_addx(f, DBSSL_SEVERITY_ERROR, DBSSL_FINDING_EXPIRY, setting, NULL,
-                            "Check the system clock, or use a certificate that is already valid.",
-                            "certificate \"%s\" in \"%s\" is not yet valid (not before %s)",
-                            ci->subject, path, when);
-    } else if (days_left < cfg->expiry_warn_days) {
-        format_rfc3339(ci->not_after, when, sizeof(when));
-        dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, setting,
-                           generated ? "Generated certificates are renewed automatically before "
-                                       "they expire."
-                                     : "Renew the certificate before it expires; the warning "
-                                       "threshold is DB_SSL_EXPIRY_WARN_DAYS.",
-                           "certificate \"%s\" in \"%s\" expires in %lld days (on %s)", ci->subject,
-                           path, days_left, when);
-    }
-}
-
-/* st: the fstat() of the file as it was read, so that the file judged is the file used */
-static void check_writable(struct dbssl_findings *f, const char *setting, const char *path,
-                           const struct stat *st)
-{
-    unsigned mode = (unsigned)(st->st_mode & 07777);
-    char hint[4200];
-
-    if ((st->st_mode & (S_IWGRP | S_IWOTH)) == 0)
-        return;
-    snprintf(hint, sizeof(hint), "Run \"chmod go-w %s\"; only its owner may change it.", path);
-    dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, setting, hint,
-                       "file \"%s\" is writable by group or others (mode %04o)", path, mode);
-}
-
-static bool missing_generated(const struct dbssl_file_ref *ref)
-{
-    struct stat st;
-
-    return ref->generated && stat(ref->path, &st) != 0;
-}
-
-/*
- * How a file of ref is read: a generated one (inside DB_SSL_AUTO_CERT_DIR)
- * never through a symlink, as certs_files.c reads the set; a user-supplied
- * one may be a symlink (a Kubernetes secret is).
- */
-static struct file_at ref_file(const struct dbssl_file_ref *ref)
-{
-    return (struct file_at){AT_FDCWD, ref->path, NULL, ref->generated ? FILE_AT_NOFOLLOW : 0};
-}
-
-/*
- * The generated set is trusted only in a directory no other user can change:
- * the check `dbssl certs generate` makes before writing there (safedir.h),
- * made here too so that `validate --no-generate`, and a set generated before
- * the directory was opened up, are judged the same.  False when it is not
- * safe (a finding says why): nothing in it is then read.  A directory that
- * does not exist yet is fine (generation creates it).
- */
-static bool check_cert_dir(const struct dbssl_config *cfg, struct dbssl_findings *f)
-{
-    const struct safedir_names names = {"certificate directory", "DB_SSL_AUTO_CERT_DIR"};
-    struct dbssl_error e;
-    bool missing = false;
-    int fd;
-
-    if (!cfg->auto_generate || cfg->auto_cert_dir == NULL ||
-        cfg->settings[OPT_DB_SSL_AUTO_CERT_DIR].error != NULL)
-        return true;
-    dbssl_error_clear(&e);
-    fd = safedir_open(cfg->auto_cert_dir, SAFEDIR_NO_LINK, 0, &names, NULL, 0, &missing, &e);
-    if (fd >= 0)
-        close(fd);
-    if (fd >= 0 || missing)
-        return true;
-    dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_AUTO_CERT_DIR", e.hint, "%s", e.message);
-    return false;
-}
-
-/* Returns true when the CA file was read. */
-static bool check_ca(const struct dbssl_config *cfg, struct dbssl_findings *f,
-                     const struct dbssl_file_ref *ca, long long now)
-{
-    struct file_at at = ref_file(ca);
-    struct dbssl_certlist list;
-    struct dbssl_error e;
-    struct stat st;
-
-    dbssl_error_clear(&e);
-    if (missing_generated(ca))
-        return false;
-    if (dbssl_certlist_load_at(&at, "certificate file", &list, &st, &e) != 0) {
-        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, ca->setting,
-                           read_hint(&e, ca->setting, ca->generated), "%s", e.message);
-        return false;
-    }
-    check_writable(f, ca->setting, ca->path, &st);
-    for (size_t i = 0; i < list.n; i++) {
-        const struct dbssl_certinfo *ci = &list.certs[i];
-        check_dates(cfg, f, ca->setting, ca->path, ci, ca->generated, now);
-        if (!ci->is_ca && !ci->self_signed)
-            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, ca->setting,
-                               "The CA file must hold the certificate of the authority that "
-                               "signed the server certificate (and any intermediates), not the "
-                               "server's own certificate.",
-                               "certificate \"%s\" in \"%s\" is neither a CA certificate nor "
-                               "self-signed",
-                               ci->subject, ca->path);
-    }
-    dbssl_certlist_free(&list);
-    return true;
-}
-
-struct client_state {
-    bool cert_ok;
-    bool key_ok;
-    bool match_known; /* both parsed: match says whether they belong together */
-    bool match;
-};
-
-static void check_client(const struct dbssl_config *cfg, struct dbssl_findings *f,
-                         const struct dbssl_file_ref *cert, const struct dbssl_file_ref *key,
-                         long long now, struct client_state *cs)
-{
-    struct file_at cert_at = ref_file(cert), key_at = ref_file(key);
-    struct dbssl_certlist list = {NULL, 0};
-    struct dbssl_error e;
-    struct stat st;
-
-    memset(cs, 0, sizeof(*cs));
-    if (cert->path[0] != '\0' && !missing_generated(cert)) {
-        dbssl_error_clear(&e);
-        if (dbssl_certlist_load_at(&cert_at, "certificate file", &list, &st, &e) != 0) {
-            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, cert->setting,
-                               read_hint(&e, cert->setting, cert->generated), "%s", e.message);
-        } else {
-            cs->cert_ok = true;
-            check_dates(cfg, f, cert->setting, cert->path, &list.certs[0], cert->generated, now);
-            check_writable(f, cert->setting, cert->path, &st);
-        }
-    }
-    if (key->path[0] != '\0' && !missing_generated(key)) {
-        struct dbssl_keyinfo ki;
-        char msg[1024], hint[1024];
-        dbssl_error_clear(&e);
-        st.st_mode = 0; /* set by the read, even when the key then does not parse */
-        if (dbssl_key_load_at(&key_at, cs->cert_ok ? &list.certs[0] : NULL, &ki, &cs->match, &st,
-                              &e) != 0) {
-            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, key->setting,
-                               read_hint(&e, key->setting, key->generated), "%s", e.message);
-        } else {
-            cs->key_ok = true;
-            cs->match_known = cs->cert_ok;
-        }
-        /* libpq's permission rule, on the very file that was read */
-        if (S_ISREG(st.st_mode) &&
-            !dbssl_key_mode_ok(&st, key->path, msg, sizeof(msg), hint, sizeof(hint))) {
-            cs->key_ok = false;
-            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, key->setting, hint, "%s", msg);
-        }
-        /* 0640 root:group keys are fine for reading, never for writing */
-        else if (S_ISREG(st.st_mode))
-            check_writable(f, key->setting, key->path, &st);
-    }
-    dbssl_certlist_free(&list);
-}
-
-static void check_crl(const struct dbssl_config *cfg, struct dbssl_findings *f, long long now)
-{
-    long long last = 0, next = 0;
-    struct dbssl_error e;
-    char when[32];
-
-    if (cfg->crl == NULL)
-        return;
-    dbssl_error_clear(&e);
-    if (dbssl_crl_load(cfg->crl, &last, &next, &e) != 0) {
-        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_CRL",
-                           read_hint(&e, "DB_SSL_CRL", false), "%s", e.message);
-        return;
-    }
-    if (next != 0 && next < now) {
-        format_rfc3339(next, when, sizeof(when));
-        dbssl_findings_addx(f, DBSSL_SEVERITY_ERROR, DBSSL_FINDING_EXPIRY, "DB_SSL_CRL", NULL,
-                            "Download the current CRL from the CA; OpenSSL rejects every "
-                            "connection while the CRL is stale.",
-                            "CRL file \"%s\" has expired (next update was due %s)", cfg->crl, when);
-    }
-}
-
 /* ---- pass 2: rules between settings -------------------------------------- */
 
 static bool weak_mode(enum dbssl_sslmode m)
@@ -560,7 +201,7 @@ static bool weak_mode(enum dbssl_sslmode m)
 
 static bool same_file(const char *a, const char *b)
 {
-    char ra[4096], rb[4096];
+    char ra[PATH_BUF], rb[PATH_BUF];
 
     if (strcmp(a, b) == 0)
         return true;
@@ -614,7 +255,7 @@ static bool uses_unix_socket(const struct dbssl_url *u)
 static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f, bool have_ca,
                         bool ca_read, const struct dbssl_file_ref *ca, bool have_client,
                         const struct dbssl_file_ref *cert, const struct dbssl_file_ref *key,
-                        const struct client_state *cs)
+                        const struct validate_client_state *cs)
 {
     enum dbssl_sslmode m = cfg->ssl_mode;
     const char *mode = dbssl_sslmode_name(m);
@@ -639,11 +280,12 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
                            "connection",
                            mode);
     if (mode_ok && req_ok && cfg->ssl_required && cfg->url.parsed && uses_unix_socket(&cfg->url))
-        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DATABASE_URL",
-                           "Connect over TCP: put a host name or IP address in DATABASE_URL, for "
-                           "example postgresql://user@localhost:5432/dbname.",
-                           "DB_SSL_REQUIRED is true but DATABASE_URL connects over a Unix-domain "
-                           "socket, where TLS is never used");
+        dbssl_findings_addx(f, DBSSL_SEVERITY_ERROR, 0, "DATABASE_URL",
+                            "TLS is never used over a Unix-domain socket.",
+                            "Connect over TCP: put a host name or IP address in DATABASE_URL, for "
+                            "example postgresql://user@localhost:5432/dbname.",
+                            "DB_SSL_REQUIRED is true but DATABASE_URL connects over a Unix-domain "
+                            "socket");
     if (mode_ok && (m == DBSSL_SSLMODE_VERIFY_CA || m == DBSSL_SSLMODE_VERIFY_FULL) && !have_ca)
         dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_CA_CERT",
                            "Set DB_SSL_CA_CERT to the CA certificate that signed the server "
@@ -662,14 +304,17 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
                                : "DB_SSL_MODE \"%s\" falls back to an unencrypted connection "
                                  "without warning when the server does not offer TLS",
                            mode);
-    if (mode_ok && m == DBSSL_SSLMODE_REQUIRE && have_ca)
-        dbssl_findings_add(
-            f, DBSSL_SEVERITY_WARNING, "DB_SSL_MODE",
-            "Say what you mean: set DB_SSL_MODE=verify-ca (or verify-full), or "
-            "remove the CA certificate.",
-            "DB_SSL_MODE is \"require\" but a CA certificate is configured (\"%s\"), "
-            "so libpq verifies the server certificate as with verify-ca",
-            ca->path);
+    if (mode_ok && m == DBSSL_SSLMODE_REQUIRE && have_ca) {
+        char detail[PATH_TEXT_BUF];
+        snprintf(detail, sizeof(detail),
+                 "Given a CA certificate (\"%s\"), libpq verifies the server certificate as "
+                 "with verify-ca.",
+                 ca->path);
+        dbssl_findings_addx(f, DBSSL_SEVERITY_WARNING, 0, "DB_SSL_MODE", detail,
+                            "Say what you mean: set DB_SSL_MODE=verify-ca (or verify-full), or "
+                            "remove the CA certificate.",
+                            "DB_SSL_MODE is \"require\" but a CA certificate is configured");
+    }
     if (mode_ok && cfg->crl != NULL && m < DBSSL_SSLMODE_VERIFY_CA)
         dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_CRL",
                            "Use DB_SSL_MODE=verify-ca or verify-full for the CRL to be checked.",
@@ -710,12 +355,10 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
     if (!env_ok)
         return;
     if (cfg->app_env == DBSSL_ENV_PRODUCTION) {
-        if (gen_ok && cfg->auto_generate)
-            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_AUTO_GENERATE",
-                               "Set DB_SSL_AUTO_GENERATE=false and use certificates from your CA "
-                               "in DB_SSL_CA_CERT.",
-                               "self-signed auto-generated certificates are for development only, "
-                               "not APP_ENV \"production\"");
+        const char *refusal, *hint;
+        if (gen_ok && cfg->auto_generate && (refusal = dbssl_autogen_refusal(cfg, &hint)) != NULL)
+            dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_AUTO_GENERATE", hint, "%s",
+                               refusal);
         if (mode_ok && m == DBSSL_SSLMODE_VERIFY_CA)
             dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_MODE",
                                "Use DB_SSL_MODE=verify-full so that the server's host name is "
@@ -746,9 +389,9 @@ struct dbssl_findings *dbssl_config_validate(const struct dbssl_config *cfg,
 {
     struct dbssl_findings *f = dbssl_findings_new();
     struct dbssl_file_ref ca, cert, key;
-    struct client_state cs = {false, false};
+    struct validate_client_state cs = {false, false, false, false};
     bool have_ca, have_client, ca_read = false, dir_ok;
-    long long now = now_epoch();
+    long long now = dbssl_now();
 
     if (f == NULL || cfg == NULL) {
         dbssl_error_set(err, cfg ? DBSSL_ERR_NOMEM : DBSSL_ERR_USAGE, NULL,
@@ -759,19 +402,19 @@ struct dbssl_findings *dbssl_config_validate(const struct dbssl_config *cfg,
     /* pass 1 */
     check_values(cfg, f);
     check_unknown(cfg, f);
-    dir_ok = check_cert_dir(cfg, f);
+    dir_ok = validate_cert_dir(cfg, f);
     check_env_notes(cfg, f);
     have_ca = dbssl_config_ca_file(cfg, &ca);
     if (have_ca && (dir_ok || !ca.generated))
-        ca_read = check_ca(cfg, f, &ca, now);
+        ca_read = validate_ca(cfg, f, &ca, now);
     have_client = dbssl_config_client_files(cfg, &cert, &key);
     if (have_client && (dir_ok || !cert.generated))
-        check_client(cfg, f, &cert, &key, now, &cs);
-    check_crl(cfg, f, now);
+        validate_client(cfg, f, &cert, &key, now, &cs);
+    validate_crl(cfg, f, now);
     /* pass 2 */
     check_cross(cfg, f, have_ca, ca_read, &ca, have_client, &cert, &key, &cs);
 
-    if (f->oom) {
+    if (dbssl_findings_oom(f)) {
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
         dbssl_findings_free(f);
         return NULL;

@@ -27,9 +27,9 @@
 /* windows one call settles for before it returns with the change pending,
  * so that the caller gets to look at its stop flag and renewal clock */
 #define SETTLE_WINDOWS 8
-/* bytes of a file hashed for its content fingerprint (certificates, keys
- * and .env files are far smaller; past this, size and mtime still count) */
-#define HASH_MAX_BYTES (4 * 1024 * 1024)
+/* bytes of a file hashed for its content fingerprint: as much as dbssl
+ * reads of a certificate, key or .env (past it, size and mtime still count) */
+#define HASH_MAX_BYTES CONFIG_FILE_MAX
 #define HASH_CHUNK     8192
 
 struct fingerprint {
@@ -127,7 +127,7 @@ static bool fp_equal(const struct fingerprint *a, const struct fingerprint *b, b
 /* Watches the directory of f; a directory that does not exist yet is covered by the re-stat. */
 static void watch_dir_of(int ifd, struct watched *f)
 {
-    char dir[4096];
+    char dir[PATH_BUF];
     char *slash;
 
     snprintf(dir, sizeof(dir), "%s", f->path);

@@ -19,6 +19,13 @@
 #define EXIT_RUNTIME 1
 #define EXIT_CONFIG  2
 
+/*
+ * Or'ed into the status a command returns when threads it started are
+ * still running (serve's forced stop): main then ends the process with
+ * _exit(), so that no exit handler (OpenSSL's cleanup) runs under them.
+ */
+#define CLI_EXIT_NOW 0x100
+
 struct cli_command {
     const char *name;
     int (*run)(int argc, char **argv); /* argv[0] is the command name */
@@ -90,5 +97,6 @@ extern const struct cli_command cmd_reload;
 extern const struct cli_command cmd_exec;
 extern const struct cli_command cmd_env;
 extern const struct cli_command cmd_scan;
+extern const struct cli_command cmd_audit;
 
 #endif

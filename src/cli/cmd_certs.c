@@ -15,24 +15,12 @@
 #include "certinfo.h"
 #include "certs.h"
 #include "cli.h"
+#include "clock.h"
+#include "expiry.h"
 #include "jsonutil.h"
 #include "util.h"
 
 /* ---- generate ------------------------------------------------------------------ */
-
-static int parse_key_type(const char *s, enum dbssl_key_type *out)
-{
-    static const enum dbssl_key_type all[] = {DBSSL_KEY_EC_P256, DBSSL_KEY_RSA_2048,
-                                              DBSSL_KEY_RSA_3072};
-
-    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-        if (str_ieq(s, dbssl_key_type_name(all[i]))) {
-            *out = all[i];
-            return 0;
-        }
-    }
-    return -1;
-}
 
 static void print_result(const struct dbssl_certs_result *res)
 {
@@ -56,12 +44,13 @@ static int run_generate(int argc, char **argv)
 {
     const char *env_file = NULL, *dir = NULL, *hosts = NULL, *owner = NULL, *days_s = NULL;
     const char *key_s = NULL;
+    const struct dbssl_option *days = &dbssl_options[OPT_DB_SSL_AUTO_CERT_VALIDITY_DAYS];
     bool client = false, force = false;
     struct dbssl_config *cfg = NULL;
     struct dbssl_certs_opts opts;
     struct dbssl_certs_result res;
     struct dbssl_error e;
-    int c, status = EXIT_CONFIG;
+    int c, key = 0, status = EXIT_CONFIG;
 
     const struct cli_option options[] = {
         {"env-file", 'e', CLI_STRING, &env_file},
@@ -86,16 +75,22 @@ static int run_generate(int argc, char **argv)
         opts.dir = dir;
         opts.dir_named_by = "--dir";
     }
-    if (days_s && !parse_long(days_s, 1, 3650, &opts.days)) {
-        status = cli_usage_error(
-            "certs", "invalid --days \"%s\": use a whole number from 1 to 3650", days_s);
+    /* the values DB_SSL_AUTO_CERT_VALIDITY_DAYS and DB_SSL_AUTO_KEY_TYPE take (options.c) */
+    if (days_s && !parse_long(days_s, days->min, days->max, &opts.days)) {
+        status =
+            cli_usage_error("certs", "invalid --days \"%s\": use a whole number from %ld to %ld",
+                            days_s, days->min, days->max);
         goto out;
     }
-    if (key_s && parse_key_type(key_s, &opts.key_type) != 0) {
-        status = cli_usage_error(
-            "certs", "invalid --key-type \"%s\": use ec-p256, rsa-2048 or rsa-3072", key_s);
+    if (key_s && (key = dbssl_option_choice_index(OPT_DB_SSL_AUTO_KEY_TYPE, key_s)) < 0) {
+        char *list = dbssl_option_choices_text(OPT_DB_SSL_AUTO_KEY_TYPE);
+        status = cli_usage_error("certs", "invalid --key-type \"%s\": use one of %s", key_s,
+                                 list ? list : "the choices of DB_SSL_AUTO_KEY_TYPE");
+        free(list);
         goto out;
     }
+    if (key_s)
+        opts.key_type = (enum dbssl_key_type)key;
     if (hosts)
         opts.extra_hosts = hosts;
     if (client)
@@ -119,13 +114,13 @@ out:
 /* ---- inspect -------------------------------------------------------------------- */
 
 struct target {
-    char cert[PATH_MAX];
-    char key[PATH_MAX]; /* "" when none */
+    char cert[PATH_BUF];
+    char key[PATH_BUF]; /* "" when none */
     const char *label;  /* the setting, or "file" */
 };
 
 struct inspect_ctx {
-    char ca[PATH_MAX]; /* the configured CA, "" when none */
+    char ca[PATH_BUF]; /* the configured CA, "" when none */
     bool json;
     json_t *list;
     bool failed;
@@ -168,7 +163,7 @@ static void inspect_one(struct inspect_ctx *ctx, const struct target *t)
 {
     struct dbssl_certlist list;
     struct dbssl_error e;
-    long long now = now_epoch();
+    long long now = dbssl_now();
     bool chain_ok = false, chain_known = false, match = false, match_known = false;
     bool perm_ok = true;
     char reason[600] = "", nb[32], na[32], msg[1024], pmsg[1024], hint[1024], buf[64];
@@ -208,8 +203,10 @@ static void inspect_one(struct inspect_ctx *ctx, const struct target *t)
     }
     for (size_t i = 0; i < list.n; i++) {
         const struct dbssl_certinfo *ci = &list.certs[i];
-        long long days = (ci->not_after - now) / 86400;
-        bool expired = ci->not_after <= now;
+        long long days = dbssl_expiry_days_left(ci->not_after, now);
+        /* inspect has no warning window: valid, expired or not yet valid */
+        bool expired =
+            dbssl_expiry_state(ci->not_before, ci->not_after, now, 0) == DBSSL_EXPIRY_EXPIRED;
         bool first = i == 0;
 
         if (expired)
@@ -299,19 +296,19 @@ static int run_inspect(int argc, char **argv)
         snprintf(ctx.ca, sizeof(ctx.ca), "%s", ca.path);
     if (optind < argc) {
         for (int i = optind; i < argc; i++) {
-            char key[PATH_MAX];
+            char key[PATH_BUF];
             guess_key(argv[i], key, sizeof(key));
             add_target(t, &n, max, argv[i], key, "file");
         }
     } else {
         if (ctx.ca[0]) {
-            char key[PATH_MAX];
+            char key[PATH_BUF];
             snprintf(key, sizeof(key), "%s/ca.key", cfg->auto_cert_dir ? cfg->auto_cert_dir : "");
             add_target(t, &n, max, ca.path, ca.generated && access(key, F_OK) == 0 ? key : NULL,
                        ca.setting);
         }
         if (cfg->auto_generate && cfg->auto_cert_dir) {
-            char crt[PATH_MAX], key[PATH_MAX];
+            char crt[PATH_BUF], key[PATH_BUF];
             snprintf(crt, sizeof(crt), "%s/server.crt", cfg->auto_cert_dir);
             snprintf(key, sizeof(key), "%s/server.key", cfg->auto_cert_dir);
             add_target(t, &n, max, crt, key, "DB_SSL_AUTO_CERT_DIR");

@@ -12,14 +12,16 @@
  * STOP_GRACE_MS: a renewal waiting for the set's lock, a key being
  * generated or a connection attempt to a dead server can take far longer,
  * and a service that ignores SIGTERM gets SIGKILLed by its supervisor
- * anyway.  Past the grace the process ends without waiting for them, which
- * is safe: the certificate swap is crash-safe (certs_swap.c) and a kill at
- * any instant leaves the old or the new set.
+ * anyway.  Past the grace the process ends without waiting for them (main
+ * does, on CLI_EXIT_NOW), which is safe: the certificate swap is
+ * crash-safe (certs_swap.c) and a kill at any instant leaves the old or
+ * the new set; the private copies of the TLS files are erased before.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -231,17 +233,26 @@ static void reload(void *arg, const char *cause)
     dbssl_snapshot_unref(first);
 }
 
+/*
+ * Everything the threads share.  On the heap, not in run()'s frame: after a
+ * forced stop run() returns while a thread may still use it, so it is never
+ * freed then (main ends the process at once).
+ */
+struct serve {
+    struct dbssl_runtime rt;
+    struct dbssl_board board;
+    struct serve_ctx ctx;
+    struct worker reloader, stopper;
+};
+
 static int run(int argc, char **argv)
 {
     const char *env_file = NULL, *listen_arg = NULL, *pid_file = NULL, *written_pid = NULL;
-    char listen_addr[300];
+    char listen_addr[ADDR_BUF];
     struct dbssl_config *cfg = NULL;
-    struct dbssl_runtime rt;
-    struct dbssl_board board;
-    struct serve_ctx ctx = {&rt, NULL, &board};
+    struct serve *sv = NULL;
     struct dbssl_watcher *watcher = NULL;
     struct dbssl_http *http = NULL;
-    struct worker reloader, stopper;
     struct dbssl_error e;
     sigset_t old;
     int c, status = EXIT_CONFIG;
@@ -264,18 +275,27 @@ static int run(int argc, char **argv)
     snprintf(listen_addr, sizeof(listen_addr), "%s",
              listen_arg         ? listen_arg
              : cfg->http_listen ? cfg->http_listen
-                                : "127.0.0.1:8000");
+                                : dbssl_options[OPT_HTTP_LISTEN].def);
     dbssl_error_clear(&e);
-    if (dbssl_runtime_init(&rt, env_file, cfg, &e) != 0) {
+    if ((sv = calloc(1, sizeof(*sv))) == NULL) {
+        dbssl_config_free(cfg);
+        dbssl_error_set(&e, DBSSL_ERR_NOMEM, NULL, "out of memory");
         cli_print_error(&e);
         return EXIT_RUNTIME;
     }
-    dbssl_board_init(&board);
+    sv->ctx = (struct serve_ctx){&sv->rt, NULL, &sv->board};
+    if (dbssl_runtime_init(&sv->rt, env_file, cfg, &e) != 0) {
+        cli_print_error(&e);
+        free(sv);
+        return EXIT_RUNTIME;
+    }
+    dbssl_board_init(&sv->board);
     status = EXIT_RUNTIME;
-    if (worker_init(&reloader, &ctx) != 0 || worker_init(&stopper, &ctx) != 0) {
+    if (worker_init(&sv->reloader, &sv->ctx) != 0 || worker_init(&sv->stopper, &sv->ctx) != 0) {
         perror("dbssl serve: could not set up its threads");
-        dbssl_board_destroy(&board);
-        dbssl_runtime_destroy(&rt);
+        dbssl_board_destroy(&sv->board);
+        dbssl_runtime_destroy(&sv->rt);
+        free(sv);
         return EXIT_RUNTIME;
     }
     if (setup_signals(&old) != 0) {
@@ -283,28 +303,29 @@ static int run(int argc, char **argv)
         goto out;
     }
     /* the port first: a busy port must fail before anything connects or says READY */
-    http = dbssl_http_start(listen_addr, &board, NULL, &e);
+    http = dbssl_http_start(listen_addr, &sv->board, NULL, &e);
     if (http == NULL)
         goto fail;
-    ctx.checker = dbssl_checker_start(&rt, &board, &e);
-    if (ctx.checker == NULL)
+    sv->ctx.checker = dbssl_checker_start(&sv->rt, &sv->board, &e);
+    if (sv->ctx.checker == NULL)
         goto fail;
-    dbssl_http_attach_checker(http, ctx.checker);
+    dbssl_http_attach_checker(http, sv->ctx.checker);
     if (pid_file != NULL) {
         if (cli_pidfile_write(pid_file, &e) != 0)
             goto fail;
         written_pid = pid_file;
     }
-    watcher = dbssl_watcher_start(&rt, DEBOUNCE_MS, reload, &ctx, &e);
+    watcher = dbssl_watcher_start(&sv->rt, DEBOUNCE_MS, reload, &sv->ctx, &e);
     if (watcher == NULL)
         goto fail;
-    reloader.started = pthread_create(&reloader.thread, NULL, reloader_run, &reloader) == 0;
+    sv->reloader.started =
+        pthread_create(&sv->reloader.thread, NULL, reloader_run, &sv->reloader) == 0;
     dbssl_log(DBSSL_LOG_INFO, "listening", "address", dbssl_http_address(http), NULL);
     while (!stop_requested) {
         sigsuspend(&old);
         if (reload_requested && !stop_requested) {
             reload_requested = 0;
-            reloader_request(&reloader);
+            reloader_request(&sv->reloader);
         }
     }
     dbssl_notify_stopping();
@@ -315,31 +336,32 @@ fail:
     cli_print_error(&e);
     status = dbssl_error_exit_status(e.code);
 out:
-    stopper.watcher = watcher;
-    stopper.http = http;
-    stopper.reloader = &reloader;
-    if (!stop_within_grace(&stopper)) {
+    sv->stopper.watcher = watcher;
+    sv->stopper.http = http;
+    sv->stopper.reloader = &sv->reloader;
+    if (!stop_within_grace(&sv->stopper)) {
         /*
-         * A thread is still busy (see the header comment).  _exit(), not
-         * exit(): exit handlers (OpenSSL's cleanup) must not run under a
-         * thread still using the library.  Like a kill at this instant,
-         * which everything on disk is made to survive; the private copies
-         * are removed by the next start.
+         * A thread is still busy (see the header comment): main ends the
+         * process without exit handlers (OpenSSL's cleanup must not run
+         * under a thread still using the library), like a kill at this
+         * instant, which everything on disk is made to survive.  The
+         * private copies of the TLS files are erased first: one may be the
+         * client key.  sv stays allocated for that thread.
          */
         char waited[16];
         snprintf(waited, sizeof(waited), "%d", STOP_GRACE_MS);
         dbssl_log(DBSSL_LOG_WARN, "stop_forced", "cause",
                   "a reload, certificate renewal or connection attempt was still running",
                   "waited_ms", waited, NULL);
+        dbssl_runtime_erase_copies(&sv->rt);
         cli_pidfile_remove(written_pid);
-        fflush(stdout);
-        fflush(stderr);
-        _exit(status);
+        return status | CLI_EXIT_NOW;
     }
-    worker_destroy(&reloader);
-    worker_destroy(&stopper);
-    dbssl_board_destroy(&board);
-    dbssl_runtime_destroy(&rt);
+    worker_destroy(&sv->reloader);
+    worker_destroy(&sv->stopper);
+    dbssl_board_destroy(&sv->board);
+    dbssl_runtime_destroy(&sv->rt);
+    free(sv);
     cli_pidfile_remove(written_pid);
     return status;
 }

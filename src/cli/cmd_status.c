@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "health.h"
 #include "prepare.h"
+#include "render.h"
 #include "util.h"
 
 /* One "key: value" line per field of the JSON body, so both views agree. */
@@ -67,7 +69,7 @@ static int run(int argc, char **argv)
     const char *env_file = NULL;
     bool json = false;
     struct dbssl_config *cfg = NULL;
-    struct dbssl_health_certs certs = {NULL, 0, NULL, 0};
+    struct dbssl_inuse_certs certs = {NULL, 0, NULL, 0};
     struct dbssl_snapshot *snap = NULL;
     struct dbssl_tls_state tls;
     struct dbssl_error e;
@@ -90,21 +92,23 @@ static int run(int argc, char **argv)
     status = EXIT_RUNTIME;
     dbssl_error_clear(&e);
     conn = dbssl_connect(cfg, &tls, NULL);
-    now = now_epoch();
+    now = dbssl_now();
     PQfinish(conn);
-    if (dbssl_health_certs_collect(cfg, &certs, &e) != 0 ||
-        (snap = dbssl_snapshot_new(cfg, &tls, &certs, now, tls.connected ? now : 0, &e)) == NULL) {
+    if (dbssl_inuse_certs_collect(cfg, &certs, &e) != 0 ||
+        (snap = dbssl_snapshot_new(cfg, &tls, &certs, now, tls.connected ? now : 0, NULL, &e)) ==
+            NULL ||
+        dbssl_render_snapshot(snap, &e) != 0) {
         cli_print_error(&e);
         goto out;
     }
     if (json)
-        fputs(snap->ssl_json, stdout);
+        fputs(snap->ssl_json.data, stdout);
     else
-        print_human(snap->ssl_json);
+        print_human(snap->ssl_json.data);
     status = snap->status == DBSSL_HEALTH_UNHEALTHY ? EXIT_RUNTIME : EXIT_OK;
 out:
     dbssl_snapshot_unref(snap);
-    dbssl_health_certs_free(&certs);
+    dbssl_inuse_certs_free(&certs);
     dbssl_config_free(cfg);
     return status;
 }

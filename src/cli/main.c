@@ -6,13 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
 const struct cli_command *const cli_commands[] = {
     /* in the order a newcomer meets them */
     &cmd_validate, &cmd_config, &cmd_certs, &cmd_pgconfig, &cmd_devdb, &cmd_status,
-    &cmd_serve,    &cmd_reload, &cmd_exec,  &cmd_env,      &cmd_scan,  NULL,
+    &cmd_serve,    &cmd_reload, &cmd_exec,  &cmd_env,      &cmd_scan,  &cmd_audit, NULL,
 };
 
 static void print_help(FILE *f)
@@ -37,6 +38,7 @@ static const struct cli_command *find_command(const char *name)
 int main(int argc, char **argv)
 {
     const struct cli_command *cmd;
+    int status;
 
     if (argc < 2) {
         print_help(stderr);
@@ -70,5 +72,12 @@ int main(int argc, char **argv)
         print_help(stderr);
         return EXIT_CONFIG;
     }
-    exit(cmd->run(argc - 1, argv + 1));
+    status = cmd->run(argc - 1, argv + 1);
+    if (status & CLI_EXIT_NOW) {
+        /* threads of the command still run: no exit handlers under them (cli.h) */
+        fflush(stdout);
+        fflush(stderr);
+        _exit(status & ~CLI_EXIT_NOW);
+    }
+    exit(status);
 }

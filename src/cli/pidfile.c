@@ -24,9 +24,8 @@ int cli_pidfile_write(const char *path, struct dbssl_error *err)
 
     /* replaced atomically: `dbssl reload` never reads a half-written pid */
     if (write_file_replace(path, buf, (size_t)len, 0644, (uid_t)-1, (gid_t)-1, err) != 0) {
-        if (err != NULL)
-            snprintf(err->hint, sizeof(err->hint), "%s",
-                     "Choose a --pid-file in a directory the user running dbssl can write.");
+        dbssl_error_replace_hint(
+            err, "Choose a --pid-file in a directory the user running dbssl can write.");
         return -1;
     }
     return 0;
@@ -41,10 +40,9 @@ static int read_pid(const char *path, pid_t *pid, struct dbssl_error *err)
     int ret = -1;
 
     if (read_file(path, "pid file", 64, &text, &len, err) != 0) {
-        if (err != NULL)
-            snprintf(err->hint, sizeof(err->hint),
-                     "Is dbssl serve running with --pid-file? Pass the same file to "
-                     "\"dbssl reload --pid-file\", or use \"kill -HUP\" with its pid.");
+        dbssl_error_replace_hint(err, "Is dbssl serve running with --pid-file? Pass the same file "
+                                      "to \"dbssl reload --pid-file\", or use \"kill -HUP\" with "
+                                      "its pid.");
         goto out;
     }
     if ((nl = strchr(text, '\n')) != NULL)

@@ -35,7 +35,7 @@ int cli_ensure_certs(const struct dbssl_config *cfg, FILE *out)
  * writes them first; under no_generate nothing will, and a program handed
  * their paths would fail on its first connection instead.
  */
-static bool generated_files_exist(const struct dbssl_config *cfg)
+bool cli_generated_files_exist(const struct dbssl_config *cfg, const char *hint)
 {
     struct dbssl_file_ref refs[3];
     size_t n = 0;
@@ -49,8 +49,7 @@ static bool generated_files_exist(const struct dbssl_config *cfg)
         if (refs[i].generated && stat(refs[i].path, &st) != 0) {
             struct dbssl_error e;
             dbssl_error_clear(&e);
-            dbssl_error_setx(&e, DBSSL_ERR_CONFIG, NULL,
-                             "Run without --no-generate, or run \"dbssl certs generate\" first.",
+            dbssl_error_setx(&e, DBSSL_ERR_CONFIG, NULL, hint,
                              "%s: the generated file \"%s\" does not exist", refs[i].setting,
                              refs[i].path);
             cli_print_error(&e);
@@ -96,7 +95,9 @@ struct dbssl_config *cli_prepare(const struct cli_prepare *how, int *status)
         *status = cli_findings_run_status(f);
         goto fail;
     }
-    if (how->no_generate && !generated_files_exist(cfg))
+    if (how->no_generate &&
+        !cli_generated_files_exist(
+            cfg, "Run without --no-generate, or run \"dbssl certs generate\" first."))
         goto fail;
     *status = EXIT_OK;
     goto out;

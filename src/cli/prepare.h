@@ -32,6 +32,13 @@ struct dbssl_config *cli_prepare(const struct cli_prepare *how, int *status);
 struct dbssl_config *cli_prepare_config(const char *env_file, bool json, int *status);
 
 /*
+ * False after printing an error (with hint) when a file of the
+ * auto-generated set that the settings use does not exist yet: validation
+ * lets those pass, since preparing writes them first.
+ */
+bool cli_generated_files_exist(const struct dbssl_config *cfg, const char *hint);
+
+/*
  * Generates or renews the development certificate set when
  * DB_SSL_AUTO_GENERATE is true, printing each file written to out.  A bad
  * auto-generation setting is left to validation, which reports it with the

@@ -27,6 +27,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 
+#include "clock.h"
 #include "scan_int.h"
 #include "util.h"
 
@@ -556,7 +557,7 @@ struct dbssl_scan_result *dbssl_scan_run(const struct dbssl_scan_opts *o, struct
     sc.sni = !scan_is_ip(o->host);
     snprintf(r->host, sizeof(r->host), "%s", o->host);
     r->port = o->port;
-    r->scanned_at = now_epoch();
+    r->scanned_at = dbssl_now();
     r->complete = true;
 
     sc.ctx = SSL_CTX_new(TLS_client_method());

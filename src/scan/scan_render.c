@@ -188,18 +188,16 @@ static int get_tri(struct reader *rd, const json_t *obj, const char *key)
 static long long get_time(struct reader *rd, const json_t *obj, const char *key)
 {
     char buf[40];
-    struct tm tm = {0};
-    const char *end;
+    long long t;
 
     get_str(rd, obj, key, buf, sizeof(buf));
     if (buf[0] == '\0')
         return 0;
-    end = strptime(buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    if (end == NULL || *end != '\0') {
+    if (!parse_rfc3339(buf, &t)) {
         need(rd, obj, "(an RFC 3339 UTC time)", JSON_NULL);
         return 0;
     }
-    return (long long)timegm(&tm);
+    return t;
 }
 
 static char *dup_str(struct reader *rd, const json_t *obj, const char *key)

@@ -133,7 +133,7 @@ static void check_url(struct markers *m, const char *url)
             dbssl_findings_free(f);
         }
         dbssl_error_clear(&e);
-        if (dbssl_conn_build_params(cfg, &p, &e) == 0)
+        if (dbssl_conn_build_params(cfg, NULL, &p, &e) == 0)
             dbssl_conn_params_free(&p);
         check(m, "the connection parameters' error", url, e.message);
         check(m, "the connection parameters' error detail", url, e.detail);

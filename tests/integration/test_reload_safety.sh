@@ -87,10 +87,24 @@ wait_count() {
     done
     return 1
 }
+# checks : health checks run so far (dbssl_checks_total, every result)
+checks() { curl -s "$BASE/metrics" | awk '/^dbssl_checks_total\{/ {n += $2} END {print n + 0}'; }
+# wait_checks SECONDS N : until at least N checks have run
+wait_checks() {
+    local end=$(($(date +%s) + $1))
+    while [ "$(date +%s)" -le "$end" ]; do
+        if [ "$(checks)" -ge "$2" ]; then return 0; fi
+        sleep 0.1
+    done
+    return 1
+}
+# last_reload_error as "MESSAGE | DETAIL | HINT", or null
 reload_error() {
     curl -s "$BASE/health/database/ssl" |
-        python3 -c 'import json,sys; e=json.load(sys.stdin)["last_reload_error"]; print(e["message"] if e else "null")'
+        python3 -c 'import json,sys; e=json.load(sys.stdin)["last_reload_error"]; print(" | ".join(e[k] or "" for k in ("message", "detail", "hint")) if e else "null")'
 }
+REFUSED='refused: the new settings weaken TLS'
+DELIBERATELY='Restart dbssl serve to apply them deliberately.'
 # sampler_start / sampler_check WHAT : every sample in between shows the strong settings in use
 sampler_start() {
     rm -f "$T/samples" "$T/stop-sampler"
@@ -157,7 +171,7 @@ assert_eq null "$(reload_error)" "(a) last_reload_error"
 sampler_check "(a) one open, two writes"
 
 # ---- (b1) two complete writes 1.5 s apart: DATABASE_URL + DB_SSL_MODE=prefer, then the original
-WEAKENED='refused: the new settings weaken TLS: DB_SSL_MODE "verify-full" -> "prefer"; DB_SSL_REQUIRED true -> false; client certificate dropped; DB_SSL_MIN_PROTOCOL_VERSION "TLSv1.3" -> "TLSv1.2"; server certificate no longer verified (CA certificate dropped). Restart dbssl serve to apply them deliberately.'
+WEAKENED="$REFUSED | "'DB_SSL_MODE "verify-full" -> "prefer"; DB_SSL_REQUIRED true -> false; client certificate dropped; DB_SSL_MIN_PROTOCOL_VERSION "TLSv1.3" -> "TLSv1.2"; server certificate no longer verified (CA certificate dropped)'" | $DELIBERATELY"
 failed0=$(count reload_failed) unchanged0=$(count reload_unchanged)
 sampler_start
 write_env "DATABASE_URL=$URL
@@ -170,11 +184,11 @@ sampler_check "(b1) two writes, prefer first"
 assert_eq $((failed0 + 1)) "$(count reload_failed)" "(b1) refused reloads"
 wait_until 3 'j["last_reload_error"] is not None' || true
 assert_eq "$WEAKENED" "$(reload_error)" "(b1) last_reload_error after both writes"
-assert_contains "$(grep 'event=reload_failed' "$LOG" | tail -1)" 'error="refused: the new settings weaken TLS: DB_SSL_MODE \"verify-full\" -> \"prefer\"' "(b1) reload_failed log line"
+assert_contains "$(grep 'event=reload_failed' "$LOG" | tail -1)" 'error="refused: the new settings weaken TLS" detail="DB_SSL_MODE \"verify-full\" -> \"prefer\"' "(b1) reload_failed log line"
 assert_contains "$(grep 'event=reload_unchanged' "$LOG" | tail -1)" "generation=1" "(b1) still the first set: nothing swapped"
 
 # ---- (b2) a truncated first half, then the rest appended 1.5 s later
-TRUNCATED='refused: the new settings weaken TLS: client certificate dropped; DB_SSL_MIN_PROTOCOL_VERSION "TLSv1.3" -> "TLSv1.2"; CA certificate dropped. Restart dbssl serve to apply them deliberately.'
+TRUNCATED="$REFUSED | "'client certificate dropped; DB_SSL_MIN_PROTOCOL_VERSION "TLSv1.3" -> "TLSv1.2"; CA certificate dropped'" | $DELIBERATELY"
 failed0=$(count reload_failed) unchanged0=$(count reload_unchanged)
 sampler_start
 write_env "$FIRST_HALF"
@@ -183,7 +197,7 @@ printf '%s' "$REST" >>"$ENV"
 wait_count 5 reload_unchanged $((unchanged0 + 1)) || t_fail "(b2) no reload after the second write"
 sampler_check "(b2) two writes, truncated first half"
 assert_eq $((failed0 + 1)) "$(count reload_failed)" "(b2) refused reloads"
-wait_until 3 '"client certificate dropped; DB_SSL_MIN" in (j["last_reload_error"] or {}).get("message", "")' || true
+wait_until 3 '"client certificate dropped; DB_SSL_MIN" in ((j["last_reload_error"] or {}).get("detail") or "")' || true
 assert_eq "$TRUNCATED" "$(reload_error)" "(b2) last_reload_error after both writes"
 
 # ---- (c) each weakening on its own, renamed into place
@@ -196,8 +210,8 @@ for c in 'DB_SSL_REQUIRED=true|DB_SSL_REQUIRED=false|DB_SSL_REQUIRED true -> fal
     if [ "$to" = "#" ]; then text=$(grep -v '^DB_SSL_CLIENT_' <<<"$ORIGINAL")$'\n'; fi
     failed0=$(count reload_failed)
     replace_env "$text"
-    want="refused: the new settings weaken TLS: $why. Restart dbssl serve to apply them deliberately."
-    if wait_count 5 reload_failed $((failed0 + 1)) && wait_until 3 "(j['last_reload_error'] or {}).get('message') == '''$want'''"; then
+    if wait_count 5 reload_failed $((failed0 + 1)) && wait_until 3 "(j['last_reload_error'] or {}).get('detail') == '''$why'''" &&
+        [ "$(reload_error)" = "$REFUSED | $why | $DELIBERATELY" ]; then
         t_pass "(c) refused: $why"
     else
         t_fail "(c) $why: last_reload_error $(reload_error)"
@@ -207,7 +221,7 @@ unchanged0=$(count reload_unchanged)
 replace_env "$ORIGINAL"
 wait_count 5 reload_unchanged $((unchanged0 + 1)) || t_fail "(c) restoring the original: no reload"
 sampler_check "(c) each weakening"
-assert_eq 'refused: the new settings weaken TLS: client certificate dropped. Restart dbssl serve to apply them deliberately.' \
+assert_eq "$REFUSED | client certificate dropped | $DELIBERATELY" \
     "$(reload_error)" "(c) the latest refused downgrade stays after restoring"
 
 # ---- (d) a different valid set is adopted: the record goes
@@ -235,7 +249,8 @@ assert_contains "$line" "class=connection_refused" "(e) class"
 assert_match "$line" 'hint="[A-Z][^"]+\."' "(e) hint"
 assert_contains "$line" "generation=3" "(e) the reloaded set"
 wait_until 10 'j["status"]=="unhealthy"' || t_fail "(e) not unhealthy while the database is unreachable"
-sleep 4 # DB_HEALTH_CHECK_INTERVAL=1: several more failed checks
+# several more failed checks (DB_HEALTH_CHECK_INTERVAL=1)
+wait_checks 10 $(($(checks) + 3)) || t_fail "(e) no more checks ran"
 assert_eq $((reconnect_failed0 + 1)) "$(count reconnect_failed)" "(e) reconnect_failed lines after several failed checks"
 assert_eq "$connect_failed0" "$(count connect_failed)" "(e) connect_failed lines"
 replace_env "$NEUTRAL"
@@ -244,14 +259,15 @@ if wait_count 10 restored $((restored0 + 1)) && wait_until 10 'j["status"]=="hea
 else
     t_fail "(e) not restored: $(tail -5 "$LOG")"
 fi
-sleep 2
+wait_checks 10 $(($(checks) + 2)) || t_fail "(e) no more checks ran after restored"
 assert_eq $((restored0 + 1)) "$(count restored)" "(e) restored lines"
 
 # ---- (f) SIGHUP with nothing changed: unchanged, no reconnect
 unchanged0=$(count reload_unchanged) reconnecting0=$(count reconnecting)
 kill -HUP "$SERVE_PID"
 if wait_count 5 reload_unchanged $((unchanged0 + 1)); then t_pass "(f) SIGHUP: settings unchanged"; else t_fail "(f) SIGHUP: no reload"; fi
-sleep 1.5
+# a check after the reload: a reconnect would come with it
+wait_checks 10 $(($(checks) + 1)) || t_fail "(f) no check after the reload"
 assert_eq "$reconnecting0" "$(count reconnecting)" "(f) reconnects after an unchanged reload"
 
 kill -TERM "$SERVE_PID"

@@ -17,6 +17,7 @@
 
 #include "certinfo.h"
 #include "certs.h"
+#include "clock.h"
 #include "config.h"
 #include "util.h"
 
@@ -190,9 +191,9 @@ static void test_profile(void **state)
     assert_true(strlen(server.certs[0].serial) >= 28);
     assert_string_not_equal(server.certs[0].serial, client.certs[0].serial);
     /* backdated for clock skew, valid for the days asked */
-    assert_true(server.certs[0].not_before <= now_epoch() - 240);
-    assert_true(server.certs[0].not_after - now_epoch() > 364 * 86400LL);
-    assert_true(server.certs[0].not_after - now_epoch() <= 365 * 86400LL);
+    assert_true(server.certs[0].not_before <= dbssl_now() - 240);
+    assert_true(server.certs[0].not_after - dbssl_now() > 364 * 86400LL);
+    assert_true(server.certs[0].not_after - dbssl_now() <= 365 * 86400LL);
     dbssl_certlist_free(&ca);
     dbssl_certlist_free(&server);
     dbssl_certlist_free(&client);
@@ -310,8 +311,8 @@ static void write_expired_cert(const char *path)
     X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_UTF8,
                                (const unsigned char *)"old-ca", -1, -1, 0);
     X509_set_issuer_name(x, X509_get_subject_name(x));
-    ASN1_TIME_set(X509_getm_notBefore(x), (time_t)(now_epoch() - 10 * 86400));
-    ASN1_TIME_set(X509_getm_notAfter(x), (time_t)(now_epoch() - 86400));
+    ASN1_TIME_set(X509_getm_notBefore(x), (time_t)(dbssl_now() - 10 * 86400));
+    ASN1_TIME_set(X509_getm_notAfter(x), (time_t)(dbssl_now() - 86400));
     X509_set_pubkey(x, k);
     assert_true(X509_sign(x, k, EVP_sha256()) > 0);
     fp = fopen(path, "w");

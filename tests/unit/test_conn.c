@@ -199,7 +199,7 @@ static void test_params_keep_url_keywords(void **state)
     struct dbssl_conn_params p;
 
     (void)state;
-    assert_int_equal(dbssl_conn_build_params(cfg, &p, NULL), 0);
+    assert_int_equal(dbssl_conn_build_params(cfg, NULL, &p, NULL), 0);
     expect(&p, "host", "h1,h2");
     expect(&p, "port", "5432,5433");
     expect(&p, "user", "app");
@@ -232,7 +232,7 @@ static void test_params_weak_mode_keeps_app_name(void **state)
     struct dbssl_conn_params p;
 
     (void)state;
-    assert_int_equal(dbssl_conn_build_params(cfg, &p, NULL), 0);
+    assert_int_equal(dbssl_conn_build_params(cfg, NULL, &p, NULL), 0);
     expect(&p, "application_name", "billing");
     expect(&p, "sslmode", "prefer");
     /* GSSAPI may stand in only when TLS is not a requirement */
@@ -250,7 +250,7 @@ static void test_params_required_forces_gssenc_off(void **state)
     struct dbssl_conn_params p;
 
     (void)state;
-    assert_int_equal(dbssl_conn_build_params(cfg, &p, NULL), 0);
+    assert_int_equal(dbssl_conn_build_params(cfg, NULL, &p, NULL), 0);
     expect(&p, "gssencmode", "disable");
     dbssl_conn_params_free(&p);
     dbssl_config_free(cfg);
@@ -271,7 +271,7 @@ static void test_params_client_files_and_overrides(void **state)
     struct dbssl_conn_params p;
 
     (void)state;
-    assert_int_equal(dbssl_conn_build_params(cfg, &p, NULL), 0);
+    assert_int_equal(dbssl_conn_build_params(cfg, NULL, &p, NULL), 0);
     expect(&p, "sslmode", "verify-ca");
     expect(&p, "sslcert", "/c/client.crt");
     expect(&p, "sslkey", "/c/client.key");
@@ -295,7 +295,7 @@ static void test_params_generated_files(void **state)
     struct dbssl_conn_params p;
 
     (void)state;
-    assert_int_equal(dbssl_conn_build_params(cfg, &p, NULL), 0);
+    assert_int_equal(dbssl_conn_build_params(cfg, NULL, &p, NULL), 0);
     expect(&p, "sslrootcert", "/gen/ca.crt");
     expect(&p, "sslcert", "/gen/client.crt");
     expect(&p, "sslkey", "/gen/client.key");
@@ -312,7 +312,7 @@ static void test_params_bad_url_hides_password(void **state)
 
     (void)state;
     dbssl_error_clear(&e);
-    assert_int_equal(dbssl_conn_build_params(cfg, &p, &e), -1);
+    assert_int_equal(dbssl_conn_build_params(cfg, NULL, &p, &e), -1);
     assert_string_equal(e.message, "invalid DATABASE_URL");
     assert_true(e.detail[0] != '\0'); /* libpq's reason */
     assert_null(strstr(e.detail, "Sup3rSecret"));

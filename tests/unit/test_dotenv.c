@@ -29,7 +29,7 @@ static void check_value(const char *text, const char *key, const char *value)
     dotenv_free(&env);
 }
 
-static void check_error(const char *text, const char *message)
+static void check_error(const char *text, const char *message, const char *detail)
 {
     struct dotenv env;
     struct dbssl_error e;
@@ -38,6 +38,7 @@ static void check_error(const char *text, const char *message)
     assert_int_equal(dotenv_parse(text, strlen(text), "t.env", &env, &e), -1);
     assert_int_equal(e.code, DBSSL_ERR_CONFIG);
     assert_string_equal(e.message, message);
+    assert_string_equal(e.detail, detail);
     assert_true(strlen(e.hint) > 0);
     assert_int_equal(env.n, 0);
 }
@@ -98,16 +99,16 @@ static void test_last_wins(void **state)
 static void test_errors_name_file_and_line(void **state)
 {
     (void)state;
-    check_error("A=1\nthis is not valid\n",
-                "syntax error in env file \"t.env:2\": expected \"=\" after the variable name");
-    check_error("A=1\n\n=nokey\n",
-                "syntax error in env file \"t.env:3\": expected a variable name");
-    check_error("A='open\nB=2\n",
-                "syntax error in env file \"t.env:1\": unterminated single-quoted value");
-    check_error("X=1\nA=\"open\n",
-                "syntax error in env file \"t.env:2\": unterminated double-quoted value");
-    check_error("A=\"v\" junk\n",
-                "syntax error in env file \"t.env:1\": unexpected text after the closing quote");
+    check_error("A=1\nthis is not valid\n", "syntax error in env file \"t.env:2\"",
+                "expected \"=\" after the variable name");
+    check_error("A=1\n\n=nokey\n", "syntax error in env file \"t.env:3\"",
+                "expected a variable name");
+    check_error("A='open\nB=2\n", "syntax error in env file \"t.env:1\"",
+                "unterminated single-quoted value");
+    check_error("X=1\nA=\"open\n", "syntax error in env file \"t.env:2\"",
+                "unterminated double-quoted value");
+    check_error("A=\"v\" junk\n", "syntax error in env file \"t.env:1\"",
+                "unexpected text after the closing quote");
 }
 
 static void test_error_does_not_echo_secret(void **state)

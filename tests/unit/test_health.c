@@ -9,11 +9,12 @@
 
 #include "testutil.h"
 
+#include "clock.h"
 #include "health.h"
 #include "util.h"
 
 #define NOW 1900000000LL /* 2030-03-17, a fixed "now" */
-#define DAY 86400LL
+#define DAY SECONDS_PER_DAY
 
 static struct dbssl_tls_state tls_ok(void)
 {
@@ -48,15 +49,15 @@ static struct dbssl_tls_state tls_plain(void)
 
 /* Builds a snapshot for mode/extra settings and returns its parsed SSL body. */
 static json_t *check(const char *const *envp, const struct dbssl_tls_state *t,
-                     const struct dbssl_health_certs *certs, int *http, const char **status)
+                     const struct dbssl_inuse_certs *certs, int *http, const char **status)
 {
     struct dbssl_config *cfg = test_config_from(envp);
-    struct dbssl_snapshot *s = dbssl_snapshot_new(cfg, t, certs, NOW, NOW, NULL);
+    struct dbssl_snapshot *s = tu_snapshot(cfg, t, certs, NOW, NOW, NULL);
     json_error_t je;
     json_t *j;
 
     assert_non_null(s);
-    j = json_loads(s->ssl_json, 0, &je);
+    j = json_loads(s->ssl_json.data, 0, &je);
     if (j == NULL)
         fail_msg("invalid JSON: %s", je.text);
     *http = s->http_status;
@@ -104,6 +105,7 @@ static void test_verify_full_tls13_is_healthy_with_exact_fields(void **state)
                                        "server",
                                        "server_certificate",
                                        "certificates",
+                                       "server_settings",
                                        "warnings",
                                        "checked_at",
                                        "error",
@@ -131,6 +133,8 @@ static void test_verify_full_tls13_is_healthy_with_exact_fields(void **state)
         i++;
     }
     assert_true(json_is_true(json_object_get(j, "ssl_enabled")));
+    /* read by the checker now and then; a snapshot without it says null */
+    assert_true(json_is_null(json_object_get(j, "server_settings")));
     assert_string_equal(jstr(j, "ssl_mode"), "verify-full");
     assert_string_equal(jstr(j, "ssl_version"), "TLSv1.3");
     assert_string_equal(jstr(j, "ssl_cipher"), "TLS_AES_256_GCM_SHA384");
@@ -233,11 +237,11 @@ static void test_plaintext_by_mode(void **state)
 static void test_certificate_expiry_rules(void **state)
 {
     const char *envp[] = {"DB_SSL_MODE=verify-full", "DB_SSL_EXPIRY_WARN_DAYS=30", NULL};
-    struct dbssl_health_cert c[2] = {
+    struct dbssl_inuse_cert c[2] = {
         {"ca", "/c/ca.crt", "CN=ca", "01", NOW - DAY, NOW + 400 * DAY},
         {"client", "/c/client.crt", "CN=app", "02", NOW - DAY, NOW + 10 * DAY},
     };
-    struct dbssl_health_certs certs = {c, 2, NULL, 0};
+    struct dbssl_inuse_certs certs = {c, 2, NULL, 0};
     struct dbssl_tls_state t = tls_ok();
     const char *status;
     int http;
@@ -267,6 +271,29 @@ static void test_certificate_expiry_rules(void **state)
     assert_true(has_warning(j, "expired"));
     json_decref(j);
 
+    /* expiry.h's boundaries: exactly 30 days before is not yet expiring, one
+     * second less is; at not_after itself it is still valid, a second later not */
+    {
+        static const struct {
+            long long left;
+            const char *status;
+            long long days;
+        } b[] = {{30 * DAY, "healthy", 30},
+                 {30 * DAY - 1, "degraded", 29},
+                 {0, "degraded", 0},
+                 {-1, "unhealthy", -1}};
+        for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
+            c[1].not_after = NOW + b[i].left;
+            j = check(envp, &t, &certs, &http, &status);
+            assert_string_equal(status, b[i].status);
+            list = json_object_get(j, "certificates");
+            assert_int_equal(
+                json_integer_value(json_object_get(json_array_get(list, 1), "days_remaining")),
+                b[i].days);
+            json_decref(j);
+        }
+    }
+
     /* the server's certificate counts too */
     c[1].not_after = NOW + 400 * DAY;
     t.server_cert_not_after = NOW + 5 * DAY;
@@ -285,18 +312,18 @@ static void test_database_body(void **state)
     json_t *j;
 
     (void)state;
-    s = dbssl_snapshot_new(cfg, &t, NULL, NOW, NOW - 10, NULL);
+    s = tu_snapshot(cfg, &t, NULL, NOW, NOW - 10, NULL);
     assert_non_null(s);
-    j = json_loads(s->db_json, 0, NULL);
+    j = json_loads(s->db_json.data, 0, NULL);
     assert_non_null(j);
     assert_true(json_is_true(json_object_get(j, "connected")));
     assert_string_equal(jstr(j, "server"), "127.0.0.1:5432");
     assert_string_equal(jstr(j, "server_version"), "15.18");
     assert_true(json_real_value(json_object_get(j, "latency_ms")) > 1.2);
-    assert_non_null(strstr(s->db_json, "\n  \"latency_ms\": 1.25,\n"));
+    assert_non_null(strstr(s->db_json.data, "\n  \"latency_ms\": 1.25,\n"));
     assert_string_equal(jstr(j, "last_success"), "2030-03-17T17:46:30Z");
     assert_true(json_is_null(json_object_get(j, "error")));
-    assert_int_equal(s->db_json_len, strlen(s->db_json));
+    assert_int_equal(s->db_json.len, strlen(s->db_json.data));
     json_decref(j);
     dbssl_snapshot_unref(s);
 
@@ -311,11 +338,11 @@ static void test_database_body(void **state)
         for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
             char want[64];
             t.latency_ms = nums[i].ms;
-            s = dbssl_snapshot_new(cfg, &t, NULL, NOW, NOW - 10, NULL);
+            s = tu_snapshot(cfg, &t, NULL, NOW, NOW - 10, NULL);
             assert_non_null(s);
             snprintf(want, sizeof(want), "\n  \"latency_ms\": %s,\n", nums[i].text);
-            if (strstr(s->db_json, want) == NULL)
-                fail_msg("latency %.17g: want %s in %s", nums[i].ms, nums[i].text, s->db_json);
+            if (strstr(s->db_json.data, want) == NULL)
+                fail_msg("latency %.17g: want %s in %s", nums[i].ms, nums[i].text, s->db_json.data);
             dbssl_snapshot_unref(s);
         }
     }
@@ -323,8 +350,8 @@ static void test_database_body(void **state)
     /* never connected: no last_success */
     memset(&t, 0, sizeof(t));
     t.error_class = DBSSL_CONN_REFUSED;
-    s = dbssl_snapshot_new(cfg, &t, NULL, NOW, 0, NULL);
-    j = json_loads(s->db_json, 0, NULL);
+    s = tu_snapshot(cfg, &t, NULL, NOW, 0, NULL);
+    j = json_loads(s->db_json.data, 0, NULL);
     assert_true(json_is_false(json_object_get(j, "connected")));
     assert_true(json_is_null(json_object_get(j, "last_success")));
     assert_string_equal(jstr(json_object_get(j, "error"), "class"), "connection_refused");
@@ -345,15 +372,15 @@ static void test_board_keeps_old_snapshot_alive(void **state)
     (void)state;
     dbssl_board_init(&b);
     assert_null(dbssl_board_get(&b));
-    s1 = dbssl_snapshot_new(cfg, &t, NULL, NOW, NOW, NULL);
+    s1 = tu_snapshot(cfg, &t, NULL, NOW, NOW, NULL);
     dbssl_board_publish(&b, s1);
     held = dbssl_board_get(&b);
     assert_ptr_equal(held, s1);
     t.connected = false;
-    s2 = dbssl_snapshot_new(cfg, &t, NULL, NOW + 1, NOW, NULL);
+    s2 = tu_snapshot(cfg, &t, NULL, NOW + 1, NOW, NULL);
     dbssl_board_publish(&b, s2);
     /* a response still sending s1's bytes can read them */
-    assert_non_null(strstr(held->ssl_json, "\"healthy\""));
+    assert_non_null(strstr(held->ssl_json.data, "\"healthy\""));
     dbssl_snapshot_unref(held);
     held = dbssl_board_get(&b);
     assert_ptr_equal(held, s2);
@@ -365,7 +392,7 @@ static void test_board_keeps_old_snapshot_alive(void **state)
 static void test_collect_reads_files_and_notes_missing(void **state)
 {
     char dir[] = "/tmp/test_health.XXXXXX", cmd[1024], ca[600], client[600];
-    struct dbssl_health_certs certs;
+    struct dbssl_inuse_certs certs;
     struct dbssl_config *cfg;
     int rc;
 
@@ -387,15 +414,15 @@ static void test_collect_reads_files_and_notes_missing(void **state)
         snprintf(e3, sizeof(e3), "DB_SSL_CLIENT_KEY=%s/missing.key", dir);
         cfg = test_config_from(envp);
     }
-    assert_int_equal(dbssl_health_certs_collect(cfg, &certs, NULL), 0);
+    assert_int_equal(dbssl_inuse_certs_collect(cfg, &certs, NULL), 0);
     assert_int_equal(certs.n, 1);
     assert_string_equal(certs.v[0].role, "ca");
     assert_string_equal(certs.v[0].path, ca);
     assert_string_equal(certs.v[0].subject, "CN=testca");
-    assert_true(certs.v[0].not_after - now_epoch() > 9 * DAY);
+    assert_true(certs.v[0].not_after - dbssl_now() > 9 * DAY);
     assert_int_equal(certs.n_notes, 1);
     assert_non_null(strstr(certs.notes[0], "missing.crt"));
-    dbssl_health_certs_free(&certs);
+    dbssl_inuse_certs_free(&certs);
     dbssl_config_free(cfg);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     rc = system(cmd);

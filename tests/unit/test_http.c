@@ -333,7 +333,7 @@ static void test_answers_follow_the_board(void **state)
     r = ask(fd, "GET", "/health/database/ssl");
     assert_non_null(strstr(r, "HTTP/1.1 503"));
     assert_non_null(strstr(r, "no check has run yet"));
-    dbssl_board_publish(&board, dbssl_snapshot_new(cfg, &t, NULL, time(NULL), time(NULL), NULL));
+    dbssl_board_publish(&board, tu_snapshot(cfg, &t, NULL, time(NULL), time(NULL), NULL));
     for (int i = 0; i < 3; i++) { /* built once, then answered from the cache */
         r = ask(fd, "GET", "/health/database/ssl");
         assert_non_null(strstr(r, "HTTP/1.1 200"));
@@ -346,7 +346,7 @@ static void test_answers_follow_the_board(void **state)
     assert_non_null(strstr(r, "{\"ready\": true, \"status\": \"healthy\"}"));
     /* a new snapshot is what the very next request on the same connection sees */
     t.connected = false;
-    dbssl_board_publish(&board, dbssl_snapshot_new(cfg, &t, NULL, time(NULL), 0, NULL));
+    dbssl_board_publish(&board, tu_snapshot(cfg, &t, NULL, time(NULL), 0, NULL));
     r = ask(fd, "GET", "/health/database/ssl");
     assert_non_null(strstr(r, "HTTP/1.1 503"));
     assert_non_null(strstr(r, "\"status\": \"unhealthy\""));

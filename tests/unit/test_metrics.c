@@ -12,7 +12,6 @@
 #include "testutil.h"
 
 #include "health.h"
-#include "metrics.h"
 #include "util.h"
 
 #define NOW 1900000000LL
@@ -44,27 +43,29 @@ static struct dbssl_config *config(void)
 
 static void test_labels_escaped_and_certificates_listed(void **state)
 {
-    struct dbssl_health_cert v[1] = {{"client", (char *)"/etc/a\\b.crt", (char *)"CN=x\"y\nz",
-                                      (char *)"01", NOW - DAY, NOW + DAY}};
-    struct dbssl_health_certs certs = {v, 1, NULL, 0};
+    struct dbssl_inuse_cert v[1] = {{"client", (char *)"/etc/a\\b.crt", (char *)"CN=x\"y\nz",
+                                     (char *)"01", NOW - DAY, NOW + DAY}};
+    struct dbssl_inuse_certs certs = {v, 1, NULL, 0};
     struct dbssl_config *cfg = config();
     struct dbssl_tls_state t = tls_ok();
-    struct dbssl_snapshot *s = dbssl_snapshot_new(cfg, &t, &certs, NOW, NOW, NULL);
+    struct dbssl_snapshot *s = tu_snapshot(cfg, &t, &certs, NOW, NOW, NULL);
 
     (void)state;
     assert_non_null(s);
-    assert_non_null(strstr(s->metrics, "dbssl_cert_not_after_seconds{role=\"client\",path=\"/etc/"
-                                       "a\\\\b.crt\",subject=\"CN=x\\\"y\\nz\",serial=\"01\"} "
-                                       "1900086400\n"));
-    assert_non_null(strstr(s->metrics, "dbssl_cert_not_before_seconds{role=\"client\""));
-    assert_non_null(strstr(s->metrics, "dbssl_cert_not_after_seconds{role=\"server\",path="
-                                       "\"127.0.0.1:5432\",subject=\"CN=db\",serial=\"0A1B\"} "
-                                       "1925920000\n"));
-    assert_non_null(strstr(s->metrics, "dbssl_tls_info{version=\"TLSv1.3\",cipher=\"TLS_AES_256_"
-                                       "GCM_SHA384\"} 1\n"));
-    assert_non_null(strstr(s->metrics, "\ndbssl_up 1\n"));
-    assert_non_null(strstr(s->metrics, "\ndbssl_ssl_enabled 1\n"));
-    assert_int_equal(s->metrics_len, strlen(s->metrics));
+    assert_non_null(strstr(s->metrics.data,
+                           "dbssl_cert_not_after_seconds{role=\"client\",path=\"/etc/"
+                           "a\\\\b.crt\",subject=\"CN=x\\\"y\\nz\",serial=\"01\"} "
+                           "1900086400\n"));
+    assert_non_null(strstr(s->metrics.data, "dbssl_cert_not_before_seconds{role=\"client\""));
+    assert_non_null(strstr(s->metrics.data, "dbssl_cert_not_after_seconds{role=\"server\",path="
+                                            "\"127.0.0.1:5432\",subject=\"CN=db\",serial=\"0A1B\"} "
+                                            "1925920000\n"));
+    assert_non_null(strstr(s->metrics.data,
+                           "dbssl_tls_info{version=\"TLSv1.3\",cipher=\"TLS_AES_256_"
+                           "GCM_SHA384\"} 1\n"));
+    assert_non_null(strstr(s->metrics.data, "\ndbssl_up 1\n"));
+    assert_non_null(strstr(s->metrics.data, "\ndbssl_ssl_enabled 1\n"));
+    assert_int_equal(s->metrics.len, strlen(s->metrics.data));
     dbssl_snapshot_unref(s);
     dbssl_config_free(cfg);
 }
@@ -84,37 +85,45 @@ static void test_counters_and_histogram_accumulate(void **state)
     memset(&rl, 0, sizeof(rl));
     memset(&down, 0, sizeof(down));
     down.error_class = DBSSL_CONN_REFUSED;
-    s = dbssl_snapshot_new_ex(cfg, &t, NULL, NOW, NOW, &x, NULL);
+    s = tu_snapshot(cfg, &t, NULL, NOW, NOW, &x);
     dbssl_snapshot_unref(s);
     rl.success = 3;
     rl.failure = 2;
     rl.last_success_at = NOW - 60;
     rl.last_error_at = NOW - 5;
-    snprintf(rl.last_error, sizeof(rl.last_error), "DB_SSL_CLIENT_KEY: does not match");
+    dbssl_error_setx(&rl.last_error, DBSSL_ERR_CONFIG, "DB_SSL_CLIENT_KEY: does not match", NULL,
+                     "refused: the new settings are invalid");
     x.duration_s = 0.2;
-    s = dbssl_snapshot_new_ex(cfg, &down, NULL, NOW, NOW, &x, NULL);
+    s = tu_snapshot(cfg, &down, NULL, NOW, NOW, &x);
     assert_non_null(s);
-    assert_non_null(strstr(s->metrics, "dbssl_checks_total{result=\"healthy\"} 1\n"));
-    assert_non_null(strstr(s->metrics, "dbssl_checks_total{result=\"unhealthy\"} 1\n"));
-    assert_non_null(strstr(s->metrics, "dbssl_check_duration_seconds_bucket{le=\"0.005\"} 1\n"));
-    assert_non_null(strstr(s->metrics, "dbssl_check_duration_seconds_bucket{le=\"0.1\"} 1\n"));
-    assert_non_null(strstr(s->metrics, "dbssl_check_duration_seconds_bucket{le=\"0.25\"} 2\n"));
-    assert_non_null(strstr(s->metrics, "dbssl_check_duration_seconds_bucket{le=\"+Inf\"} 2\n"));
-    assert_non_null(strstr(s->metrics, "dbssl_check_duration_seconds_count 2\n"));
-    assert_non_null(strstr(s->metrics, "dbssl_check_duration_seconds_sum 0.203000\n"));
-    assert_non_null(strstr(s->metrics, "dbssl_config_reloads_total{result=\"success\"} 3\n"));
-    assert_non_null(strstr(s->metrics, "dbssl_config_reloads_total{result=\"failure\"} 2\n"));
-    assert_non_null(strstr(s->metrics, "dbssl_config_last_reload_success_timestamp_seconds "
-                                       "1899999940\n"));
-    assert_non_null(strstr(s->metrics, "\ndbssl_up 0\n"));
+    assert_non_null(strstr(s->metrics.data, "dbssl_checks_total{result=\"healthy\"} 1\n"));
+    assert_non_null(strstr(s->metrics.data, "dbssl_checks_total{result=\"unhealthy\"} 1\n"));
+    assert_non_null(
+        strstr(s->metrics.data, "dbssl_check_duration_seconds_bucket{le=\"0.005\"} 1\n"));
+    assert_non_null(strstr(s->metrics.data, "dbssl_check_duration_seconds_bucket{le=\"0.1\"} 1\n"));
+    assert_non_null(
+        strstr(s->metrics.data, "dbssl_check_duration_seconds_bucket{le=\"0.25\"} 2\n"));
+    assert_non_null(
+        strstr(s->metrics.data, "dbssl_check_duration_seconds_bucket{le=\"+Inf\"} 2\n"));
+    assert_non_null(strstr(s->metrics.data, "dbssl_check_duration_seconds_count 2\n"));
+    assert_non_null(strstr(s->metrics.data, "dbssl_check_duration_seconds_sum 0.203000\n"));
+    assert_non_null(strstr(s->metrics.data, "dbssl_config_reloads_total{result=\"success\"} 3\n"));
+    assert_non_null(strstr(s->metrics.data, "dbssl_config_reloads_total{result=\"failure\"} 2\n"));
+    assert_non_null(strstr(s->metrics.data, "dbssl_config_last_reload_success_timestamp_seconds "
+                                            "1899999940\n"));
+    assert_non_null(strstr(s->metrics.data, "\ndbssl_up 0\n"));
     /* no TLS: no tls_info series, no server certificate */
-    assert_null(strstr(s->metrics, "dbssl_tls_info{"));
-    assert_null(strstr(s->metrics, "role=\"server\""));
-    j = json_loads(s->ssl_json, 0, NULL);
+    assert_null(strstr(s->metrics.data, "dbssl_tls_info{"));
+    assert_null(strstr(s->metrics.data, "role=\"server\""));
+    j = json_loads(s->ssl_json.data, 0, NULL);
     assert_non_null(j);
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(j, "last_reload_error"), "message")),
+        "refused: the new settings are invalid");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(j, "last_reload_error"), "detail")),
         "DB_SSL_CLIENT_KEY: does not match");
+    assert_true(json_is_null(json_object_get(json_object_get(j, "last_reload_error"), "hint")));
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(j, "last_reload_error"), "at")),
         "2030-03-17T17:46:35Z");
@@ -125,10 +134,10 @@ static void test_counters_and_histogram_accumulate(void **state)
 
 static void test_promtool_accepts(void **state)
 {
-    struct dbssl_health_cert v[2] = {
+    struct dbssl_inuse_cert v[2] = {
         {"ca", (char *)"/c/ca.crt", (char *)"CN=ca \\ \"q\"", (char *)"AB", NOW - DAY, NOW + DAY},
         {"client", (char *)"/c/cl\nient.crt", (char *)"CN=c", (char *)"CD", NOW - DAY, NOW}};
-    struct dbssl_health_certs certs = {v, 2, NULL, 0};
+    struct dbssl_inuse_certs certs = {v, 2, NULL, 0};
     struct dbssl_check_stats st;
     struct dbssl_config *cfg = config();
     struct dbssl_tls_state t = tls_ok();
@@ -150,11 +159,11 @@ static void test_promtool_accepts(void **state)
     if (pclose(f) != 0 || promtool[0] == '\0')
         fail_msg("no promtool: %s failed (run scripts/install-deps.sh --test)", cmd);
     memset(&st, 0, sizeof(st));
-    s = dbssl_snapshot_new_ex(cfg, &t, &certs, NOW, NOW, &x, NULL);
+    s = tu_snapshot(cfg, &t, &certs, NOW, NOW, &x);
     assert_non_null(s);
     f = fopen(path, "w");
     assert_non_null(f);
-    assert_int_equal(fwrite(s->metrics, 1, s->metrics_len, f), s->metrics_len);
+    assert_int_equal(fwrite(s->metrics.data, 1, s->metrics.len, f), s->metrics.len);
     fclose(f);
     snprintf(cmd, sizeof(cmd), "'%s' check metrics < '%s'", promtool, path);
     assert_int_equal(system(cmd), 0);

@@ -51,7 +51,8 @@ static char *slurp(const char *path)
     return s;
 }
 
-static struct dbssl_config *pinned_config(void)
+/* Settings naming a CA, with its private copy made into pin. */
+static struct dbssl_config *pinned_config(struct dbssl_pinned *pin)
 {
     struct tu_cert_opts ca = {"pin ca", true, -1, 365, NULL, NULL, NULL, NULL};
     char ca_env[4200];
@@ -64,7 +65,8 @@ static struct dbssl_config *pinned_config(void)
     snprintf(ca_env, sizeof(ca_env), "DB_SSL_CA_CERT=%s", tu_path(tu_dir, "ca.crt"));
     cfg = test_config_from(envp);
     dbssl_error_clear(&e);
-    if (dbssl_pin_files(cfg, &e) != 0)
+    dbssl_pin_init(pin);
+    if (dbssl_pin_files(cfg, pin, &e) != 0)
         fail_msg("pinning failed: %s", e.message);
     return cfg;
 }
@@ -110,7 +112,9 @@ static size_t entries(const char *dir)
 
 static void test_vanished_directory_is_never_reused(void **state)
 {
-    struct dbssl_config *cfg = pinned_config();
+    struct dbssl_pinned pin;
+    struct dbssl_config *cfg = pinned_config(&pin);
+    struct dbssl_conn_files files;
     char old[4096], prefix[4200];
     char *orig, *copy, *theirs;
     struct dbssl_conn_params p;
@@ -119,7 +123,7 @@ static void test_vanished_directory_is_never_reused(void **state)
 
     (void)state;
     orig = slurp(tu_path(tu_dir, "ca.crt"));
-    snprintf(old, sizeof(old), "%s", cfg->pinned.dir);
+    snprintf(old, sizeof(old), "%s", pin.dir);
     snprintf(prefix, sizeof(prefix), "%s/dbssl-tls-%ld-", base, (long)getpid());
     assert_memory_equal(old, prefix, strlen(prefix));
 
@@ -128,19 +132,20 @@ static void test_vanished_directory_is_never_reused(void **state)
     as_other_user(plant, old);
 
     dbssl_error_clear(&e);
-    assert_int_equal(dbssl_pin_restore(cfg, &e), 0);
+    assert_int_equal(dbssl_pin_restore(&pin, &e), 0);
     /* a fresh directory, ours alone */
-    assert_string_not_equal(cfg->pinned.dir, old);
-    assert_memory_equal(cfg->pinned.dir, prefix, strlen(prefix));
-    assert_int_equal(lstat(cfg->pinned.dir, &st), 0);
+    assert_string_not_equal(pin.dir, old);
+    assert_memory_equal(pin.dir, prefix, strlen(prefix));
+    assert_int_equal(lstat(pin.dir, &st), 0);
     assert_true(S_ISDIR(st.st_mode));
     assert_int_equal(st.st_uid, geteuid());
     assert_int_equal(st.st_mode & 07777, 0700);
     /* libpq is pointed there, at the accepted bytes */
-    assert_int_equal(dbssl_conn_build_params(cfg, &p, &e), 0);
-    assert_string_equal(dbssl_conn_params_get(&p, "sslrootcert"), cfg->pinned.ca.path);
-    assert_memory_equal(cfg->pinned.ca.path, cfg->pinned.dir, strlen(cfg->pinned.dir));
-    copy = slurp(cfg->pinned.ca.path);
+    files = (struct dbssl_conn_files){pin.ca.path, pin.cert.path, pin.key.path, pin.crl.path};
+    assert_int_equal(dbssl_conn_build_params(cfg, &files, &p, &e), 0);
+    assert_string_equal(dbssl_conn_params_get(&p, "sslrootcert"), pin.ca.path);
+    assert_memory_equal(pin.ca.path, pin.dir, strlen(pin.dir));
+    copy = slurp(pin.ca.path);
     assert_string_equal(copy, orig);
     dbssl_conn_params_free(&p);
     /* their directory: nothing of ours written, their file as they left it */
@@ -149,8 +154,8 @@ static void test_vanished_directory_is_never_reused(void **state)
     assert_string_equal(theirs, "-----BEGIN CERTIFICATE-----\nEVIL\n");
 
     /* removing our copies leaves theirs alone too */
-    snprintf(prefix, sizeof(prefix), "%s", cfg->pinned.dir);
-    dbssl_pin_remove(cfg);
+    snprintf(prefix, sizeof(prefix), "%s", pin.dir);
+    dbssl_pin_remove(&pin);
     assert_int_not_equal(access(prefix, F_OK), 0);
     assert_int_equal(entries(old), 1);
     free(orig);
@@ -162,20 +167,21 @@ static void test_vanished_directory_is_never_reused(void **state)
 /* Copies deleted from a directory that is still ours are written again in it. */
 static void test_deleted_copies_come_back_in_place(void **state)
 {
-    struct dbssl_config *cfg = pinned_config();
+    struct dbssl_pinned pin;
+    struct dbssl_config *cfg = pinned_config(&pin);
     char dir[4096];
     char *copy, *orig = slurp(tu_path(tu_dir, "ca.crt"));
 
     (void)state;
-    snprintf(dir, sizeof(dir), "%s", cfg->pinned.dir);
-    assert_int_equal(unlink(cfg->pinned.ca.path), 0);
-    assert_int_equal(dbssl_pin_restore(cfg, NULL), 0);
-    assert_string_equal(cfg->pinned.dir, dir);
-    copy = slurp(cfg->pinned.ca.path);
+    snprintf(dir, sizeof(dir), "%s", pin.dir);
+    assert_int_equal(unlink(pin.ca.path), 0);
+    assert_int_equal(dbssl_pin_restore(&pin, NULL), 0);
+    assert_string_equal(pin.dir, dir);
+    copy = slurp(pin.ca.path);
     assert_string_equal(copy, orig);
     free(copy);
     free(orig);
-    dbssl_pin_remove(cfg);
+    dbssl_pin_remove(&pin);
     dbssl_config_free(cfg);
 }
 
@@ -191,6 +197,7 @@ static void make_dir(const char *dir)
  */
 static void test_stale_copies_only_ours(void **state)
 {
+    struct dbssl_pinned pin;
     char ours[4300], theirs[4300], link[4300], victim[4300];
     struct dbssl_config *cfg;
     pid_t dead = fork();
@@ -212,25 +219,50 @@ static void test_stale_copies_only_ours(void **state)
     if (geteuid() == 0)
         as_other_user(make_dir, theirs);
 
-    cfg = pinned_config(); /* pinning clears what dead processes left */
+    cfg = pinned_config(&pin); /* pinning clears what dead processes left */
     assert_int_not_equal(access(ours, F_OK), 0);
     assert_int_equal(access(tu_path(victim, "keep"), F_OK), 0);
     if (geteuid() == 0)
         assert_int_equal(access(theirs, F_OK), 0);
-    dbssl_pin_remove(cfg);
+    dbssl_pin_remove(&pin);
     dbssl_config_free(cfg);
 }
 
 /* A base that others could change is skipped: the copies go to the next one. */
 static void test_unsafe_base_is_skipped(void **state)
 {
+    struct dbssl_pinned pin;
     struct dbssl_config *cfg;
 
     (void)state;
     assert_int_equal(chmod(base, 0777), 0); /* no sticky bit: anyone may rename in it */
-    cfg = pinned_config();
-    assert_memory_not_equal(cfg->pinned.dir, base, strlen(base));
-    dbssl_pin_remove(cfg);
+    cfg = pinned_config(&pin);
+    assert_memory_not_equal(pin.dir, base, strlen(base));
+    dbssl_pin_remove(&pin);
+    dbssl_config_free(cfg);
+}
+
+/*
+ * A forced stop erases the copies (one may be a key) while another thread
+ * may still hold the pin: the files and directory go, the memory stays
+ * usable until the pin is removed.
+ */
+static void test_erase_leaves_no_copy(void **state)
+{
+    struct dbssl_pinned pin;
+    struct dbssl_config *cfg = pinned_config(&pin);
+    char dir[4096];
+
+    (void)state;
+    snprintf(dir, sizeof(dir), "%s", pin.dir);
+    assert_int_equal(access(pin.ca.path, F_OK), 0);
+    dbssl_pin_erase(&pin);
+    assert_int_not_equal(access(dir, F_OK), 0);
+    assert_string_equal(pin.dir, dir);
+    assert_non_null(pin.ca.data);
+    dbssl_pin_remove(&pin);
+    assert_null(pin.dir);
+    assert_null(pin.ca.path);
     dbssl_config_free(cfg);
 }
 
@@ -241,6 +273,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deleted_copies_come_back_in_place, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_copies_only_ours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsafe_base_is_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_erase_leaves_no_copy, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 
 #include "testutil.h"
 
+#include "clock.h"
 #include "conn_int.h"
 #include "pin.h"
 #include "reload.h"
@@ -82,7 +83,7 @@ static void test_valid_swapped_invalid_kept(void **state)
     assert_string_equal(cur->certs.v[0].subject, "CN=second ca");
     assert_int_equal(st.failure, 1);
     assert_true(st.last_error_at > 0);
-    assert_non_null(strstr(st.last_error, "DB_SSL_CA_CERT: "));
+    assert_non_null(strstr(st.last_error.detail, "DB_SSL_CA_CERT: "));
     dbssl_loaded_unref(cur);
 
     /* a bad value in the .env file: rejected too; a good set clears the error */
@@ -91,14 +92,14 @@ static void test_valid_swapped_invalid_kept(void **state)
     assert_false(dbssl_runtime_reload(&rt, "test"));
     dbssl_loaded_unref(dbssl_runtime_get(&rt, &st));
     assert_int_equal(st.failure, 2);
-    assert_non_null(strstr(st.last_error, "DB_SSL_MODE: "));
+    assert_non_null(strstr(st.last_error.detail, "DB_SSL_MODE: "));
     write_env(env, ca, "verify-ca");
     assert_true(dbssl_runtime_reload(&rt, "test"));
     cur = dbssl_runtime_get(&rt, &st);
     assert_string_equal(cur->certs.v[0].subject, "CN=third ca");
     assert_int_equal(st.success, 2);
     assert_int_equal(st.last_error_at, 0);
-    assert_false(dbssl_renewal_due(cur, now_epoch() + 400 * 86400LL)); /* not generated */
+    assert_false(dbssl_renewal_due(cur, dbssl_now() + 400 * 86400LL)); /* not generated */
     dbssl_loaded_unref(cur);
 
     /* the .env file disappears: its settings would fall back to defaults; refused */
@@ -106,7 +107,7 @@ static void test_valid_swapped_invalid_kept(void **state)
     assert_false(dbssl_runtime_reload(&rt, "test"));
     cur = dbssl_runtime_get(&rt, &st);
     assert_int_equal(cur->cfg->ssl_mode, DBSSL_SSLMODE_VERIFY_CA);
-    assert_non_null(strstr(st.last_error, "app.env\" does not exist"));
+    assert_non_null(strstr(st.last_error.message, "app.env\" does not exist"));
     dbssl_loaded_unref(cur);
     dbssl_runtime_destroy(&rt);
 }
@@ -134,6 +135,7 @@ static void test_refused_files_never_reach_libpq(void **state)
     struct dbssl_runtime rt;
     struct dbssl_loaded *cur;
     struct dbssl_conn_params p;
+    struct dbssl_conn_files files;
     struct dbssl_error e;
     struct dbssl_config *cfg;
 
@@ -160,22 +162,23 @@ static void test_refused_files_never_reach_libpq(void **state)
     assert_false(dbssl_runtime_reload(&rt, "test"));
 
     cur = dbssl_runtime_get(&rt, NULL);
-    assert_non_null(cur->cfg->pinned.dir);
-    snprintf(pinned_dir, sizeof(pinned_dir), "%s", cur->cfg->pinned.dir);
-    assert_int_equal(dbssl_conn_build_params(cur->cfg, &p, &e), 0);
-    assert_string_equal(dbssl_conn_params_get(&p, "sslkey"), cur->cfg->pinned.key.path);
-    assert_string_equal(dbssl_conn_params_get(&p, "sslcert"), cur->cfg->pinned.cert.path);
-    assert_string_equal(dbssl_conn_params_get(&p, "sslrootcert"), cur->cfg->pinned.ca.path);
+    assert_non_null(cur->pinned.dir);
+    snprintf(pinned_dir, sizeof(pinned_dir), "%s", cur->pinned.dir);
+    files = dbssl_loaded_files(cur);
+    assert_int_equal(dbssl_conn_build_params(cur->cfg, &files, &p, &e), 0);
+    assert_string_equal(dbssl_conn_params_get(&p, "sslkey"), cur->pinned.key.path);
+    assert_string_equal(dbssl_conn_params_get(&p, "sslcert"), cur->pinned.cert.path);
+    assert_string_equal(dbssl_conn_params_get(&p, "sslrootcert"), cur->pinned.ca.path);
     pinned_key = slurp(dbssl_conn_params_get(&p, "sslkey"));
     assert_string_equal(pinned_key, good_key); /* the accepted key, not the refused one */
     /* a /tmp cleaner deletes the copies: they come back before the next connect */
-    unlink(cur->cfg->pinned.key.path);
-    unlink(cur->cfg->pinned.cert.path);
-    unlink(cur->cfg->pinned.ca.path);
+    unlink(cur->pinned.key.path);
+    unlink(cur->pinned.cert.path);
+    unlink(cur->pinned.ca.path);
     assert_int_equal(rmdir(pinned_dir), 0);
-    assert_int_equal(dbssl_pin_restore(cur->cfg, &e), 0);
+    assert_int_equal(dbssl_pin_restore(&cur->pinned, &e), 0);
     free(pinned_key);
-    pinned_key = slurp(cur->cfg->pinned.key.path);
+    pinned_key = slurp(cur->pinned.key.path);
     assert_string_equal(pinned_key, good_key);
     dbssl_conn_params_free(&p);
     dbssl_loaded_unref(cur);
@@ -214,8 +217,8 @@ static void test_default_env_file_vanishing_is_refused(void **state)
     assert_false(dbssl_runtime_reload(&rt, "test"));
     cur = dbssl_runtime_get(&rt, &st);
     assert_int_equal(cur->cfg->ssl_mode, DBSSL_SSLMODE_VERIFY_CA);
-    assert_non_null(strstr(st.last_error, "env file \"./.env\" of the running settings no longer "
-                                          "exists"));
+    assert_non_null(strstr(st.last_error.message,
+                           "env file \"./.env\" of the running settings no longer exists"));
     dbssl_loaded_unref(cur);
     dbssl_runtime_destroy(&rt);
     assert_int_equal(chdir(cwd), 0);
@@ -312,11 +315,18 @@ static void expect_in_use(struct dbssl_runtime *rt, unsigned long long generatio
     dbssl_loaded_unref(cur);
 }
 
-#define TWO_WRITE_REFUSAL                                                                          \
-    "refused: the new settings weaken TLS: DB_SSL_MODE \"verify-full\" -> \"prefer\"; "            \
-    "DB_SSL_REQUIRED true -> false; client certificate dropped; server certificate no "            \
-    "longer verified (CA certificate dropped). Restart dbssl serve to apply them "                 \
-    "deliberately."
+#define WEAKEN_REFUSAL "refused: the new settings weaken TLS"
+#define TWO_WRITE_WEAKENING                                                                        \
+    "DB_SSL_MODE \"verify-full\" -> \"prefer\"; DB_SSL_REQUIRED true -> false; client "            \
+    "certificate dropped; server certificate no longer verified (CA certificate dropped)"
+
+/* st shows the refusal of a weakening: primary, what weakens (detail), how to apply it */
+static void expect_weakening(const struct dbssl_reload_stats *st, const char *weakening)
+{
+    assert_string_equal(st->last_error.message, WEAKEN_REFUSAL);
+    assert_string_equal(st->last_error.detail, weakening);
+    assert_string_equal(st->last_error.hint, "Restart dbssl serve to apply them deliberately.");
+}
 
 static void test_downgrade_refused_and_remembered(void **state)
 {
@@ -334,7 +344,7 @@ static void test_downgrade_refused_and_remembered(void **state)
     assert_false(dbssl_runtime_reload(&rt, "test"));
     expect_in_use(&rt, 1, &st);
     assert_int_equal(st.failure, 1);
-    assert_string_equal(st.last_error, TWO_WRITE_REFUSAL);
+    expect_weakening(&st, TWO_WRITE_WEAKENING);
     assert_true(st.last_error_at > 0);
     refused_at = st.last_error_at;
 
@@ -344,7 +354,7 @@ static void test_downgrade_refused_and_remembered(void **state)
     assert_true(dbssl_runtime_reload(&rt, "test"));
     expect_in_use(&rt, 1, &st);
     assert_int_equal(st.success, 1);
-    assert_string_equal(st.last_error, TWO_WRITE_REFUSAL);
+    expect_weakening(&st, TWO_WRITE_WEAKENING);
     assert_int_equal(st.last_error_at, refused_at);
 
     /* an ordinary refusal shows while it is the latest; put right, the
@@ -353,12 +363,13 @@ static void test_downgrade_refused_and_remembered(void **state)
     tu_write(p.env, text, 0600);
     assert_false(dbssl_runtime_reload(&rt, "test"));
     dbssl_loaded_unref(dbssl_runtime_get(&rt, &st));
-    assert_non_null(strstr(st.last_error, "DB_SSL_MIN_PROTOCOL_VERSION: "));
-    assert_null(strstr(st.last_error, "weaken"));
+    assert_string_equal(st.last_error.message, "refused: the new settings are invalid");
+    assert_non_null(strstr(st.last_error.detail, "DB_SSL_MIN_PROTOCOL_VERSION: "));
+    assert_null(strstr(st.last_error.detail, "weaken"));
     tu_write(p.env, p.base, 0600);
     assert_true(dbssl_runtime_reload(&rt, "test"));
     expect_in_use(&rt, 1, &st);
-    assert_string_equal(st.last_error, TWO_WRITE_REFUSAL);
+    expect_weakening(&st, TWO_WRITE_WEAKENING);
     assert_int_equal(st.last_error_at, refused_at);
 
     /* a stronger set is a different valid set: adopted, the record cleared */
@@ -367,16 +378,14 @@ static void test_downgrade_refused_and_remembered(void **state)
     assert_true(dbssl_runtime_reload(&rt, "test"));
     expect_in_use(&rt, 2, &st);
     assert_int_equal(st.last_error_at, 0);
-    assert_string_equal(st.last_error, "");
+    assert_string_equal(st.last_error.message, "");
+    assert_string_equal(st.last_error.detail, "");
 
     /* back to TLSv1.2 is now a weakening of its own */
     tu_write(p.env, p.base, 0600);
     assert_false(dbssl_runtime_reload(&rt, "test"));
     expect_in_use(&rt, 2, &st);
-    assert_string_equal(st.last_error,
-                        "refused: the new settings weaken TLS: DB_SSL_MIN_PROTOCOL_VERSION "
-                        "\"TLSv1.3\" -> \"TLSv1.2\". Restart dbssl serve to apply them "
-                        "deliberately.");
+    expect_weakening(&st, "DB_SSL_MIN_PROTOCOL_VERSION \"TLSv1.3\" -> \"TLSv1.2\"");
     dbssl_runtime_destroy(&rt);
 }
 
@@ -394,12 +403,13 @@ static void test_unchanged_clears_an_ordinary_error(void **state)
     tu_write(tu_path(tu_dir, "ca.crt"), "not a certificate\n", 0644);
     assert_false(dbssl_runtime_reload(&rt, "test"));
     dbssl_loaded_unref(dbssl_runtime_get(&rt, &st));
-    assert_non_null(strstr(st.last_error, "DB_SSL_CA_CERT: "));
+    assert_non_null(strstr(st.last_error.detail, "DB_SSL_CA_CERT: "));
     tu_write(tu_path(tu_dir, "ca.crt"), good, 0644);
     assert_true(dbssl_runtime_reload(&rt, "test"));
     expect_in_use(&rt, 1, &st); /* the same bytes: nothing swapped */
     assert_int_equal(st.last_error_at, 0);
-    assert_string_equal(st.last_error, "");
+    assert_string_equal(st.last_error.message, "");
+    assert_string_equal(st.last_error.detail, "");
     assert_int_equal(st.success, 1);
     free(good);
     dbssl_runtime_destroy(&rt);

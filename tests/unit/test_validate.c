@@ -57,6 +57,13 @@ static char *render(const struct dbssl_findings *f)
     return strbuf_take(&sb);
 }
 
+/* A settings load that failed, as the CLI prints it: the primary, then the detail line. */
+static char *load_error(const struct dbssl_error *e)
+{
+    return e->detail[0] ? xasprintf("load error: %s\n  detail: %s\n", e->message, e->detail)
+                        : xasprintf("load error: %s\n", e->message);
+}
+
 /* Loads settings from text (and nothing from the process environment), validates, renders. */
 static char *validate_text(const char *text)
 {
@@ -70,7 +77,7 @@ static char *validate_text(const char *text)
     dbssl_error_clear(&e);
     cfg = dbssl_config_load_from(path, true, NULL, &e);
     if (cfg == NULL)
-        return xasprintf("load error: %s\n", e.message);
+        return load_error(&e);
     f = dbssl_config_validate(cfg, &e);
     assert_non_null(f);
     out = render(f);
@@ -157,7 +164,7 @@ static void test_ca_expired_and_not_yet_valid(void **state)
     dbssl_certlist_free(&l);
     snprintf(expected, sizeof(expected),
              "error: DB_SSL_CA_CERT: certificate \"CN=Old CA\" in \"%s/ca.crt\" has expired (not "
-             "after %s)\n",
+             "after %s)\n  detail: days remaining: -2\n",
              dir, when);
     check("", expected);
 
@@ -175,24 +182,36 @@ static void test_ca_expired_and_not_yet_valid(void **state)
 static void test_ca_expiring_soon_is_warning(void **state)
 {
     struct tu_cert_opts soon = {"Soon CA", true, -300, 10, NULL, NULL, NULL, NULL};
+    struct dbssl_certlist l;
     char *got, *text;
+    long long not_after;
 
     (void)state;
     tu_make_cert(tu_path(dir, "ca.crt"), NULL, &soon);
+    assert_int_equal(dbssl_certlist_load(tu_path(dir, "ca.crt"), "certificate file", &l, NULL), 0);
+    not_after = l.certs[0].not_after;
+    dbssl_certlist_free(&l);
+    /* exactly 10 days before: 10 days left, inside the default 30 */
+    tu_set_now(not_after - 10 * SECONDS_PER_DAY);
     text = settings("");
     got = validate_text(text);
     assert_non_null(strstr(got, "warning: DB_SSL_CA_CERT: certificate \"CN=Soon CA\" in \""));
-    /* 10 days minus the seconds since the certificate was made */
-    assert_true(strstr(got, "expires in 9 days") != NULL || strstr(got, "expires in 10 days"));
+    assert_non_null(strstr(got, "expires in 10 days"));
     assert_null(strstr(got, "error:"));
     free(got);
     free(text);
-    /* below the threshold: no warning */
-    text = settings("DB_SSL_EXPIRY_WARN_DAYS=5\n");
+    /* DB_SSL_EXPIRY_WARN_DAYS=10 warns from fewer than 10 whole days: not yet */
+    text = settings("DB_SSL_EXPIRY_WARN_DAYS=10\n");
     got = validate_text(text);
     assert_string_equal(got, "");
     free(got);
+    /* one second later: 9 days and a bit, 9 days left */
+    tu_set_now(not_after - 10 * SECONDS_PER_DAY + 1);
+    got = validate_text(text);
+    assert_non_null(strstr(got, "expires in 9 days"));
+    free(got);
     free(text);
+    tu_set_now(0);
 }
 
 static void test_ca_file_with_leaf_certificate(void **state)
@@ -380,8 +399,9 @@ static void test_require_with_ca_warns(void **state)
                      dir);
     got = validate_text(text);
     snprintf(expected, sizeof(expected),
-             "warning: DB_SSL_MODE: DB_SSL_MODE is \"require\" but a CA certificate is configured "
-             "(\"%s/ca.crt\"), so libpq verifies the server certificate as with verify-ca\n",
+             "warning: DB_SSL_MODE: DB_SSL_MODE is \"require\" but a CA certificate is configured\n"
+             "  detail: Given a CA certificate (\"%s/ca.crt\"), libpq verifies the server "
+             "certificate as with verify-ca.\n",
              dir);
     assert_string_equal(got, expected);
     free(got);
@@ -579,7 +599,7 @@ static char *run_data_case(const char *name)
     dbssl_error_clear(&e);
     cfg = dbssl_config_load_from("env", true, NULL, &e);
     if (cfg == NULL) {
-        got = xasprintf("load error: %s\n", e.message);
+        got = load_error(&e);
     } else {
         struct dbssl_findings *f = dbssl_config_validate(cfg, &e);
         assert_non_null(f);

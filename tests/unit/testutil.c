@@ -17,8 +17,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "dbssl/config.h"
+#include "health.h"
+#include "render.h"
 #include "util.h"
+
+static long long tu_now; /* 0: the real clock */
+
+void tu_set_now(long long t)
+{
+    tu_now = t;
+}
+
+/* clock.h: the unit tests' definition of the hook no shipped object has */
+long long dbssl_clock_test_now(long long real)
+{
+    return tu_now != 0 ? tu_now : real;
+}
 
 char *tu_mkdtemp(void)
 {
@@ -314,4 +330,16 @@ void tu_make_client_pki(const char *dir, const char *ca_cn)
     client.issuer_cert = ca_crt;
     client.issuer_key = ca_key;
     tu_make_cert(tu_path(dir, "client.crt"), tu_path(dir, "client.key"), &client);
+}
+
+struct dbssl_snapshot *tu_snapshot(const struct dbssl_config *cfg,
+                                   const struct dbssl_tls_state *tls,
+                                   const struct dbssl_inuse_certs *certs, long long now,
+                                   long long last_success, const struct dbssl_snapshot_extra *x)
+{
+    struct dbssl_snapshot *s = dbssl_snapshot_new(cfg, tls, certs, now, last_success, x, NULL);
+
+    assert_non_null(s);
+    assert_int_equal(dbssl_render_snapshot(s, NULL), 0);
+    return s;
 }

@@ -61,7 +61,25 @@ void tu_make_crl(const char *crl_path, const char *ca_cert, const char *ca_key, 
  */
 void tu_data_cases(const char *module, char *(*run)(const char *name), int min);
 
+/*
+ * The clock dbssl_now() reads in the unit tests (clock.h's test hook):
+ * t seconds since the epoch from now on, or the real clock again for 0.
+ */
+void tu_set_now(long long t);
+
 struct dbssl_config;
+struct dbssl_tls_state;
+struct dbssl_inuse_certs;
+struct dbssl_snapshot_extra;
+
+/*
+ * A snapshot as the checker publishes it: dbssl_snapshot_new() (the rules)
+ * and dbssl_render_snapshot() (the bodies).  Fails the test on out-of-memory.
+ */
+struct dbssl_snapshot *tu_snapshot(const struct dbssl_config *cfg,
+                                   const struct dbssl_tls_state *tls,
+                                   const struct dbssl_inuse_certs *certs, long long now,
+                                   long long last_success, const struct dbssl_snapshot_extra *x);
 
 /*
  * Loads a config from envp alone (an empty dotenv file, so that no ./.env

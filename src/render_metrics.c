@@ -1,21 +1,19 @@
 /*
- * metrics.c - the Prometheus exposition of a snapshot (see metrics.h).
+ * render_metrics.c - the Prometheus exposition of a snapshot, GET /metrics
+ * (see render.h).
  *
  * Everything comes from the snapshot, which already holds copies of the
  * checker's counters and the reload outcomes: a scrape costs no more than a
  * JSON request.  Certificates are reported whether or not TLS is up, since
  * an expired client certificate is exactly what makes the connection fail.
  */
-#include "metrics.h"
+#include "render.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "util.h"
-
-const double dbssl_check_buckets[DBSSL_CHECK_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1,
-                                                         0.25,  0.5,  1,     2.5,  5};
 
 void dbssl_metrics_escape(struct strbuf *sb, const char *v)
 {
@@ -55,7 +53,7 @@ static void certs(struct strbuf *sb, const struct dbssl_snapshot *s, bool after)
 {
     const struct dbssl_tls_state *t = &s->tls;
     const char *name = after ? "dbssl_cert_not_after_seconds" : "dbssl_cert_not_before_seconds";
-    char server[300];
+    char server[ADDR_BUF];
 
     head(sb, name, "gauge",
          after ? "Expiry (not after) of each certificate in use, in seconds since the epoch."
@@ -66,7 +64,7 @@ static void certs(struct strbuf *sb, const struct dbssl_snapshot *s, bool after)
                     s->certs[i].serial, after ? s->certs[i].not_after : s->certs[i].not_before);
     if (t->connected && t->ssl_in_use && t->server_cert_not_after > 0) {
         /* the server's certificate has no file here: its address stands in for the path */
-        snprintf(server, sizeof(server), "%s:%s", t->server_host, t->server_port);
+        dbssl_tls_state_server(t, server, sizeof(server));
         cert_series(sb, name, "server", server, t->server_cert_subject, t->server_cert_serial,
                     after ? t->server_cert_not_after : t->server_cert_not_before);
     }
@@ -84,12 +82,11 @@ static void histogram(struct strbuf *sb, const struct dbssl_check_stats *st)
     strbuf_printf(sb, "dbssl_check_duration_seconds_count %llu\n", st->count);
 }
 
-char *dbssl_metrics_render(const struct dbssl_snapshot *s, size_t *len)
+struct dbssl_body dbssl_render_metrics(const struct dbssl_snapshot *s)
 {
     const struct dbssl_tls_state *t = &s->tls;
     bool tls_on = t->connected && t->ssl_in_use;
     struct strbuf sb;
-    char *out;
 
     strbuf_init(&sb);
     head(&sb, "dbssl_build_info", "gauge", "Version of dbssl; always 1.");
@@ -125,15 +122,12 @@ char *dbssl_metrics_render(const struct dbssl_snapshot *s, size_t *len)
          "When the settings in use were loaded, in seconds since the epoch.");
     strbuf_printf(&sb, "dbssl_config_last_reload_success_timestamp_seconds %lld\n",
                   s->reload.last_success_at);
-    out = strbuf_take(&sb);
-    *len = out ? strlen(out) : 0;
-    return out;
+    return dbssl_body_of(strbuf_take(&sb));
 }
 
-char *dbssl_metrics_render_http(const struct dbssl_http_metrics *m, size_t *len)
+struct dbssl_body dbssl_render_http_metrics(const struct dbssl_http_metrics *m)
 {
     struct strbuf sb;
-    char *out;
 
     strbuf_init(&sb);
     head(&sb, "dbssl_http_connections", "gauge", "Connections the HTTP server holds now.");
@@ -148,7 +142,5 @@ char *dbssl_metrics_render_http(const struct dbssl_http_metrics *m, size_t *len)
                   m->request_timeouts);
     strbuf_printf(&sb, "dbssl_http_connections_timed_out_total{phase=\"idle\"} %llu\n",
                   m->idle_timeouts);
-    out = strbuf_take(&sb);
-    *len = out ? strlen(out) : 0;
-    return out;
+    return dbssl_body_of(strbuf_take(&sb));
 }
