@@ -62,7 +62,7 @@ run: deps build
 # wrk, hyperfine, gnuplot-nox: scripts/install-deps.sh --bench); writes
 # bench/results/latest.json, latest.md and ratios.png
 bench:
-	DBSSL_BUILD=$(abspath $(BUILD)) ./bench/run.sh
+	DBSSL_BUILD=$(abspath $(BUILD)) BENCH_COMMAND="make bench" ./bench/run.sh
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -27,11 +27,15 @@
 # installed first (scripts/install-deps.sh --bench).
 #
 # Writes bench/results/latest.json, latest.md (the table) and ratios.png
-# (the chart), and prints each ratio with whether it meets its target.
+# (the chart), and prints each ratio with whether it meets its target.  A run
+# of every section also rewrites the marked block of BENCHMARKS.md (the
+# tables, the machine, its load) and bench/ratios.png; the prose around the
+# block is kept.  BENCH_DOC=none leaves them alone.
 #
 # Usage: bench/run.sh [SECTION...]   (default: all; sections as above)
 # Environment: BENCH_ROUNDS (3), BENCH_HTTP_SECONDS (5), BENCH_LOAD_SECONDS
-# (60), BENCH_HOLD (10000), DBSSL_BUILD (./build), BENCH_OUT (bench/results)
+# (60), BENCH_HOLD (10000), DBSSL_BUILD (./build), BENCH_OUT (bench/results),
+# BENCH_DOC (BENCHMARKS.md)
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${DBSSL_BUILD:-$SRC/build}
@@ -40,7 +44,14 @@ ROUNDS=${BENCH_ROUNDS:-3}
 HTTP_SECONDS=${BENCH_HTTP_SECONDS:-5}
 LOAD_SECONDS=${BENCH_LOAD_SECONDS:-60}
 HOLD=${BENCH_HOLD:-10000}
-SECTIONS=${*:-http check connect validate certs scan}
+ALL_SECTIONS="http check connect validate certs scan"
+SECTIONS=${*:-$ALL_SECTIONS}
+DOC=${BENCH_DOC:-$SRC/BENCHMARKS.md}
+# what was run, as a reader would type it again (the settings that differ from the defaults too)
+COMMAND="${BENCH_COMMAND:-bench/run.sh${*:+ $*}}"
+for v in BENCH_ROUNDS BENCH_HTTP_SECONDS BENCH_LOAD_SECONDS BENCH_HOLD; do
+  [ -n "${!v:-}" ] && COMMAND="$v=${!v} $COMMAND"
+done
 say() { printf 'bench: %s\n' "$*" >&2; }
 
 # ---- tools and build -------------------------------------------------------------
@@ -100,6 +111,7 @@ order() {
   for ((i = 0; i < n; i++)); do printf '%s ' "${a[$(((i + r) % n))]}"; done
 }
 
+meta command "$COMMAND"
 meta started "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 meta load_start "$(loadavg)"
 meta cpu "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
@@ -113,6 +125,7 @@ meta rounds "$ROUNDS"
 meta http_seconds "$HTTP_SECONDS"
 meta wrk_load_seconds "$LOAD_SECONDS"
 meta nofile "$NOFILE"
+meta hold "$HOLD"
 
 # ---- the database: `dbssl dev-db` with a generated set -------------------------------
 PG_PORT=$(free_port 22432)
@@ -453,4 +466,9 @@ done
 meta load_end "$(loadavg)"
 meta seconds $(($(date +%s) - T0))
 mkdir -p "$OUT"
-python3 "$SRC/bench/report.py" "$SAMPLES" "$META" "$OUT"
+# the document keeps the numbers of a whole run only
+if [ "$SECTIONS" != "$ALL_SECTIONS" ] || [ "$DOC" = none ]; then
+  [ "$DOC" = none ] || say "some sections only: $DOC is not rewritten (bench/results/latest.md is)"
+  DOC=
+fi
+python3 "$SRC/bench/report.py" "$SAMPLES" "$META" "$OUT" ${DOC:+"$DOC"}
