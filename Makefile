@@ -11,7 +11,8 @@ BUILD_SAN  ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
 
-.PHONY: all build deps deps-test test test-fast test-asan test-fuzz run bench install clean format
+.PHONY: all build deps deps-test test test-fast test-asan test-fuzz check-layers run bench install \
+	clean format
 
 all: build
 
@@ -44,6 +45,10 @@ test-asan: $(BUILD_SAN)/CMakeCache.txt
 	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS) -LE integration
 
+# the parts of src/ include only the parts below them (also run by the tests)
+check-layers:
+	@./scripts/check-layers.sh
+
 # libFuzzer targets for FUZZ_SECONDS each (clang; without it the seeds were
 # replayed by CTest already)
 FUZZ_SECONDS ?= 20
@@ -68,7 +73,7 @@ install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 format:
-	clang-format -i src/*.c src/*.h src/scan/*.c src/scan/*.h src/cli/*.c src/cli/*.h include/dbssl/*.h tests/unit/*.c examples/*.c
+	clang-format -i src/*/*.c src/*/*.h include/dbssl/*.h tests/unit/*.c examples/*.c
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN) build-fuzz

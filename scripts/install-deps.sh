@@ -36,7 +36,7 @@ PACKAGES=(
 # runtime (the libFuzzer run, `make test-fuzz`); python-dotenv (the peer for
 # .env ${NAME} references, tests/cli/test_env_file.sh); python3-jsonschema (the
 # audit's JSON against docs/audit.schema.json, tests/integration/test_audit.sh).  Tests that need
-# another time run build/testclock/dbssl (src/clock.h), not faketime.
+# another time run build/testclock/dbssl (src/base/clock.h), not faketime.
 TEST_PACKAGES=(
   libcmocka-dev openssl python3 python3-psycopg2 python3-psycopg sslscan
   procps iproute2 util-linux mandoc man-db clang libclang-rt-14-dev python3-dotenv

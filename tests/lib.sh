@@ -155,17 +155,23 @@ s.close()
 PY
 }
 
-# free_port [FROM] : prints the first port from FROM (default 55432) with no
+# free_port [FROM] : prints a port from FROM (default 55432) on with no
 # loopback listener that can be bound, skipping ports handed out earlier in
-# this shell.  Each test script uses its own FROM so that ports stay distinct.
+# this test (recorded in $T/.ports, so that `P=$(free_port)` subshells see
+# each other's).  The search starts at a random offset so that the same test
+# run at once from two trees (or two CI jobs) does not race for the same
+# first free port.
 T_PORTS_USED=" "
 free_port() {
-  local p=${1:-55432} end
+  local p=${1:-55432} end used
   end=$((p + 500))
+  p=$((p + RANDOM % 250))
   while [ "$p" -lt "$end" ]; do
-    case "$T_PORTS_USED" in *" $p "*) p=$((p + 1)); continue ;; esac
+    used="$T_PORTS_USED$(cat "${T:-/nonexistent}/.ports" 2>/dev/null | tr '\n' ' ') "
+    case " $used" in *" $p "*) p=$((p + 1)); continue ;; esac
     if ! port_busy "$p" && port_can_bind "$p"; then
       T_PORTS_USED="$T_PORTS_USED$p "
+      if [ -n "${T:-}" ]; then echo "$p" >>"$T/.ports"; fi
       echo "$p"
       return 0
     fi

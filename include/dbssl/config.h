@@ -3,7 +3,7 @@
  *
  * Settings come from the process environment and a dotenv file; the
  * environment wins.  Every setting has a default (see the option table in
- * src/options.c, also printed by `dbssl config` and the README).
+ * src/config/options.c, also printed by `dbssl config` and the README).
  *
  * Loading fails only when the dotenv file itself cannot be used (missing when
  * named explicitly, unreadable, a syntax error).  A bad *value* does not fail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_clock.sh - the injectable clock (src/clock.h): the test-clock dbssl
+# test_clock.sh - the injectable clock (src/base/clock.h): the test-clock dbssl
 # ($DBSSL_TESTCLOCK, built only for the tests) moves its time by
 # DBSSL_TEST_NOW and DBSSL_TEST_NOW_FILE; the shipped program and library
 # cannot: the same variables change nothing, and neither holds the hook or

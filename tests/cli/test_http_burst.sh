@@ -5,7 +5,7 @@
 # answered.  libmicrohttpd's own event loop (0.9.75) took ready connections
 # in batches of 128 and, after a full batch, waited again with its whole
 # timeout while those sat in its ready list: the service then answered
-# nothing for up to 80 s (src/http_loop.h), 0 to 6 answers per connection
+# nothing for up to 80 s (src/service/http_loop.h), 0 to 6 answers per connection
 # in 3 s where this loop gives hundreds.  No database is needed: GET
 # /health is static.
 . "${DBSSL_SRC:?}/tests/lib.sh"

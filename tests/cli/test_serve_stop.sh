@@ -5,7 +5,7 @@
 # holds it; the wait may last 30 s) with a SIGHUP reload queued behind it.
 # Serve used to run SIGHUP reloads on the thread that takes signals, so a
 # reload stuck behind a renewal kept SIGTERM unseen until it ended.
-# The renewal runs on simulated time (the test-clock dbssl, src/clock.h):
+# The renewal runs on simulated time (the test-clock dbssl, src/base/clock.h):
 # a set made 17 hours ago for a day, serve's clock moved to when it is due.
 . "${DBSSL_SRC:?}/tests/lib.sh"
 t_init

@@ -61,9 +61,22 @@ pg_install_server_cert() {
     if [ "$(id -u)" -eq 0 ]; then chown postgres: "$PG_DIR"/srv/server.*; fi
 }
 
+# pg_start: when another process took PG_PORT since pg_setup chose it (tests of
+# other trees run at the same time), the server starts on another free port:
+# PG_PORT says which (a later "port =" line wins in postgresql.conf).
 pg_start() {
-    pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DIR/srv/server.log" -w -t 30 start >/dev/null ||
-        { tail -20 "$PG_DIR/srv/server.log" >&2; return 1; }
+    local try
+    for try in 1 2 3; do
+        if pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DIR/srv/server.log" -w -t 30 start >/dev/null; then
+            return 0
+        fi
+        grep -q 'could not bind .*Address already in use' "$PG_DIR/srv/server.log" || break
+        PG_PORT=$(free_port "$((PG_PORT + 1))") || break
+        echo "port = $PG_PORT" | pg_as_owner tee -a "$PG_DATA/postgresql.conf" >/dev/null
+        : >"$PG_DIR/srv/server.log"
+    done
+    tail -20 "$PG_DIR/srv/server.log" >&2
+    return 1
 }
 
 pg_stop() {

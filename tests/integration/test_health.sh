@@ -219,10 +219,13 @@ touch "$WORK/stop-loop"
 wait "$LOOP_PID" || true
 LOOP_PID=
 n=$(wc -l <"$WORK/times")
-slow=$(awk '$1 == "000" || $2 >= 0.050' "$WORK/times" | wc -l)
+# a request that waited on the database would take up to the connect timeout
+# (2 s): half of it separates "waited" from "a loaded machine" (how fast the
+# answers are is make bench's business, not a test's)
+slow=$(awk '$1 == "000" || $2 >= 1.0' "$WORK/times" | wc -l)
 max=$(sort -k2 -g "$WORK/times" | tail -1)
-if [ "$n" -ge 20 ] && [ "$slow" -eq 0 ]; then t_pass "$n requests during the outage, all answered in < 50 ms (slowest: $max)"
-else t_fail "$slow of $n requests failed or took >= 50 ms (slowest: $max)"; fi
+if [ "$n" -ge 20 ] && [ "$slow" -eq 0 ]; then t_pass "$n requests during the outage, none waited on the database (slowest: $max)"
+else t_fail "$slow of $n requests failed or took >= 1 s, half the connect timeout (slowest: $max)"; fi
 for ev in connected lost restored; do
     if grep -q "event=$ev " "$WORK/serve.log"; then t_pass "log line event=$ev"; else t_fail "no event=$ev log line"; fi
 done

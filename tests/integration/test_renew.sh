@@ -4,7 +4,7 @@
 # new one is in use without a restart, against a real PostgreSQL that
 # requires client certificates (dbssl dev-db).
 #
-# On simulated time (the test-clock dbssl, src/clock.h) instead of waiting:
+# On simulated time (the test-clock dbssl, src/base/clock.h) instead of waiting:
 # the set is made 17 hours ago, the CA and server pair for three days and
 # the client pair for one, so the client pair fell due an hour ago while
 # the CA is not due (the renewed pair is signed by the CA the server already

@@ -22,7 +22,19 @@
 #include "config.h"
 #include "conn_int.h"
 #include "error_int.h"
-#include "reload.h"
+
+/*
+ * Outcomes of configuration reloads so far, as the health bodies and /metrics
+ * show them.  Reload (service/reload.c) keeps them; they are defined here, with
+ * the rest of what a snapshot shows, so that health needs nothing above it.
+ */
+struct dbssl_reload_stats {
+    unsigned long long success, failure;
+    long long last_success_at; /* epoch seconds; the initial load counts */
+    long long last_error_at;   /* 0: the latest reload (if any) succeeded */
+    /* why the latest reload was refused (primary, detail, hint), secret-free */
+    struct dbssl_error last_error;
+};
 
 enum dbssl_health_status {
     DBSSL_HEALTH_HEALTHY = 0,
