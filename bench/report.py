@@ -51,6 +51,11 @@ def rows(meta):
               "http.idle.dbssl.rss_kib", "http.idle.nginx.rss_kib", "<=abs", 8192, "KiB"))
     r.append(("pss_idle", "proportional set size idle (shared library pages divided among users)",
               "http.idle.dbssl.pss_kib", "http.idle.nginx.pss_kib", None, None, "KiB"))
+    r.append(("anon_idle", "of the resident memory idle: anonymous (heap, stacks, written data)",
+              "http.idle.dbssl.anon_kib", "http.idle.nginx.anon_kib", None, None, "KiB"))
+    r.append(("file_idle", "of the resident memory idle: file-backed (the program and its "
+              "libraries' pages, shared with other processes)",
+              "http.idle.dbssl.file_kib", "http.idle.nginx.file_kib", None, None, "KiB"))
     r.append(("rss_c1024", "resident memory during wrk -c1024",
               "http.c1024.dbssl.rss_kib", "http.c1024.nginx_static.rss_kib", None, None, "KiB"))
     hold = meta.get("hold", "10000")
@@ -202,7 +207,7 @@ def main():
                    "samples": {k: {str(r): v for r, v in d.items()} for k, d in sorted(s.items())}},
                   f, indent=1, ensure_ascii=False)
         f.write("\n")
-    md = markdown(table, meta)
+    md = markdown(table, meta, os.path.join(out, "profile.md"))
     with open(os.path.join(out, "latest.md"), "w") as f:
         f.write(md)
     sys.stdout.write(md)
@@ -266,7 +271,7 @@ def load_note(meta):
                                                     top[1], meta.get("cores", "?")))
 
 
-def markdown(table, meta):
+def markdown(table, meta, profile_path):
     issue = sorted((t for t in table if t["id"] in ISSUE_ROWS), key=lambda t: ISSUE_ROWS.index(t["id"]))
     rest = [t for t in table if t["id"] not in ISSUE_ROWS]
     loads = ", ".join("%s %s" % (k[5:], v) for k, v in meta.items() if k.startswith("load_"))
@@ -289,6 +294,11 @@ def markdown(table, meta):
               "### Issue 11's table", ""] + md_rows(issue)
     if rest:
         lines += ["", "### Breakdowns and more peers", ""] + md_rows(rest)
+    try:
+        with open(profile_path) as f:
+            lines += ["", "### Where the time goes at wrk -c1024 (this run)", "", f.read().rstrip("\n")]
+    except OSError:
+        pass
     lines += ["", "Versions: %s." % meta.get("versions", "?")]
     return "\n".join(lines) + "\n"
 

@@ -18,6 +18,10 @@
 #            command-line recipe (bench/certs-openssl.sh), rsa-2048 and
 #            ec-p256; and the generator alone (bench_certgen)
 #   scan     `dbssl scan` vs sslscan --starttls-psql
+#   profile  where the time goes at wrk -c1024, dbssl serve and nginx side
+#            by side: CPU by object and symbol (perf record), system calls
+#            per answer (strace -c); bench/profile.py writes it, the report
+#            puts it under the tables
 #
 # Every pair runs in alternating order (A B, then B A, ...) for BENCH_ROUNDS
 # (3) rounds; the report takes medians and ranges.  Its own PostgreSQL
@@ -35,7 +39,7 @@
 # Usage: bench/run.sh [SECTION...]   (default: all; sections as above)
 # Environment: BENCH_ROUNDS (3), BENCH_HTTP_SECONDS (5), BENCH_LOAD_SECONDS
 # (60), BENCH_HOLD (10000), DBSSL_BUILD (./build), BENCH_OUT (bench/results),
-# BENCH_DOC (BENCHMARKS.md)
+# BENCH_DOC (BENCHMARKS.md), BENCH_PROFILE_SECONDS (5)
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${DBSSL_BUILD:-$SRC/build}
@@ -44,7 +48,8 @@ ROUNDS=${BENCH_ROUNDS:-3}
 HTTP_SECONDS=${BENCH_HTTP_SECONDS:-5}
 LOAD_SECONDS=${BENCH_LOAD_SECONDS:-60}
 HOLD=${BENCH_HOLD:-10000}
-ALL_SECTIONS="http check connect validate certs scan"
+PROFILE_SECONDS=${BENCH_PROFILE_SECONDS:-5}
+ALL_SECTIONS="http check connect validate certs scan profile"
 SECTIONS=${*:-$ALL_SECTIONS}
 DOC=${BENCH_DOC:-$SRC/BENCHMARKS.md}
 # what was run, as a reader would type it again (the settings that differ from the defaults too)
@@ -258,10 +263,14 @@ section_http() {
   sleep 2 # a few checks: the idle state of a running service
   sample "http.idle.dbssl.rss_kib" 1 "$(rss_kib "$SERVE_PID")"
   sample "http.idle.dbssl.pss_kib" 1 "$(pss_kib "$SERVE_PID")"
+  sample "http.idle.dbssl.anon_kib" 1 "$(mem_kib RssAnon status "$SERVE_PID")"
+  sample "http.idle.dbssl.file_kib" 1 "$(mem_kib RssFile status "$SERVE_PID")"
   sample "http.idle.dbssl.threads" 1 "$(awk '/^Threads:/ { print $2 }' "/proc/$SERVE_PID/status")"
   start_nginx
   sample "http.idle.nginx.rss_kib" 1 "$(rss_kib $(nginx_pids))"
   sample "http.idle.nginx.pss_kib" 1 "$(pss_kib $(nginx_pids))"
+  sample "http.idle.nginx.anon_kib" 1 "$(mem_kib RssAnon status $(nginx_pids))"
+  sample "http.idle.nginx.file_kib" 1 "$(mem_kib RssFile status $(nginx_pids))"
   for s in dbssl nginx_static nginx_return; do # warm-up, not recorded
     wrk -t2 -c64 -d1s "http://127.0.0.1:$(port_of $s)/health/database/ssl" >/dev/null 2>&1 || true
   done
@@ -454,13 +463,56 @@ section_scan() {
   meta load_scan "$(loadavg)"
 }
 
+# ---- profile: where the time goes under load -----------------------------------------------
+# profile_one SERVER : perf record during one wrk -c1024 run, strace -c during another
+profile_one() {
+  local server=$1 pids wpid spid reqs
+  pids=$(pids_of "$server")
+  wrk -t2 -c1024 -d"$((PROFILE_SECONDS + 3))s" "http://127.0.0.1:$(port_of "$server")/health/database/ssl" \
+    >/dev/null 2>&1 &
+  wpid=$!
+  sleep 1.5
+  perf record -q -F 999 -g -o "$W/perf.data" -p "$(tr ' ' ',' <<<"$pids" | sed 's/,*$//')" \
+    -- sleep "$PROFILE_SECONDS" >/dev/null 2>&1 || say "perf record failed against $server"
+  wait "$wpid" || true
+  perf report -i "$W/perf.data" --no-children -g none --sort dso --stdio >"$W/perf-dso.txt" 2>/dev/null || true
+  perf report -i "$W/perf.data" --no-children -g none --sort dso,sym --stdio >"$W/perf-sym.txt" 2>/dev/null || true
+  # shellcheck disable=SC2046 # one -p per process
+  strace -c -f -o "$W/strace.txt" $(printf -- '-p %s ' $pids) 2>/dev/null &
+  spid=$!
+  t_cleanup_add "kill -INT $spid"
+  sleep 1 # attached
+  reqs=$(wrk -t2 -c1024 -d3s "http://127.0.0.1:$(port_of "$server")/health/database/ssl" 2>&1 |
+    sed -n 's/^ *\([0-9]*\) requests in.*/\1/p')
+  kill -INT "$spid" 2>/dev/null || true
+  wait "$spid" || true
+  python3 "$SRC/bench/profile.py" "$server" "$W/perf-dso.txt" "$W/perf-sym.txt" "$W/strace.txt" \
+    "${reqs:-0}" >>"$W/profile.md"
+}
+section_profile() {
+  local s
+  if ! command -v perf >/dev/null || ! command -v strace >/dev/null; then
+    say "profile: perf or strace is not installed (scripts/install-deps.sh --bench): skipped"
+    return 0
+  fi
+  say "profile: dbssl serve and nginx under wrk -c1024 (perf record ${PROFILE_SECONDS}s, strace -c 3s)"
+  [ -n "${STATIC_PORT:-}" ] || start_nginx
+  printf 'wrk -t2 -c1024 against each server; `perf record -F 999 -g` for %s s of it, `strace -c -f` over another 3 s run (strace slows the server: the calls per answer count, not the rate).\n\n' \
+    "$PROFILE_SECONDS" >"$W/profile.md"
+  for s in dbssl nginx_static; do profile_one "$s"; done
+  cp "$W/profile.md" "$OUT/profile.md"
+  meta load_profile "$(loadavg)"
+}
+
 # ---- run ---------------------------------------------------------------------------------
 T0=$(date +%s)
-case " $SECTIONS " in *" http "* | *" check "*) start_serve ;; esac
+case " $SECTIONS " in *" http "* | *" check "* | *" profile "*) start_serve ;; esac
+mkdir -p "$OUT"
+rm -f "$OUT/profile.md"
 for s in $SECTIONS; do
   case $s in
-  http | check | connect | validate | certs | scan) "section_$s" ;;
-  *) say "unknown section \"$s\" (http check connect validate certs scan)"; exit 2 ;;
+  http | check | connect | validate | certs | scan | profile) "section_$s" ;;
+  *) say "unknown section \"$s\" ($ALL_SECTIONS)"; exit 2 ;;
   esac
 done
 meta load_end "$(loadavg)"

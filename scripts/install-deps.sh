@@ -48,10 +48,11 @@ TEST_PACKAGES=(
 # never as a service), wrk (HTTP load), hyperfine (whole-process timings),
 # gnuplot-nox (the chart), openssl (the certificate recipe it is compared
 # with), python3 (the report, the connection holder), procps and iproute2
-# (pgrep, ss).  pgbench comes with postgresql; sslscan (a test package) is
-# used when installed.
+# (pgrep, ss), linux-perf and strace (the profile of each server under load,
+# for the targets that are missed).  pgbench comes with postgresql; sslscan
+# (a test package) is used when installed.
 BENCH_PACKAGES=(
-  nginx wrk hyperfine gnuplot-nox openssl python3 procps iproute2
+  nginx wrk hyperfine gnuplot-nox openssl python3 procps iproute2 linux-perf strace
 )
 
 test=false
