@@ -155,8 +155,14 @@ eval "$(dbssl_app env --show-secrets | grep '^export PG')"
 
 # ---- http ------------------------------------------------------------------------------
 SERVE_PID=
+# In a session of its own, as nginx is (it daemonizes) and as a service
+# manager starts it: with the kernel's autogroup scheduling each session
+# gets an equal share of the CPU, so a server left in this script's session
+# would share one share with wrk while nginx had one to itself.  setsid does
+# not fork here (a background job of a script leads no process group), so
+# $! stays the server's pid.
 start_serve() {
-  (cd "$W/app" && exec env -i PATH="$PATH" HOME="$W/app" "$DBSSL" serve \
+  (cd "$W/app" && exec setsid env -i PATH="$PATH" HOME="$W/app" "$DBSSL" serve \
     --listen "127.0.0.1:$HTTP_PORT") >"$W/serve.log" 2>&1 &
   SERVE_PID=$!
   t_cleanup_add "kill $SERVE_PID"
