@@ -72,7 +72,7 @@ def main():
         out.append("- top kernel symbols: " + ", ".join("`%s` %.1f %%" % (s, p) for p, s in kern))
     calls = syscalls(strace_path)
     if calls and requests > 0:
-        per = sorted(((n / requests, s) for s, n in calls.items()), reverse=True)
+        per = sorted(((n / requests, s) for s, n in calls.items()), key=lambda p: (-p[0], p[1]))
         total = sum(v for v, _ in per)
         out.append("- system calls per answer (strace -c over %d requests): %.2f: " % (requests, total)
                    + ", ".join("%s %.2f" % (s, v) for v, s in per if v >= 0.005))

@@ -320,7 +320,9 @@ def update_doc(doc, md, out):
     png = os.path.join(out, "ratios.png")
     if os.path.exists(png):
         name = "bench/ratios.png"
-        shutil.copyfile(png, os.path.join(os.path.dirname(os.path.abspath(doc)), name))
+        dest = os.path.join(os.path.dirname(os.path.abspath(doc)), name)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        shutil.copyfile(png, dest)
         block += "\n![dbssl / peer ratios of this run](%s)\n" % name
     text = text[:i + len(BEGIN)] + "\n" + block + text[j:]
     with open(doc + ".tmp", "w") as f:
