@@ -35,12 +35,15 @@ PACKAGES=(
 # mandoc and man-db (the manual page is linted and rendered); clang and its
 # runtime (the libFuzzer run, `make test-fuzz`); python-dotenv (the peer for
 # .env ${NAME} references, tests/cli/test_env_file.sh); python3-jsonschema (the
-# audit's JSON against docs/audit.schema.json, tests/integration/test_audit.sh).  Tests that need
+# audit's JSON against docs/audit.schema.json, tests/integration/test_audit.sh);
+# pgbouncer (run as a plain process between dbssl and PostgreSQL,
+# tests/integration/test_pgbouncer.sh; its pgbouncer.service, which the
+# package enables, is disabled again below and never started).  Tests that need
 # another time run build/testclock/dbssl (src/base/clock.h), not faketime.
 TEST_PACKAGES=(
   libcmocka-dev openssl python3 python3-psycopg2 python3-psycopg sslscan
   procps iproute2 util-linux mandoc man-db clang libclang-rt-14-dev python3-dotenv
-  python3-jsonschema
+  python3-jsonschema pgbouncer
 )
 
 # bench-only (bench/run.sh, `make bench`): nginx (the HTTP peer, started by

@@ -248,6 +248,27 @@ cert_sign() {
     chmod 0644 "$d/$n.crt"
 }
 
+# cert_sign_dated DIR NAME CA START END [SANS] [EKU] : cert_sign with exact
+# validity dates instead of a number of days, as "YYYYmmddHHMMSSZ" (`openssl
+# ca` takes them; `openssl x509 -req` cannot start in the past), e.g. an
+# expired certificate without faking the clock.  Its bookkeeping stays in
+# DIR/NAME.ca/.
+cert_sign_dated() {
+  local d=$1 n=$2 ca=$3 db=$1/$2.ca
+  mkdir -p "$db" && : >"$db/index.txt" && echo 01 >"$db/serial" &&
+    printf '[ca]\ndefault_ca=x\n[x]\ndatabase=%s\nnew_certs_dir=%s\nserial=%s\ndefault_md=sha256\npolicy=p\nunique_subject=no\n[p]\ncommonName=supplied\n' \
+      "$db/index.txt" "$db" "$db/serial" >"$db/ca.cnf" &&
+    {
+      echo "basicConstraints=CA:FALSE"
+      if [ -n "${6:-}" ]; then echo "subjectAltName=$6"; fi
+      if [ -n "${7:-}" ]; then echo "extendedKeyUsage=$7"; fi
+    } >"$d/$n.ext" &&
+    openssl ca -batch -notext -config "$db/ca.cnf" -cert "$d/$ca.crt" -keyfile "$d/$ca.key" \
+      -in "$d/$n.csr" -out "$d/$n.crt" -startdate "$4" -enddate "$5" -extfile "$d/$n.ext" \
+      >/dev/null 2>&1 &&
+    chmod 0644 "$d/$n.crt"
+}
+
 # cert_leaf DIR NAME CA CN DAYS [SANS] [EKU] : cert_key, then cert_sign
 cert_leaf() {
   cert_key "$1" "$2" "$4" && cert_sign "$1" "$2" "$3" "$5" "${6:-}" "${7:-}"

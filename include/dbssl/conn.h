@@ -37,13 +37,18 @@ enum dbssl_conn_class {
     DBSSL_CONN_TOO_MANY_CONNECTIONS, /* "too_many_connections" (no free connection slot) */
 };
 
-/* Detail of DBSSL_CONN_CERT_VERIFY_FAILED. */
+/*
+ * Detail of DBSSL_CONN_CERT_VERIFY_FAILED, and of the other classes where one
+ * cause needs its own fix (DBSSL_VERIFY_NONE otherwise).
+ */
 enum dbssl_verify_reason {
     DBSSL_VERIFY_NONE = 0,
     DBSSL_VERIFY_UNKNOWN_CA,        /* "unknown_ca" */
     DBSSL_VERIFY_EXPIRED,           /* "expired" */
     DBSSL_VERIFY_HOSTNAME_MISMATCH, /* "hostname_mismatch" */
     DBSSL_VERIFY_OTHER,             /* "other" */
+    /* DBSSL_CONN_AUTH_FAILED: channel_binding=require, no SCRAM-SHA-256-PLUS offered */
+    DBSSL_VERIFY_CHANNEL_BINDING_UNAVAILABLE, /* "channel_binding_unavailable" */
 };
 
 /*

@@ -23,6 +23,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "conn_sessions.h"
 #include "error_int.h"
 #include "scan/scan.h"
 #include "scan/scan_profile.h"
@@ -127,6 +128,8 @@ struct dbssl_audit_evidence {
     char server_error[512];         /* why the server's settings were not read, "" when read */
     bool server_read;
     struct dbssl_serverinfo server;
+    /* the application's sessions read over the same session; UNREAD without one */
+    struct dbssl_sessions sessions;
 };
 
 struct dbssl_audit_opts {

@@ -215,6 +215,8 @@ static const struct dbssl_audit_control controls[] = {
      audit_eval_hba_auth},
     {"hba.client_cert", "pg_hba.conf requires a client certificate where mutual TLS is the policy",
      audit_eval_hba_client_cert},
+    {"sessions.tls", "The application's own sessions use TLS at or above the minimum version",
+     audit_eval_sessions},
     {"assessment.coverage", "This assessment could examine the session, the server and its rules",
      audit_eval_coverage},
 };

@@ -68,6 +68,7 @@ void audit_eval_settings(struct audit_ctx *c);
 void audit_eval_hba_tls_only(struct audit_ctx *c);
 void audit_eval_hba_auth(struct audit_ctx *c);
 void audit_eval_hba_client_cert(struct audit_ctx *c);
+void audit_eval_sessions(struct audit_ctx *c);
 void audit_eval_coverage(struct audit_ctx *c);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "controls_int.h"
 #include "hbarules.h"
+#include "util.h"
 
 void audit_eval_tls_enabled(struct audit_ctx *c)
 {
@@ -241,6 +242,53 @@ void audit_eval_hba_client_cert(struct audit_ctx *c)
     }
     audit_evidence(c, "mutual TLS is configured: every TLS line must ask for a client certificate");
     hba_findings(c, &w);
+}
+
+/*
+ * The sessions of the application's role or applications (conn_sessions.h):
+ * each plaintext session, or one below the minimum version, is an item
+ * naming the client; a role that cannot see them all is "not checked".
+ */
+void audit_eval_sessions(struct audit_ctx *c)
+{
+    const struct dbssl_sessions *ss = &c->ev->sessions;
+    struct dbssl_audit_finding *f[2] = {NULL, NULL};
+    static const char *const hint =
+        "Start these clients with sslmode=verify-full and the minimum TLS version (for "
+        "example through \"dbssl exec\"), then make pg_hba.conf accept them only with TLS "
+        "(hostssl).";
+
+    if (ss->state == DBSSL_SESSIONS_UNREAD) {
+        audit_finding(c, DBSSL_AUDIT_NOT_CHECKED, NULL, "the sessions were not read: %s",
+                      c->ev->session.connected ? "the query did not run" : "no session");
+        return;
+    }
+    if (ss->state != DBSSL_SESSIONS_CHECKED) {
+        audit_finding(c, DBSSL_AUDIT_NOT_CHECKED, ss->hint[0] ? ss->hint : NULL, "%s", ss->note);
+        return;
+    }
+    audit_evidence(c,
+                   "%u watched sessions besides the audit's own: %u with TLS (%u without a client "
+                   "certificate), %u plaintext, %u below the minimum version, %u over a "
+                   "Unix-domain socket",
+                   ss->total, ss->encrypted, ss->without_client_certificate, ss->plaintext,
+                   ss->below_min_protocol, ss->local);
+    for (size_t i = 0; i < ss->n_offenders; i++) {
+        const struct dbssl_session_offender *o = &ss->offenders[i];
+        size_t k = o->reason == DBSSL_SESSION_PLAINTEXT ? 0 : 1;
+        char name[256], why[128], since[32];
+        if (f[k] == NULL)
+            f[k] = audit_finding(c, DBSSL_AUDIT_FAIL, hint,
+                                 k == 0 ? "%u of the application's sessions are not encrypted"
+                                        : "%u of the application's sessions use a TLS version "
+                                          "below the minimum",
+                                 k == 0 ? ss->plaintext : ss->below_min_protocol);
+        format_rfc3339(o->backend_start, since, sizeof(since));
+        snprintf(name, sizeof(name), "%s application_name \"%s\" role \"%s\"",
+                 o->client_addr[0] ? o->client_addr : "(local)", o->application_name, o->role);
+        snprintf(why, sizeof(why), "%s since %s", k == 0 ? "plaintext" : o->version, since);
+        audit_item(c, f[k], 0, name, why);
+    }
 }
 
 void audit_eval_coverage(struct audit_ctx *c)

@@ -294,6 +294,9 @@ int dbssl_audit_gather(const struct dbssl_config *cfg, const struct dbssl_audit_
     } else {
         ev->server_read = true;
     }
+    /* a failure is recorded in the sessions themselves ("failed", with why) */
+    if (conn != NULL && dbssl_sessions_read(conn, cfg, &ev->sessions, NULL) != 0)
+        ev->sessions.state = DBSSL_SESSIONS_FAILED;
     PQfinish(conn);
     gather_target(cfg, &t, &ev->target);
 

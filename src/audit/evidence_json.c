@@ -143,6 +143,7 @@ json_t *dbssl_audit_evidence_to_json(const struct dbssl_audit_evidence *ev,
                             : json_null());
     json_object_set_new(j, "server",
                         ev->server_read ? dbssl_serverinfo_to_json(&ev->server) : json_null());
+    json_object_set_new(j, "sessions", dbssl_sessions_to_json(&ev->sessions));
     return j;
 }
 
@@ -157,6 +158,9 @@ int dbssl_audit_evidence_from_json(const json_t *j, struct dbssl_audit_evidence 
     if (json_is_object(scan) && (ev->scan = dbssl_scan_from_json(scan, err)) == NULL)
         goto fail;
     if (ev->server_read && dbssl_serverinfo_from_json(server, &ev->server, err) != 0)
+        goto fail;
+    /* evidence kept before sessions were read has none: "not checked" */
+    if (dbssl_sessions_from_json(json_object_get(j, "sessions"), &ev->sessions, err) != 0)
         goto fail;
     return 0;
 fail:

@@ -53,18 +53,10 @@ static const char CSS[] =
     ".badge,thead th{-webkit-print-color-adjust:exact;print-color-adjust:exact}\n"
     "}\n";
 
-/* Text as HTML (and XML): markup characters as numeric references, control bytes dropped. */
+/* Text as HTML (and XML), util.h's one escaping. */
 static void esc(struct strbuf *sb, const char *s)
 {
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '&' || ch == '<' || ch == '>' || ch == '"' || ch == '\'')
-            strbuf_printf(sb, "&#%d;", ch);
-        else if (ch < 0x20 && ch != '\n' && ch != '\t')
-            strbuf_append_c(sb, ' ');
-        else
-            strbuf_append_c(sb, (char)ch);
-    }
+    strbuf_append_html(sb, s);
 }
 
 static void tag(struct strbuf *sb, const char *open, const char *text, const char *close)

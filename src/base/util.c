@@ -89,6 +89,19 @@ void strbuf_printf(struct strbuf *sb, const char *fmt, ...)
     sb->len += (size_t)n;
 }
 
+void strbuf_append_html(struct strbuf *sb, const char *s)
+{
+    for (; s != NULL && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '&' || ch == '<' || ch == '>' || ch == '"' || ch == '\'')
+            strbuf_printf(sb, "&#%d;", ch);
+        else if (ch < 0x20 && ch != '\n' && ch != '\t')
+            strbuf_append_c(sb, ' ');
+        else
+            strbuf_append_c(sb, (char)ch);
+    }
+}
+
 char *strbuf_take(struct strbuf *sb)
 {
     char *p;

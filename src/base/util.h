@@ -29,6 +29,12 @@ void strbuf_append(struct strbuf *sb, const char *s);
 void strbuf_append_n(struct strbuf *sb, const char *s, size_t n);
 void strbuf_append_c(struct strbuf *sb, char c);
 void strbuf_printf(struct strbuf *sb, const char *fmt, ...) DBSSL_PRINTF(2, 3);
+/*
+ * Appends s as HTML (and XML) text: markup characters as numeric character
+ * references, control bytes other than newline and tab as spaces (the audit
+ * report, the probe overview).
+ */
+void strbuf_append_html(struct strbuf *sb, const char *s);
 /* Hands the buffer to the caller (never NULL unless oom); sb is reset. */
 char *strbuf_take(struct strbuf *sb);
 

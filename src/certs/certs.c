@@ -176,9 +176,13 @@ char **certs_server_names(const struct dbssl_certs_opts *opts, struct dbssl_erro
     char **names = calloc(1, sizeof(*names));
     size_t n = 0;
 
-    if (names == NULL || names_add_list(&names, &n, "localhost,127.0.0.1,::1") != 0 ||
-        names_add_list(&names, &n, opts->url_hosts) != 0 ||
-        names_add_list(&names, &n, opts->url_hostaddr) != 0 ||
+    /* a host's own set names its host alone: a standby's certificate must not pass for the
+     * primary's */
+    bool own = opts->ca_dir != NULL;
+
+    if (names == NULL || (!own && names_add_list(&names, &n, "localhost,127.0.0.1,::1") != 0) ||
+        (!own && names_add_list(&names, &n, opts->url_hosts) != 0) ||
+        (!own && names_add_list(&names, &n, opts->url_hostaddr) != 0) ||
         names_add_list(&names, &n, opts->extra_hosts) != 0) {
         certs_names_free(names);
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");

@@ -47,6 +47,10 @@ struct dbssl_certs_opts {
     long renew_within_days;   /* DB_SSL_EXPIRY_WARN_DAYS */
     bool force;               /* replace the whole set */
     const char *owner;        /* user that gets server.crt/server.key (root only), or NULL */
+    /* one host's own set (`certs generate --ca-dir`): the server pair is signed by the CA
+     * of this other set (its ca.crt and ca.key, read under its lock), the set holds a copy
+     * of that ca.crt and no ca.key, and the server certificate names extra_hosts only */
+    const char *ca_dir;
 };
 
 struct dbssl_certs_result {

@@ -309,6 +309,55 @@ static int chown_server_pair(const struct certs_dir *d, uid_t uid, gid_t gid, bo
     return 0;
 }
 
+/*
+ * The CA of o->ca_dir (certificate and key) into ca, read under that set's
+ * lock so that a renewal there cannot hand us one CA's certificate with
+ * another's key; *copy is set to ca's certificate when this set's ca.crt is
+ * not that certificate already (ca owns the bytes).
+ */
+static int shared_ca(const struct dbssl_certs_opts *o, const struct certs_dir *dir,
+                     struct certs_pem *ca, struct certs_staged *copy, struct dbssl_error *err)
+{
+    const struct safedir_names names = {"shared CA directory", "--ca-dir"};
+    struct certs_dir shared = {-1, ""};
+    char path[PATH_BUF], *cur = NULL;
+    struct file_at f;
+    int lockfd = -1, ret = -1;
+
+    shared.fd = safedir_open(o->ca_dir, SAFEDIR_NO_LINK, 0700, &names, shared.path,
+                             sizeof(shared.path), NULL, err);
+    if (shared.fd < 0)
+        goto out;
+    if (!exists(&shared, DBSSL_CERTS_CA_CRT) || !exists(&shared, DBSSL_CERTS_CA_KEY)) {
+        dbssl_error_set(err, DBSSL_ERR_CONFIG,
+                        "Generate the shared set first (dbssl certs generate --dir with that "
+                        "directory), then each host's set from it.",
+                        "--ca-dir \"%s\" has no ca.crt and ca.key", shared.path);
+        goto out;
+    }
+    if (strcmp(shared.path, dir->path) == 0) {
+        dbssl_error_set(err, DBSSL_ERR_USAGE, "Give each host's set a directory of its own.",
+                        "--ca-dir \"%s\" is the directory being generated", shared.path);
+        goto out;
+    }
+    if ((lockfd = certs_dir_lock(&shared, err)) < 0 ||
+        read_pair(&shared, DBSSL_CERTS_CA_CRT, ca, err) != 0)
+        goto out;
+    f = certs_dir_file(dir, dir->fd, file_names[DBSSL_CERTS_CA_CRT], path, sizeof(path));
+    if (!exists(dir, DBSSL_CERTS_CA_CRT) ||
+        read_file_at(&f, "certificate file", CONFIG_FILE_MAX, &cur, NULL, NULL, NULL) != 0 ||
+        strcmp(cur, ca->cert) != 0)
+        *copy = (struct certs_staged){ca->cert, ca->cert_len};
+    ret = 0;
+out:
+    free(cur);
+    if (lockfd >= 0)
+        close(lockfd);
+    if (shared.fd >= 0)
+        close(shared.fd);
+    return ret;
+}
+
 /* Decides, issues and swaps in; called with the lock held. */
 static int update_set(const struct dbssl_certs_opts *o, const struct certs_dir *dir, uid_t uid,
                       gid_t gid, struct dbssl_certs_result *res, struct dbssl_error *err)
@@ -336,12 +385,22 @@ static int update_set(const struct dbssl_certs_opts *o, const struct certs_dir *
     }
     if (o->with_ca && exists(dir, DBSSL_CERTS_CA_CRT)) {
         /* read once: the CA pair's certificate, and what the leaves chain to */
-        char path[PATH_MAX + 16];
+        char path[PATH_BUF];
         struct file_at f =
             certs_dir_file(dir, dir->fd, file_names[DBSSL_CERTS_CA_CRT], path, sizeof(path));
         have_cas = dbssl_certlist_load_at(&f, "certificate file", &cas, NULL, NULL) == 0;
     }
-    if (o->with_ca) {
+    if (o->ca_dir != NULL) {
+        /* the shared CA signs; this set only holds a copy of its certificate */
+        if (shared_ca(o, dir, &ca, &out[DBSSL_CERTS_CA_CRT], err) != 0)
+            goto out;
+        if (out[DBSSL_CERTS_CA_CRT].data != NULL) {
+            needs(&p, UNIT_SERVER, "%s", "the shared CA is new");
+            needs(&p, UNIT_CLIENT, "%s", "the shared CA is new");
+            snprintf(p.bundle_why, sizeof(p.bundle_why), "copy of \"%s/ca.crt\"", o->ca_dir);
+        }
+        p.need[UNIT_CA] = false;
+    } else if (o->with_ca) {
         assess_pair(dir, UNIT_CA, DBSSL_CERTS_CA_CRT, o, NULL, NULL, have_cas ? &cas : NULL, &p);
         if (p.need[UNIT_CA]) {
             needs(&p, UNIT_SERVER, "%s", "the CA is new");
@@ -366,7 +425,8 @@ static int update_set(const struct dbssl_certs_opts *o, const struct certs_dir *
     if (o->with_ca && p.need[UNIT_CA] &&
         certs_issue(CERTS_KIND_CA, o, NULL, NULL, NULL, keys, &ca, err))
         goto out;
-    if (o->with_ca && !p.need[UNIT_CA] && (p.need[UNIT_SERVER] || p.need[UNIT_CLIENT]) &&
+    if (o->with_ca && o->ca_dir == NULL && !p.need[UNIT_CA] &&
+        (p.need[UNIT_SERVER] || p.need[UNIT_CLIENT]) &&
         read_pair(dir, DBSSL_CERTS_CA_CRT, &ca, err) != 0)
         goto out;
     if (p.need[UNIT_SERVER] && certs_issue(CERTS_KIND_SERVER, o, o->with_ca ? &ca : NULL, names,
@@ -421,7 +481,8 @@ static int update_set(const struct dbssl_certs_opts *o, const struct certs_dir *
         if (exists(dir, f))
             res->replaced |= 1u << f;
         snprintf(res->reason[f], sizeof(res->reason[f]), "%s",
-                 (f == DBSSL_CERTS_CA_CRT && !o->with_ca) ? p.bundle_why : p.why[u]);
+                 (f == DBSSL_CERTS_CA_CRT && (!o->with_ca || o->ca_dir != NULL)) ? p.bundle_why
+                                                                                 : p.why[u]);
     }
     if (res->written != 0 && certs_dir_swap_in(dir, out, uid, gid, err) != 0)
         goto out;

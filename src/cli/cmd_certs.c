@@ -43,7 +43,7 @@ static void print_result(const struct dbssl_certs_result *res)
 static int run_generate(int argc, char **argv)
 {
     const char *env_file = NULL, *dir = NULL, *hosts = NULL, *owner = NULL, *days_s = NULL;
-    const char *key_s = NULL;
+    const char *key_s = NULL, *ca_dir = NULL;
     const struct dbssl_option *days = &dbssl_options[OPT_DB_SSL_AUTO_CERT_VALIDITY_DAYS];
     bool client = false, force = false;
     struct dbssl_config *cfg = NULL;
@@ -61,6 +61,7 @@ static int run_generate(int argc, char **argv)
         {"key-type", 'k', CLI_STRING, &key_s},
         {"force", 'f', CLI_FLAG, &force},
         {"owner", 'o', CLI_STRING, &owner},
+        {"ca-dir", 'C', CLI_STRING, &ca_dir},
         {NULL, 0, CLI_FLAG, NULL},
     };
 
@@ -97,6 +98,17 @@ static int run_generate(int argc, char **argv)
         opts.with_client = true;
     opts.force = force;
     opts.owner = owner;
+    if (ca_dir != NULL) {
+        /* one host's own set: its names are --hosts alone, signed by the shared CA */
+        if (hosts == NULL || dir == NULL) {
+            status = cli_usage_error("certs", "--ca-dir needs --dir (this host's set) and --hosts "
+                                              "(the names its certificate carries)");
+            goto out;
+        }
+        opts.ca_dir = ca_dir;
+        opts.with_ca = true;
+        opts.with_client = client; /* the application's pair lives in the shared set */
+    }
     dbssl_error_clear(&e);
     if (dbssl_certs_generate(&opts, &res, &e) != 0) {
         cli_print_error(&e);
@@ -367,6 +379,7 @@ const struct cli_command cmd_certs = {
     "generate, renew and inspect certificates",
     "Usage: dbssl certs generate [--env-file F] [--dir D] [--days N] [--client]\n"
     "                            [--hosts a,b] [--key-type T] [--force] [--owner USER]\n"
+    "                            [--ca-dir SHARED]\n"
     "       dbssl certs inspect [FILE...] [--env-file F] [--json]\n"
     "\n"
     "generate creates the development set in DB_SSL_AUTO_CERT_DIR (or D): ca.crt,\n"
@@ -383,6 +396,10 @@ const struct cli_command cmd_certs = {
     "  --key-type T   ec-p256, rsa-2048 or rsa-3072 (default DB_SSL_AUTO_KEY_TYPE)\n"
     "  --force        replace the whole set\n"
     "  --owner USER   (root) give server.crt/server.key to USER, as PostgreSQL requires\n"
+    "  --ca-dir SHARED  one host of several (a primary and its standbys): D gets a\n"
+    "                 server pair naming --hosts only, signed by SHARED's CA, and a\n"
+    "                 copy of SHARED/ca.crt (no ca.key); re-issued when SHARED's CA\n"
+    "                 changes.  \"dbssl pg-config --cert-dir D\" prints its lines.\n"
     "\n"
     "inspect shows, for each certificate (by default the configured and generated\n"
     "ones): subject, issuer, SANs, key, serial, dates, days left, SHA-256\n"

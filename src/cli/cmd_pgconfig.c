@@ -13,25 +13,30 @@
 static int run(int argc, char **argv)
 {
     const char *env_file = NULL, *data_dir = NULL, *profile_name = DBSSL_TLS_PROFILE_DEFAULT;
+    const char *cert_dir = NULL;
     const struct dbssl_tls_profile *profile;
     struct dbssl_pgconf_opts o = {NULL, 0, false, NULL};
     struct dbssl_config *cfg = NULL;
     struct dbssl_error e;
-    char *conf = NULL, *hba = NULL;
+    char *conf = NULL, *hba = NULL, *ini = NULL;
     int c, status = EXIT_CONFIG;
 
-    bool loopback = false;
+    bool loopback = false, pgbouncer = false;
     const struct cli_option opts[] = {
         {"env-file", 'e', CLI_STRING, &env_file},
         {"data-dir", 'D', CLI_STRING, &data_dir},
         {"loopback", 'l', CLI_FLAG, &loopback},
+        {"pgbouncer", 'b', CLI_FLAG, &pgbouncer},
         {"profile", 'p', CLI_STRING, &profile_name},
+        {"cert-dir", 'c', CLI_STRING, &cert_dir},
         {NULL, 0, CLI_FLAG, NULL},
     };
 
     if ((c = cli_parse(argc, argv, &cmd_pgconfig, opts, 0)) >= 0)
         return c;
     o.loopback_only = loopback;
+    /* one host's own set (dbssl certs generate --ca-dir): its server pair, the shared CA */
+    o.cert_dir = cert_dir;
     if ((profile = dbssl_tls_profile_find(profile_name)) == NULL)
         return cli_usage_error("pg-config", "unknown profile \"%s\": expected %s", profile_name,
                                dbssl_tls_profile_names());
@@ -45,6 +50,18 @@ static int run(int argc, char **argv)
     if (cfg == NULL)
         goto out;
     dbssl_error_clear(&e);
+    if (pgbouncer) {
+        if (dbssl_pgconf_render_pgbouncer(cfg, &o, &ini, &e) != 0) {
+            cli_print_error(&e);
+            status = dbssl_error_exit_status(e.code);
+            goto out;
+        }
+        if (profile->warning != NULL)
+            fprintf(stderr, "dbssl pg-config: warning: %s\n", profile->warning);
+        printf(";; ---- pgbouncer.ini, in its [pgbouncer] section ----\n%s", ini);
+        status = EXIT_OK;
+        goto out;
+    }
     if (dbssl_pgconf_render(cfg, &o, &conf, &hba, &e) != 0) {
         cli_print_error(&e);
         status = dbssl_error_exit_status(e.code);
@@ -58,6 +75,7 @@ static int run(int argc, char **argv)
            data_dir ? "/" : "", hba);
     status = EXIT_OK;
 out:
+    free(ini);
     free(conf);
     free(hba);
     dbssl_config_free(cfg);
@@ -68,8 +86,8 @@ const struct cli_command cmd_pgconfig = {
     "pg-config",
     run,
     "print postgresql.conf and pg_hba.conf lines for the generated certificates",
-    "Usage: dbssl pg-config [--env-file F] [--data-dir D] [--loopback]\n"
-    "                       [--profile intermediate|modern|compat]\n"
+    "Usage: dbssl pg-config [--env-file F] [--data-dir D] [--loopback] [--pgbouncer]\n"
+    "                       [--profile intermediate|modern|compat] [--cert-dir DIR]\n"
     "\n"
     "Prints the postgresql.conf lines (ssl = on, ssl_cert_file, ssl_key_file and\n"
     "ssl_ca_file with absolute paths into DB_SSL_AUTO_CERT_DIR, the protocol\n"
@@ -83,9 +101,17 @@ const struct cli_command cmd_pgconfig = {
     "\n"
     "  --data-dir D   name the files of the data directory D in the output\n"
     "  --loopback     allow only 127.0.0.1/32 and ::1/128\n"
+    "  --pgbouncer    print instead the pgbouncer.ini lines for TLS on both hops:\n"
+    "                 client_tls_* (applications -> PgBouncer, the server pair;\n"
+    "                 client certificates required when mutual TLS is configured)\n"
+    "                 and server_tls_* (PgBouncer -> PostgreSQL, verify-full with\n"
+    "                 the CA and the client pair)\n"
     "  --profile P    intermediate (default): TLS 1.2 and 1.3, TLS 1.2 suites with\n"
     "                 forward secrecy and AEAD only (ECDHE/DHE with AES-GCM or\n"
     "                 ChaCha20-Poly1305), the server's order; modern: TLS 1.3 only;\n"
     "                 compat: the guide's 'HIGH:!aNULL:!MD5' (prints a warning)\n"
+    "  --cert-dir DIR the set of one host of several (\"dbssl certs generate\n"
+    "                 --dir DIR --hosts NAME --ca-dir SHARED\"): its server pair and\n"
+    "                 the shared CA, instead of DB_SSL_AUTO_CERT_DIR\n"
     "Check a running server with \"dbssl scan HOST:PORT --profile P\".\n",
 };

@@ -34,6 +34,7 @@
 #include "notify.h"
 #include "pidfile.h"
 #include "prepare.h"
+#include "probe/prober.h"
 #include "reload.h"
 
 /* quiet time after a change before a certificate set is read */
@@ -75,6 +76,7 @@ struct serve_ctx {
     struct dbssl_runtime *rt;
     struct dbssl_checker *checker;
     struct dbssl_board *board;
+    struct dbssl_prober *prober; /* GET /probe, NULL without DB_PROBE_CONFIG */
 };
 
 static void reload(void *arg, const char *cause);
@@ -175,6 +177,8 @@ static void stop_threads(struct worker *s)
     /* no request may wait for a check while the HTTP server drains */
     dbssl_checker_begin_stop(s->ctx->checker);
     dbssl_http_stop(s->http);
+    /* after the HTTP server: no request waits for a probe any more */
+    dbssl_prober_stop(s->ctx->prober);
     dbssl_checker_stop(s->ctx->checker);
 }
 
@@ -226,6 +230,16 @@ static void reload(void *arg, const char *cause)
     if (first != NULL)
         dbssl_notify_reloading();
     (void)dbssl_runtime_reload(ctx->rt, cause); /* a failure keeps serving: nothing to do */
+    if (ctx->prober != NULL && strcmp(cause, "signal") == 0) {
+        /* the probe file too: a broken one keeps the modules in use */
+        struct dbssl_error e;
+        dbssl_error_clear(&e);
+        if (dbssl_prober_reload(ctx->prober, &e) != 0)
+            dbssl_log(DBSSL_LOG_ERROR, "probe_config_reload_failed", "message", e.message, "hint",
+                      e.hint, NULL);
+        else
+            dbssl_log(DBSSL_LOG_INFO, "probe_config_reloaded", NULL);
+    }
     /* a new check publishes the reload's outcome (and the new set's state) */
     dbssl_checker_poke(ctx->checker);
     if (first != NULL)
@@ -251,6 +265,7 @@ static int run(int argc, char **argv)
     char listen_addr[ADDR_BUF];
     struct dbssl_config *cfg = NULL;
     struct serve *sv = NULL;
+    struct dbssl_prober *prober = NULL;
     struct dbssl_watcher *watcher = NULL;
     struct dbssl_http *http = NULL;
     struct dbssl_error e;
@@ -277,15 +292,24 @@ static int run(int argc, char **argv)
              : cfg->http_listen ? cfg->http_listen
                                 : dbssl_options[OPT_HTTP_LISTEN].def);
     dbssl_error_clear(&e);
+    /* a broken probe file is invalid settings: said before anything is bound */
+    if (cfg->probe_config != NULL &&
+        (prober = dbssl_prober_start(cfg->probe_config, cfg->probe_concurrency, &e)) == NULL) {
+        cli_print_error(&e);
+        dbssl_config_free(cfg);
+        return dbssl_error_exit_status(e.code);
+    }
     if ((sv = calloc(1, sizeof(*sv))) == NULL) {
         dbssl_config_free(cfg);
         dbssl_error_set(&e, DBSSL_ERR_NOMEM, NULL, "out of memory");
         cli_print_error(&e);
+        dbssl_prober_stop(prober);
         return EXIT_RUNTIME;
     }
-    sv->ctx = (struct serve_ctx){&sv->rt, NULL, &sv->board};
+    sv->ctx = (struct serve_ctx){&sv->rt, NULL, &sv->board, prober};
     if (dbssl_runtime_init(&sv->rt, env_file, cfg, &e) != 0) {
         cli_print_error(&e);
+        dbssl_prober_stop(prober);
         free(sv);
         return EXIT_RUNTIME;
     }
@@ -295,6 +319,7 @@ static int run(int argc, char **argv)
         perror("dbssl serve: could not set up its threads");
         dbssl_board_destroy(&sv->board);
         dbssl_runtime_destroy(&sv->rt);
+        dbssl_prober_stop(prober);
         free(sv);
         return EXIT_RUNTIME;
     }
@@ -306,6 +331,7 @@ static int run(int argc, char **argv)
     http = dbssl_http_start(listen_addr, &sv->board, NULL, &e);
     if (http == NULL)
         goto fail;
+    dbssl_http_attach_prober(http, prober);
     sv->ctx.checker = dbssl_checker_start(&sv->rt, &sv->board, &e);
     if (sv->ctx.checker == NULL)
         goto fail;
@@ -382,10 +408,14 @@ const struct cli_command cmd_serve = {
     "  GET /health               liveness (200 while running)\n"
     "  GET /health/ready         200 when healthy or degraded, else 503\n"
     "  GET /metrics              Prometheus metrics (expiry, checks, reloads)\n"
+    "  GET /probe?target=HOST[:PORT]&module=M\n"
+    "                            probe another server for Prometheus (with\n"
+    "                            DB_PROBE_CONFIG; docs/fleet.md)\n"
+    "  GET /probe/overview       the last probe of each target, worst first (HTML)\n"
     "\n"
     "Add ?refresh=1 to check now instead of answering from the last check.\n"
     "SIGHUP (or \"dbssl reload\") re-reads the .env file and every certificate\n"
-    "and key, and uses them only if they are valid; changed certificate files\n"
+    "and key (and the DB_PROBE_CONFIG file), and uses them only if they are valid; changed certificate files\n"
     "are reloaded the same way without a signal.  SIGTERM or SIGINT stops the\n"
     "server.  With NOTIFY_SOCKET set (systemd Type=notify) it reports READY=1\n"
     "after the first check, RELOADING=1 around reloads and STOPPING=1.\n"

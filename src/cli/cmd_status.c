@@ -16,6 +16,23 @@
 #include "util.h"
 
 /* One "key: value" line per field of the JSON body, so both views agree. */
+/* The application's sessions in one line: the counts, or why they were not checked. */
+static void print_sessions(json_t *v)
+{
+    if (!json_is_true(json_object_get(v, "checked"))) {
+        printf("%-23s not checked: %s\n",
+               "sessions:", json_string_value(json_object_get(v, "reason")));
+        return;
+    }
+    printf("%-23s %lld watched, %lld encrypted, %lld plaintext, %lld below the minimum "
+           "protocol, %lld without a client certificate\n",
+           "sessions:", (long long)json_integer_value(json_object_get(v, "total")),
+           (long long)json_integer_value(json_object_get(v, "encrypted")),
+           (long long)json_integer_value(json_object_get(v, "plaintext")),
+           (long long)json_integer_value(json_object_get(v, "below_min_protocol")),
+           (long long)json_integer_value(json_object_get(v, "without_client_certificate")));
+}
+
 static void print_human(const char *body)
 {
     json_t *j = json_loads(body, 0, NULL), *v, *e;
@@ -29,12 +46,14 @@ static void print_human(const char *body)
         if (strcmp(key, "certificates") == 0 || strcmp(key, "warnings") == 0 ||
             strcmp(key, "error") == 0)
             continue;
-        if (json_is_object(v)) {
+        if (strcmp(key, "sessions") == 0 && json_is_object(v)) {
+            print_sessions(v);
+        } else if (strcmp(key, "server_certificate") == 0 && json_is_object(v)) {
             printf("%-23s %s, expires %s (%lld days)\n",
                    "server_certificate:", json_string_value(json_object_get(v, "subject")),
                    json_string_value(json_object_get(v, "not_after")),
                    (long long)json_integer_value(json_object_get(v, "days_remaining")));
-        } else if (!json_is_null(v)) {
+        } else if (!json_is_null(v) && !json_is_object(v)) {
             char label[64], *s = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY);
             snprintf(label, sizeof(label), "%s:", key);
             printf("%-23s %s\n", label, s ? s : json_string_value(v));
@@ -71,7 +90,10 @@ static int run(int argc, char **argv)
     struct dbssl_config *cfg = NULL;
     struct dbssl_inuse_certs certs = {NULL, 0, NULL, 0};
     struct dbssl_snapshot *snap = NULL;
+    struct dbssl_snapshot_extra x = {0};
+    struct dbssl_hosts hosts;
     struct dbssl_tls_state tls;
+    struct dbssl_sessions sessions;
     struct dbssl_error e;
     PGconn *conn;
     long long now;
@@ -93,9 +115,19 @@ static int run(int argc, char **argv)
     dbssl_error_clear(&e);
     conn = dbssl_connect(cfg, &tls, NULL);
     now = dbssl_now();
+    /* the application's sessions, as serve's checker reads them; a failure is marked in
+     * sessions itself (state "failed", its note in the body), so the result adds nothing */
+    memset(&sessions, 0, sizeof(sessions));
+    if (conn != NULL && dbssl_sessions_read(conn, cfg, &sessions, NULL) != 0)
+        sessions.state = DBSSL_SESSIONS_FAILED;
+    x.sessions = &sessions;
     PQfinish(conn);
+    /* a multi-host URL: every host, as serve's checks see them */
+    dbssl_hosts_list(cfg, &hosts);
+    dbssl_hosts_probe(cfg, NULL, &hosts);
+    x.hosts = &hosts;
     if (dbssl_inuse_certs_collect(cfg, &certs, &e) != 0 ||
-        (snap = dbssl_snapshot_new(cfg, &tls, &certs, now, tls.connected ? now : 0, NULL, &e)) ==
+        (snap = dbssl_snapshot_new(cfg, &tls, &certs, now, tls.connected ? now : 0, &x, &e)) ==
             NULL ||
         dbssl_render_snapshot(snap, &e) != 0) {
         cli_print_error(&e);

@@ -273,7 +273,8 @@ struct dbssl_config *dbssl_config_load_from(const char *env_file, bool env_file_
         adopt_url_setting(cfg, OPT_DB_SSL_CA_CERT, cfg->url.sslrootcert) != 0 ||
         adopt_url_setting(cfg, OPT_DB_SSL_CLIENT_CERT, cfg->url.sslcert) != 0 ||
         adopt_url_setting(cfg, OPT_DB_SSL_CLIENT_KEY, cfg->url.sslkey) != 0 ||
-        adopt_url_setting(cfg, OPT_DB_SSL_CRL, cfg->url.sslcrl) != 0)
+        adopt_url_setting(cfg, OPT_DB_SSL_CRL, cfg->url.sslcrl) != 0 ||
+        adopt_url_setting(cfg, OPT_DB_SSL_CHANNEL_BINDING, cfg->url.channel_binding) != 0)
         goto oom;
 
     for (int i = 0; i < DBSSL_OPTION_COUNT; i++) {

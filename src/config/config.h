@@ -29,6 +29,13 @@ enum dbssl_tls_version {
     DBSSL_TLS_1_3,
 };
 
+/* libpq's channel_binding, weakest first (reload compares them) */
+enum dbssl_channel_binding {
+    DBSSL_CB_DISABLE = 0,
+    DBSSL_CB_PREFER,
+    DBSSL_CB_REQUIRE,
+};
+
 enum dbssl_key_type {
     DBSSL_KEY_EC_P256 = 0,
     DBSSL_KEY_RSA_2048,
@@ -53,11 +60,17 @@ enum dbssl_option_id {
     OPT_DB_SSL_AUTO_CERT_HOSTS,
     OPT_DB_SSL_AUTO_KEY_TYPE,
     OPT_DB_SSL_EXPIRY_WARN_DAYS,
+    OPT_DB_SSL_WATCH_ROLES,
+    OPT_DB_SSL_WATCH_APPLICATIONS,
+    OPT_DB_SSL_SESSIONS_ENFORCE,
+    OPT_DB_SSL_CHANNEL_BINDING,
     OPT_DB_CONNECT_TIMEOUT,
     OPT_DB_HEALTH_CHECK_INTERVAL,
     OPT_APP_ENV,
     OPT_HTTP_LISTEN,
     OPT_LOG_FORMAT,
+    OPT_DB_PROBE_CONFIG,
+    OPT_DB_PROBE_CONCURRENCY,
     DBSSL_OPTION_COUNT
 };
 
@@ -98,11 +111,17 @@ struct dbssl_config {
     const char *auto_cert_hosts;
     enum dbssl_key_type auto_key_type;
     long expiry_warn_days;
+    const char *watch_roles;        /* NULL: the role of DATABASE_URL (sessions.h) */
+    const char *watch_applications; /* NULL: any application of the watched roles */
+    bool sessions_enforce;
+    enum dbssl_channel_binding channel_binding;
     long connect_timeout;
     long health_check_interval;
     enum dbssl_app_env app_env;
     const char *http_listen;
     enum dbssl_log_format log_format; /* LOG_FORMAT, parsed into the logger's own type */
+    const char *probe_config;         /* the fleet probe's modules (probe/probe_config.h) */
+    long probe_concurrency;           /* probes at once (the prober's workers) */
 
     struct dbssl_url url;
 };

@@ -375,6 +375,7 @@ static const struct {
     {"sslkey", offsetof(struct dbssl_url, sslkey)},
     {"sslcrl", offsetof(struct dbssl_url, sslcrl)},
     {"sslpassword", offsetof(struct dbssl_url, sslpassword)},
+    {"channel_binding", offsetof(struct dbssl_url, channel_binding)},
     {"application_name", offsetof(struct dbssl_url, application_name)},
 };
 #define N_URL_FIELDS (sizeof(url_fields) / sizeof(url_fields[0]))

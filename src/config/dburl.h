@@ -36,6 +36,7 @@ struct dbssl_url {
     char *sslkey;
     char *sslcrl;
     char *sslpassword;
+    char *channel_binding;
     char *application_name;
 };
 

@@ -21,6 +21,7 @@ static const char *const tls_choices[] = {"TLSv1.2", "TLSv1.3", NULL};
 static const char *const app_env_choices[] = {"development", "staging", "production", NULL};
 static const char *const key_type_choices[] = {"ec-p256", "rsa-2048", "rsa-3072", NULL};
 static const char *const log_format_choices[] = {"text", "json", NULL};
+static const char *const channel_binding_choices[] = {"disable", "prefer", "require", NULL};
 
 /*
  * HTTP_LISTEN is HOST:PORT or [IPv6]:PORT.  The host is not resolved here:
@@ -55,28 +56,28 @@ static bool check_listen(const char *value, char *msg, size_t msglen, const char
     return true;
 }
 
-/* Each name of DB_SSL_AUTO_CERT_HOSTS becomes a SAN: no spaces, no empty names. */
-static bool check_hosts(const char *value, char *msg, size_t msglen, const char **hint)
+/*
+ * A comma list whose items are checked character by character: "invalid
+ * <what> ...: unexpected character", or "empty <what> in ..." for an item
+ * that is empty or only blanks.
+ */
+static bool check_list(const char *value, bool (*ok)(unsigned char c), const char *what, char *msg,
+                       size_t msglen)
 {
     const char *p = value;
 
-    *hint = "List DNS names or IP addresses separated by commas, for example "
-            "db.internal,10.0.0.5.";
     while (*p) {
-        const char *e = strchr(p, ',');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
+        size_t n = strcspn(p, ",");
+        size_t blank = 0;
         for (size_t i = 0; i < n; i++) {
-            char c = p[i];
-            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '.' || c == '-' || c == ':' || c == '*' || c == '_';
-            if (!ok) {
-                snprintf(msg, msglen, "invalid host name \"%.*s\": unexpected character", (int)n,
-                         p);
+            if (!ok((unsigned char)p[i])) {
+                snprintf(msg, msglen, "invalid %s \"%.*s\": unexpected character", what, (int)n, p);
                 return false;
             }
+            blank += p[i] == ' ';
         }
-        if (n == 0) {
-            snprintf(msg, msglen, "empty host name in \"%s\"", value);
+        if (n == blank) {
+            snprintf(msg, msglen, "empty %s in \"%s\"", what, value);
             return false;
         }
         p += n;
@@ -84,6 +85,33 @@ static bool check_hosts(const char *value, char *msg, size_t msglen, const char 
             p++;
     }
     return true;
+}
+
+static bool host_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == ':' || c == '*' || c == '_';
+}
+
+/* Each name of DB_SSL_AUTO_CERT_HOSTS becomes a SAN: no spaces, no empty names. */
+static bool check_hosts(const char *value, char *msg, size_t msglen, const char **hint)
+{
+    *hint = "List DNS names or IP addresses separated by commas, for example "
+            "db.internal,10.0.0.5.";
+    return check_list(value, host_char, "host name", msg, msglen);
+}
+
+/* Role and application names are compared with pg_stat_activity as written, blanks trimmed. */
+static bool name_char(unsigned char c)
+{
+    return c >= 0x20 && c != 0x7f && c != '"' && c != '\\';
+}
+
+/* DB_SSL_WATCH_ROLES, DB_SSL_WATCH_APPLICATIONS: no empty names, quotes or control characters. */
+static bool check_names(const char *value, char *msg, size_t msglen, const char **hint)
+{
+    *hint = "List names separated by commas, for example app_user,app_reader.";
+    return check_list(value, name_char, "name", msg, msglen);
 }
 
 #define OFF(field) offsetof(struct dbssl_config, field)
@@ -132,6 +160,23 @@ const struct dbssl_option dbssl_options[DBSSL_OPTION_COUNT] = {
     [OPT_DB_SSL_EXPIRY_WARN_DAYS] = {"DB_SSL_EXPIRY_WARN_DAYS", DBSSL_OPT_INT,
                                      OFF(expiry_warn_days), "30", RELOAD, 0, 3650, NULL,
                                      "warn when a certificate expires within this many days"},
+    [OPT_DB_SSL_WATCH_ROLES] = {"DB_SSL_WATCH_ROLES", DBSSL_OPT_LIST, OFF(watch_roles), "", RELOAD,
+                                0, 0, NULL,
+                                "roles whose sessions must use TLS, comma-separated (default: the "
+                                "role of DATABASE_URL)",
+                                check_names},
+    [OPT_DB_SSL_WATCH_APPLICATIONS] = {"DB_SSL_WATCH_APPLICATIONS", DBSSL_OPT_LIST,
+                                       OFF(watch_applications), "", RELOAD, 0, 0, NULL,
+                                       "application_names whose sessions must use TLS, "
+                                       "comma-separated",
+                                       check_names},
+    [OPT_DB_SSL_SESSIONS_ENFORCE] = {"DB_SSL_SESSIONS_ENFORCE", DBSSL_OPT_BOOL,
+                                     OFF(sessions_enforce), "false", RELOAD, 0, 0, NULL,
+                                     "unhealthy (not degraded) on a plaintext watched session "
+                                     "when DB_SSL_REQUIRED is true"},
+    [OPT_DB_SSL_CHANNEL_BINDING] = {"DB_SSL_CHANNEL_BINDING", DBSSL_OPT_ENUM, OFF(channel_binding),
+                                    "prefer", RELOAD, 0, 0, channel_binding_choices,
+                                    "libpq channel_binding (SCRAM-SHA-256-PLUS)"},
     [OPT_DB_CONNECT_TIMEOUT] = {"DB_CONNECT_TIMEOUT", DBSSL_OPT_INT, OFF(connect_timeout), "5",
                                 RELOAD, 1, 600, NULL, "connection timeout (seconds)"},
     [OPT_DB_HEALTH_CHECK_INTERVAL] = {"DB_HEALTH_CHECK_INTERVAL", DBSSL_OPT_INT,
@@ -143,6 +188,10 @@ const struct dbssl_option dbssl_options[DBSSL_OPTION_COUNT] = {
                          0, NULL, "address of the health endpoint (HOST:PORT)", check_listen},
     [OPT_LOG_FORMAT] = {"LOG_FORMAT", DBSSL_OPT_ENUM, OFF(log_format), "text", RELOAD, 0, 0,
                         log_format_choices, "log lines as text or json"},
+    [OPT_DB_PROBE_CONFIG] = {"DB_PROBE_CONFIG", DBSSL_OPT_PATH, OFF(probe_config), "", 0, 0, 0,
+                             NULL, "fleet probe modules for GET /probe (docs/fleet.md)"},
+    [OPT_DB_PROBE_CONCURRENCY] = {"DB_PROBE_CONCURRENCY", DBSSL_OPT_INT, OFF(probe_concurrency),
+                                  "16", 0, 1, 256, NULL, "probes run at once by GET /probe"},
 };
 
 int dbssl_option_find(const char *name)

@@ -263,6 +263,7 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
     bool env_ok = cfg->settings[OPT_APP_ENV].error == NULL;
     bool req_ok = cfg->settings[OPT_DB_SSL_REQUIRED].error == NULL;
     bool gen_ok = cfg->settings[OPT_DB_SSL_AUTO_GENERATE].error == NULL;
+    bool cb_ok = cfg->settings[OPT_DB_SSL_CHANNEL_BINDING].error == NULL;
 
     if (cfg->url.parsed) {
         check_url_conflict(cfg, f, OPT_DB_SSL_MODE, "sslmode", cfg->url.sslmode, false);
@@ -270,6 +271,8 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
         check_url_conflict(cfg, f, OPT_DB_SSL_CLIENT_CERT, "sslcert", cfg->url.sslcert, true);
         check_url_conflict(cfg, f, OPT_DB_SSL_CLIENT_KEY, "sslkey", cfg->url.sslkey, true);
         check_url_conflict(cfg, f, OPT_DB_SSL_CRL, "sslcrl", cfg->url.sslcrl, true);
+        check_url_conflict(cfg, f, OPT_DB_SSL_CHANNEL_BINDING, "channel_binding",
+                           cfg->url.channel_binding, false);
     }
 
     if (mode_ok && req_ok && cfg->ssl_required && weak_mode(m))
@@ -286,6 +289,12 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
                             "example postgresql://user@localhost:5432/dbname.",
                             "DB_SSL_REQUIRED is true but DATABASE_URL connects over a Unix-domain "
                             "socket");
+    if (mode_ok && cb_ok && m == DBSSL_SSLMODE_DISABLE && cfg->channel_binding == DBSSL_CB_REQUIRE)
+        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_CHANNEL_BINDING",
+                           "Channel binding needs TLS: set DB_SSL_MODE=verify-full (or require), "
+                           "or DB_SSL_CHANNEL_BINDING=prefer.",
+                           "DB_SSL_CHANNEL_BINDING is \"require\" but DB_SSL_MODE \"disable\" "
+                           "never uses TLS");
     if (mode_ok && (m == DBSSL_SSLMODE_VERIFY_CA || m == DBSSL_SSLMODE_VERIFY_FULL) && !have_ca)
         dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_CA_CERT",
                            "Set DB_SSL_CA_CERT to the CA certificate that signed the server "
@@ -375,6 +384,14 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
             dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_REQUIRED",
                                "Set DB_SSL_REQUIRED=true in production.",
                                "DB_SSL_REQUIRED must be true in production");
+        if (cb_ok && cfg->channel_binding != DBSSL_CB_REQUIRE)
+            dbssl_findings_add(
+                f, DBSSL_SEVERITY_WARNING, "DB_SSL_CHANNEL_BINDING",
+                "Set DB_SSL_CHANNEL_BINDING=require, with scram-sha-256 authentication on the "
+                "server, so that a man in the middle holding a trusted certificate cannot relay "
+                "the login.",
+                "DB_SSL_CHANNEL_BINDING \"%s\" does not require channel binding in production",
+                dbssl_option_choice(OPT_DB_SSL_CHANNEL_BINDING, (int)cfg->channel_binding));
     } else if (cfg->app_env == DBSSL_ENV_STAGING) {
         if (mode_ok && m < DBSSL_SSLMODE_VERIFY_CA)
             dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_MODE",

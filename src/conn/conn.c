@@ -74,6 +74,8 @@ const char *dbssl_verify_reason_name(enum dbssl_verify_reason r)
         return "hostname_mismatch";
     case DBSSL_VERIFY_OTHER:
         return "other";
+    case DBSSL_VERIFY_CHANNEL_BINDING_UNAVAILABLE:
+        return "channel_binding_unavailable";
     }
     return "other";
 }
@@ -102,6 +104,11 @@ static const char HINT_CLIENT_CERT[] =
     "name as the certificate's common name.";
 static const char HINT_AUTH[] =
     "Check the user name and password in DATABASE_URL against the database role.";
+static const char HINT_CHANNEL_BINDING[] =
+    "DB_SSL_CHANNEL_BINDING=require needs SCRAM-SHA-256-PLUS over TLS: make the server "
+    "authenticate this role with scram-sha-256 on a hostssl line of pg_hba.conf and a password "
+    "stored as SCRAM (password_encryption = scram-sha-256), or set DB_SSL_CHANNEL_BINDING=prefer "
+    "for a server that authenticates otherwise (cert, md5, trust).";
 static const char HINT_SERVER_REJECTED[] =
     "Add a pg_hba.conf entry on the server for this client address, user and database (hostssl "
     "for TLS connections) and reload the server.";
@@ -180,6 +187,11 @@ static const struct pattern patterns[] = {
      HINT_UNKNOWN_CA},
     {"server does not support SSL, but SSL was required", DBSSL_CONN_SSL_UNAVAILABLE,
      DBSSL_VERIFY_NONE, HINT_SSL_UNAVAILABLE},
+    /* libpq 15's four ways of saying that channel_binding=require could not be met */
+    {"channel binding required", DBSSL_CONN_AUTH_FAILED, DBSSL_VERIFY_CHANNEL_BINDING_UNAVAILABLE,
+     HINT_CHANNEL_BINDING},
+    {"channel binding is required", DBSSL_CONN_AUTH_FAILED,
+     DBSSL_VERIFY_CHANNEL_BINDING_UNAVAILABLE, HINT_CHANNEL_BINDING},
     {"password authentication failed", DBSSL_CONN_AUTH_FAILED, DBSSL_VERIFY_NONE, HINT_AUTH},
     {"no password supplied", DBSSL_CONN_AUTH_FAILED, DBSSL_VERIFY_NONE, HINT_AUTH},
     {"no pg_hba.conf entry", DBSSL_CONN_SERVER_REJECTED, DBSSL_VERIFY_NONE, HINT_SERVER_REJECTED},
@@ -243,13 +255,28 @@ static int add_param(struct dbssl_conn_params *p, const char *kw, const char *va
     return 0;
 }
 
-static const char *const min_protocol_names[] = {"TLSv1.2", "TLSv1.3"};
-
 /* No replacement: every file as the settings name it. */
 static const struct dbssl_conn_files settings_files = {NULL, NULL, NULL, NULL};
 
 int dbssl_conn_build_params(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
                             struct dbssl_conn_params *p, struct dbssl_error *err)
+{
+    return dbssl_conn_build_params_to(cfg, files, NULL, p, err);
+}
+
+/* Whether keyword is one that to replaces: the URL's host, hostaddr and port. */
+static bool replaced_by(const struct dbssl_conn_to *to, const char *keyword)
+{
+    if (to != NULL && to->session_attrs != NULL && strcmp(keyword, "target_session_attrs") == 0)
+        return true;
+    return to != NULL && to->host != NULL &&
+           (strcmp(keyword, "host") == 0 || strcmp(keyword, "hostaddr") == 0 ||
+            (to->port > 0 && strcmp(keyword, "port") == 0));
+}
+
+int dbssl_conn_build_params_to(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
+                               const struct dbssl_conn_to *to, struct dbssl_conn_params *p,
+                               struct dbssl_error *err)
 {
     /* the file refs are stack buffers: their paths are copied into p */
     struct dbssl_file_ref ca, cert, key;
@@ -280,8 +307,18 @@ int dbssl_conn_build_params(const struct dbssl_config *cfg, const struct dbssl_c
     }
     p->parsed = opts;
     for (PQconninfoOption *o = opts; o->keyword; o++)
-        if (o->val != NULL && add_param(p, o->keyword, o->val, err) != 0)
+        if (o->val != NULL && !replaced_by(to, o->keyword) &&
+            add_param(p, o->keyword, o->val, err) != 0)
             goto out;
+    if (to != NULL && to->host != NULL) {
+        snprintf(p->port, sizeof(p->port), "%d", to->port);
+        if (add_param(p, "host", to->host, err) != 0 ||
+            (to->port > 0 && add_param(p, "port", p->port, err) != 0))
+            goto out;
+    }
+    if (to != NULL && to->session_attrs != NULL &&
+        add_param(p, "target_session_attrs", to->session_attrs, err) != 0)
+        goto out;
 
     tls_required = cfg->ssl_required || cfg->ssl_mode >= DBSSL_SSLMODE_REQUIRE;
     if (add_param(p, "sslmode", dbssl_sslmode_name(cfg->ssl_mode), err) != 0)
@@ -303,7 +340,11 @@ int dbssl_conn_build_params(const struct dbssl_config *cfg, const struct dbssl_c
     if (cfg->crl != NULL && add_param(p, "sslcrl", files->crl ? files->crl : cfg->crl, err) != 0)
         goto out;
     if (add_param(p, "ssl_min_protocol_version",
-                  min_protocol_names[cfg->min_protocol == DBSSL_TLS_1_3 ? 1 : 0], err) != 0)
+                  dbssl_option_choice(OPT_DB_SSL_MIN_PROTOCOL_VERSION, (int)cfg->min_protocol),
+                  err) != 0 ||
+        add_param(p, "channel_binding",
+                  dbssl_option_choice(OPT_DB_SSL_CHANNEL_BINDING, (int)cfg->channel_binding),
+                  err) != 0)
         goto out;
     snprintf(p->timeout, sizeof(p->timeout), "%ld", cfg->connect_timeout);
     if (add_param(p, "connect_timeout", p->timeout, err) != 0)
@@ -515,13 +556,16 @@ static void read_tls(PGconn *conn, struct dbssl_tls_state *st)
  * PQexec would wait forever on a server that stopped answering, and the
  * checker must not hang with it.
  */
-int dbssl_conn_exec_bounded(PGconn *conn, const char *sql, long timeout_s, PGresult **out)
+int dbssl_conn_exec_params_bounded(PGconn *conn, const char *sql, int nparams,
+                                   const char *const *params, long timeout_s, PGresult **out)
 {
     double deadline = mono_ms() + (double)timeout_s * 1000.0;
     PGresult *r, *first = NULL;
 
     *out = NULL;
-    if (PQsendQuery(conn, sql) != 1)
+    /* without parameters the simple protocol, as before: nothing changes for those callers */
+    if ((nparams == 0 ? PQsendQuery(conn, sql)
+                      : PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0)) != 1)
         return -1;
     while (PQisBusy(conn)) {
         struct pollfd pfd = {PQsocket(conn), POLLIN, 0};
@@ -549,20 +593,26 @@ int dbssl_conn_exec_bounded(PGconn *conn, const char *sql, long timeout_s, PGres
     return 0;
 }
 
+int dbssl_conn_exec_bounded(PGconn *conn, const char *sql, long timeout_s, PGresult **out)
+{
+    return dbssl_conn_exec_params_bounded(conn, sql, 0, NULL, timeout_s, out);
+}
+
 static const char STAT_SSL_SQL[] = "select ssl, version, cipher, bits, client_dn from pg_stat_ssl "
                                    "where pid = pg_backend_pid()";
 
 /* The server's own view of our session; fails when the connection is gone. */
-static int query_stat_ssl(PGconn *conn, const struct dbssl_config *cfg, struct dbssl_tls_state *st)
+static int query_stat_ssl(PGconn *conn, const struct dbssl_config *cfg, long timeout_s,
+                          struct dbssl_tls_state *st)
 {
     PGresult *res = NULL;
-    int rc = dbssl_conn_exec_bounded(conn, STAT_SSL_SQL, cfg->connect_timeout, &res);
+    int rc = dbssl_conn_exec_bounded(conn, STAT_SSL_SQL, timeout_s, &res);
 
     if (rc == -2) {
         char msg[128];
         struct dbssl_conn_diagnosis d = {DBSSL_CONN_TIMEOUT, DBSSL_VERIFY_NONE, HINT_TIMEOUT};
         snprintf(msg, sizeof(msg), "the server did not answer the health check query within %ld s",
-                 cfg->connect_timeout);
+                 timeout_s);
         set_failure(st, cfg, msg, NULL, &d, NULL);
         return -1;
     }
@@ -598,30 +648,85 @@ static bool fail_closed(const struct dbssl_config *cfg, struct dbssl_tls_state *
 }
 
 /*
+ * PQconnectdbParams without blocking past deadline_ms (CLOCK_MONOTONIC ms):
+ * NULL conn or CONNECTION_BAD as libpq leaves them; *timed_out when the
+ * deadline came first (the connection is then closed and NULL returned).
+ */
+static PGconn *connect_until(const struct dbssl_conn_params *p, long long deadline_ms,
+                             bool *timed_out)
+{
+    PGconn *conn = PQconnectStartParams(p->keywords, p->values, 0);
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+
+    *timed_out = false;
+    if (conn == NULL || PQstatus(conn) == CONNECTION_BAD)
+        return conn;
+    while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+        struct pollfd pfd = {PQsocket(conn), st == PGRES_POLLING_READING ? POLLIN : POLLOUT, 0};
+        long long left = deadline_ms - (long long)mono_ms();
+        int n;
+        if (left <= 0) {
+            *timed_out = true;
+            PQfinish(conn);
+            return NULL;
+        }
+        n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (n > 0)
+            st = PQconnectPoll(conn);
+    }
+    return conn;
+}
+
+/* Whole seconds left until deadline_ms, at least 1. */
+static long seconds_left(long long deadline_ms)
+{
+    long long left = deadline_ms - (long long)mono_ms();
+
+    return left <= 1000 ? 1 : (long)((left + 999) / 1000);
+}
+
+/*
  * Connects; with report, fills state with everything the TLS report shows
  * (libpq's attributes, the peer certificate, the server's own view from
  * pg_stat_ssl: one more round trip).  Without, state gets only what the
  * fail-closed rule needs, so that the connect costs what libpq's costs.
  */
 static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
-                            struct dbssl_tls_state *state, bool report, struct dbssl_error *err)
+                            const struct dbssl_conn_to *to, struct dbssl_tls_state *state,
+                            bool report, struct dbssl_error *err)
 {
     struct dbssl_conn_params p;
     struct dbssl_error perr;
     PGconn *conn = NULL;
     double t0 = mono_ms();
+    bool bounded = to != NULL && to->deadline_ms > 0, timed_out = false;
 
     memset(state, 0, sizeof(*state));
     /* a local error: the reason must reach the state even when err is NULL */
     dbssl_error_clear(&perr);
-    if (dbssl_conn_build_params(cfg, files, &p, &perr) != 0) {
+    if (dbssl_conn_build_params_to(cfg, files, to, &p, &perr) != 0) {
         struct dbssl_conn_diagnosis d = {DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_OTHER};
         set_failure(state, cfg, perr.message, perr.detail, &d, NULL);
         dbssl_error_setx(err, perr.code, perr.detail, perr.hint, "%s", perr.message);
         return NULL;
     }
-    conn = PQconnectdbParams(p.keywords, p.values, 0);
+    if (bounded) {
+        /* libpq's own timeout as a second bound (whole seconds, at least 2) */
+        snprintf(p.timeout, sizeof(p.timeout), "%ld", seconds_left(to->deadline_ms));
+        conn = connect_until(&p, to->deadline_ms, &timed_out);
+    } else {
+        conn = PQconnectdbParams(p.keywords, p.values, 0);
+    }
     dbssl_conn_params_free(&p);
+    if (timed_out) {
+        struct dbssl_conn_diagnosis d = {DBSSL_CONN_TIMEOUT, DBSSL_VERIFY_NONE, HINT_TIMEOUT};
+        set_failure(state, cfg, "the server did not complete the connection in time", NULL, &d,
+                    err);
+        state->latency_ms = mono_ms() - t0;
+        return NULL;
+    }
     if (conn == NULL) {
         struct dbssl_conn_diagnosis d = {DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_OTHER};
         set_failure(state, cfg, "out of memory", NULL, &d, err);
@@ -640,7 +745,9 @@ static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_c
         state->ssl_in_use = PQsslInUse(conn) == 1;
     if (fail_closed(cfg, state, err))
         goto fail;
-    if (report && query_stat_ssl(conn, cfg, state) != 0) {
+    if (report &&
+        query_stat_ssl(conn, cfg, bounded ? seconds_left(to->deadline_ms) : cfg->connect_timeout,
+                       state) != 0) {
         dbssl_error_setx(err, DBSSL_ERR_CONNECT, state->error_detail, state->error_hint, "%s",
                          state->error_message);
         goto fail;
@@ -657,8 +764,15 @@ fail:
 PGconn *dbssl_connect_files(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
                             struct dbssl_tls_state *state, struct dbssl_error *err)
 {
+    return dbssl_connect_to(cfg, files, NULL, state, err);
+}
+
+PGconn *dbssl_connect_to(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
+                         const struct dbssl_conn_to *to, struct dbssl_tls_state *state,
+                         struct dbssl_error *err)
+{
     struct dbssl_tls_state local;
-    PGconn *conn = connect_fill(cfg, files, state ? state : &local, state != NULL, err);
+    PGconn *conn = connect_fill(cfg, files, to, state ? state : &local, state != NULL, err);
 
     if (state != NULL)
         dbssl_tls_state_format(state);
@@ -681,7 +795,7 @@ static bool check_fill(PGconn *conn, const struct dbssl_config *cfg, struct dbss
                     conn ? PQerrorMessage(conn) : NULL, &d, NULL);
         return false;
     }
-    if (query_stat_ssl(conn, cfg, state) != 0) {
+    if (query_stat_ssl(conn, cfg, cfg->connect_timeout, state) != 0) {
         state->latency_ms = mono_ms() - t0;
         return false;
     }

@@ -71,6 +71,7 @@ struct dbssl_conn_params {
     void *parsed;          /* PQconninfoOption array the URL's values point into */
     char *ca, *cert, *key; /* file paths in use (owned) */
     char timeout[24];
+    char port[8]; /* a port given by struct dbssl_conn_to */
 };
 
 /*
@@ -95,6 +96,34 @@ int dbssl_conn_build_params(const struct dbssl_config *cfg, const struct dbssl_c
 /* dbssl_connect() with files (may be NULL) instead of the settings' own. */
 PGconn *dbssl_connect_files(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
                             struct dbssl_tls_state *state, struct dbssl_error *err);
+
+/*
+ * Where and how long, instead of DATABASE_URL's host and DB_CONNECT_TIMEOUT:
+ * the fleet probe's login module logs in to each target with one module's
+ * settings.  host (an address or a name) replaces the URL's host and
+ * hostaddr, port its port (0: the URL's); with deadline_ms (monotonic
+ * milliseconds, CLOCK_MONOTONIC) the connection is made without blocking
+ * and abandoned at the deadline, and the session query gets the time left.
+ */
+struct dbssl_conn_to {
+    const char *host;
+    int port;
+    long long deadline_ms;
+    /* replaces the URL's target_session_attrs when set: a probe of one host
+     * of a multi-host URL connects to a standby as well ("any") */
+    const char *session_attrs;
+};
+
+/* dbssl_conn_build_params() with to's host and port (files and to may be NULL). */
+int dbssl_conn_build_params_to(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
+                               const struct dbssl_conn_to *to, struct dbssl_conn_params *p,
+                               struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* dbssl_connect_files() to another host, bounded by to's deadline (see above). */
+PGconn *dbssl_connect_to(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
+                         const struct dbssl_conn_to *to, struct dbssl_tls_state *state,
+                         struct dbssl_error *err) DBSSL_MUSTCHECK;
+
 void dbssl_conn_params_free(struct dbssl_conn_params *p);
 /* The value of keyword in p, or NULL. */
 const char *dbssl_conn_params_get(const struct dbssl_conn_params *p, const char *keyword);
@@ -131,6 +160,10 @@ struct dbssl_conn_diagnosis {
  */
 int dbssl_conn_exec_bounded(PGconn *conn, const char *sql, long timeout_s,
                             PGresult **out) DBSSL_MUSTCHECK;
+/* The same with nparams text parameters $1.. (values, never pasted into sql). */
+int dbssl_conn_exec_params_bounded(PGconn *conn, const char *sql, int nparams,
+                                   const char *const *params, long timeout_s,
+                                   PGresult **out) DBSSL_MUSTCHECK;
 
 /* Classifies a libpq error message (any language-neutral libpq 15 text). */
 struct dbssl_conn_diagnosis dbssl_conn_classify(const char *libpq_message);

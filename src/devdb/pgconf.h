@@ -38,4 +38,17 @@ struct dbssl_pgconf_opts {
 int dbssl_pgconf_render(const struct dbssl_config *cfg, const struct dbssl_pgconf_opts *o,
                         char **conf, char **hba, struct dbssl_error *err) DBSSL_MUSTCHECK;
 
+/*
+ * The [pgbouncer] lines of pgbouncer.ini for TLS on both hops (PgBouncer
+ * 1.18's client_tls_* and server_tls_* settings): the client hop with the
+ * set's server pair (verify-full, the set's CA, when client certificates
+ * are configured, else require), the server hop verify-full against the CA
+ * with the client pair when there is one; versions, TLS 1.2 suites and
+ * (client hop) the one ECDH curve of o's profile.  Files the settings name (DB_SSL_CA_CERT, DB_SSL_CLIENT_*) are
+ * used where given, else the set's.  *ini is the caller's to free.
+ */
+int dbssl_pgconf_render_pgbouncer(const struct dbssl_config *cfg,
+                                  const struct dbssl_pgconf_opts *o, char **ini,
+                                  struct dbssl_error *err) DBSSL_MUSTCHECK;
+
 #endif

@@ -6,7 +6,10 @@
  * degraded when the session fell back to plaintext under allow/prefer or a
  * certificate expires within DB_SSL_EXPIRY_WARN_DAYS (expiry.h decides
  * both); healthy otherwise.  A deliberate DB_SSL_MODE=disable is healthy,
- * with a warning.  Every rule that fires says so in the snapshot's
+ * with a warning.  The application's own sessions (issue 13): degraded
+ * when a watched session is plaintext or below DB_SSL_MIN_PROTOCOL_VERSION,
+ * unhealthy when DB_SSL_REQUIRED and DB_SSL_SESSIONS_ENFORCE are both true;
+ * each warning names the client.  Every rule that fires says so in the snapshot's
  * warnings, which the bodies show as they are (render.h).
  */
 #include "health.h"
@@ -96,6 +99,98 @@ static enum dbssl_health_status judge_expiry(struct judging *j, const char *what
     return DBSSL_HEALTH_HEALTHY;
 }
 
+/* At most this many offending sessions are named in warnings; the body lists them all. */
+#define NAMED_OFFENDERS 5
+
+/* The watched sessions (conn_sessions.h): one warning per offending client, named. */
+static enum dbssl_health_status judge_sessions(struct judging *j, const struct dbssl_config *cfg)
+{
+    const struct dbssl_sessions *ss = &j->s->sessions;
+    const char *min = dbssl_option_choice(OPT_DB_SSL_MIN_PROTOCOL_VERSION, (int)cfg->min_protocol);
+    unsigned bad = ss->plaintext + ss->below_min_protocol;
+    size_t named = 0;
+
+    if (ss->state == DBSSL_SESSIONS_UNREAD)
+        return DBSSL_HEALTH_HEALTHY;
+    if (ss->state != DBSSL_SESSIONS_CHECKED) {
+        warn(j, "the application's sessions were not checked: %s; %s", ss->note, ss->hint);
+        /* an enforcement that cannot look must not read as all clear */
+        return cfg->sessions_enforce ? DBSSL_HEALTH_DEGRADED : DBSSL_HEALTH_HEALTHY;
+    }
+    if (bad == 0)
+        return DBSSL_HEALTH_HEALTHY;
+    for (size_t i = 0; i < ss->n_offenders && named < NAMED_OFFENDERS; i++, named++) {
+        const struct dbssl_session_offender *o = &ss->offenders[i];
+        char since[32], what[96];
+        format_rfc3339(o->backend_start, since, sizeof(since));
+        if (o->reason == DBSSL_SESSION_PLAINTEXT)
+            snprintf(what, sizeof(what), "is not encrypted");
+        else
+            snprintf(what, sizeof(what), "uses %s, below DB_SSL_MIN_PROTOCOL_VERSION \"%s\"",
+                     o->version, min);
+        warn(j,
+             "a session of role \"%s\" from %s (application_name \"%s\", since %s) %s; "
+             "connect that client with sslmode=verify-full and ssl_min_protocol_version=%s, for "
+             "example by starting it with \"dbssl exec\"",
+             o->role, o->client_addr, o->application_name, since, what, min);
+    }
+    if (bad > named)
+        warn(j, "%u more of the application's sessions are not encrypted or below %s",
+             bad - (unsigned)named, min);
+    return cfg->ssl_required && cfg->sessions_enforce ? DBSSL_HEALTH_UNHEALTHY
+                                                      : DBSSL_HEALTH_DEGRADED;
+}
+
+/*
+ * A multi-host URL: the session is on one host, and any other may be the one
+ * a failover sends it to, so each must be ready.  Unhealthy when no host
+ * satisfies target_session_attrs with TLS as the settings require (libpq
+ * would find none either); degraded when a host cannot be reached, falls
+ * back to plaintext, or has a certificate that expires within the window (an
+ * expired one on the session's own host is unhealthy by the session's rule).
+ */
+static enum dbssl_health_status judge_hosts(struct judging *j, const struct dbssl_config *cfg)
+{
+    const struct dbssl_hosts *hs = j->s->hosts;
+    bool tls_required = cfg->ssl_required || cfg->ssl_mode >= DBSSL_SSLMODE_REQUIRE;
+    enum dbssl_health_status st = DBSSL_HEALTH_HEALTHY;
+    bool satisfied = false;
+
+    for (size_t i = 0; hs != NULL && i < hs->n; i++) {
+        const struct dbssl_host_probe *h = &hs->v[i];
+        char name[ADDR_BUF + 16], what[ADDR_BUF + 64];
+        dbssl_host_name(h, name, sizeof(name));
+        if (!h->tls.connected) {
+            warn(j, "host \"%s\" of DATABASE_URL cannot be reached with these settings: %s", name,
+                 h->tls.error_message);
+            st = worse(st, DBSSL_HEALTH_DEGRADED);
+            continue;
+        }
+        if (!h->tls.ssl_in_use && tls_required) {
+            warn(j, "host \"%s\" of DATABASE_URL is not encrypted although TLS is required", name);
+            st = worse(st, DBSSL_HEALTH_DEGRADED);
+            continue;
+        }
+        if (dbssl_host_satisfies(h->role, hs->want))
+            satisfied = true;
+        if (h->tls.ssl_in_use) {
+            snprintf(what, sizeof(what), "server certificate of host \"%s\" (%s)", name,
+                     dbssl_host_role_name(h->role));
+            /* capped: the session's own host is judged by the session's rule */
+            if (judge_expiry(j, what, h->tls.server_cert_not_before, h->tls.server_cert_not_after,
+                             cfg->expiry_warn_days) != DBSSL_HEALTH_HEALTHY)
+                st = worse(st, DBSSL_HEALTH_DEGRADED);
+        }
+    }
+    if (hs != NULL && hs->n > 0 && !satisfied) {
+        warn(j, "no host of DATABASE_URL satisfies target_session_attrs \"%s\" with TLS as the "
+                "settings require",
+             hs->want_text);
+        st = DBSSL_HEALTH_UNHEALTHY;
+    }
+    return st;
+}
+
 static enum dbssl_health_status judge(struct judging *j, const struct dbssl_config *cfg,
                                       const struct dbssl_inuse_certs *certs)
 {
@@ -132,7 +227,9 @@ static enum dbssl_health_status judge(struct judging *j, const struct dbssl_conf
     if (tls->connected && tls->ssl_in_use)
         st = worse(st, judge_expiry(j, "server certificate", tls->server_cert_not_before,
                                     tls->server_cert_not_after, cfg->expiry_warn_days));
-    return st;
+    if (tls->connected)
+        st = worse(st, judge_sessions(j, cfg));
+    return worse(st, judge_hosts(j, cfg));
 }
 
 /* ---- the snapshot -------------------------------------------------------------------- */
@@ -160,6 +257,7 @@ static void free_snapshot(struct dbssl_snapshot *s)
     free(s->db_json.data);
     free(s->metrics.data);
     json_decref(s->server_settings);
+    free(s->hosts);
     free(s);
 }
 
@@ -176,6 +274,9 @@ dbssl_snapshot_new(const struct dbssl_config *cfg, const struct dbssl_tls_state 
     atomic_init(&s->refs, 1);
     s->tls = *tls;
     s->ssl_mode = cfg->ssl_mode;
+    s->channel_binding = cfg->channel_binding;
+    if (x != NULL && x->sessions != NULL)
+        s->sessions = *x->sessions;
     s->checked_at = now;
     s->last_success = last_success;
     if (certs != NULL && certs->n > 0) {
@@ -184,6 +285,11 @@ dbssl_snapshot_new(const struct dbssl_config *cfg, const struct dbssl_tls_state 
         for (; s->n_certs < certs->n; s->n_certs++)
             if (dbssl_inuse_cert_copy(&s->certs[s->n_certs], &certs->v[s->n_certs]) != 0)
                 goto oom;
+    }
+    if (x != NULL && x->hosts != NULL && x->hosts->n > 0) {
+        if ((s->hosts = malloc(sizeof(*s->hosts))) == NULL)
+            goto oom;
+        *s->hosts = *x->hosts;
     }
     s->status = judge(&j, cfg, certs);
     if (j.oom)

@@ -21,20 +21,10 @@
 #include "certs_inuse.h"
 #include "config.h"
 #include "conn_int.h"
+#include "conn_sessions.h"
 #include "error_int.h"
-
-/*
- * Outcomes of configuration reloads so far, as the health bodies and /metrics
- * show them.  Reload (service/reload.c) keeps them; they are defined here, with
- * the rest of what a snapshot shows, so that health needs nothing above it.
- */
-struct dbssl_reload_stats {
-    unsigned long long success, failure;
-    long long last_success_at; /* epoch seconds; the initial load counts */
-    long long last_error_at;   /* 0: the latest reload (if any) succeeded */
-    /* why the latest reload was refused (primary, detail, hint), secret-free */
-    struct dbssl_error last_error;
-};
+#include "hosts.h"
+#include "reload.h" /* struct dbssl_reload_stats, shown by every snapshot */
 
 enum dbssl_health_status {
     DBSSL_HEALTH_HEALTHY = 0,
@@ -65,6 +55,10 @@ struct dbssl_snapshot_extra {
     /* the server's settings and pg_hba.conf findings (hbarules.h), read now and then by
      * the checker: "server_settings" of the ssl body, null when NULL */
     const struct json_t *server_settings;
+    /* the watched sessions read with this check (conn_sessions.h): "sessions", null when NULL */
+    const struct dbssl_sessions *sessions;
+    /* each host of a multi-host DATABASE_URL as the check probed it (NULL or n = 0: one host) */
+    const struct dbssl_hosts *hosts;
 };
 
 /* One rendered body: the HTTP layer sends these bytes as they are. */
@@ -82,6 +76,8 @@ struct dbssl_snapshot {
     size_t n_warnings;
     struct dbssl_tls_state tls; /* as the check found it */
     enum dbssl_sslmode ssl_mode;
+    enum dbssl_channel_binding channel_binding;
+    struct dbssl_sessions sessions; /* state DBSSL_SESSIONS_UNREAD when not read */
     struct dbssl_inuse_cert *certs; /* copies, owned */
     size_t n_certs;
     long long checked_at;   /* epoch seconds */
@@ -89,6 +85,7 @@ struct dbssl_snapshot {
     struct dbssl_reload_stats reload;
     struct dbssl_check_stats stats;
     struct json_t *server_settings; /* a reference to x->server_settings, or NULL */
+    struct dbssl_hosts *hosts;      /* a copy of x->hosts when it has hosts, else NULL */
     /* rendered once by dbssl_render_snapshot() (render.h) */
     struct dbssl_body ssl_json; /* GET /health/database/ssl */
     struct dbssl_body db_json;  /* GET /health/database */

@@ -40,14 +40,14 @@ static json_t *error_json(const struct dbssl_tls_state *tls)
 {
     if (tls->connected || tls->error_class == DBSSL_CONN_OK)
         return json_null();
-    return json_pack("{s:s, s:o, s:o, s:o, s:o}", "class", dbssl_conn_class_name(tls->error_class),
-                     "reason",
-                     tls->error_class == DBSSL_CONN_CERT_VERIFY_FAILED
-                         ? json_string(dbssl_verify_reason_name(tls->verify_reason))
-                         : json_null(),
-                     "message", dbssl_json_str(tls->error_message), "detail",
-                     tls->error_detail[0] ? dbssl_json_str(tls->error_detail) : json_null(), "hint",
-                     dbssl_json_str(tls->error_hint));
+    return json_pack(
+        "{s:s, s:o, s:o, s:o, s:o}", "class", dbssl_conn_class_name(tls->error_class), "reason",
+        tls->error_class == DBSSL_CONN_CERT_VERIFY_FAILED || tls->verify_reason != DBSSL_VERIFY_NONE
+            ? json_string(dbssl_verify_reason_name(tls->verify_reason))
+            : json_null(),
+        "message", dbssl_json_str(tls->error_message), "detail",
+        tls->error_detail[0] ? dbssl_json_str(tls->error_detail) : json_null(), "hint",
+        dbssl_json_str(tls->error_hint));
 }
 
 /* The latest reload's rejection, or null once a reload succeeded (or none was tried). */
@@ -60,13 +60,44 @@ static json_t *reload_error_json(const struct dbssl_reload_stats *r)
                      str_or_null(r->last_error.detail), "hint", str_or_null(r->last_error.hint));
 }
 
+/* The server certificate a state saw, or null. */
+static json_t *server_cert_json(const struct dbssl_tls_state *t, long long now)
+{
+    if (!t->connected || !t->ssl_in_use || t->server_cert_not_after <= 0)
+        return json_null();
+    return json_pack("{s:o, s:o, s:I}", "subject", dbssl_json_str(t->server_cert_subject),
+                     "not_after", time_or_null(t->server_cert_not_after), "days_remaining",
+                     (json_int_t)dbssl_expiry_days_left(t->server_cert_not_after, now));
+}
+
+/* Each host of a multi-host DATABASE_URL as the check probed it ([] for one host). */
+static json_t *hosts_json(const struct dbssl_snapshot *s)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; s->hosts != NULL && i < s->hosts->n; i++) {
+        const struct dbssl_host_probe *h = &s->hosts->v[i];
+        const struct dbssl_tls_state *t = &h->tls;
+        bool tls_on = t->connected && t->ssl_in_use;
+        json_array_append_new(
+            a, json_pack("{s:o, s:o, s:b, s:s, s:b, s:b, s:o, s:o, s:o, s:o}", "host",
+                         dbssl_json_str(h->host), "port",
+                         h->port > 0 ? json_integer(h->port) : json_null(), "reachable",
+                         t->connected, "role", dbssl_host_role_name(h->role), "session",
+                         dbssl_host_is_session(h, &s->tls), "ssl_enabled", tls_on, "ssl_version",
+                         tls_on ? str_or_null(t->protocol) : json_null(), "ssl_cipher",
+                         tls_on ? str_or_null(t->cipher) : json_null(), "server_certificate",
+                         server_cert_json(t, s->checked_at), "error", error_json(t)));
+    }
+    return a;
+}
+
 static json_t *ssl_body(const struct dbssl_snapshot *s)
 {
     const struct dbssl_tls_state *t = &s->tls;
     bool tls_on = t->connected && t->ssl_in_use;
     bool verifying = s->ssl_mode >= DBSSL_SSLMODE_VERIFY_CA;
     json_t *root = json_object(), *certs = json_array(), *warnings = json_array();
-    json_t *srv = json_null();
 
     for (size_t i = 0; i < s->n_certs; i++)
         json_array_append_new(
@@ -76,13 +107,6 @@ static json_t *ssl_body(const struct dbssl_snapshot *s)
                       dbssl_json_str(s->certs[i].subject), "not_after",
                       time_or_null(s->certs[i].not_after), "days_remaining",
                       (json_int_t)dbssl_expiry_days_left(s->certs[i].not_after, s->checked_at)));
-    if (tls_on && t->server_cert_not_after > 0) {
-        json_decref(srv);
-        srv =
-            json_pack("{s:o, s:o, s:I}", "subject", dbssl_json_str(t->server_cert_subject),
-                      "not_after", time_or_null(t->server_cert_not_after), "days_remaining",
-                      (json_int_t)dbssl_expiry_days_left(t->server_cert_not_after, s->checked_at));
-    }
     for (size_t i = 0; i < s->n_warnings; i++)
         json_array_append_new(warnings, dbssl_json_str(s->warnings[i]));
     /* the guide's fields first, in the guide's order */
@@ -98,12 +122,19 @@ static json_t *ssl_body(const struct dbssl_snapshot *s)
     json_object_set_new(root, "ssl_bits",
                         tls_on && t->key_bits > 0 ? json_integer(t->key_bits) : json_null());
     json_object_set_new(root, "client_certificate", json_boolean(tls_on && t->client_cert_sent));
+    /* the setting: libpq does not say whether the login used SCRAM-SHA-256-PLUS */
+    json_object_set_new(
+        root, "channel_binding",
+        json_string(dbssl_option_choice(OPT_DB_SSL_CHANNEL_BINDING, (int)s->channel_binding)));
     json_object_set_new(root, "server", server_json(t));
-    json_object_set_new(root, "server_certificate", srv);
+    json_object_set_new(root, "server_certificate", server_cert_json(t, s->checked_at));
+    /* a multi-host URL's hosts, each probed on its own; "session" marks the one of "server" */
+    json_object_set_new(root, "hosts", hosts_json(s));
     json_object_set_new(root, "certificates", certs);
     /* an object of its own: "server" is the public "host:port" string and keeps its type */
     json_object_set(root, "server_settings",
                     s->server_settings ? s->server_settings : json_null());
+    json_object_set_new(root, "sessions", dbssl_sessions_to_json(&s->sessions));
     json_object_set_new(root, "warnings", warnings);
     json_object_set_new(root, "checked_at", time_or_null(s->checked_at));
     json_object_set_new(root, "error", error_json(t));

@@ -70,6 +70,50 @@ static void certs(struct strbuf *sb, const struct dbssl_snapshot *s, bool after)
     }
 }
 
+static void host_series(struct strbuf *sb, const char *name, const struct dbssl_host_probe *h,
+                        long long value)
+{
+    char port[16];
+
+    snprintf(port, sizeof(port), "%d", h->port);
+    strbuf_printf(sb, "%s{host=\"", name);
+    dbssl_metrics_escape(sb, h->host);
+    /* no role label: a failover must not start new series */
+    strbuf_printf(sb, "\",port=\"%s\"} %lld\n", h->port > 0 ? port : "", value);
+}
+
+/* Each host of a multi-host DATABASE_URL (no series for a URL with one host). */
+static void hosts(struct strbuf *sb, const struct dbssl_snapshot *s)
+{
+    const struct dbssl_hosts *hs = s->hosts;
+    size_t n = hs != NULL ? hs->n : 0;
+
+    head(sb, "dbssl_host_up", "gauge",
+         "Whether each host of a multi-host DATABASE_URL accepted the settings' connection.");
+    for (size_t i = 0; i < n; i++)
+        host_series(sb, "dbssl_host_up", &hs->v[i], hs->v[i].tls.connected);
+    head(sb, "dbssl_host_ssl_enabled", "gauge",
+         "Whether each host's connection is encrypted with TLS.");
+    for (size_t i = 0; i < n; i++)
+        host_series(sb, "dbssl_host_ssl_enabled", &hs->v[i],
+                    hs->v[i].tls.connected && hs->v[i].tls.ssl_in_use);
+    head(sb, "dbssl_host_primary", "gauge",
+         "Whether each host is a primary (1) or a standby (0), by pg_is_in_recovery().");
+    for (size_t i = 0; i < n; i++)
+        if (hs->v[i].role != DBSSL_HOST_ROLE_UNKNOWN)
+            host_series(sb, "dbssl_host_primary", &hs->v[i], hs->v[i].role == DBSSL_HOST_PRIMARY);
+    head(sb, "dbssl_host_session", "gauge", "Whether the health check's session is on the host.");
+    for (size_t i = 0; i < n; i++)
+        host_series(sb, "dbssl_host_session", &hs->v[i], dbssl_host_is_session(&hs->v[i], &s->tls));
+    head(sb, "dbssl_host_cert_not_after_seconds", "gauge",
+         "Expiry (not after) of each host's server certificate, in seconds since the epoch.");
+    for (size_t i = 0; i < n; i++)
+        if (hs->v[i].tls.connected && hs->v[i].tls.ssl_in_use &&
+            hs->v[i].tls.server_cert_not_after > 0)
+            host_series(sb, "dbssl_host_cert_not_after_seconds", &hs->v[i],
+                        hs->v[i].tls.server_cert_not_after);
+}
+
 static void histogram(struct strbuf *sb, const struct dbssl_check_stats *st)
 {
     head(sb, "dbssl_check_duration_seconds", "histogram",
@@ -80,6 +124,42 @@ static void histogram(struct strbuf *sb, const struct dbssl_check_stats *st)
     strbuf_printf(sb, "dbssl_check_duration_seconds_bucket{le=\"+Inf\"} %llu\n", st->count);
     strbuf_printf(sb, "dbssl_check_duration_seconds_sum %.6f\n", st->sum);
     strbuf_printf(sb, "dbssl_check_duration_seconds_count %llu\n", st->count);
+}
+
+/* A gauge of the watched sessions, reported only when they were counted. */
+static void session_gauge(struct strbuf *sb, const struct dbssl_sessions *ss, const char *name,
+                          const char *help, unsigned value)
+{
+    head(sb, name, "gauge", help);
+    if (ss->state == DBSSL_SESSIONS_CHECKED)
+        strbuf_printf(sb, "%s %u\n", name, value);
+}
+
+/* The application's sessions (conn_sessions.h); no sample when they were not counted. */
+static void sessions(struct strbuf *sb, const struct dbssl_sessions *ss)
+{
+    head(sb, "dbssl_sessions_checked", "gauge",
+         "Whether the application's sessions were counted at the last check (0: not "
+         "connected, no privilege or the query failed).");
+    strbuf_printf(sb, "dbssl_sessions_checked %d\n", ss->state == DBSSL_SESSIONS_CHECKED);
+    session_gauge(sb, ss, "dbssl_sessions_watched", "Watched sessions of the application.",
+                  ss->total);
+    session_gauge(sb, ss, "dbssl_sessions_encrypted", "Watched TCP sessions that use TLS.",
+                  ss->encrypted);
+    session_gauge(sb, ss, "dbssl_sessions_plaintext", "Watched TCP sessions without TLS.",
+                  ss->plaintext);
+    session_gauge(sb, ss, "dbssl_sessions_below_min_protocol",
+                  "Watched sessions whose TLS version is below DB_SSL_MIN_PROTOCOL_VERSION.",
+                  ss->below_min_protocol);
+    session_gauge(sb, ss, "dbssl_sessions_without_client_certificate",
+                  "Watched TLS sessions that sent no client certificate.",
+                  ss->without_client_certificate);
+    head(sb, "dbssl_sessions_tls_version", "gauge", "Watched TLS sessions by TLS version.");
+    for (size_t i = 0; ss->state == DBSSL_SESSIONS_CHECKED && i < ss->n_versions; i++) {
+        strbuf_append(sb, "dbssl_sessions_tls_version{version=\"");
+        dbssl_metrics_escape(sb, ss->by_version[i].version);
+        strbuf_printf(sb, "\"} %u\n", ss->by_version[i].n);
+    }
 }
 
 struct dbssl_body dbssl_render_metrics(const struct dbssl_snapshot *s)
@@ -106,6 +186,8 @@ struct dbssl_body dbssl_render_metrics(const struct dbssl_snapshot *s)
     }
     certs(&sb, s, true);
     certs(&sb, s, false);
+    sessions(&sb, &s->sessions);
+    hosts(&sb, s);
     head(&sb, "dbssl_checks_total", "counter", "Health checks by resulting status.");
     for (int i = DBSSL_HEALTH_HEALTHY; i <= DBSSL_HEALTH_UNHEALTHY; i++)
         strbuf_printf(&sb, "dbssl_checks_total{result=\"%s\"} %llu\n",

@@ -17,6 +17,7 @@
  * ever connects like this, and no data is exchanged on these connections.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,16 @@ const char *dbssl_scan_proto_name(enum dbssl_scan_proto p)
     return (unsigned)p < DBSSL_SCAN_NPROTO ? proto_names[p] : "unknown";
 }
 
+const char *dbssl_scan_failure_name(enum dbssl_scan_failure f)
+{
+    static const char *const names[] = {
+        "none",          "host_not_found",  "connection_refused", "unreachable", "timeout",
+        "ssl_unavailable", "not_postgresql", "handshake_failed",  "other",
+    };
+
+    return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "other";
+}
+
 int dbssl_scan_proto_from_name(const char *name)
 {
     for (int i = 0; i < DBSSL_SCAN_NPROTO; i++)
@@ -107,7 +118,8 @@ struct answer {
     enum scan_status st;
     bool picked; /* the server chose a suite (even if the handshake then failed) */
     struct dbssl_scan_suite suite;
-    int group; /* index into groups[], -1 */
+    int group;                   /* index into groups[], -1 */
+    enum dbssl_scan_proto proto; /* the version negotiated, when st is SCAN_OK */
     char why[256];
 };
 
@@ -202,8 +214,11 @@ static SSL *make_ssl(struct scanner *sc, const struct offer *of)
     /* the level again in the string: SSL_set_cipher_list() would otherwise keep the default */
     snprintf(ciphers, sizeof(ciphers), "%s%s", of->ciphers ? of->ciphers : ALL_SUITES,
              of->ciphers ? ":@SECLEVEL=0" : "");
-    if (SSL_set_min_proto_version(ssl, versions[of->proto]) != 1 ||
-        SSL_set_max_proto_version(ssl, versions[of->proto]) != 1 ||
+    /* DBSSL_SCAN_NPROTO: every version, as a client that lets the server choose */
+    if (SSL_set_min_proto_version(ssl, of->proto == DBSSL_SCAN_NPROTO ? TLS1_VERSION
+                                                                      : versions[of->proto]) != 1 ||
+        SSL_set_max_proto_version(ssl, of->proto == DBSSL_SCAN_NPROTO ? TLS1_3_VERSION
+                                                                      : versions[of->proto]) != 1 ||
         SSL_set_cipher_list(ssl, ciphers) != 1 ||
         SSL_set_ciphersuites(ssl, of->suites ? of->suites : ALL_TLS13) != 1 ||
         (of->groups != NULL && SSL_set1_groups_list(ssl, of->groups) != 1) ||
@@ -213,6 +228,37 @@ static SSL *make_ssl(struct scanner *sc, const struct offer *of)
         return NULL;
     }
     return ssl;
+}
+
+/*
+ * The handshake of one offer on fd, a connection whose SSLRequest was
+ * answered with 'S' (closed here), and what it tells.
+ */
+static void handshake_on(struct scanner *sc, const struct offer *of, SSL *ssl, int fd,
+                         struct answer *a, bool *timed_out)
+{
+    sc->r->handshakes++;
+    a->st = scan_handshake(ssl, fd, next_deadline(sc), a->why, sizeof(a->why), timed_out);
+    if (a->st == SCAN_OK || a->st == SCAN_REJECTED) {
+        /* a suite the server chose counts even when the handshake failed after ServerHello */
+        const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
+        if (c != NULL && (a->st == SCAN_OK || (of->proto != DBSSL_SCAN_NPROTO &&
+                                               SSL_version(ssl) == versions[of->proto]))) {
+            describe_suite(c, &a->suite);
+            a->picked = true;
+        }
+    }
+    if (a->st == SCAN_OK) {
+        describe_kx(ssl, a);
+        for (int p = 0; p < DBSSL_SCAN_NPROTO; p++)
+            if (SSL_version(ssl) == versions[p])
+                a->proto = (enum dbssl_scan_proto)p;
+        if (!sc->got_chain) {
+            sc->got_chain = true;
+            scan_chain(SSL_get_peer_cert_chain(ssl), sc->o->host, sc->o->ca_file, sc->r);
+        }
+    }
+    scan_close(ssl, fd);
 }
 
 /* One connection with one offer. */
@@ -241,27 +287,11 @@ static void probe(struct scanner *sc, const struct offer *of, struct answer *a)
         return;
     }
     a->st = scan_sslrequest((struct sockaddr *)&sc->sa, sc->salen, next_deadline(sc), &fd, a->why,
-                            sizeof(a->why), &timed_out);
-    if (a->st == SCAN_OK) {
-        sc->r->handshakes++;
-        a->st = scan_handshake(ssl, fd, next_deadline(sc), a->why, sizeof(a->why), &timed_out);
-    }
-    if (a->st == SCAN_OK || a->st == SCAN_REJECTED) {
-        /* a suite the server chose counts even when the handshake failed after ServerHello */
-        const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
-        if (c != NULL && (a->st == SCAN_OK || SSL_version(ssl) == versions[of->proto])) {
-            describe_suite(c, &a->suite);
-            a->picked = true;
-        }
-    }
-    if (a->st == SCAN_OK) {
-        describe_kx(ssl, a);
-        if (!sc->got_chain) {
-            sc->got_chain = true;
-            scan_chain(SSL_get_peer_cert_chain(ssl), sc->o->host, sc->o->ca_file, sc->r);
-        }
-    }
-    scan_close(ssl, fd);
+                            sizeof(a->why), &timed_out, NULL);
+    if (a->st == SCAN_OK)
+        handshake_on(sc, of, ssl, fd, a, &timed_out);
+    else
+        scan_close(NULL, fd);
     SSL_free(ssl);
     ERR_clear_error();
     if (a->st == SCAN_FAILED || a->st == SCAN_NO_TLS)
@@ -445,9 +475,62 @@ static void address_text(const struct sockaddr *sa, char *out, size_t len)
         snprintf(out, len, "?");
 }
 
+static void fail_as(const struct scanner *sc, enum dbssl_scan_failure f)
+{
+    if (sc->o->failure != NULL)
+        *sc->o->failure = f;
+}
+
+/* The class of a connection that never got an answer to its SSLRequest. */
+static enum dbssl_scan_failure no_answer_class(int connect_errno, bool timed_out)
+{
+    if (connect_errno == ECONNREFUSED)
+        return DBSSL_SCAN_FAILURE_REFUSED;
+    if (connect_errno != 0)
+        return timed_out ? DBSSL_SCAN_FAILURE_TIMEOUT : DBSSL_SCAN_FAILURE_UNREACHABLE;
+    return timed_out ? DBSSL_SCAN_FAILURE_TIMEOUT : DBSSL_SCAN_FAILURE_OTHER;
+}
+
+/*
+ * The handshake of a handshake_only scan, on the connection the first
+ * contact made: every version offered, the server picks.
+ */
+static int one_handshake(struct scanner *sc, int fd, struct answer *a, struct dbssl_error *err)
+{
+    const struct offer of = {DBSSL_SCAN_NPROTO, NULL, NULL, NULL};
+    bool timed_out = false;
+    SSL *ssl = make_ssl(sc, &of);
+
+    memset(a, 0, sizeof(*a));
+    a->group = -1;
+    if (ssl == NULL) {
+        scan_close(NULL, fd);
+        fail_as(sc, DBSSL_SCAN_FAILURE_OTHER);
+        dbssl_error_set(err, DBSSL_ERR_INTERNAL, NULL, "OpenSSL refused the offer");
+        return -1;
+    }
+    handshake_on(sc, &of, ssl, fd, a, &timed_out);
+    SSL_free(ssl);
+    ERR_clear_error();
+    if (a->st == SCAN_OK)
+        return 0;
+    fail_as(sc, timed_out ? DBSSL_SCAN_FAILURE_TIMEOUT : DBSSL_SCAN_FAILURE_HANDSHAKE);
+    dbssl_error_setx(err, DBSSL_ERR_CONNECT, a->why,
+                     timed_out ? "Check that nothing between here and the server holds the "
+                                 "connection; give a slow network more time."
+                               : "The server's log says why it refused the handshake (a "
+                                 "certificate it cannot load, ssl_min_protocol_version above "
+                                 "what OpenSSL offers).",
+                     "server at \"%s\" (%s), port %d %s", sc->o->host, sc->r->address, sc->o->port,
+                     timed_out ? "did not finish the TLS handshake in time"
+                               : "refused the TLS handshake");
+    return -1;
+}
+
 /*
  * The first connection: each address of the host in turn until one answers
  * like PostgreSQL.  It offers TLS 1.3; its answer is the first data point.
+ * A handshake_only scan makes its one handshake on that very connection.
  */
 static int first_contact(struct scanner *sc, struct answer *a, struct dbssl_error *err)
 {
@@ -455,13 +538,14 @@ static int first_contact(struct scanner *sc, struct answer *a, struct dbssl_erro
     struct addrinfo hints = {0}, *res = NULL;
     char port[16], why[256] = "", where[320];
     bool timed_out = false;
-    int rc, ret = -1;
+    int rc, ret = -1, connect_errno = 0, kept = -1;
 
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     snprintf(port, sizeof(port), "%d", o->port);
     rc = getaddrinfo(o->host, port, &hints, &res);
     if (rc != 0) {
+        fail_as(sc, DBSSL_SCAN_FAILURE_HOST_NOT_FOUND);
         dbssl_error_setx(err, DBSSL_ERR_CONNECT, gai_strerror(rc),
                          "Check the host name, or give an address.",
                          "could not resolve host \"%s\"", o->host);
@@ -476,8 +560,10 @@ static int first_contact(struct scanner *sc, struct answer *a, struct dbssl_erro
         sc->salen = ai->ai_addrlen;
         address_text(ai->ai_addr, sc->r->address, sizeof(sc->r->address));
         st = scan_sslrequest(ai->ai_addr, ai->ai_addrlen, next_deadline(sc), &fd, why, sizeof(why),
-                             &timed_out);
-        if (fd >= 0)
+                             &timed_out, &connect_errno);
+        if (st == SCAN_OK && o->handshake_only)
+            kept = fd;
+        else if (fd >= 0)
             close(fd);
         if (st == SCAN_OK) {
             sc->r->tls = true;
@@ -487,6 +573,7 @@ static int first_contact(struct scanner *sc, struct answer *a, struct dbssl_erro
         snprintf(where, sizeof(where), "server at \"%s\" (%s), port %d", o->host, sc->r->address,
                  o->port);
         if (st == SCAN_NO_TLS) {
+            fail_as(sc, DBSSL_SCAN_FAILURE_SSL_UNAVAILABLE);
             dbssl_error_setx(err, DBSSL_ERR_CONNECT,
                              "it answered the SSLRequest with \"N\": ssl = off",
                              "Turn TLS on in postgresql.conf (ssl = on, with ssl_cert_file and "
@@ -496,6 +583,7 @@ static int first_contact(struct scanner *sc, struct answer *a, struct dbssl_erro
             goto out;
         }
         if (timed_out && ai->ai_next == NULL) {
+            fail_as(sc, DBSSL_SCAN_FAILURE_TIMEOUT);
             dbssl_error_setx(err, DBSSL_ERR_CONNECT, why,
                              "Check the host and port and that no firewall drops the "
                              "connection; give a slow network more time with --timeout.",
@@ -503,6 +591,7 @@ static int first_contact(struct scanner *sc, struct answer *a, struct dbssl_erro
             goto out;
         }
         if (strncmp(why, "could not", 9) != 0 && ai->ai_next == NULL) {
+            fail_as(sc, DBSSL_SCAN_FAILURE_NOT_POSTGRESQL);
             dbssl_error_setx(err, DBSSL_ERR_CONNECT, why,
                              "Check that HOST:PORT is a PostgreSQL server (and not, for example, "
                              "a connection pooler without TLS or another service).",
@@ -511,6 +600,7 @@ static int first_contact(struct scanner *sc, struct answer *a, struct dbssl_erro
         }
     }
     if (ret != 0) {
+        fail_as(sc, no_answer_class(connect_errno, timed_out));
         dbssl_error_setx(err, DBSSL_ERR_CONNECT, why,
                          "Check that the server is running and accepts TCP connections on this "
                          "host and port (listen_addresses and port in postgresql.conf, "
@@ -518,7 +608,9 @@ static int first_contact(struct scanner *sc, struct answer *a, struct dbssl_erro
                          "could not connect to the server at \"%s\", port %d", o->host, o->port);
         goto out;
     }
-    {
+    if (o->handshake_only) {
+        ret = one_handshake(sc, kept, a, err);
+    } else {
         struct offer of = {DBSSL_SCAN_TLS1_3, NULL, NULL, NULL};
         probe(sc, &of, a);
     }
@@ -546,6 +638,8 @@ struct dbssl_scan_result *dbssl_scan_run(const struct dbssl_scan_opts *o, struct
     char reasons[512] = "";
     bool any = false;
 
+    if (o->failure != NULL)
+        *o->failure = DBSSL_SCAN_FAILURE_OTHER; /* until it is known */
     if (r == NULL) {
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
         return NULL;
@@ -585,6 +679,13 @@ struct dbssl_scan_result *dbssl_scan_run(const struct dbssl_scan_opts *o, struct
     /* protocol versions, newest first: the first answer also brings the certificate */
     if (first_contact(&sc, &a, err) != 0)
         goto fail;
+    if (o->handshake_only) {
+        record_protocol(&sc, a.proto, &a);
+        r->complete = false;
+        snprintf(r->incomplete, sizeof(r->incomplete),
+                 "one handshake only: the version and suite the server picked");
+        goto done;
+    }
     for (int p = DBSSL_SCAN_TLS1_3; p >= DBSSL_SCAN_TLS1_0 && !sc.stopped; p--) {
         if (p != DBSSL_SCAN_TLS1_3) {
             struct offer of = {(enum dbssl_scan_proto)p, NULL, NULL, NULL};
@@ -597,6 +698,7 @@ struct dbssl_scan_result *dbssl_scan_run(const struct dbssl_scan_opts *o, struct
                      reasons[0] ? "; " : "", proto_names[p], a.why);
     }
     if (!any && !sc.stopped) {
+        fail_as(&sc, DBSSL_SCAN_FAILURE_HANDSHAKE);
         dbssl_error_setx(err, DBSSL_ERR_CONNECT, reasons,
                          "The server refused every TLS version from 1.0 to 1.3; its log says why "
                          "(a certificate it cannot load, ssl_min_protocol_version above what "
@@ -610,8 +712,11 @@ struct dbssl_scan_result *dbssl_scan_run(const struct dbssl_scan_opts *o, struct
             find_order(&sc, (enum dbssl_scan_proto)p);
         }
     find_groups(&sc);
+done:
     SSL_CTX_free(sc.ctx);
     r->duration_ms = (long)(scan_clock_ms() - t0);
+    if (o->failure != NULL)
+        *o->failure = DBSSL_SCAN_FAILURE_NONE;
     return r;
 fail:
     SSL_CTX_free(sc.ctx);

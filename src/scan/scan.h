@@ -113,6 +113,25 @@ struct dbssl_scan_result {
     char incomplete[256]; /* why, "" when complete */
 };
 
+/*
+ * Why a scan could not run at all, as a stable class (the fleet probe's
+ * failure labels); the error's message says it in words.
+ */
+enum dbssl_scan_failure {
+    DBSSL_SCAN_FAILURE_NONE = 0,
+    DBSSL_SCAN_FAILURE_HOST_NOT_FOUND,  /* "host_not_found": the name does not resolve */
+    DBSSL_SCAN_FAILURE_REFUSED,         /* "connection_refused": nothing listens there */
+    DBSSL_SCAN_FAILURE_UNREACHABLE,     /* "unreachable": no route, network down */
+    DBSSL_SCAN_FAILURE_TIMEOUT,         /* "timeout": no answer in time (a black hole) */
+    DBSSL_SCAN_FAILURE_SSL_UNAVAILABLE, /* "ssl_unavailable": SSLRequest answered "N" */
+    DBSSL_SCAN_FAILURE_NOT_POSTGRESQL,  /* "not_postgresql": some other answer */
+    DBSSL_SCAN_FAILURE_HANDSHAKE,       /* "handshake_failed": no TLS handshake succeeded */
+    DBSSL_SCAN_FAILURE_OTHER,           /* "other": out of memory, OpenSSL setup */
+};
+
+/* The stable name of a failure class ("none" for NONE). */
+const char *dbssl_scan_failure_name(enum dbssl_scan_failure f);
+
 struct dbssl_scan_opts {
     const char *host; /* a name or an address (IPv6 without brackets) */
     int port;
@@ -120,6 +139,15 @@ struct dbssl_scan_opts {
     long total_ms;       /* the whole scan, 0: no limit beyond the handshake cap */
     const char *ca_file; /* trust anchors for the chain; NULL: the system's */
     int max_handshakes;  /* 0: DBSSL_SCAN_MAX_HANDSHAKES */
+    /*
+     * One connection only: the SSLRequest, then one handshake offering every
+     * version from TLS 1.0 to 1.3 and every suite, so the result holds the
+     * version, suite and group the server picks and the chain it sends (the
+     * fleet probe's "tls" module).  complete is then false and incomplete says
+     * so: the other versions and suites were not asked for.
+     */
+    bool handshake_only;
+    enum dbssl_scan_failure *failure; /* when not NULL: set to why NULL was returned */
 };
 
 /*

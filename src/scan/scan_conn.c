@@ -116,14 +116,18 @@ static void read_error_response(int fd, long long deadline, char *why, size_t wh
 }
 
 enum scan_status scan_sslrequest(const struct sockaddr *sa, socklen_t salen, long long deadline,
-                                 int *fd, char *why, size_t whylen, bool *timed_out)
+                                 int *fd, char *why, size_t whylen, bool *timed_out,
+                                 int *connect_errno)
 {
     enum scan_status st = SCAN_FAILED;
     size_t sent = 0;
-    int s, c, w;
+    int s, c, w, unused;
 
     *fd = -1;
     *timed_out = false;
+    if (connect_errno == NULL)
+        connect_errno = &unused;
+    *connect_errno = 0;
     s = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s < 0) {
         snprintf(why, whylen, "could not create a socket: %s", strerror(errno));
@@ -133,6 +137,7 @@ enum scan_status scan_sslrequest(const struct sockaddr *sa, socklen_t salen, lon
         int e = 0;
         socklen_t elen = sizeof(e);
         if (errno != EINPROGRESS) {
+            *connect_errno = errno;
             snprintf(why, whylen, "could not connect: %s", strerror(errno));
             goto out;
         }
@@ -142,6 +147,7 @@ enum scan_status scan_sslrequest(const struct sockaddr *sa, socklen_t salen, lon
             goto out;
         }
         if (w < 0 || getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &elen) != 0 || e != 0) {
+            *connect_errno = e ? e : errno;
             snprintf(why, whylen, "could not connect: %s", strerror(e ? e : errno));
             goto out;
         }

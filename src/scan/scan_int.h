@@ -32,10 +32,13 @@ long long scan_clock_ms(void);
  * Connects to sa before deadline (scan_clock_ms() time), sends the
  * SSLRequest and reads the answer.  On SCAN_OK *fd is the connected,
  * non-blocking socket, ready for the ClientHello; else why says what
- * happened (SCAN_NO_TLS, SCAN_FAILED), with *timed_out set on a timeout.
+ * happened (SCAN_NO_TLS, SCAN_FAILED), with *timed_out set on a timeout
+ * and *connect_errno (when not NULL) set to connect's errno when no TCP
+ * connection was made (ECONNREFUSED...), else 0.
  */
 enum scan_status scan_sslrequest(const struct sockaddr *sa, socklen_t salen, long long deadline,
-                                 int *fd, char *why, size_t whylen, bool *timed_out);
+                                 int *fd, char *why, size_t whylen, bool *timed_out,
+                                 int *connect_errno);
 
 /*
  * Runs the TLS handshake of ssl on fd before deadline.  SCAN_OK,

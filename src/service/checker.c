@@ -69,6 +69,8 @@ struct dbssl_checker {
         unsigned checks;
         unsigned long long connection; /* stats.reconnects when read: a new session reads anew */
     } settings;
+    /* the hosts of a multi-host DATABASE_URL, probed each check (hosts.h) */
+    struct dbssl_hosts hosts;
 };
 
 long dbssl_checker_next_backoff(long current, long interval)
@@ -102,7 +104,8 @@ static void log_down(enum dbssl_log_level level, const char *event, const struct
                      const char *generation)
 {
     dbssl_log(level, event, "class", dbssl_conn_class_name(t->error_class), "reason",
-              t->error_class == DBSSL_CONN_CERT_VERIFY_FAILED
+              t->error_class == DBSSL_CONN_CERT_VERIFY_FAILED ||
+                      t->verify_reason != DBSSL_VERIFY_NONE
                   ? dbssl_verify_reason_name(t->verify_reason)
                   : NULL,
               "message", t->error_message, "detail", t->error_detail, "hint", t->error_hint,
@@ -274,6 +277,16 @@ static void refresh_settings(struct dbssl_checker *c)
     c->settings.connection = c->stats.reconnects;
 }
 
+/* Each host of a multi-host DATABASE_URL with the set's settings (nothing for one host). */
+static void probe_hosts(struct dbssl_checker *c)
+{
+    struct dbssl_conn_files files = dbssl_loaded_files(c->set);
+
+    dbssl_hosts_list(c->set->cfg, &c->hosts);
+    if (c->hosts.n > 0)
+        dbssl_hosts_probe(c->set->cfg, &files, &c->hosts);
+}
+
 /* A snapshot of a check with the set in use, judged and rendered: ready to publish. */
 static struct dbssl_snapshot *snapshot(const struct dbssl_checker *c,
                                        const struct dbssl_tls_state *t, long long now,
@@ -292,10 +305,30 @@ static struct dbssl_snapshot *snapshot(const struct dbssl_checker *c,
     return s;
 }
 
-static void publish(struct dbssl_checker *c, const struct dbssl_tls_state *t,
-                    const struct dbssl_reload_stats *reload, double duration_s)
+/*
+ * The application's sessions, read on every check over the checker's
+ * session (each query bounded by DB_CONNECT_TIMEOUT); UNREAD when not
+ * connected.  A lost connection shows at the next check.
+ */
+static void read_sessions(struct dbssl_checker *c, const struct dbssl_tls_state *t,
+                          struct dbssl_sessions *out)
 {
-    struct dbssl_snapshot_extra x = {reload, &c->stats, true, duration_s, c->settings.json};
+    struct dbssl_error e;
+
+    memset(out, 0, sizeof(*out));
+    if (c->conn == NULL || !t->connected)
+        return;
+    dbssl_error_clear(&e);
+    if (dbssl_sessions_read(c->conn, c->set->cfg, out, &e) != 0)
+        dbssl_log(DBSSL_LOG_WARN, "sessions_check_failed", "message", e.message, NULL);
+}
+
+static void publish(struct dbssl_checker *c, const struct dbssl_tls_state *t,
+                    const struct dbssl_reload_stats *reload, double duration_s,
+                    const struct dbssl_sessions *sessions)
+{
+    struct dbssl_snapshot_extra x = {reload,     &c->stats,        true,    duration_s,
+                                     c->settings.json, sessions, &c->hosts};
     struct dbssl_snapshot *s;
     long long now = dbssl_now();
 
@@ -359,6 +392,7 @@ static void *run(void *arg)
         uint64_t serving = c->requested;
         struct dbssl_reload_stats reload;
         struct dbssl_tls_state t;
+        struct dbssl_sessions sessions;
         struct timespec until, t0;
         double duration;
         long wait;
@@ -369,7 +403,9 @@ static void *run(void *arg)
         check_once(c, &t);
         duration = since(&t0); /* the check's own time, without the slow settings read */
         refresh_settings(c);
-        publish(c, &t, &reload, duration);
+        read_sessions(c, &t, &sessions);
+        probe_hosts(c);
+        publish(c, &t, &reload, duration, &sessions);
         if (t.connected) {
             backoff = 0;
             wait = c->set->cfg->health_check_interval;
@@ -432,7 +468,7 @@ struct dbssl_checker *dbssl_checker_start(struct dbssl_runtime *rt, struct dbssl
     snprintf(t.error_hint, sizeof(t.error_hint),
              "Wait for the first check (at most DB_CONNECT_TIMEOUT seconds) or ask with "
              "?refresh=1.");
-    x = (struct dbssl_snapshot_extra){&reload, &c->stats, false, 0};
+    x = (struct dbssl_snapshot_extra){&reload, &c->stats, false, 0, NULL, NULL};
     s = snapshot(c, &t, dbssl_now(), &x, err);
     if (s == NULL)
         goto fail;

@@ -48,6 +48,8 @@
 #include "http_loop.h"
 #include "http_route.h"
 #include "log.h"
+#include "probe/probe_overview.h"
+#include "probe/prober.h"
 #include "render.h"
 #include "throttle.h"
 #include "util.h"
@@ -84,6 +86,9 @@ struct http_conn {
     unsigned calls;
     bool waited;
     char *query; /* raw query string, or NULL */
+    /* GET /probe: the request handed to the prober while the connection is suspended */
+    struct dbssl_probe_request probe;
+    bool probing;
 };
 
 struct dbssl_http {
@@ -91,6 +96,7 @@ struct dbssl_http {
     int listen_fd;
     struct dbssl_board *board;
     _Atomic(struct dbssl_checker *) checker; /* attached once it runs */
+    _Atomic(struct dbssl_prober *) prober;   /* GET /probe, when DB_PROBE_CONFIG is set */
     struct dbssl_http_conns *conns;
     struct dbssl_http_answers *answers;
     struct dbssl_http_admit *admit;
@@ -111,6 +117,9 @@ struct dbssl_http {
     char address[ADDR_BUF];
 };
 
+#define TEXT "text/plain; charset=utf-8"
+#define HTML "text/html; charset=utf-8"
+
 /* Twice per request: the coarse clock (a few ms of resolution, a tenth of
  * the cost) is plenty for deadlines of seconds. */
 static long long mono_ms(void)
@@ -121,14 +130,32 @@ static long long mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* /metrics: the server's own counters, read when it is answered. */
-static struct dbssl_http_metrics live_metrics(void *arg)
+/*
+ * /metrics: the text after the snapshot's bytes, made when one is answered:
+ * the server's own counters, then the probes' (when a prober is attached;
+ * without them, out of memory, the rest still answers).
+ */
+static struct dbssl_body live_metrics(void *arg)
 {
     struct dbssl_http *h = arg;
     struct dbssl_http_conns_stats st = dbssl_http_conns_stats(h->conns);
+    struct dbssl_http_metrics hm = {st.open, dbssl_http_admit_stats(h->admit).refused,
+                                    st.request_timeouts, st.idle_timeouts};
+    struct dbssl_body tail = dbssl_render_http_metrics(&hm);
+    struct dbssl_prober *p = atomic_load(&h->prober);
 
-    return (struct dbssl_http_metrics){st.open, dbssl_http_admit_stats(h->admit).refused,
-                                       st.request_timeouts, st.idle_timeouts};
+    if (tail.data != NULL && p != NULL) {
+        size_t n = 0;
+        char *probes = dbssl_prober_metrics(p, &n);
+        char *both = probes ? xasprintf("%s%s", tail.data, probes) : NULL;
+        if (both != NULL) {
+            free(tail.data);
+            tail.data = both;
+            tail.len += n;
+        }
+        free(probes);
+    }
+    return tail;
 }
 
 /* ---- ?refresh=1: suspend, resume on completion or deadline ------------- */
@@ -180,6 +207,129 @@ static bool wait_for_check(struct dbssl_http *h, struct http_conn *hc, struct db
     return true;
 }
 
+/* ---- GET /probe: suspend while a prober works, resume on its answer ---- */
+
+/* From a prober worker (its lock held): the probe's answer is in req->body. */
+static void on_probe_done(struct dbssl_probe_request *req)
+{
+    struct http_conn *hc = (struct http_conn *)((char *)req - offsetof(struct http_conn, probe));
+
+    if (dbssl_http_conns_wake(&hc->track))
+        resume(hc, REFRESH_DONE);
+}
+
+/* Withdraws the connection's probe, if any; its answer (if it came) is kept in hc->probe. */
+static void probe_withdraw(struct dbssl_http *h, struct http_conn *hc)
+{
+    struct dbssl_prober *p = atomic_load(&h->prober);
+
+    if (hc->probing && p != NULL)
+        dbssl_prober_cancel(p, &hc->probe);
+    hc->probing = false;
+}
+
+static enum MHD_Result answer_typed(struct MHD_Connection *conn, unsigned code, const char *type,
+                                    char *body, size_t len)
+{
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    if (body == NULL)
+        return MHD_NO;
+    r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (strcmp(type, HTML) == 0) {
+        MHD_add_response_header(r, "Content-Security-Policy", dbssl_probe_overview_csp());
+        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+        MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    }
+    ret = MHD_queue_response(conn, code, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result answer_text(struct MHD_Connection *conn, unsigned code, const char *msg)
+{
+    char *body = xasprintf("%s\n", msg);
+
+    return answer_typed(conn, code, TEXT, body, body ? strlen(body) : 0);
+}
+
+/*
+ * GET /probe: the first call hands the request to the prober and suspends
+ * the connection until the answer or the deadline; the call after the
+ * resume answers.
+ */
+static enum MHD_Result handle_probe(struct dbssl_http *h, struct http_conn *hc,
+                                    struct MHD_Connection *conn)
+{
+    struct dbssl_prober *p = atomic_load(&h->prober);
+    char target[DBSSL_PROBE_TARGET_MAX + 2], module[DBSSL_PROBE_NAME_MAX + 2], msg[768];
+    bool have_module;
+    int status;
+
+    if (hc->probing) {
+        char *body;
+        size_t len;
+        probe_withdraw(h, hc);
+        body = hc->probe.body;
+        len = hc->probe.body_len;
+        hc->probe.body = NULL;
+        if (body == NULL)
+            body = dbssl_prober_timeout_body(&hc->probe, &len);
+        dbssl_probe_request_clear(&hc->probe);
+        return answer_typed(conn, MHD_HTTP_OK, DBSSL_HTTP_PROM, body, len);
+    }
+    if (p == NULL)
+        return answer_text(conn, MHD_HTTP_NOT_FOUND,
+                           "no probe modules: set DB_PROBE_CONFIG to a probe file "
+                           "(docs/fleet.md) and restart dbssl serve");
+    if (!dbssl_http_query_param(hc->query, "target", target, sizeof(target)))
+        return answer_text(conn, MHD_HTTP_BAD_REQUEST,
+                           "missing or invalid target: expected /probe?target=HOST[:PORT]"
+                           "[&module=NAME]");
+    have_module = dbssl_http_query_param(hc->query, "module", module, sizeof(module));
+    status = dbssl_prober_prepare(
+        p, &hc->probe, target, have_module ? module : NULL,
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Prometheus-Scrape-Timeout-Seconds"),
+        msg, sizeof(msg));
+    if (status != 0)
+        return answer_text(conn, (unsigned)status, msg);
+    hc->probe.done = on_probe_done;
+    pthread_mutex_lock(&h->suspend_mu);
+    if (h->no_more_waits) {
+        pthread_mutex_unlock(&h->suspend_mu);
+        dbssl_prober_cancel(p, &hc->probe);
+        return answer_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "the server is stopping");
+    }
+    /* suspended, with its deadline, before any worker can answer it */
+    MHD_suspend_connection(conn);
+    dbssl_http_conns_wait(&hc->track, hc->probe.deadline_ms + DBSSL_PROBE_GRACE_MS);
+    hc->probing = true;
+    pthread_mutex_unlock(&h->suspend_mu);
+    if (!dbssl_prober_queue(p, &hc->probe) && dbssl_http_conns_wake(&hc->track))
+        resume(hc, REFRESH_TIMED_OUT);
+    return MHD_YES;
+}
+
+static enum MHD_Result handle_overview(struct dbssl_http *h, struct MHD_Connection *conn)
+{
+    struct dbssl_prober *p = atomic_load(&h->prober);
+    size_t len = 0;
+    char *body;
+
+    if (p == NULL)
+        return answer_text(conn, MHD_HTTP_NOT_FOUND,
+                           "no probe modules: set DB_PROBE_CONFIG (docs/fleet.md)");
+    body = dbssl_prober_overview(p, &len);
+    return answer_typed(conn, MHD_HTTP_OK, HTML, body, len);
+}
+
 /* ---- libmicrohttpd callbacks ------------------------------------------- */
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -209,6 +359,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return MHD_YES;
     }
     route = dbssl_http_route(method, url, hc->query);
+    if (route.endpoint == DBSSL_EP_PROBE)
+        return handle_probe(h, hc, conn);
+    if (route.endpoint == DBSSL_EP_PROBE_OVERVIEW)
+        return handle_overview(h, conn);
     checker = atomic_load(&h->checker);
     if (route.refresh && checker != NULL) {
         if (!hc->waited && wait_for_check(h, hc, checker))
@@ -252,6 +406,8 @@ static void on_request_done(void *cls, struct MHD_Connection *conn, void **req_c
         return;
     if (hc->waited && checker != NULL)
         dbssl_checker_refresh_cancel(checker, &hc->waiter);
+    probe_withdraw(h, hc);
+    dbssl_probe_request_clear(&hc->probe);
     hc->calls = 0;
     hc->waited = false;
     atomic_store(&hc->outcome, REFRESH_NONE);
@@ -294,6 +450,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     dbssl_http_conns_remove(h->conns, &hc->track);
     if (hc->waited && atomic_load(&h->checker) != NULL)
         dbssl_checker_refresh_cancel(atomic_load(&h->checker), &hc->waiter);
+    probe_withdraw(h, hc);
+    dbssl_probe_request_clear(&hc->probe);
     dbssl_http_admit_release(h->admit, &hc->peer);
     free(hc->query);
     free(hc);
@@ -466,6 +624,7 @@ struct dbssl_http *dbssl_http_start(const char *addr, struct dbssl_board *board,
     h->listen_fd = -1;
     h->board = board;
     atomic_init(&h->checker, checker);
+    atomic_init(&h->prober, NULL);
     dbssl_throttle_init(&h->throttle, LOG_WINDOW_MS);
     snprintf(h->address, sizeof(h->address), "%s", addr);
     h->limits = dbssl_http_limits_get();
@@ -501,6 +660,11 @@ fail:
 void dbssl_http_attach_checker(struct dbssl_http *h, struct dbssl_checker *checker)
 {
     atomic_store(&h->checker, checker);
+}
+
+void dbssl_http_attach_prober(struct dbssl_http *h, struct dbssl_prober *prober)
+{
+    atomic_store(&h->prober, prober);
 }
 
 const char *dbssl_http_address(const struct dbssl_http *h)

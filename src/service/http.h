@@ -6,6 +6,8 @@
  *   GET|HEAD /health                liveness: 200 while the process runs
  *   GET|HEAD /health/ready          200 when healthy or degraded, else 503
  *   GET|HEAD /metrics               Prometheus text format (always 200)
+ *   GET|HEAD /probe?target=&module= a fleet probe (probe/prober.h), Prometheus text format
+ *   GET|HEAD /probe/overview        the last probe of each target, HTML
  *
  * Every answer comes from the board's current snapshot; "?refresh=1" first
  * asks the checker for a new check and answers when it finished, at most
@@ -38,6 +40,17 @@ struct dbssl_http *dbssl_http_start(const char *addr, struct dbssl_board *board,
  * connects to the database or tells systemd it is ready.
  */
 void dbssl_http_attach_checker(struct dbssl_http *h, struct dbssl_checker *checker);
+
+struct dbssl_prober;
+
+/*
+ * Gives the server the prober that answers /probe (DB_PROBE_CONFIG); without
+ * one /probe is 404.  A probe request is suspended while a worker probes
+ * and answered when it finished, or at its deadline (the scrape timeout)
+ * plus DBSSL_PROBE_GRACE_MS as a timeout.  The prober must outlive the
+ * server.
+ */
+void dbssl_http_attach_prober(struct dbssl_http *h, struct dbssl_prober *prober);
 
 /* The address actually bound, e.g. "127.0.0.1:8000". */
 const char *dbssl_http_address(const struct dbssl_http *h);

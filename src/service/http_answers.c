@@ -24,8 +24,7 @@
 #include <string.h>
 #include <time.h>
 
-#define JSON        "application/json"
-#define PROM        "text/plain; version=0.0.4; charset=utf-8"
+/* the endpoints answered here; /probe and /probe/overview are http.c's own */
 #define N_ENDPOINTS (DBSSL_EP_METRICS + 1)
 
 static const char BODY_NOT_FOUND[] = "{\"error\": \"not_found\", \"message\": \"no such "
@@ -100,13 +99,12 @@ static void metrics_release(void *cls)
 
 static struct MHD_Response *metrics_answer(struct dbssl_http_answers *a, struct dbssl_snapshot *s)
 {
-    struct dbssl_http_metrics hm = a->live(a->live_arg);
     struct metrics_body *m = calloc(1, sizeof(*m));
     struct MHD_IoVec iov[2];
     struct MHD_Response *r = NULL;
     struct dbssl_body tail = {NULL, 0};
 
-    if (m == NULL || (tail = dbssl_render_http_metrics(&hm)).data == NULL) {
+    if (m == NULL || (tail = a->live(a->live_arg)).data == NULL) {
         free(m);
         dbssl_snapshot_unref(s);
         return NULL;
@@ -172,7 +170,8 @@ static bool add_headers(struct MHD_Response *r, enum dbssl_http_endpoint ep, con
     if (date != NULL)
         ok = MHD_add_response_header(r, MHD_HTTP_HEADER_DATE, date) == MHD_YES;
     ok = ok && MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                       ep == DBSSL_EP_METRICS ? PROM : JSON) == MHD_YES;
+                                       ep == DBSSL_EP_METRICS ? DBSSL_HTTP_PROM
+                                                              : DBSSL_HTTP_JSON) == MHD_YES;
     ok = ok && MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES;
     if (ep == DBSSL_EP_NOT_ALLOWED)
         ok = ok && MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") == MHD_YES;

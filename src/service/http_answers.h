@@ -19,8 +19,15 @@
 
 struct dbssl_http_answers;
 
-/* The HTTP server's live counters for /metrics, read when one is answered. */
-typedef struct dbssl_http_metrics (*dbssl_http_live_fn)(void *arg);
+#define DBSSL_HTTP_JSON "application/json"
+#define DBSSL_HTTP_PROM "text/plain; version=0.0.4; charset=utf-8"
+
+/*
+ * The live part of /metrics (the HTTP server's counters and whatever else
+ * changes between checks), rendered when one is answered and sent after the
+ * snapshot's bytes; the answer frees data.  data NULL: out of memory.
+ */
+typedef struct dbssl_body (*dbssl_http_live_fn)(void *arg);
 
 /*
  * A cache for `threads` event-loop threads (numbered from 0) answering from

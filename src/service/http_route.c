@@ -21,7 +21,8 @@ static const struct {
 } routes[] = {
     {"/health/database/ssl", DBSSL_EP_SSL, true}, {"/health/database", DBSSL_EP_DATABASE, true},
     {"/health", DBSSL_EP_ALIVE, false},           {"/health/ready", DBSSL_EP_READY, true},
-    {"/metrics", DBSSL_EP_METRICS, false},
+    {"/metrics", DBSSL_EP_METRICS, false},        {"/probe", DBSSL_EP_PROBE, false},
+    {"/probe/overview", DBSSL_EP_PROBE_OVERVIEW, false},
 };
 
 static char lower(char c)
@@ -51,7 +52,11 @@ static bool decoded_equals(const char *s, size_t len, const char *want, bool noc
     return *want == '\0';
 }
 
-bool dbssl_http_query_refresh(const char *query)
+/*
+ * The first parameter called name: its raw value in *value (*vlen bytes;
+ * NULL for a bare "name" without '=').  False when there is none.
+ */
+static bool find_param(const char *query, const char *name, const char **value, size_t *vlen)
 {
     const char *p = query;
 
@@ -61,16 +66,49 @@ bool dbssl_http_query_refresh(const char *query)
         const char *eq = memchr(p, '=', len);
         size_t name_len = eq ? (size_t)(eq - p) : len;
 
-        if (decoded_equals(p, name_len, "refresh", true)) {
-            /* a bare "refresh" has no value: not a request for one */
-            if (eq == NULL)
-                return false;
-            return decoded_equals(eq + 1, len - name_len - 1, "1", false) ||
-                   decoded_equals(eq + 1, len - name_len - 1, "true", false);
+        if (decoded_equals(p, name_len, name, true)) {
+            *value = eq ? eq + 1 : NULL;
+            *vlen = eq ? len - name_len - 1 : 0;
+            return true;
         }
         p = end ? end + 1 : NULL;
     }
     return false;
+}
+
+bool dbssl_http_query_refresh(const char *query)
+{
+    const char *v;
+    size_t n;
+
+    /* a bare "refresh" has no value: not a request for one */
+    if (!find_param(query, "refresh", &v, &n) || v == NULL)
+        return false;
+    return decoded_equals(v, n, "1", false) || decoded_equals(v, n, "true", false);
+}
+
+bool dbssl_http_query_param(const char *query, const char *name, char *out, size_t len)
+{
+    const char *v;
+    size_t n, o = 0;
+
+    if (len == 0 || !find_param(query, name, &v, &n))
+        return false;
+    for (size_t i = 0; v != NULL && i < n; i++) {
+        char c = v[i];
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%' && i + 2 < n && hex_digit(v[i + 1]) >= 0 &&
+                   hex_digit(v[i + 2]) >= 0) {
+            c = (char)(hex_digit(v[i + 1]) * 16 + hex_digit(v[i + 2]));
+            i += 2;
+        }
+        if (c == '\0' || o + 1 >= len)
+            return false;
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return true;
 }
 
 struct dbssl_http_route dbssl_http_route(const char *method, const char *path, const char *query)

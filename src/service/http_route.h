@@ -8,6 +8,8 @@
  *   GET|HEAD /health                liveness
  *   GET|HEAD /health/ready          readiness
  *   GET|HEAD /metrics               Prometheus text format
+ *   GET|HEAD /probe                 a fleet probe (probe/prober.h): ?target=HOST[:PORT]&module=M
+ *   GET|HEAD /probe/overview        the last probe of each target as an HTML page
  *   any other method on those       405 with Allow: GET, HEAD
  *   anything else                   404
  *
@@ -28,6 +30,8 @@ enum dbssl_http_endpoint {
     DBSSL_EP_ALIVE,
     DBSSL_EP_READY,
     DBSSL_EP_METRICS,
+    DBSSL_EP_PROBE,
+    DBSSL_EP_PROBE_OVERVIEW,
 };
 
 struct dbssl_http_route {
@@ -48,5 +52,13 @@ struct dbssl_http_route dbssl_http_route(const char *method, const char *path, c
  * compared without case, '+' and %XX decoded) is "1" or "true".
  */
 bool dbssl_http_query_refresh(const char *query);
+
+/*
+ * The first parameter called name (compared without case) of a raw query,
+ * decoded ('+' and %XX) into out (len bytes).  False when there is none, or
+ * when its value does not fit or holds a NUL byte (%00): the caller then
+ * treats the request as malformed rather than read a cut value.
+ */
+bool dbssl_http_query_param(const char *query, const char *name, char *out, size_t len);
 
 #endif

@@ -782,3 +782,14 @@ bool dbssl_file_group_world_writable(const char *path, unsigned *mode)
         *mode = (unsigned)(st.st_mode & 07777);
     return (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
 }
+
+void dbssl_sha256_base64(const void *data, size_t len, char out[DBSSL_SHA256_B64_LEN + 1])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+
+    out[0] = '\0';
+    if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) == 1 && mdlen == 32)
+        EVP_EncodeBlock((unsigned char *)out, md, (int)mdlen);
+    ERR_clear_error();
+}

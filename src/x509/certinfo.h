@@ -159,4 +159,13 @@ const char *dbssl_openssl_errstr(char *buf, size_t len);
 /* Whether path is writable by group or others (certificates and keys must not be). */
 bool dbssl_file_group_world_writable(const char *path, unsigned *mode);
 
+/* The length of a SHA-256 digest in base64. */
+#define DBSSL_SHA256_B64_LEN 44
+
+/*
+ * The SHA-256 of data in base64, as a Content-Security-Policy hash source
+ * ('sha256-...') names an inline style sheet; "" when OpenSSL fails.
+ */
+void dbssl_sha256_base64(const void *data, size_t len, char out[DBSSL_SHA256_B64_LEN + 1]);
+
 #endif

@@ -3,7 +3,9 @@
  * "METHOD\nPATH\nQUERY" (a missing part is NULL) and checks what must hold
  * for any request: a known endpoint only for GET and HEAD, 405 only for a
  * known path, a refresh only where one is allowed and only when the query
- * asks for it.  Out-of-bounds reads are the sanitizers' to catch.
+ * asks for it; and /probe's target parameter, decoded and read as a target,
+ * is either refused or a normal form of plain characters that reads back as
+ * itself.  Out-of-bounds reads are the sanitizers' to catch.
  *
  * With clang and -DDBSSL_FUZZ=ON this is a libFuzzer target; otherwise
  * replay.c's main() replays the committed corpus (what CTest runs).
@@ -12,6 +14,7 @@
 #include <string.h>
 
 #include "http_route.h"
+#include "probe/probe_config.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
@@ -43,7 +46,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     bool get_or_head = method && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0);
     struct dbssl_http_route as_get = dbssl_http_route("GET", path, query);
 
-    if (r.endpoint > DBSSL_EP_METRICS)
+    if (r.endpoint > DBSSL_EP_PROBE_OVERVIEW)
         abort();
     if (r.endpoint >= DBSSL_EP_SSL && !get_or_head)
         abort();
@@ -56,6 +59,18 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
                       r.endpoint != DBSSL_EP_ALIVE && r.endpoint != DBSSL_EP_METRICS &&
                       dbssl_http_query_refresh(query)))
         abort();
+    {
+        char target[DBSSL_PROBE_TARGET_MAX + 2], msg[256];
+        struct dbssl_probe_target t, again;
+        if (dbssl_http_query_param(query, "target", target, sizeof(target)) &&
+            dbssl_probe_target_parse(target, &t, msg, sizeof(msg))) {
+            if (t.text[strspn(t.text, "abcdefghijklmnopqrstuvwxyz0123456789.-:[]")] != '\0')
+                abort();
+            if (!dbssl_probe_target_parse(t.text, &again, msg, sizeof(msg)) ||
+                strcmp(again.text, t.text) != 0)
+                abort();
+        }
+    }
     free(method);
     free(path);
     free(query);

@@ -153,6 +153,9 @@ assert_contains "$(control "$T/plain.json" server.settings 'c["why"]')" \
 assert_eq "0" "$(control "$T/plain.json" server.settings 'sum(1 for e in c["evidence"] if "ssl_ciphers = (not_checked)" in e) - 1')" \
   "a hidden setting is shown as not checked, never as a value"
 assert_eq "warn" "$(control "$T/plain.json" assessment.coverage 'c["result"]')" "the coverage says what was missed"
+assert_eq "pass" "$(control "$T/su.json" sessions.tls 'c["result"]')" "no plaintext session of the auditor's role"
+assert_contains "$(control "$T/su.json" sessions.tls '" ".join(c["evidence"])')" "0 plaintext" \
+  "the session counts are evidence"
 assert_rc 0 "no control fails for the ordinary role (the host line is not seen)"
 
 # Markdown: the same controls and results as the JSON, and the offending line

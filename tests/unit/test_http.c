@@ -283,18 +283,6 @@ static char *ask(int fd, const char *method, const char *target)
     return read_answer(fd, strcmp(method, "HEAD") == 0);
 }
 
-static struct dbssl_tls_state tls_healthy(void)
-{
-    struct dbssl_tls_state t;
-
-    memset(&t, 0, sizeof(t));
-    t.connected = t.ssl_in_use = t.server_sees_ssl = true;
-    snprintf(t.protocol, sizeof(t.protocol), "TLSv1.3");
-    snprintf(t.server_host, sizeof(t.server_host), "127.0.0.1");
-    snprintf(t.server_port, sizeof(t.server_port), "5432");
-    return t;
-}
-
 /* An IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT", within a few seconds of now. */
 static void assert_date_now(const char *answer)
 {
@@ -315,7 +303,7 @@ static void test_answers_follow_the_board(void **state)
     const char *envp[] = {"DATABASE_URL=postgresql://app@127.0.0.1:5432/db", "DB_SSL_MODE=disable",
                           "DB_SSL_REQUIRED=false", NULL};
     struct dbssl_config *cfg = test_config_from(envp);
-    struct dbssl_tls_state t = tls_healthy();
+    struct dbssl_tls_state t;
     struct dbssl_board board;
     struct dbssl_http *http;
     struct dbssl_error e;
@@ -323,6 +311,7 @@ static void test_answers_follow_the_board(void **state)
     int port = free_port(), fd;
 
     (void)state;
+    tu_tls_healthy(&t);
     dbssl_error_clear(&e);
     dbssl_board_init(&board);
     snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);

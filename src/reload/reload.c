@@ -115,26 +115,39 @@ static bool verifies_server(const struct dbssl_config *cfg)
     return cfg->ssl_mode >= DBSSL_SSLMODE_VERIFY_CA || has_ca(cfg, &ca);
 }
 
+/* An ordered choice (weakest first) set lower; url_keyword: its DATABASE_URL keyword, or NULL. */
+static bool lowered(const struct dbssl_config *fresh, enum dbssl_option_id id, int cur_v,
+                    int fresh_v, const char *url_keyword, struct strbuf *why)
+{
+    if (fresh_v >= cur_v)
+        return false;
+    strbuf_printf(why, "%s \"%s\" -> \"%s\"", dbssl_options[id].name,
+                  dbssl_option_choice(id, cur_v), dbssl_option_choice(id, fresh_v));
+    if (url_keyword != NULL && fresh->settings[id].source == DBSSL_SOURCE_URL)
+        strbuf_printf(why, " (%s in DATABASE_URL)", url_keyword);
+    return true;
+}
+
+/* A boolean safeguard turned off. */
+static bool turned_off(bool cur_v, bool fresh_v, enum dbssl_option_id id, struct strbuf *why)
+{
+    if (!cur_v || fresh_v)
+        return false;
+    strbuf_printf(why, "%s true -> false", dbssl_options[id].name);
+    return true;
+}
+
 static bool weaker_mode(const struct dbssl_config *cur, const struct dbssl_config *fresh,
                         struct strbuf *why)
 {
-    if (fresh->ssl_mode >= cur->ssl_mode)
-        return false;
-    strbuf_printf(why, "DB_SSL_MODE \"%s\" -> \"%s\"%s", dbssl_sslmode_name(cur->ssl_mode),
-                  dbssl_sslmode_name(fresh->ssl_mode),
-                  fresh->settings[OPT_DB_SSL_MODE].source == DBSSL_SOURCE_URL
-                      ? " (sslmode in DATABASE_URL)"
-                      : "");
-    return true;
+    return lowered(fresh, OPT_DB_SSL_MODE, (int)cur->ssl_mode, (int)fresh->ssl_mode, "sslmode",
+                   why);
 }
 
 static bool weaker_required(const struct dbssl_config *cur, const struct dbssl_config *fresh,
                             struct strbuf *why)
 {
-    if (!cur->ssl_required || fresh->ssl_required)
-        return false;
-    strbuf_append(why, "DB_SSL_REQUIRED true -> false");
-    return true;
+    return turned_off(cur->ssl_required, fresh->ssl_required, OPT_DB_SSL_REQUIRED, why);
 }
 
 static bool weaker_client_cert(const struct dbssl_config *cur, const struct dbssl_config *fresh,
@@ -149,12 +162,8 @@ static bool weaker_client_cert(const struct dbssl_config *cur, const struct dbss
 static bool weaker_protocol(const struct dbssl_config *cur, const struct dbssl_config *fresh,
                             struct strbuf *why)
 {
-    if (fresh->min_protocol >= cur->min_protocol)
-        return false;
-    strbuf_printf(why, "DB_SSL_MIN_PROTOCOL_VERSION \"%s\" -> \"%s\"",
-                  dbssl_option_choice(OPT_DB_SSL_MIN_PROTOCOL_VERSION, (int)cur->min_protocol),
-                  dbssl_option_choice(OPT_DB_SSL_MIN_PROTOCOL_VERSION, (int)fresh->min_protocol));
-    return true;
+    return lowered(fresh, OPT_DB_SSL_MIN_PROTOCOL_VERSION, (int)cur->min_protocol,
+                   (int)fresh->min_protocol, NULL, why);
 }
 
 static bool weaker_verification(const struct dbssl_config *cur, const struct dbssl_config *fresh,
@@ -184,6 +193,21 @@ static bool weaker_crl(const struct dbssl_config *cur, const struct dbssl_config
     return true;
 }
 
+static bool weaker_channel_binding(const struct dbssl_config *cur, const struct dbssl_config *fresh,
+                                   struct strbuf *why)
+{
+    return lowered(fresh, OPT_DB_SSL_CHANNEL_BINDING, (int)cur->channel_binding,
+                   (int)fresh->channel_binding, "channel_binding", why);
+}
+
+/* the watched sessions would turn from unhealthy to merely degraded */
+static bool weaker_sessions(const struct dbssl_config *cur, const struct dbssl_config *fresh,
+                            struct strbuf *why)
+{
+    return turned_off(cur->sessions_enforce, fresh->sessions_enforce, OPT_DB_SSL_SESSIONS_ENFORCE,
+                      why);
+}
+
 #define MAX_RULE_INPUTS 6
 
 /*
@@ -207,6 +231,8 @@ static const struct weakening_rule {
     {weaker_verification,
      {OPT_DB_SSL_MODE, OPT_DB_SSL_CA_CERT, OPT_DB_SSL_AUTO_GENERATE, OPT_DB_SSL_AUTO_CERT_DIR, -1}},
     {weaker_crl, {OPT_DB_SSL_CRL, -1}},
+    {weaker_channel_binding, {OPT_DB_SSL_CHANNEL_BINDING, -1}},
+    {weaker_sessions, {OPT_DB_SSL_SESSIONS_ENFORCE, -1}},
 };
 
 static bool inputs_parsed(const struct dbssl_config *cfg, const int *inputs)

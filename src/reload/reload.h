@@ -29,10 +29,18 @@
 #include "config.h"
 #include "conn_int.h"
 #include "error_int.h"
-#include "health.h" /* struct dbssl_reload_stats: what the board shows of reloads */
 #include "pin.h"
 
 struct strbuf;
+
+/* Outcomes of configuration reloads so far, as the health bodies and /metrics show them. */
+struct dbssl_reload_stats {
+    unsigned long long success, failure;
+    long long last_success_at; /* epoch seconds; the initial load counts */
+    long long last_error_at;   /* 0: the latest reload (if any) succeeded */
+    /* why the latest reload was refused (primary, detail, hint), secret-free */
+    struct dbssl_error last_error;
+};
 
 struct dbssl_loaded {
     atomic_int refs;

@@ -1,0 +1,199 @@
+/*
+ * hosts.c - every host of a multi-host DATABASE_URL, probed on its own
+ * (see hosts.h).  The list is read the way libpq reads it (PQconninfoParse:
+ * comma-separated host, hostaddr and port, one port for all or one each).
+ */
+#include "hosts.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util.h"
+
+#define MS_PER_SECOND 1000LL
+
+static const char ROLE_SQL[] = "select pg_is_in_recovery()";
+
+const char *dbssl_host_role_name(enum dbssl_host_role r)
+{
+    switch (r) {
+    case DBSSL_HOST_PRIMARY:
+        return "primary";
+    case DBSSL_HOST_STANDBY:
+        return "standby";
+    case DBSSL_HOST_ROLE_UNKNOWN:
+        break;
+    }
+    return "unknown";
+}
+
+bool dbssl_host_satisfies(enum dbssl_host_role r, enum dbssl_session_want want)
+{
+    switch (want) {
+    case DBSSL_WANT_PRIMARY:
+        return r == DBSSL_HOST_PRIMARY;
+    case DBSSL_WANT_STANDBY:
+        return r == DBSSL_HOST_STANDBY;
+    case DBSSL_WANT_ANY:
+        break;
+    }
+    return r != DBSSL_HOST_ROLE_UNKNOWN;
+}
+
+void dbssl_host_name(const struct dbssl_host_probe *h, char *buf, size_t len)
+{
+    bool v6 = strchr(h->host, ':') != NULL;
+
+    if (h->port > 0)
+        snprintf(buf, len, "%s%s%s:%d", v6 ? "[" : "", h->host, v6 ? "]" : "", h->port);
+    else
+        snprintf(buf, len, "%s", h->host);
+}
+
+bool dbssl_host_is_session(const struct dbssl_host_probe *h, const struct dbssl_tls_state *t)
+{
+    long port;
+
+    if (!t->connected || strcmp(h->host, t->server_host) != 0)
+        return false;
+    /* the default port: libpq reports the port it used */
+    return h->port == 0 || (parse_long(t->server_port, 1, 65535, &port) && port == h->port);
+}
+
+static enum dbssl_session_want want_of(const char *attrs)
+{
+    if (attrs == NULL)
+        return DBSSL_WANT_ANY;
+    if (strcmp(attrs, "read-write") == 0 || strcmp(attrs, "primary") == 0)
+        return DBSSL_WANT_PRIMARY;
+    if (strcmp(attrs, "read-only") == 0 || strcmp(attrs, "standby") == 0)
+        return DBSSL_WANT_STANDBY;
+    return DBSSL_WANT_ANY; /* any, prefer-standby */
+}
+
+/* The idx-th element of a comma-separated list (len bytes at *start), false when absent. */
+static bool nth(const char *list, size_t idx, const char **start, size_t *len)
+{
+    const char *p = list;
+
+    for (size_t i = 0; p != NULL; i++) {
+        const char *end = strchr(p, ',');
+        if (i == idx) {
+            *start = p;
+            *len = end ? (size_t)(end - p) : strlen(p);
+            return true;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+static size_t count(const char *list)
+{
+    size_t n = 0;
+
+    if (list == NULL || list[0] == '\0')
+        return 0;
+    for (const char *p = list; p != NULL; p = strchr(p, ','), p = p ? p + 1 : NULL)
+        n++;
+    return n;
+}
+
+void dbssl_hosts_list(const struct dbssl_config *cfg, struct dbssl_hosts *out)
+{
+    const char *host = NULL, *hostaddr = NULL, *port = NULL, *attrs = NULL, *names;
+    PQconninfoOption *opts = NULL;
+    size_t n, nports;
+
+    memset(out, 0, sizeof(*out));
+    snprintf(out->want_text, sizeof(out->want_text), "any");
+    if (cfg->database_url == NULL || !cfg->url.parsed ||
+        (opts = PQconninfoParse(cfg->database_url, NULL)) == NULL)
+        return;
+    for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+        if (o->val == NULL || o->val[0] == '\0')
+            continue;
+        if (strcmp(o->keyword, "host") == 0)
+            host = o->val;
+        else if (strcmp(o->keyword, "hostaddr") == 0)
+            hostaddr = o->val;
+        else if (strcmp(o->keyword, "port") == 0)
+            port = o->val;
+        else if (strcmp(o->keyword, "target_session_attrs") == 0)
+            attrs = o->val;
+    }
+    out->want = want_of(attrs);
+    if (attrs != NULL)
+        snprintf(out->want_text, sizeof(out->want_text), "%s", attrs);
+    /* the names verify-full checks are the hosts; hostaddr alone names addresses */
+    names = host != NULL ? host : hostaddr;
+    n = count(names);
+    nports = count(port);
+    if (n > 1) {
+        for (size_t i = 0; i < n; i++) {
+            struct dbssl_host_probe *h;
+            const char *s;
+            size_t len;
+            if (out->n == DBSSL_HOSTS_MAX) {
+                out->skipped = n - i;
+                break;
+            }
+            h = &out->v[out->n];
+            if (!nth(names, i, &s, &len) || len == 0 || len >= sizeof(h->host))
+                continue; /* an empty element means libpq's default: the session covers it */
+            memcpy(h->host, s, len);
+            h->host[len] = '\0';
+            if (nports > 0 && nth(port, nports == 1 ? 0 : i, &s, &len) && len > 0 && len < 8) {
+                char buf[8];
+                long v;
+                memcpy(buf, s, len);
+                buf[len] = '\0';
+                if (parse_long(buf, 1, 65535, &v))
+                    h->port = (int)v;
+            }
+            out->n++;
+        }
+    }
+    PQconninfoFree(opts);
+}
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * MS_PER_SECOND + ts.tv_nsec / 1000000;
+}
+
+/* Whether the host is in recovery, asked over conn within the time left. */
+static enum dbssl_host_role read_role(PGconn *conn, long long deadline_ms)
+{
+    long long left = deadline_ms - mono_ms();
+    long timeout_s = left <= MS_PER_SECOND ? 1 : (long)((left + 999) / MS_PER_SECOND);
+    enum dbssl_host_role r = DBSSL_HOST_ROLE_UNKNOWN;
+    PGresult *res = NULL;
+
+    if (dbssl_conn_exec_bounded(conn, ROLE_SQL, timeout_s, &res) == 0 && PQntuples(res) == 1)
+        r = strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? DBSSL_HOST_STANDBY : DBSSL_HOST_PRIMARY;
+    PQclear(res);
+    return r;
+}
+
+void dbssl_hosts_probe(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
+                       struct dbssl_hosts *out)
+{
+    for (size_t i = 0; i < out->n; i++) {
+        struct dbssl_host_probe *h = &out->v[i];
+        long long deadline = mono_ms() + (long long)cfg->connect_timeout * MS_PER_SECOND;
+        struct dbssl_conn_to to = {h->host, h->port, deadline, "any"};
+        PGconn *conn = dbssl_connect_to(cfg, files, &to, &h->tls, NULL);
+
+        h->role = DBSSL_HOST_ROLE_UNKNOWN;
+        if (conn != NULL)
+            h->role = read_role(conn, deadline);
+        PQfinish(conn);
+    }
+}
