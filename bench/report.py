@@ -233,7 +233,10 @@ def md_rows(table):
                               "" if t["target"]["of"] == "ratio" else " " + t["unit"])
         rr = "—"
         if t["ratio"] is not None:
-            rr = "%.2f" % t["ratio"]
+            # a third decimal where two would show a missed target as met (1.199 as "1.20")
+            near = t["target"] and t["target"]["of"] == "ratio" and \
+                check(t["target"]["op"], t["target"]["value"], None, round(t["ratio"], 2)) != t["met"]
+            rr = ("%.3f" if near else "%.2f") % t["ratio"]
             if t["ratio_range"]:
                 rr += " (%.2f–%.2f)" % tuple(t["ratio_range"])
         met = {True: "yes", False: "**no**", None: ""}[t["met"]]
