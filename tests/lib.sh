@@ -50,6 +50,16 @@ t_init() {
   trap 'exit 130' INT TERM HUP
 }
 
+# t_unset_settings : unsets what would reach dbssl or libpq from the caller's
+# environment (DATABASE_URL, DB_*, APP_ENV, libpq's PG* variables; the tests'
+# own PG_* are kept), so that a test sees only the settings it writes.
+t_unset_settings() {
+  local v
+  for v in $(env | sed -n 's/^\(DATABASE_URL\|DB_[A-Z_]*\|APP_ENV\|PG[A-Z_]*\)=.*/\1/p'); do
+    case "$v" in PG_*) ;; *) unset "$v" ;; esac
+  done
+}
+
 # t_pass [WHAT] / t_fail WHAT : count one check (t_pass prints "ok: WHAT" when given)
 t_pass() {
   T_CHECKS=$((T_CHECKS + 1))

@@ -49,6 +49,7 @@ enum dbssl_verify_reason {
     DBSSL_VERIFY_OTHER,             /* "other" */
     /* DBSSL_CONN_AUTH_FAILED: channel_binding=require, no SCRAM-SHA-256-PLUS offered */
     DBSSL_VERIFY_CHANNEL_BINDING_UNAVAILABLE, /* "channel_binding_unavailable" */
+    DBSSL_VERIFY_REVOKED,           /* "revoked": a CRL lists the server's or our certificate */
 };
 
 /*
@@ -99,6 +100,8 @@ DBSSL_API bool dbssl_conn_check(PGconn *conn, const struct dbssl_config *cfg,
  *   connected, ssl_in_use, client_cert_sent, server_sees_ssl
  *                       "true" or "false"
  *   protocol            e.g. "TLSv1.3"         cipher    e.g. "TLS_AES_256_GCM_SHA384"
+ *   alpn                the ALPN protocol of direct TLS negotiation (libpq 17),
+ *                       "postgresql", or ""
  *   key_bits            e.g. "256"
  *   server_host, server_port, server_version (e.g. "15.18")
  *   server_cert_subject, server_cert_serial (hex)

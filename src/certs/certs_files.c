@@ -203,7 +203,7 @@ static void assess_pair(const struct certs_dir *d, enum unit u, int crt,
         goto out;
     }
     /* the key is matched against the certificate just read, not a second parse of it */
-    if (dbssl_key_load_at(&k, &list->certs[0], &key, &match, NULL, &e) != 0) {
+    if (dbssl_key_load_at(&k, NULL, &list->certs[0], &key, &match, NULL, &e) != 0) {
         needs(p, u, "unreadable: %s", e.message);
         goto out;
     }

@@ -274,7 +274,13 @@ struct dbssl_config *dbssl_config_load_from(const char *env_file, bool env_file_
         adopt_url_setting(cfg, OPT_DB_SSL_CLIENT_CERT, cfg->url.sslcert) != 0 ||
         adopt_url_setting(cfg, OPT_DB_SSL_CLIENT_KEY, cfg->url.sslkey) != 0 ||
         adopt_url_setting(cfg, OPT_DB_SSL_CRL, cfg->url.sslcrl) != 0 ||
-        adopt_url_setting(cfg, OPT_DB_SSL_CHANNEL_BINDING, cfg->url.channel_binding) != 0)
+        adopt_url_setting(cfg, OPT_DB_SSL_CHANNEL_BINDING, cfg->url.channel_binding) != 0 ||
+        adopt_url_setting(cfg, OPT_DB_SSL_MIN_PROTOCOL_VERSION,
+                          cfg->url.ssl_min_protocol_version) != 0 ||
+        adopt_url_setting(cfg, OPT_DB_CONNECT_TIMEOUT, cfg->url.connect_timeout) != 0 ||
+        adopt_url_setting(cfg, OPT_DB_SSL_NEGOTIATION, cfg->url.sslnegotiation) != 0 ||
+        adopt_url_setting(cfg, OPT_DB_SSL_CERT_MODE, cfg->url.sslcertmode) != 0 ||
+        adopt_url_setting(cfg, OPT_DB_REQUIRE_AUTH, cfg->url.require_auth) != 0)
         goto oom;
 
     for (int i = 0; i < DBSSL_OPTION_COUNT; i++) {
@@ -353,8 +359,15 @@ static void file_ref(struct dbssl_file_ref *out, const char *setting, const char
         snprintf(out->path, sizeof(out->path), "%s/%s", dir, name);
 }
 
+bool dbssl_config_ca_system(const struct dbssl_config *cfg)
+{
+    return cfg->ca_cert != NULL && strcmp(cfg->ca_cert, DBSSL_CA_SYSTEM) == 0;
+}
+
 bool dbssl_config_ca_file(const struct dbssl_config *cfg, struct dbssl_file_ref *out)
 {
+    if (dbssl_config_ca_system(cfg))
+        return false;
     if (cfg->ca_cert != NULL) {
         file_ref(out, "DB_SSL_CA_CERT", cfg->ca_cert, NULL, false);
         return true;

@@ -42,6 +42,19 @@ enum dbssl_key_type {
     DBSSL_KEY_RSA_3072,
 };
 
+/* DB_SSL_NEGOTIATION: libpq 17's sslnegotiation; postgres is every libpq's way */
+enum dbssl_ssl_negotiation {
+    DBSSL_NEGOTIATION_POSTGRES = 0,
+    DBSSL_NEGOTIATION_DIRECT,
+};
+
+/* DB_SSL_CERT_MODE: libpq 16's sslcertmode; allow is what older libpq does */
+enum dbssl_ssl_cert_mode {
+    DBSSL_CERT_MODE_ALLOW = 0,
+    DBSSL_CERT_MODE_DISABLE,
+    DBSSL_CERT_MODE_REQUIRE,
+};
+
 /* Index of each option in the table; the order of options.c. */
 enum dbssl_option_id {
     OPT_DATABASE_URL = 0,
@@ -50,6 +63,7 @@ enum dbssl_option_id {
     OPT_DB_SSL_CA_CERT,
     OPT_DB_SSL_CLIENT_CERT,
     OPT_DB_SSL_CLIENT_KEY,
+    OPT_DB_SSL_CLIENT_KEY_PASSWORD_FILE,
     OPT_DB_SSL_CRL,
     OPT_DB_SSL_MIN_PROTOCOL_VERSION,
     OPT_DB_SSL_AUTO_GENERATE,
@@ -64,6 +78,9 @@ enum dbssl_option_id {
     OPT_DB_SSL_WATCH_APPLICATIONS,
     OPT_DB_SSL_SESSIONS_ENFORCE,
     OPT_DB_SSL_CHANNEL_BINDING,
+    OPT_DB_SSL_NEGOTIATION,
+    OPT_DB_SSL_CERT_MODE,
+    OPT_DB_REQUIRE_AUTH,
     OPT_DB_CONNECT_TIMEOUT,
     OPT_DB_HEALTH_CHECK_INTERVAL,
     OPT_APP_ENV,
@@ -101,6 +118,7 @@ struct dbssl_config {
     const char *ca_cert;
     const char *client_cert;
     const char *client_key;
+    const char *client_key_password_file;
     const char *crl;
     enum dbssl_tls_version min_protocol;
     bool auto_generate;
@@ -115,6 +133,9 @@ struct dbssl_config {
     const char *watch_applications; /* NULL: any application of the watched roles */
     bool sessions_enforce;
     enum dbssl_channel_binding channel_binding;
+    enum dbssl_ssl_negotiation ssl_negotiation;
+    enum dbssl_ssl_cert_mode ssl_cert_mode;
+    const char *require_auth;
     long connect_timeout;
     long health_check_interval;
     enum dbssl_app_env app_env;
@@ -181,7 +202,14 @@ struct dbssl_file_ref {
     bool generated; /* comes from DB_SSL_AUTO_CERT_DIR */
 };
 
-/* The CA used to verify the server; false when there is none. */
+/*
+ * DB_SSL_CA_CERT=system: libpq 16's sslrootcert=system, the system's trust
+ * store instead of a file (then dbssl_config_ca_file() has no file).
+ */
+#define DBSSL_CA_SYSTEM "system"
+bool dbssl_config_ca_system(const struct dbssl_config *cfg);
+
+/* The CA file used to verify the server; false when there is none (or "system"). */
 bool dbssl_config_ca_file(const struct dbssl_config *cfg, struct dbssl_file_ref *out);
 /* The client certificate and key; false when mutual TLS is off. */
 bool dbssl_config_client_files(const struct dbssl_config *cfg, struct dbssl_file_ref *cert,

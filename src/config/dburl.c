@@ -377,6 +377,11 @@ static const struct {
     {"sslpassword", offsetof(struct dbssl_url, sslpassword)},
     {"channel_binding", offsetof(struct dbssl_url, channel_binding)},
     {"application_name", offsetof(struct dbssl_url, application_name)},
+    {"ssl_min_protocol_version", offsetof(struct dbssl_url, ssl_min_protocol_version)},
+    {"connect_timeout", offsetof(struct dbssl_url, connect_timeout)},
+    {"sslnegotiation", offsetof(struct dbssl_url, sslnegotiation)},
+    {"sslcertmode", offsetof(struct dbssl_url, sslcertmode)},
+    {"require_auth", offsetof(struct dbssl_url, require_auth)},
 };
 #define N_URL_FIELDS (sizeof(url_fields) / sizeof(url_fields[0]))
 

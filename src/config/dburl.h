@@ -38,6 +38,13 @@ struct dbssl_url {
     char *sslpassword;
     char *channel_binding;
     char *application_name;
+    /* more keywords dbssl also has a setting for: the URL's own value is not
+     * silently replaced by a DB_* default (config.c adopts it) */
+    char *ssl_min_protocol_version;
+    char *connect_timeout;
+    char *sslnegotiation; /* libpq 17 */
+    char *sslcertmode;    /* libpq 16 */
+    char *require_auth;   /* libpq 16 */
 };
 
 /*

@@ -22,6 +22,8 @@ static const char *const app_env_choices[] = {"development", "staging", "product
 static const char *const key_type_choices[] = {"ec-p256", "rsa-2048", "rsa-3072", NULL};
 static const char *const log_format_choices[] = {"text", "json", NULL};
 static const char *const channel_binding_choices[] = {"disable", "prefer", "require", NULL};
+static const char *const negotiation_choices[] = {"postgres", "direct", NULL};
+static const char *const cert_mode_choices[] = {"allow", "disable", "require", NULL};
 
 /*
  * HTTP_LISTEN is HOST:PORT or [IPv6]:PORT.  The host is not resolved here:
@@ -114,6 +116,44 @@ static bool check_names(const char *value, char *msg, size_t msglen, const char 
     return check_list(value, name_char, "name", msg, msglen);
 }
 
+/*
+ * DB_REQUIRE_AUTH is libpq's require_auth list: methods, or all of them
+ * negated with "!"; libpq's own words, so that a typo is caught here and not
+ * by the first connection.
+ */
+static bool check_require_auth(const char *value, char *msg, size_t msglen, const char **hint)
+{
+    static const char *const methods[] = {"password",      "md5",  "gss", "sspi",
+                                          "scram-sha-256", "none", NULL};
+    const char *p = value;
+    int negated = -1;
+
+    *hint = "List methods separated by commas from password, md5, gss, sspi, scram-sha-256 and "
+            "none, either all plain or all negated with \"!\", for example scram-sha-256.";
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        bool neg = p[0] == '!', known = false;
+        const char *m = neg ? p + 1 : p;
+        size_t mn = neg ? n - 1 : n;
+
+        for (size_t i = 0; methods[i] != NULL && !known; i++)
+            known = strlen(methods[i]) == mn && strncmp(methods[i], m, mn) == 0;
+        if (!known) {
+            snprintf(msg, msglen, "unknown authentication method \"%.*s\"", (int)n, p);
+            return false;
+        }
+        if (negated >= 0 && negated != neg) {
+            snprintf(msg, msglen, "negated and plain methods mixed in \"%s\"", value);
+            return false;
+        }
+        negated = neg;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return true;
+}
+
 #define OFF(field) offsetof(struct dbssl_config, field)
 #define RELOAD     DBSSL_OPT_F_RELOADABLE
 
@@ -130,7 +170,11 @@ const struct dbssl_option dbssl_options[DBSSL_OPTION_COUNT] = {
     [OPT_DB_SSL_CLIENT_CERT] = {"DB_SSL_CLIENT_CERT", DBSSL_OPT_PATH, OFF(client_cert), "", RELOAD,
                                 0, 0, NULL, "client certificate for mutual TLS"},
     [OPT_DB_SSL_CLIENT_KEY] = {"DB_SSL_CLIENT_KEY", DBSSL_OPT_PATH, OFF(client_key), "", RELOAD, 0,
-                               0, NULL, "private key of the client certificate"},
+                               0, NULL, "private key of the client certificate (PEM or DER)"},
+    [OPT_DB_SSL_CLIENT_KEY_PASSWORD_FILE] = {"DB_SSL_CLIENT_KEY_PASSWORD_FILE", DBSSL_OPT_PATH,
+                                             OFF(client_key_password_file), "", RELOAD, 0, 0, NULL,
+                                             "file holding the passphrase of an encrypted client "
+                                             "key (libpq sslpassword)"},
     [OPT_DB_SSL_CRL] = {"DB_SSL_CRL", DBSSL_OPT_PATH, OFF(crl), "", RELOAD, 0, 0, NULL,
                         "certificate revocation list (PEM)"},
     [OPT_DB_SSL_MIN_PROTOCOL_VERSION] = {"DB_SSL_MIN_PROTOCOL_VERSION", DBSSL_OPT_ENUM,
@@ -177,6 +221,17 @@ const struct dbssl_option dbssl_options[DBSSL_OPTION_COUNT] = {
     [OPT_DB_SSL_CHANNEL_BINDING] = {"DB_SSL_CHANNEL_BINDING", DBSSL_OPT_ENUM, OFF(channel_binding),
                                     "prefer", RELOAD, 0, 0, channel_binding_choices,
                                     "libpq channel_binding (SCRAM-SHA-256-PLUS)"},
+    [OPT_DB_SSL_NEGOTIATION] = {"DB_SSL_NEGOTIATION", DBSSL_OPT_ENUM, OFF(ssl_negotiation),
+                                "postgres", RELOAD, 0, 0, negotiation_choices,
+                                "TLS negotiation: postgres, or direct (TLS first, ALPN; libpq 17)"},
+    [OPT_DB_SSL_CERT_MODE] = {"DB_SSL_CERT_MODE", DBSSL_OPT_ENUM, OFF(ssl_cert_mode), "allow",
+                              RELOAD, 0, 0, cert_mode_choices,
+                              "send the client certificate: allow, disable, require (libpq 16)"},
+    [OPT_DB_REQUIRE_AUTH] = {"DB_REQUIRE_AUTH", DBSSL_OPT_STRING, OFF(require_auth), "", RELOAD, 0,
+                             0, NULL,
+                             "authentication methods the server may ask for, libpq's "
+                             "require_auth (libpq 16)",
+                             check_require_auth},
     [OPT_DB_CONNECT_TIMEOUT] = {"DB_CONNECT_TIMEOUT", DBSSL_OPT_INT, OFF(connect_timeout), "5",
                                 RELOAD, 1, 600, NULL, "connection timeout (seconds)"},
     [OPT_DB_HEALTH_CHECK_INTERVAL] = {"DB_HEALTH_CHECK_INTERVAL", DBSSL_OPT_INT,

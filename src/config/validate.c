@@ -273,6 +273,16 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
         check_url_conflict(cfg, f, OPT_DB_SSL_CRL, "sslcrl", cfg->url.sslcrl, true);
         check_url_conflict(cfg, f, OPT_DB_SSL_CHANNEL_BINDING, "channel_binding",
                            cfg->url.channel_binding, false);
+        check_url_conflict(cfg, f, OPT_DB_SSL_MIN_PROTOCOL_VERSION, "ssl_min_protocol_version",
+                           cfg->url.ssl_min_protocol_version, false);
+        check_url_conflict(cfg, f, OPT_DB_CONNECT_TIMEOUT, "connect_timeout",
+                           cfg->url.connect_timeout, false);
+        check_url_conflict(cfg, f, OPT_DB_SSL_NEGOTIATION, "sslnegotiation",
+                           cfg->url.sslnegotiation, false);
+        check_url_conflict(cfg, f, OPT_DB_SSL_CERT_MODE, "sslcertmode", cfg->url.sslcertmode,
+                           false);
+        check_url_conflict(cfg, f, OPT_DB_REQUIRE_AUTH, "require_auth", cfg->url.require_auth,
+                           false);
     }
 
     if (mode_ok && req_ok && cfg->ssl_required && weak_mode(m))
@@ -407,7 +417,8 @@ struct dbssl_findings *dbssl_config_validate(const struct dbssl_config *cfg,
     struct dbssl_findings *f = dbssl_findings_new();
     struct dbssl_file_ref ca, cert, key;
     struct validate_client_state cs = {false, false, false, false};
-    bool have_ca, have_client, ca_read = false, dir_ok;
+    bool have_ca, have_client, ca_read = false, dir_ok, kp_ok;
+    struct dbssl_keypass kp;
     long long now = dbssl_now();
 
     if (f == NULL || cfg == NULL) {
@@ -425,11 +436,15 @@ struct dbssl_findings *dbssl_config_validate(const struct dbssl_config *cfg,
     if (have_ca && (dir_ok || !ca.generated))
         ca_read = validate_ca(cfg, f, &ca, now);
     have_client = dbssl_config_client_files(cfg, &cert, &key);
-    if (have_client && (dir_ok || !cert.generated))
-        validate_client(cfg, f, &cert, &key, now, &cs);
+    kp_ok = validate_keypass(cfg, f, &kp) == 0;
+    if (have_client && (dir_ok || !cert.generated) && kp_ok)
+        validate_client(cfg, f, &cert, &key, &kp, now, &cs);
+    dbssl_keypass_clear(&kp);
     validate_crl(cfg, f, now);
     /* pass 2 */
-    check_cross(cfg, f, have_ca, ca_read, &ca, have_client, &cert, &key, &cs);
+    check_cross(cfg, f, have_ca || dbssl_config_ca_system(cfg), ca_read, &ca, have_client, &cert,
+                &key, &cs);
+    validate_libpq(cfg, f, have_client);
 
     if (dbssl_findings_oom(f)) {
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "error_int.h"
 #include "findings.h"
+#include "keypass.h"
 
 /*
  * Whether cfg may use auto-generated certificates at all: never in
@@ -41,10 +42,31 @@ struct validate_client_state {
     bool match;
 };
 
-/* The client certificate and key: readable, in their validity, libpq's key permissions. */
+/*
+ * The key's passphrase (keypass.h) into kp, a finding when its file cannot
+ * be used or it disagrees with the URL's sslpassword; -1 when it could not
+ * be read (kp then holds none).  The caller clears kp.
+ */
+int validate_keypass(const struct dbssl_config *cfg, struct dbssl_findings *f,
+                     struct dbssl_keypass *kp);
+
+/*
+ * The client certificate and key: readable (PEM or DER, an encrypted key
+ * unlocked with kp's passphrase), in their validity, libpq's key permissions.
+ */
 void validate_client(const struct dbssl_config *cfg, struct dbssl_findings *f,
                      const struct dbssl_file_ref *cert, const struct dbssl_file_ref *key,
-                     long long now, struct validate_client_state *cs);
+                     const struct dbssl_keypass *kp, long long now,
+                     struct validate_client_state *cs);
+
+/*
+ * The settings that need a newer libpq than some have (libpqcaps.h): each
+ * refused, naming the libpq version it needs and the linked one, where the
+ * linked libpq lacks its parameter; and the rules libpq itself applies to
+ * them (direct negotiation and the system store need verification...).
+ * have_client: a client certificate is configured.  validate_libpq.c.
+ */
+void validate_libpq(const struct dbssl_config *cfg, struct dbssl_findings *f, bool have_client);
 
 /* DB_SSL_CRL: readable and not stale. */
 void validate_crl(const struct dbssl_config *cfg, struct dbssl_findings *f, long long now);

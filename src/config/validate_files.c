@@ -144,6 +144,30 @@ static struct file_at ref_file(const struct dbssl_file_ref *ref)
  * safe (a finding says why): nothing in it is then read.  A directory that
  * does not exist yet is fine (generation creates it).
  */
+int validate_keypass(const struct dbssl_config *cfg, struct dbssl_findings *f,
+                     struct dbssl_keypass *kp)
+{
+    struct dbssl_error e;
+
+    dbssl_error_clear(&e);
+    if (cfg->settings[OPT_DB_SSL_CLIENT_KEY_PASSWORD_FILE].error != NULL)
+        return -1;
+    if (dbssl_keypass_get(cfg, kp, &e) != 0) {
+        read_finding(f, "DB_SSL_CLIENT_KEY_PASSWORD_FILE", false, &e);
+        return -1;
+    }
+    /* two passphrases: libpq would be given one of them without a word */
+    if (cfg->client_key_password_file != NULL && cfg->url.sslpassword != NULL &&
+        strcmp(cfg->url.sslpassword, kp->text) != 0)
+        dbssl_findings_add(f, DBSSL_SEVERITY_ERROR, "DB_SSL_CLIENT_KEY_PASSWORD_FILE",
+                           "Remove sslpassword from DATABASE_URL and keep the passphrase in the "
+                           "file only.",
+                           "DATABASE_URL sets sslpassword and DB_SSL_CLIENT_KEY_PASSWORD_FILE "
+                           "(\"%s\") holds a different passphrase",
+                           cfg->client_key_password_file);
+    return 0;
+}
+
 bool validate_cert_dir(const struct dbssl_config *cfg, struct dbssl_findings *f)
 {
     const struct safedir_names names = {"certificate directory", "DB_SSL_AUTO_CERT_DIR"};
@@ -199,7 +223,8 @@ bool validate_ca(const struct dbssl_config *cfg, struct dbssl_findings *f,
 
 void validate_client(const struct dbssl_config *cfg, struct dbssl_findings *f,
                      const struct dbssl_file_ref *cert, const struct dbssl_file_ref *key,
-                     long long now, struct validate_client_state *cs)
+                     const struct dbssl_keypass *kp, long long now,
+                     struct validate_client_state *cs)
 {
     struct file_at cert_at = ref_file(cert), key_at = ref_file(key);
     struct dbssl_certlist list = {NULL, 0};
@@ -219,12 +244,15 @@ void validate_client(const struct dbssl_config *cfg, struct dbssl_findings *f,
     }
     if (key->path[0] != '\0' && !missing_generated(key)) {
         struct dbssl_keyinfo ki;
+        struct dbssl_key_pass pass = {kp->text, kp->from};
         char msg[1024], hint[1024];
         dbssl_error_clear(&e);
         st.st_mode = 0; /* set by the read, even when the key then does not parse */
-        if (dbssl_key_load_at(&key_at, cs->cert_ok ? &list.certs[0] : NULL, &ki, &cs->match, &st,
-                              &e) != 0) {
-            read_finding(f, key->setting, key->generated, &e);
+        if (dbssl_key_load_at(&key_at, kp->text ? &pass : NULL, cs->cert_ok ? &list.certs[0] : NULL,
+                              &ki, &cs->match, &st, &e) != 0) {
+            /* a passphrase that does not unlock the key: the passphrase's setting to fix */
+            read_finding(f, ki.encrypted && !ki.der && kp->text ? kp->setting : key->setting,
+                         key->generated, &e);
         } else {
             cs->key_ok = true;
             cs->match_known = cs->cert_ok;

@@ -10,10 +10,7 @@
  * exposes, and the server's own view in pg_stat_ssl.  OpenSSL and libpq
  * types stay in this file.
  *
- * Failures are classified from libpq's message with a table of patterns, so
- * that the health report can say *why* (and what to do) instead of echoing
- * text.  libpq 15 messages are not translated here (lc_messages of the client
- * is C in services), which is what makes matching them reliable.
+ * Why a connection failed is conn_failure.c's question.
  */
 #include "conn_int.h"
 
@@ -27,210 +24,9 @@
 #include <time.h>
 
 #include "certinfo.h"
-#include "clock.h"
+#include "keypass.h"
+#include "libpqcaps.h"
 #include "util.h"
-
-/* ---- names ----------------------------------------------------------------- */
-
-const char *dbssl_conn_class_name(enum dbssl_conn_class c)
-{
-    switch (c) {
-    case DBSSL_CONN_OK:
-        return "ok";
-    case DBSSL_CONN_SSL_UNAVAILABLE:
-        return "ssl_unavailable";
-    case DBSSL_CONN_CERT_VERIFY_FAILED:
-        return "certificate_verification_failed";
-    case DBSSL_CONN_CLIENT_CERT_REJECTED:
-        return "client_certificate_rejected";
-    case DBSSL_CONN_AUTH_FAILED:
-        return "authentication_failed";
-    case DBSSL_CONN_SERVER_REJECTED:
-        return "server_rejected";
-    case DBSSL_CONN_TIMEOUT:
-        return "timeout";
-    case DBSSL_CONN_REFUSED:
-        return "connection_refused";
-    case DBSSL_CONN_HOST_NOT_FOUND:
-        return "host_not_found";
-    case DBSSL_CONN_OTHER:
-        return "other";
-    case DBSSL_CONN_TOO_MANY_CONNECTIONS:
-        return "too_many_connections";
-    }
-    return "other";
-}
-
-const char *dbssl_verify_reason_name(enum dbssl_verify_reason r)
-{
-    switch (r) {
-    case DBSSL_VERIFY_NONE:
-        return "none";
-    case DBSSL_VERIFY_UNKNOWN_CA:
-        return "unknown_ca";
-    case DBSSL_VERIFY_EXPIRED:
-        return "expired";
-    case DBSSL_VERIFY_HOSTNAME_MISMATCH:
-        return "hostname_mismatch";
-    case DBSSL_VERIFY_OTHER:
-        return "other";
-    case DBSSL_VERIFY_CHANNEL_BINDING_UNAVAILABLE:
-        return "channel_binding_unavailable";
-    }
-    return "other";
-}
-
-/* ---- classification -------------------------------------------------------- */
-
-static const char HINT_SSL_UNAVAILABLE[] =
-    "Verify that the PostgreSQL server has SSL enabled (ssl = on in postgresql.conf, with "
-    "ssl_cert_file and ssl_key_file readable by the server), then reload it.";
-static const char HINT_UNKNOWN_CA[] =
-    "Verify that DB_SSL_CA_CERT is the CA certificate that signed the server certificate and "
-    "that the chain is complete (put intermediate certificates in the CA file).";
-static const char HINT_EXPIRED[] =
-    "Check certificate expiration with \"openssl x509 -in FILE -noout -dates\" and renew the "
-    "expired certificate.";
-static const char HINT_HOSTNAME[] =
-    "Connect using a name the server certificate lists in its subject alternative names, or "
-    "re-issue the server certificate with this host name or IP address; DB_SSL_MODE=verify-ca "
-    "skips the host name check.";
-static const char HINT_VERIFY_OTHER[] =
-    "Verify that the CA certificate matches the server certificate, that no certificate has "
-    "expired, and that the certificate chain is complete.";
-static const char HINT_CLIENT_CERT[] =
-    "The server requires a client certificate it trusts: set DB_SSL_CLIENT_CERT and "
-    "DB_SSL_CLIENT_KEY to a pair signed by the server's ssl_ca_file, with the database user "
-    "name as the certificate's common name.";
-static const char HINT_AUTH[] =
-    "Check the user name and password in DATABASE_URL against the database role.";
-static const char HINT_CHANNEL_BINDING[] =
-    "DB_SSL_CHANNEL_BINDING=require needs SCRAM-SHA-256-PLUS over TLS: make the server "
-    "authenticate this role with scram-sha-256 on a hostssl line of pg_hba.conf and a password "
-    "stored as SCRAM (password_encryption = scram-sha-256), or set DB_SSL_CHANNEL_BINDING=prefer "
-    "for a server that authenticates otherwise (cert, md5, trust).";
-static const char HINT_SERVER_REJECTED[] =
-    "Add a pg_hba.conf entry on the server for this client address, user and database (hostssl "
-    "for TLS connections) and reload the server.";
-static const char HINT_TIMEOUT[] =
-    "Check network connectivity, that a firewall allows the connection, and the PostgreSQL port "
-    "(usually 5432); raise DB_CONNECT_TIMEOUT if the server is slow to answer.";
-static const char HINT_REFUSED[] =
-    "Check that PostgreSQL is running and listening on this host and port (listen_addresses and "
-    "port in postgresql.conf) and that DATABASE_URL names them.";
-static const char HINT_HOST[] =
-    "Check the host name in DATABASE_URL and that DNS resolves it from this machine.";
-static const char HINT_TOO_MANY[] =
-    "The server has no free connection slot: raise max_connections in postgresql.conf (a "
-    "restart applies it), or put a connection pooler such as PgBouncer in front of it, and "
-    "check for clients that hold idle connections (pg_stat_activity).";
-static const char HINT_TOO_MANY_ROLE[] =
-    "The role or database has reached its connection limit: raise it (ALTER ROLE ... "
-    "CONNECTION LIMIT, ALTER DATABASE ... CONNECTION LIMIT) or use a connection pooler such "
-    "as PgBouncer.";
-static const char HINT_LOST[] =
-    "The server closed the connection, for example because it was stopped or restarted; dbssl "
-    "reconnects on its own once the server is back.";
-static const char HINT_CLIENT_FILES[] =
-    "The client certificate or key could not be used: check that DB_SSL_CLIENT_CERT and "
-    "DB_SSL_CLIENT_KEY exist, belong together (\"dbssl certs inspect\") and that the key has mode "
-    "0600; \"dbssl validate\" names the problem.";
-static const char HINT_OTHER[] =
-    "Read libpq's message in the detail and the PostgreSQL server log for the cause.";
-
-struct pattern {
-    const char *needle; /* substring of libpq's message */
-    enum dbssl_conn_class cls;
-    enum dbssl_verify_reason reason;
-    const char *hint;
-};
-
-/*
- * First match wins, so the specific patterns come before the generic ones:
- * a host name mismatch is reported by libpq as its own message, whereas
- * OpenSSL's "certificate verify failed" covers every chain problem.
- * Alerts *received* from the server ("tlsv1 alert unknown ca") are about
- * our client certificate, not the server's.
- */
-static const struct pattern patterns[] = {
-    /* our own files, before anything reaches the server */
-    {"could not load private key file", DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_CLIENT_FILES},
-    {"could not read certificate file", DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_CLIENT_FILES},
-    {"could not open certificate file", DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_CLIENT_FILES},
-    {"has group or world access", DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_CLIENT_FILES},
-    {"certificate present, but not private key", DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE,
-     HINT_CLIENT_FILES},
-    {"does not match host name", DBSSL_CONN_CERT_VERIFY_FAILED, DBSSL_VERIFY_HOSTNAME_MISMATCH,
-     HINT_HOSTNAME},
-    {"could not get server's host name from server certificate", DBSSL_CONN_CERT_VERIFY_FAILED,
-     DBSSL_VERIFY_HOSTNAME_MISMATCH, HINT_HOSTNAME},
-    {"certificate has expired", DBSSL_CONN_CERT_VERIFY_FAILED, DBSSL_VERIFY_EXPIRED, HINT_EXPIRED},
-    {"certificate is not yet valid", DBSSL_CONN_CERT_VERIFY_FAILED, DBSSL_VERIFY_OTHER,
-     HINT_VERIFY_OTHER},
-    {"alert unknown ca", DBSSL_CONN_CLIENT_CERT_REJECTED, DBSSL_VERIFY_NONE, HINT_CLIENT_CERT},
-    {"alert bad certificate", DBSSL_CONN_CLIENT_CERT_REJECTED, DBSSL_VERIFY_NONE, HINT_CLIENT_CERT},
-    {"alert certificate required", DBSSL_CONN_CLIENT_CERT_REJECTED, DBSSL_VERIFY_NONE,
-     HINT_CLIENT_CERT},
-    {"alert certificate expired", DBSSL_CONN_CLIENT_CERT_REJECTED, DBSSL_VERIFY_NONE,
-     HINT_CLIENT_CERT},
-    {"alert certificate revoked", DBSSL_CONN_CLIENT_CERT_REJECTED, DBSSL_VERIFY_NONE,
-     HINT_CLIENT_CERT},
-    {"connection requires a valid client certificate", DBSSL_CONN_CLIENT_CERT_REJECTED,
-     DBSSL_VERIFY_NONE, HINT_CLIENT_CERT},
-    {"certificate authentication failed for user", DBSSL_CONN_CLIENT_CERT_REJECTED,
-     DBSSL_VERIFY_NONE, HINT_CLIENT_CERT},
-    {"unable to get local issuer certificate", DBSSL_CONN_CERT_VERIFY_FAILED,
-     DBSSL_VERIFY_UNKNOWN_CA, HINT_UNKNOWN_CA},
-    {"self-signed certificate in certificate chain", DBSSL_CONN_CERT_VERIFY_FAILED,
-     DBSSL_VERIFY_UNKNOWN_CA, HINT_UNKNOWN_CA},
-    {"certificate verify failed", DBSSL_CONN_CERT_VERIFY_FAILED, DBSSL_VERIFY_UNKNOWN_CA,
-     HINT_UNKNOWN_CA},
-    {"server does not support SSL, but SSL was required", DBSSL_CONN_SSL_UNAVAILABLE,
-     DBSSL_VERIFY_NONE, HINT_SSL_UNAVAILABLE},
-    /* libpq 15's four ways of saying that channel_binding=require could not be met */
-    {"channel binding required", DBSSL_CONN_AUTH_FAILED, DBSSL_VERIFY_CHANNEL_BINDING_UNAVAILABLE,
-     HINT_CHANNEL_BINDING},
-    {"channel binding is required", DBSSL_CONN_AUTH_FAILED,
-     DBSSL_VERIFY_CHANNEL_BINDING_UNAVAILABLE, HINT_CHANNEL_BINDING},
-    {"password authentication failed", DBSSL_CONN_AUTH_FAILED, DBSSL_VERIFY_NONE, HINT_AUTH},
-    {"no password supplied", DBSSL_CONN_AUTH_FAILED, DBSSL_VERIFY_NONE, HINT_AUTH},
-    {"no pg_hba.conf entry", DBSSL_CONN_SERVER_REJECTED, DBSSL_VERIFY_NONE, HINT_SERVER_REJECTED},
-    {"pg_hba.conf rejects connection", DBSSL_CONN_SERVER_REJECTED, DBSSL_VERIFY_NONE,
-     HINT_SERVER_REJECTED},
-    /* the server's connection slots: all taken, or the rest kept for superusers
-     * (PostgreSQL 16 words it "reserved for roles with ...") */
-    {"sorry, too many clients already", DBSSL_CONN_TOO_MANY_CONNECTIONS, DBSSL_VERIFY_NONE,
-     HINT_TOO_MANY},
-    {"remaining connection slots are reserved", DBSSL_CONN_TOO_MANY_CONNECTIONS, DBSSL_VERIFY_NONE,
-     HINT_TOO_MANY},
-    {"too many connections for role", DBSSL_CONN_TOO_MANY_CONNECTIONS, DBSSL_VERIFY_NONE,
-     HINT_TOO_MANY_ROLE},
-    {"too many connections for database", DBSSL_CONN_TOO_MANY_CONNECTIONS, DBSSL_VERIFY_NONE,
-     HINT_TOO_MANY_ROLE},
-    {"timeout expired", DBSSL_CONN_TIMEOUT, DBSSL_VERIFY_NONE, HINT_TIMEOUT},
-    {"Connection refused", DBSSL_CONN_REFUSED, DBSSL_VERIFY_NONE, HINT_REFUSED},
-    {"could not translate host name", DBSSL_CONN_HOST_NOT_FOUND, DBSSL_VERIFY_NONE, HINT_HOST},
-    {"server closed the connection unexpectedly", DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_LOST},
-    {"terminating connection due to administrator command", DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE,
-     HINT_LOST},
-};
-
-struct dbssl_conn_diagnosis dbssl_conn_classify(const char *msg)
-{
-    struct dbssl_conn_diagnosis d = {DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_OTHER};
-
-    if (msg == NULL)
-        return d;
-    for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
-        if (strstr(msg, patterns[i].needle) != NULL) {
-            d.cls = patterns[i].cls;
-            d.reason = patterns[i].reason;
-            d.hint = patterns[i].hint;
-            break;
-        }
-    }
-    return d;
-}
 
 /* ---- conninfo ----------------------------------------------------------------- */
 
@@ -253,6 +49,38 @@ static int add_param(struct dbssl_conn_params *p, const char *kw, const char *va
     p->keywords[p->n] = NULL;
     p->values[p->n] = NULL;
     return 0;
+}
+
+static const char *const min_protocol_names[] = {"TLSv1.2", "TLSv1.3"};
+
+/*
+ * The URL's ssl_min_protocol_version when it asks for more than the
+ * setting (validation reports the two disagreeing): a URL asking for TLS 1.3
+ * never gets 1.2.
+ */
+static const char *min_protocol(const struct dbssl_config *cfg)
+{
+    int v = cfg->min_protocol == DBSSL_TLS_1_3 ? 1 : 0;
+    int url = cfg->url.ssl_min_protocol_version
+                  ? dbssl_option_choice_index(OPT_DB_SSL_MIN_PROTOCOL_VERSION,
+                                              cfg->url.ssl_min_protocol_version)
+                  : -1;
+
+    return min_protocol_names[url > v ? url : v];
+}
+
+/* sslpassword from DB_SSL_CLIENT_KEY_PASSWORD_FILE (the URL's own stays as it is). */
+static int add_key_passphrase(const struct dbssl_config *cfg, struct dbssl_conn_params *p,
+                              struct dbssl_error *err)
+{
+    struct dbssl_keypass kp;
+
+    if (cfg->client_key_password_file == NULL)
+        return 0;
+    if (dbssl_keypass_get(cfg, &kp, err) != 0)
+        return -1;
+    p->sslpassword = kp.text; /* owned by p from here on */
+    return add_param(p, "sslpassword", p->sslpassword, err);
 }
 
 /* No replacement: every file as the settings name it. */
@@ -339,12 +167,24 @@ int dbssl_conn_build_params_to(const struct dbssl_config *cfg, const struct dbss
     }
     if (cfg->crl != NULL && add_param(p, "sslcrl", files->crl ? files->crl : cfg->crl, err) != 0)
         goto out;
-    if (add_param(p, "ssl_min_protocol_version",
-                  dbssl_option_choice(OPT_DB_SSL_MIN_PROTOCOL_VERSION, (int)cfg->min_protocol),
-                  err) != 0 ||
+    if (dbssl_config_ca_system(cfg) && add_param(p, "sslrootcert", DBSSL_CA_SYSTEM, err) != 0)
+        goto out;
+    if (add_key_passphrase(cfg, p, err) != 0)
+        goto out;
+    if (add_param(p, "ssl_min_protocol_version", min_protocol(cfg), err) != 0 ||
         add_param(p, "channel_binding",
                   dbssl_option_choice(OPT_DB_SSL_CHANNEL_BINDING, (int)cfg->channel_binding),
                   err) != 0)
+        goto out;
+    if (cfg->ssl_negotiation != DBSSL_NEGOTIATION_POSTGRES &&
+        add_param(p, "sslnegotiation",
+                  dbssl_option_choice(OPT_DB_SSL_NEGOTIATION, (int)cfg->ssl_negotiation), err) != 0)
+        goto out;
+    if (cfg->ssl_cert_mode != DBSSL_CERT_MODE_ALLOW &&
+        add_param(p, "sslcertmode",
+                  dbssl_option_choice(OPT_DB_SSL_CERT_MODE, (int)cfg->ssl_cert_mode), err) != 0)
+        goto out;
+    if (cfg->require_auth != NULL && add_param(p, "require_auth", cfg->require_auth, err) != 0)
         goto out;
     snprintf(p->timeout, sizeof(p->timeout), "%ld", cfg->connect_timeout);
     if (add_param(p, "connect_timeout", p->timeout, err) != 0)
@@ -375,6 +215,9 @@ void dbssl_conn_params_free(struct dbssl_conn_params *p)
     free(p->ca);
     free(p->cert);
     free(p->key);
+    if (p->sslpassword != NULL)
+        explicit_bzero(p->sslpassword, strlen(p->sslpassword));
+    free(p->sslpassword);
     memset(p, 0, sizeof(*p));
 }
 
@@ -418,7 +261,7 @@ size_t dbssl_conn_params_describe(const struct dbssl_conn_params *p,
 
 /* ---- connecting ---------------------------------------------------------------- */
 
-static double mono_ms(void)
+double dbssl_mono_ms(void)
 {
     struct timespec ts;
 
@@ -483,29 +326,6 @@ static void set_failure(struct dbssl_tls_state *st, const struct dbssl_config *c
 }
 
 /*
- * OpenSSL only says "certificate verify failed"; when a certificate of the
- * CA bundle in use has expired, that is the cause the user must fix.
- */
-static void refine_verify_reason(const struct dbssl_config *cfg, struct dbssl_conn_diagnosis *d)
-{
-    struct dbssl_file_ref ca;
-    struct dbssl_certlist list = {NULL, 0};
-    long long now = dbssl_now();
-
-    if (d->reason != DBSSL_VERIFY_UNKNOWN_CA || !dbssl_config_ca_file(cfg, &ca))
-        return;
-    if (dbssl_certlist_load(ca.path, "CA certificate file", &list, NULL) != 0)
-        return;
-    for (size_t i = 0; i < list.n; i++) {
-        if (list.certs[i].not_after < now) {
-            d->reason = DBSSL_VERIFY_EXPIRED;
-            d->hint = HINT_EXPIRED;
-        }
-    }
-    dbssl_certlist_free(&list);
-}
-
-/*
  * The certificate the server presented, read from the X509 libpq's TLS
  * session already holds (certinfo.c formats it as everywhere else): not
  * encoded to PEM and parsed again, which cost an OpenSSL decoder look-up
@@ -529,13 +349,9 @@ static void read_tls(PGconn *conn, struct dbssl_tls_state *st)
 
     copy_str(st->server_host, sizeof(st->server_host), PQhost(conn));
     copy_str(st->server_port, sizeof(st->server_port), PQport(conn));
-    if (v >= 100000)
-        snprintf(st->server_version, sizeof(st->server_version), "%d.%d", v / 10000, v % 10000);
-    else
-        snprintf(st->server_version, sizeof(st->server_version), "%d.%d.%d", v / 10000,
-                 (v / 100) % 100, v % 100);
+    dbssl_pg_version_text(v, st->server_version, sizeof(st->server_version));
     st->ssl_in_use = PQsslInUse(conn) == 1;
-    st->protocol[0] = st->cipher[0] = '\0';
+    st->protocol[0] = st->cipher[0] = st->alpn[0] = '\0';
     st->key_bits = 0;
     st->server_cert_subject[0] = st->server_cert_serial[0] = '\0';
     st->server_cert_not_before = st->server_cert_not_after = 0;
@@ -543,6 +359,8 @@ static void read_tls(PGconn *conn, struct dbssl_tls_state *st)
         return;
     copy_str(st->protocol, sizeof(st->protocol), PQsslAttribute(conn, "protocol"));
     copy_str(st->cipher, sizeof(st->cipher), PQsslAttribute(conn, "cipher"));
+    /* NULL from a libpq before 17, which has no ALPN */
+    copy_str(st->alpn, sizeof(st->alpn), PQsslAttribute(conn, "alpn"));
     bits = PQsslAttribute(conn, "key_bits");
     if (bits != NULL) {
         long b;
@@ -559,7 +377,7 @@ static void read_tls(PGconn *conn, struct dbssl_tls_state *st)
 int dbssl_conn_exec_params_bounded(PGconn *conn, const char *sql, int nparams,
                                    const char *const *params, long timeout_s, PGresult **out)
 {
-    double deadline = mono_ms() + (double)timeout_s * 1000.0;
+    double deadline = dbssl_mono_ms() + (double)timeout_s * 1000.0;
     PGresult *r, *first = NULL;
 
     *out = NULL;
@@ -569,7 +387,7 @@ int dbssl_conn_exec_params_bounded(PGconn *conn, const char *sql, int nparams,
         return -1;
     while (PQisBusy(conn)) {
         struct pollfd pfd = {PQsocket(conn), POLLIN, 0};
-        double left = deadline - mono_ms();
+        double left = deadline - dbssl_mono_ms();
         int n;
         if (left <= 0)
             return -2;
@@ -610,7 +428,7 @@ static int query_stat_ssl(PGconn *conn, const struct dbssl_config *cfg, long tim
 
     if (rc == -2) {
         char msg[128];
-        struct dbssl_conn_diagnosis d = {DBSSL_CONN_TIMEOUT, DBSSL_VERIFY_NONE, HINT_TIMEOUT};
+        struct dbssl_conn_diagnosis d = dbssl_conn_diagnosis_of(DBSSL_CONN_TIMEOUT);
         snprintf(msg, sizeof(msg), "the server did not answer the health check query within %ld s",
                  timeout_s);
         set_failure(st, cfg, msg, NULL, &d, NULL);
@@ -637,8 +455,7 @@ static int query_stat_ssl(PGconn *conn, const struct dbssl_config *cfg, long tim
 static bool fail_closed(const struct dbssl_config *cfg, struct dbssl_tls_state *st,
                         struct dbssl_error *err)
 {
-    struct dbssl_conn_diagnosis d = {DBSSL_CONN_SSL_UNAVAILABLE, DBSSL_VERIFY_NONE,
-                                     HINT_SSL_UNAVAILABLE};
+    struct dbssl_conn_diagnosis d = dbssl_conn_diagnosis_of(DBSSL_CONN_SSL_UNAVAILABLE);
 
     if (st->ssl_in_use || !(cfg->ssl_required || cfg->ssl_mode >= DBSSL_SSLMODE_REQUIRE))
         return false;
@@ -663,7 +480,7 @@ static PGconn *connect_until(const struct dbssl_conn_params *p, long long deadli
         return conn;
     while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
         struct pollfd pfd = {PQsocket(conn), st == PGRES_POLLING_READING ? POLLIN : POLLOUT, 0};
-        long long left = deadline_ms - (long long)mono_ms();
+        long long left = deadline_ms - (long long)dbssl_mono_ms();
         int n;
         if (left <= 0) {
             *timed_out = true;
@@ -682,7 +499,7 @@ static PGconn *connect_until(const struct dbssl_conn_params *p, long long deadli
 /* Whole seconds left until deadline_ms, at least 1. */
 static long seconds_left(long long deadline_ms)
 {
-    long long left = deadline_ms - (long long)mono_ms();
+    long long left = deadline_ms - (long long)dbssl_mono_ms();
 
     return left <= 1000 ? 1 : (long)((left + 999) / 1000);
 }
@@ -700,14 +517,14 @@ static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_c
     struct dbssl_conn_params p;
     struct dbssl_error perr;
     PGconn *conn = NULL;
-    double t0 = mono_ms();
+    double t0 = dbssl_mono_ms();
     bool bounded = to != NULL && to->deadline_ms > 0, timed_out = false;
 
     memset(state, 0, sizeof(*state));
     /* a local error: the reason must reach the state even when err is NULL */
     dbssl_error_clear(&perr);
     if (dbssl_conn_build_params_to(cfg, files, to, &p, &perr) != 0) {
-        struct dbssl_conn_diagnosis d = {DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_OTHER};
+        struct dbssl_conn_diagnosis d = dbssl_conn_diagnosis_of(DBSSL_CONN_OTHER);
         set_failure(state, cfg, perr.message, perr.detail, &d, NULL);
         dbssl_error_setx(err, perr.code, perr.detail, perr.hint, "%s", perr.message);
         return NULL;
@@ -719,26 +536,29 @@ static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_c
     } else {
         conn = PQconnectdbParams(p.keywords, p.values, 0);
     }
-    dbssl_conn_params_free(&p);
+    /* p stays until the failure is explained: the CN-mismatch rule reads its certificate */
     if (timed_out) {
-        struct dbssl_conn_diagnosis d = {DBSSL_CONN_TIMEOUT, DBSSL_VERIFY_NONE, HINT_TIMEOUT};
+        struct dbssl_conn_diagnosis d = dbssl_conn_diagnosis_of(DBSSL_CONN_TIMEOUT);
+        dbssl_conn_params_free(&p);
         set_failure(state, cfg, "the server did not complete the connection in time", NULL, &d,
                     err);
-        state->latency_ms = mono_ms() - t0;
+        state->latency_ms = dbssl_mono_ms() - t0;
         return NULL;
     }
     if (conn == NULL) {
-        struct dbssl_conn_diagnosis d = {DBSSL_CONN_OTHER, DBSSL_VERIFY_NONE, HINT_OTHER};
+        struct dbssl_conn_diagnosis d = dbssl_conn_diagnosis_of(DBSSL_CONN_OTHER);
+        dbssl_conn_params_free(&p);
         set_failure(state, cfg, "out of memory", NULL, &d, err);
         return NULL;
     }
     if (PQstatus(conn) != CONNECTION_OK) {
         struct dbssl_conn_diagnosis d = dbssl_conn_classify(PQerrorMessage(conn));
-        if (d.cls == DBSSL_CONN_CERT_VERIFY_FAILED)
-            refine_verify_reason(cfg, &d);
+        dbssl_conn_explain(cfg, &p, PQuser(conn), &d);
+        dbssl_conn_params_free(&p);
         set_failure(state, cfg, "could not connect to the server", PQerrorMessage(conn), &d, err);
         goto fail;
     }
+    dbssl_conn_params_free(&p);
     if (report)
         read_tls(conn, state);
     else
@@ -753,10 +573,10 @@ static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_c
         goto fail;
     }
     state->connected = true;
-    state->latency_ms = mono_ms() - t0;
+    state->latency_ms = dbssl_mono_ms() - t0;
     return conn;
 fail:
-    state->latency_ms = mono_ms() - t0;
+    state->latency_ms = dbssl_mono_ms() - t0;
     PQfinish(conn);
     return NULL;
 }
@@ -787,7 +607,7 @@ PGconn *dbssl_connect(const struct dbssl_config *cfg, struct dbssl_tls_state *st
 
 static bool check_fill(PGconn *conn, const struct dbssl_config *cfg, struct dbssl_tls_state *state)
 {
-    double t0 = mono_ms();
+    double t0 = dbssl_mono_ms();
 
     if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
         struct dbssl_conn_diagnosis d = dbssl_conn_classify(conn ? PQerrorMessage(conn) : NULL);
@@ -796,7 +616,7 @@ static bool check_fill(PGconn *conn, const struct dbssl_config *cfg, struct dbss
         return false;
     }
     if (query_stat_ssl(conn, cfg, cfg->connect_timeout, state) != 0) {
-        state->latency_ms = mono_ms() - t0;
+        state->latency_ms = dbssl_mono_ms() - t0;
         return false;
     }
     read_tls(conn, state);
@@ -804,7 +624,7 @@ static bool check_fill(PGconn *conn, const struct dbssl_config *cfg, struct dbss
     state->error_class = DBSSL_CONN_OK;
     state->verify_reason = DBSSL_VERIFY_NONE;
     state->error_message[0] = state->error_detail[0] = state->error_hint[0] = '\0';
-    state->latency_ms = mono_ms() - t0;
+    state->latency_ms = dbssl_mono_ms() - t0;
     return true;
 }
 

@@ -23,6 +23,7 @@ struct dbssl_tls_state {
     char protocol[32];             /* PQsslAttribute "protocol", e.g. "TLSv1.3", or "" */
     char cipher[128];              /* PQsslAttribute "cipher" */
     int key_bits;                  /* PQsslAttribute "key_bits", 0 when none */
+    char alpn[32];                 /* PQsslAttribute "alpn" (libpq 17: "postgresql" when direct) */
     char server_host[256];         /* PQhost of the server actually connected */
     char server_port[16];          /* PQport */
     char server_version[32];       /* e.g. "15.18" */
@@ -70,6 +71,7 @@ struct dbssl_conn_params {
     size_t n;
     void *parsed;          /* PQconninfoOption array the URL's values point into */
     char *ca, *cert, *key; /* file paths in use (owned) */
+    char *sslpassword;     /* the key's passphrase from its file (owned, wiped when freed) */
     char timeout[24];
     char port[8]; /* a port given by struct dbssl_conn_to */
 };
@@ -86,8 +88,11 @@ struct dbssl_conn_files {
 /*
  * Builds the parameters: every keyword DATABASE_URL sets, then dbssl's
  * settings on top (sslmode, sslrootcert, sslcert, sslkey, sslcrl (files
- * where given), ssl_min_protocol_version, connect_timeout, application_name
- * when the URL has none, gssencmode=disable when TLS is required).  Values
+ * where given), sslpassword from DB_SSL_CLIENT_KEY_PASSWORD_FILE,
+ * ssl_min_protocol_version (the URL's when it is the stronger),
+ * connect_timeout, sslnegotiation, sslcertmode and require_auth when they
+ * ask for more than every libpq does, application_name when the URL has
+ * none, gssencmode=disable when TLS is required).  Values
  * point into cfg, files and p; free p with dbssl_conn_params_free().
  */
 int dbssl_conn_build_params(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
@@ -167,6 +172,22 @@ int dbssl_conn_exec_params_bounded(PGconn *conn, const char *sql, int nparams,
 
 /* Classifies a libpq error message (any language-neutral libpq 15 text). */
 struct dbssl_conn_diagnosis dbssl_conn_classify(const char *libpq_message);
+
+/* The diagnosis of a failure dbssl itself found, of class cls, with its general hint. */
+struct dbssl_conn_diagnosis dbssl_conn_diagnosis_of(enum dbssl_conn_class cls);
+
+/*
+ * Looks further than the message of a failed connection made with p as
+ * user: a verification failure whose cause is an expired CA certificate,
+ * or the server's certificate listed in p's CRL (fetched again without
+ * authenticating); a password failure that is really a client certificate
+ * whose CN is not the user.  Updates d.  conn_failure.c.
+ */
+void dbssl_conn_explain(const struct dbssl_config *cfg, const struct dbssl_conn_params *p,
+                        const char *user, struct dbssl_conn_diagnosis *d);
+
+/* Milliseconds on the monotonic clock, for deadlines and latencies. */
+double dbssl_mono_ms(void);
 
 /*
  * libpq's message as one line in dst: each line break (with the tab of a

@@ -30,6 +30,7 @@ enum attr_kind {
     X("ssl_in_use", ATTR_BOOL, ssl_in_use)                                                         \
     X("protocol", ATTR_TEXT, protocol)                                                             \
     X("cipher", ATTR_TEXT, cipher)                                                                 \
+    X("alpn", ATTR_TEXT, alpn)                                                                     \
     X("key_bits", ATTR_TEXT, text.key_bits)                                                        \
     X("server_host", ATTR_TEXT, server_host)                                                       \
     X("server_port", ATTR_TEXT, server_port)                                                       \

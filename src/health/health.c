@@ -277,6 +277,10 @@ dbssl_snapshot_new(const struct dbssl_config *cfg, const struct dbssl_tls_state 
     s->channel_binding = cfg->channel_binding;
     if (x != NULL && x->sessions != NULL)
         s->sessions = *x->sessions;
+    s->ssl_negotiation = cfg->ssl_negotiation;
+    s->ssl_cert_mode = cfg->ssl_cert_mode;
+    snprintf(s->require_auth, sizeof(s->require_auth), "%s",
+             cfg->require_auth ? cfg->require_auth : "");
     s->checked_at = now;
     s->last_success = last_success;
     if (certs != NULL && certs->n > 0) {

@@ -78,6 +78,10 @@ struct dbssl_snapshot {
     enum dbssl_sslmode ssl_mode;
     enum dbssl_channel_binding channel_binding;
     struct dbssl_sessions sessions; /* state DBSSL_SESSIONS_UNREAD when not read */
+    /* the newer libpq options as configured (validation refused them where libpq lacks them) */
+    enum dbssl_ssl_negotiation ssl_negotiation;
+    enum dbssl_ssl_cert_mode ssl_cert_mode;
+    char require_auth[128];         /* "" when unset */
     struct dbssl_inuse_cert *certs; /* copies, owned */
     size_t n_certs;
     long long checked_at;   /* epoch seconds */

@@ -38,16 +38,19 @@ static json_t *server_json(const struct dbssl_tls_state *tls)
 
 static json_t *error_json(const struct dbssl_tls_state *tls)
 {
+    /* a revoked client certificate has a reason too */
+    bool has_reason = tls->error_class == DBSSL_CONN_CERT_VERIFY_FAILED ||
+                      tls->verify_reason != DBSSL_VERIFY_NONE;
+
     if (tls->connected || tls->error_class == DBSSL_CONN_OK)
         return json_null();
-    return json_pack(
-        "{s:s, s:o, s:o, s:o, s:o}", "class", dbssl_conn_class_name(tls->error_class), "reason",
-        tls->error_class == DBSSL_CONN_CERT_VERIFY_FAILED || tls->verify_reason != DBSSL_VERIFY_NONE
-            ? json_string(dbssl_verify_reason_name(tls->verify_reason))
-            : json_null(),
-        "message", dbssl_json_str(tls->error_message), "detail",
-        tls->error_detail[0] ? dbssl_json_str(tls->error_detail) : json_null(), "hint",
-        dbssl_json_str(tls->error_hint));
+    return json_pack("{s:s, s:o, s:o, s:o, s:o}", "class", dbssl_conn_class_name(tls->error_class),
+                     "reason",
+                     has_reason ? json_string(dbssl_verify_reason_name(tls->verify_reason))
+                                : json_null(),
+                     "message", dbssl_json_str(tls->error_message), "detail",
+                     tls->error_detail[0] ? dbssl_json_str(tls->error_detail) : json_null(), "hint",
+                     dbssl_json_str(tls->error_hint));
 }
 
 /* The latest reload's rejection, or null once a reload succeeded (or none was tried). */
@@ -126,6 +129,15 @@ static json_t *ssl_body(const struct dbssl_snapshot *s)
     json_object_set_new(
         root, "channel_binding",
         json_string(dbssl_option_choice(OPT_DB_SSL_CHANNEL_BINDING, (int)s->channel_binding)));
+    /* libpq 16/17 options: as configured, and the ALPN protocol direct negotiation agreed on */
+    json_object_set_new(
+        root, "ssl_negotiation",
+        json_string(dbssl_option_choice(OPT_DB_SSL_NEGOTIATION, (int)s->ssl_negotiation)));
+    json_object_set_new(root, "alpn", tls_on ? str_or_null(t->alpn) : json_null());
+    json_object_set_new(
+        root, "ssl_cert_mode",
+        json_string(dbssl_option_choice(OPT_DB_SSL_CERT_MODE, (int)s->ssl_cert_mode)));
+    json_object_set_new(root, "require_auth", str_or_null(s->require_auth));
     json_object_set_new(root, "server", server_json(t));
     json_object_set_new(root, "server_certificate", server_cert_json(t, s->checked_at));
     /* a multi-host URL's hosts, each probed on its own; "session" marks the one of "server" */

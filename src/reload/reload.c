@@ -170,7 +170,9 @@ static bool weaker_verification(const struct dbssl_config *cur, const struct dbs
                                 struct strbuf *why)
 {
     struct dbssl_file_ref ca;
-    bool ca_dropped = has_ca(cur, &ca) && !has_ca(fresh, &ca);
+    /* the system's store (DB_SSL_CA_CERT=system) is a CA too */
+    bool ca_dropped = (has_ca(cur, &ca) || dbssl_config_ca_system(cur)) &&
+                      !(has_ca(fresh, &ca) || dbssl_config_ca_system(fresh));
 
     if (verifies_server(cur) && !verifies_server(fresh)) {
         strbuf_printf(why, "server certificate no longer verified%s",
@@ -181,6 +183,49 @@ static bool weaker_verification(const struct dbssl_config *cur, const struct dbs
         return false;
     /* still a verify mode, but against whatever libpq finds by default */
     strbuf_append(why, "CA certificate dropped");
+    return true;
+}
+
+/* DB_SSL_CERT_MODE by what it asks of the client certificate: disable < allow < require */
+static int cert_mode_strength(enum dbssl_ssl_cert_mode m)
+{
+    return m == DBSSL_CERT_MODE_DISABLE ? 0 : m == DBSSL_CERT_MODE_ALLOW ? 1 : 2;
+}
+
+static bool weaker_cert_mode(const struct dbssl_config *cur, const struct dbssl_config *fresh,
+                             struct strbuf *why)
+{
+    if (cert_mode_strength(fresh->ssl_cert_mode) >= cert_mode_strength(cur->ssl_cert_mode))
+        return false;
+    strbuf_printf(why, "DB_SSL_CERT_MODE \"%s\" -> \"%s\"",
+                  dbssl_option_choice(OPT_DB_SSL_CERT_MODE, (int)cur->ssl_cert_mode),
+                  dbssl_option_choice(OPT_DB_SSL_CERT_MODE, (int)fresh->ssl_cert_mode));
+    return true;
+}
+
+/* Any other list of methods may let one in that was refused: only the same list is not weaker. */
+static bool weaker_require_auth(const struct dbssl_config *cur, const struct dbssl_config *fresh,
+                                struct strbuf *why)
+{
+    if (cur->require_auth == NULL ||
+        (fresh->require_auth != NULL && strcmp(cur->require_auth, fresh->require_auth) == 0))
+        return false;
+    if (fresh->require_auth == NULL)
+        strbuf_printf(why, "DB_REQUIRE_AUTH \"%s\" dropped", cur->require_auth);
+    else
+        strbuf_printf(why, "DB_REQUIRE_AUTH \"%s\" -> \"%s\"", cur->require_auth,
+                      fresh->require_auth);
+    return true;
+}
+
+/* Direct TLS never sends the plaintext SSLRequest a downgrade needs: back to it is weaker. */
+static bool weaker_negotiation(const struct dbssl_config *cur, const struct dbssl_config *fresh,
+                               struct strbuf *why)
+{
+    if (cur->ssl_negotiation != DBSSL_NEGOTIATION_DIRECT ||
+        fresh->ssl_negotiation == DBSSL_NEGOTIATION_DIRECT)
+        return false;
+    strbuf_append(why, "DB_SSL_NEGOTIATION \"direct\" -> \"postgres\"");
     return true;
 }
 
@@ -233,6 +278,9 @@ static const struct weakening_rule {
     {weaker_crl, {OPT_DB_SSL_CRL, -1}},
     {weaker_channel_binding, {OPT_DB_SSL_CHANNEL_BINDING, -1}},
     {weaker_sessions, {OPT_DB_SSL_SESSIONS_ENFORCE, -1}},
+    {weaker_cert_mode, {OPT_DB_SSL_CERT_MODE, -1}},
+    {weaker_require_auth, {OPT_DB_REQUIRE_AUTH, -1}},
+    {weaker_negotiation, {OPT_DB_SSL_NEGOTIATION, -1}},
 };
 
 static bool inputs_parsed(const struct dbssl_config *cfg, const int *inputs)

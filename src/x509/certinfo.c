@@ -354,14 +354,23 @@ int dbssl_certlist_load(const char *path, const char *what, struct dbssl_certlis
     return dbssl_certlist_load_at(&FILE_AT_PATH(path), what, out, NULL, err);
 }
 
-/* A password callback that refuses: dbssl never prompts for a passphrase. */
-static int no_password(char *buf, int size, int rwflag, void *u)
+/*
+ * The passphrase callback: the one given, or a refusal (dbssl never prompts,
+ * and OpenSSL's default would read the terminal).
+ */
+static int give_password(char *buf, int size, int rwflag, void *u)
 {
-    (void)buf;
-    (void)size;
+    const char *pass = u;
+    size_t n;
+
     (void)rwflag;
-    (void)u;
-    return -1;
+    if (pass == NULL || size <= 0)
+        return -1;
+    n = strlen(pass);
+    if (n > (size_t)size)
+        return -1;
+    memcpy(buf, pass, n);
+    return (int)n;
 }
 
 /*
@@ -419,23 +428,74 @@ out:
     return pkey;
 }
 
-/* Parses a private key from memory; name ("private key file \"PATH\"") is for messages. */
-static EVP_PKEY *parse_key(const char *pem, size_t len, const char *name, struct dbssl_error *err)
+/* A DER key starts with a SEQUENCE and has no PEM armour. */
+static bool looks_der(const char *data, size_t len)
+{
+    return len > 2 && (unsigned char)data[0] == 0x30 && memmem(data, len, "-----BEGIN", 10) == NULL;
+}
+
+/*
+ * A key in DER form, as libpq reads one when the file is not PEM
+ * (SSL_use_PrivateKey_file with SSL_FILETYPE_ASN1): unencrypted only, as
+ * libpq gives no passphrase to that reader.
+ */
+static EVP_PKEY *parse_der_key(const char *der, size_t len, const char *name,
+                               struct dbssl_keyinfo *info, struct dbssl_error *err)
+{
+    const unsigned char *p = (const unsigned char *)der;
+    EVP_PKEY *pkey;
+    X509_SIG *enc;
+    char ebuf[256];
+
+    info->der = true;
+    ERR_clear_error();
+    if ((pkey = d2i_AutoPrivateKey(NULL, &p, (long)len)) != NULL)
+        return pkey;
+    p = (const unsigned char *)der;
+    if ((enc = d2i_X509_SIG(NULL, &p, (long)len)) != NULL) {
+        X509_SIG_free(enc);
+        info->encrypted = true;
+        dbssl_error_set(err, DBSSL_ERR_CERT,
+                        "Convert it to an encrypted PEM key, which libpq can unlock with "
+                        "sslpassword: \"openssl pkey -inform DER -in KEY -passin file:PASSFILE "
+                        "-aes256 -passout file:PASSFILE -out KEY.pem\".",
+                        "%s is an encrypted key in DER form, which libpq cannot read", name);
+        return NULL;
+    }
+    dbssl_error_setx(err, DBSSL_ERR_CERT, dbssl_openssl_errstr(ebuf, sizeof(ebuf)),
+                     "The key is damaged; obtain a fresh copy or generate a new key pair.",
+                     "could not load %s (DER)", name);
+    return NULL;
+}
+
+/*
+ * Parses a private key from memory: PEM, encrypted PEM (with pass, the
+ * passphrase that pass_from names in messages) or DER, as libpq reads it.
+ * name ("private key file \"PATH\"") is for messages; info gets the form
+ * found, also when the key cannot be used.
+ */
+static EVP_PKEY *parse_key(const char *pem, size_t len, const char *name, const char *pass,
+                           const char *pass_from, struct dbssl_keyinfo *info,
+                           struct dbssl_error *err)
 {
     char label[64];
     char ebuf[256];
     BIO *bio = NULL;
     EVP_PKEY *pkey = NULL;
 
+    memset(info, 0, sizeof(*info));
+    if (looks_der(pem, len))
+        return parse_der_key(pem, len, name, info, err);
     if (pemtext_check(pem, len, name, label, sizeof(label), err) != 0)
         goto out;
-    if (strstr(pem, "-----BEGIN ENCRYPTED PRIVATE KEY-----") != NULL ||
-        strstr(pem, "Proc-Type: 4,ENCRYPTED") != NULL) {
+    info->encrypted = strstr(pem, "-----BEGIN ENCRYPTED PRIVATE KEY-----") != NULL ||
+                      strstr(pem, "Proc-Type: 4,ENCRYPTED") != NULL;
+    if (info->encrypted && pass == NULL) {
         dbssl_error_set(err, DBSSL_ERR_CERT,
-                        "Encrypted (passphrase-protected) keys are not supported yet; decrypt it "
-                        "with \"openssl pkey -in KEY -out KEY.plain\" and keep the result mode "
-                        "0600.",
-                        "%s is encrypted", name);
+                        "Put the passphrase in a file of mode 0600 and set "
+                        "DB_SSL_CLIENT_KEY_PASSWORD_FILE to it (or sslpassword in DATABASE_URL); "
+                        "dbssl never prompts for it.",
+                        "%s is encrypted and no passphrase is configured", name);
         goto out;
     }
     if (strstr(label, "PRIVATE KEY") == NULL) {
@@ -445,11 +505,19 @@ static EVP_PKEY *parse_key(const char *pem, size_t len, const char *name, struct
                         "%s does not contain a private key (found \"%s\")", name, label);
         goto out;
     }
-    if ((pkey = decode_key_told(pem, len)) != NULL)
+    if (!info->encrypted && (pkey = decode_key_told(pem, len)) != NULL)
         goto out;
     ERR_clear_error();
     bio = BIO_new_mem_buf(pem, (int)len);
-    if (bio == NULL || (pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL)) == NULL)
+    if (bio != NULL)
+        pkey = PEM_read_bio_PrivateKey(bio, NULL, give_password, (void *)pass);
+    if (pkey == NULL && info->encrypted)
+        dbssl_error_setx(err, DBSSL_ERR_CERT, dbssl_openssl_errstr(ebuf, sizeof(ebuf)),
+                         "Put the key's passphrase in its place, or use the key the passphrase "
+                         "belongs to.",
+                         "could not decrypt %s with the passphrase from %s", name,
+                         pass_from ? pass_from : "the settings");
+    else if (pkey == NULL)
         dbssl_error_setx(err, DBSSL_ERR_CERT, dbssl_openssl_errstr(ebuf, sizeof(ebuf)),
                          "The key is damaged; obtain a fresh copy or generate a new key pair.",
                          "could not load %s", name);
@@ -459,16 +527,18 @@ out:
     return pkey;
 }
 
-static EVP_PKEY *load_key(const struct file_at *f, struct stat *st, struct dbssl_error *err)
+static EVP_PKEY *load_key(const struct file_at *f, const struct dbssl_key_pass *pass,
+                          struct dbssl_keyinfo *info, struct stat *st, struct dbssl_error *err)
 {
     char *pem = NULL;
     size_t len = 0;
     char name[PATH_TEXT_BUF];
     EVP_PKEY *pkey;
 
+    memset(info, 0, sizeof(*info));
     if (read_pem_at(f, "private key file", &pem, &len, st, name, sizeof(name), err) != 0)
         return NULL;
-    pkey = parse_key(pem, len, name, err);
+    pkey = parse_key(pem, len, name, pass ? pass->text : NULL, pass ? pass->from : NULL, info, err);
     OPENSSL_cleanse(pem, len);
     free(pem);
     return pkey;
@@ -477,7 +547,7 @@ static EVP_PKEY *load_key(const struct file_at *f, struct stat *st, struct dbssl
 int dbssl_key_parse(const char *pem, size_t len, const char *name, struct dbssl_keyinfo *out,
                     struct dbssl_error *err)
 {
-    EVP_PKEY *pkey = parse_key(pem, len, name, err);
+    EVP_PKEY *pkey = parse_key(pem, len, name, NULL, NULL, out, err);
 
     if (pkey == NULL)
         return -1;
@@ -486,11 +556,11 @@ int dbssl_key_parse(const char *pem, size_t len, const char *name, struct dbssl_
     return 0;
 }
 
-int dbssl_key_load_at(const struct file_at *f, const struct dbssl_certinfo *cert,
-                      struct dbssl_keyinfo *out, bool *match, struct stat *st,
-                      struct dbssl_error *err)
+int dbssl_key_load_at(const struct file_at *f, const struct dbssl_key_pass *pass,
+                      const struct dbssl_certinfo *cert, struct dbssl_keyinfo *out, bool *match,
+                      struct stat *st, struct dbssl_error *err)
 {
-    EVP_PKEY *pkey = load_key(f, st, err);
+    EVP_PKEY *pkey = load_key(f, pass, out, st, err);
     unsigned char *der = NULL;
     int n;
 
@@ -515,7 +585,7 @@ int dbssl_key_load_at(const struct file_at *f, const struct dbssl_certinfo *cert
 int dbssl_key_load_for(const char *path, const struct dbssl_certinfo *cert,
                        struct dbssl_keyinfo *out, bool *match, struct dbssl_error *err)
 {
-    return dbssl_key_load_at(&FILE_AT_PATH(path), cert, out, match, NULL, err);
+    return dbssl_key_load_at(&FILE_AT_PATH(path), NULL, cert, out, match, NULL, err);
 }
 
 int dbssl_key_load(const char *path, struct dbssl_keyinfo *out, struct dbssl_error *err)
@@ -551,11 +621,12 @@ int dbssl_key_matches_cert_at(const struct file_at *cert, const struct file_at *
 {
     X509 *x = load_first_cert(cert, err);
     EVP_PKEY *pkey = NULL;
+    struct dbssl_keyinfo info;
     int ret = -1;
 
     if (x == NULL)
         goto out;
-    if ((pkey = load_key(key, NULL, err)) == NULL)
+    if ((pkey = load_key(key, NULL, &info, NULL, err)) == NULL)
         goto out;
     *match = EVP_PKEY_eq(X509_get0_pubkey(x), pkey) == 1;
     ret = 0;
@@ -725,6 +796,45 @@ int dbssl_crl_load(const char *path, long long *last_update, long long *next_upd
         0)
         return -1;
     ret = dbssl_crl_parse(pem, len, name, last_update, next_update, err);
+    free(pem);
+    return ret;
+}
+
+int dbssl_crl_lists_cert(const char *crl_path, const char *cert_pem, size_t cert_len, bool *revoked,
+                         struct dbssl_error *err)
+{
+    char *pem = NULL;
+    size_t len = 0;
+    char name[PATH_TEXT_BUF];
+    BIO *cb = NULL, *bio = NULL;
+    X509 *x = NULL;
+    X509_CRL *crl = NULL;
+    int ret = -1;
+
+    *revoked = false;
+    if (read_pem_at(&FILE_AT_PATH(crl_path), "CRL file", &pem, &len, NULL, name, sizeof(name),
+                    err) != 0)
+        return -1;
+    ERR_clear_error();
+    if ((cb = BIO_new_mem_buf(cert_pem, (int)cert_len)) == NULL ||
+        (x = PEM_read_bio_X509(cb, NULL, NULL, NULL)) == NULL ||
+        (bio = BIO_new_mem_buf(pem, (int)len)) == NULL) {
+        dbssl_error_set(err, DBSSL_ERR_CERT, NULL, "could not read the certificate to check");
+        goto out;
+    }
+    /* a CRL file may hold the CRLs of several CAs, as OpenSSL loads it for libpq */
+    while (!*revoked && (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
+        X509_REVOKED *entry = NULL;
+        *revoked = X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(x)) == 0 &&
+                   X509_CRL_get0_by_cert(crl, &entry, x) == 1;
+        X509_CRL_free(crl);
+    }
+    ret = 0;
+out:
+    ERR_clear_error();
+    X509_free(x);
+    BIO_free(cb);
+    BIO_free(bio);
     free(pem);
     return ret;
 }

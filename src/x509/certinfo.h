@@ -83,11 +83,20 @@ void dbssl_certlist_free(struct dbssl_certlist *list);
 struct dbssl_keyinfo {
     char key_type[16];
     int bits;
+    bool der;       /* the file is DER, not PEM (set also when it cannot be used) */
+    bool encrypted; /* the key is passphrase-protected (idem) */
+};
+
+/* The passphrase of an encrypted key, and where it came from (for messages only). */
+struct dbssl_key_pass {
+    const char *text;
+    const char *from; /* e.g. DB_SSL_CLIENT_KEY_PASSWORD_FILE ("/run/secrets/pass") */
 };
 
 /*
- * Reads a private key.  An encrypted key is an error with code
- * DBSSL_ERR_CERT and a message saying so (dbssl never prompts).
+ * Reads a private key: PEM, or DER as libpq reads it too.  An encrypted key
+ * without a passphrase is an error with code DBSSL_ERR_CERT and a message
+ * saying so (dbssl never prompts); the _at reader takes the passphrase.
  */
 int dbssl_key_load(const char *path, struct dbssl_keyinfo *out,
                    struct dbssl_error *err) DBSSL_MUSTCHECK;
@@ -104,9 +113,10 @@ int dbssl_key_parse(const char *pem, size_t len, const char *name, struct dbssl_
 int dbssl_key_load_for(const char *path, const struct dbssl_certinfo *cert,
                        struct dbssl_keyinfo *out, bool *match,
                        struct dbssl_error *err) DBSSL_MUSTCHECK;
-int dbssl_key_load_at(const struct file_at *f, const struct dbssl_certinfo *cert,
-                      struct dbssl_keyinfo *out, bool *match, struct stat *st,
-                      struct dbssl_error *err) DBSSL_MUSTCHECK;
+/* pass: the passphrase of an encrypted key, NULL when none is configured */
+int dbssl_key_load_at(const struct file_at *f, const struct dbssl_key_pass *pass,
+                      const struct dbssl_certinfo *cert, struct dbssl_keyinfo *out, bool *match,
+                      struct stat *st, struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /* Sets *match to whether key_path holds the private key of cert_path's first certificate. */
 int dbssl_key_matches_cert(const char *cert_path, const char *key_path, bool *match,
@@ -139,6 +149,13 @@ int dbssl_crl_load(const char *path, long long *last_update, long long *next_upd
 /* dbssl_crl_load() from memory; name (e.g. "CRL file \"PATH\"") is for messages. */
 int dbssl_crl_parse(const char *pem, size_t len, const char *name, long long *last_update,
                     long long *next_update, struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/*
+ * Sets *revoked to whether a CRL of the file crl_path (issued by the
+ * certificate's issuer) lists the PEM certificate cert_pem.
+ */
+int dbssl_crl_lists_cert(const char *crl_path, const char *cert_pem, size_t cert_len, bool *revoked,
+                         struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /*
  * libpq's private key file rule, exactly: a regular file, and no group or

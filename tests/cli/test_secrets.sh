@@ -4,7 +4,9 @@
 # endpoint that can show it: validate, config and status (text and JSON),
 # certs generate, dev-db start, serve's log and its /health/database/ssl,
 # /health/database, /health and /metrics -- at start and after a reload -- and
-# each output is searched for the password marker in clear, %-encoded (either
+# so does the passphrase of an encrypted client key (in its file, in the
+# URL's sslpassword, right and wrong, also through `dbssl env`); each output
+# is searched for the password marker in clear, %-encoded (either
 # case of hex) and for every 8-character piece of it.  No PostgreSQL needed:
 # the forms point at 127.0.0.1 port 1, where nothing listens.
 . "${DBSSL_SRC:?}/tests/lib.sh"
@@ -133,6 +135,42 @@ for idx in "${!URLS[@]}"; do
     if [ "$kind" = rejected ]; then assert_eq 2 "$rc" "$name: serve exit status"; fi
     no_secret "$name: serve" "$bodies$(cat "$T/serve.out")"
 done
+
+# ---- the passphrase of an encrypted client key: the marker itself, from a
+# file (DB_SSL_CLIENT_KEY_PASSWORD_FILE) or the URL's sslpassword, right or wrong
+K=$T/keyset
+make_test_certs "$K" app || t_fail "test certificates"
+openssl pkey -in "$K/client.key" -aes256 -passout "pass:$PW" -out "$K/client.enc" && chmod 0600 "$K/client.enc" ||
+    t_fail "encrypting the key"
+printf '%s\n' "$PW" >"$K/pass" && printf 'x%s\n' "$PW" >"$K/wrong" && chmod 0600 "$K/pass" "$K/wrong"
+keyenv() {
+    printf 'DATABASE_URL=%s\nDB_SSL_MODE=verify-full\nDB_SSL_CA_CERT=%s\nDB_SSL_CLIENT_CERT=%s\n' \
+        "$1" "$K/ca.crt" "$K/client.crt"
+    printf 'DB_SSL_CLIENT_KEY=%s\n%s\n' "$K/client.enc" "$2"
+}
+keyenv postgresql://app@127.0.0.1:1/app "DB_SSL_CLIENT_KEY_PASSWORD_FILE=$K/pass" >"$T/kp-file.env"
+keyenv postgresql://app@127.0.0.1:1/app "DB_SSL_CLIENT_KEY_PASSWORD_FILE=$K/wrong" >"$T/kp-wrong.env"
+keyenv "postgresql://app@127.0.0.1:1/app?sslpassword=$PWPCT" "" >"$T/kp-url.env"
+keyenv "postgresql://app@127.0.0.1:1/app?sslpassword=x$PW" "" >"$T/kp-urlwrong.env"
+for f in kp-file kp-wrong kp-url kp-urlwrong; do
+    for cmd in "validate" "validate --json" "config" "config --json" "status" "status --json" \
+        "env" "env --format json" "env --format dotenv"; do
+        run_split env -i PATH="$PATH" "$DBSSL" $cmd --env-file "$T/$f.env"
+        no_secret "key passphrase ($f): $cmd" "$OUT$ERR"
+    done
+done
+run_split env -i PATH="$PATH" "$DBSSL" validate --env-file "$T/kp-wrong.env"
+assert_rc 2 "a wrong passphrase"
+assert_contains "$OUT" "could not decrypt private key file \"$K/client.enc\"" "the wrong passphrase is named by its file"
+env -i PATH="$PATH" "$DBSSL" serve --env-file "$T/kp-file.env" --listen "127.0.0.1:$HTTP_PORT" \
+    >"$T/kp-serve.out" 2>&1 &
+pid=$!
+t_cleanup_add "kill $pid"
+bodies=
+if wait_http 10 && kill -0 "$pid"; then bodies=$(fetch_all); else t_fail "serve with an encrypted key"; fi
+kill -TERM "$pid" 2>/dev/null
+wait "$pid"
+no_secret "key passphrase: serve" "$bodies$(cat "$T/kp-serve.out")"
 
 # ---- serve running with a good URL, then .env rewritten with each form: the
 # reload's verdict (last_reload_error, the log) and the endpoints after it

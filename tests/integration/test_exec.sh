@@ -13,9 +13,7 @@
 . "$DBSSL_SRC/tests/integration/pg.sh"
 t_init
 
-for v in $(env | sed -n 's/^\(DATABASE_URL\|DB_[A-Z_]*\|APP_ENV\|PG[A-Z_]*\)=.*/\1/p'); do
-  case "$v" in PG_*) ;; *) unset "$v" ;; esac
-done
+t_unset_settings
 # Debian's interpreter, with Debian's python3-psycopg2 (not a python on PATH from elsewhere)
 PY=/usr/bin/python3
 APP_PY=$DBSSL_SRC/tests/integration/exec_app.py

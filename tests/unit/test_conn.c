@@ -83,6 +83,16 @@ static const struct msg_case cases[] = {
     {"connection to server at \"127.0.0.1\", port 56432 failed: FATAL:  remaining connection slots "
      "are reserved for non-replication superuser connections\n",
      "too_many_connections", "none"},
+    /* PostgreSQL 15.18 and libpq 15, as tests/integration/test_failures.sh sees them */
+    {"connection to server at \"127.0.0.1\", port 57111 failed: SSL error: sslv3 alert "
+     "certificate revoked\n",
+     "client_certificate_rejected", "revoked"},
+    {"connection to server at \"127.0.0.1\", port 57111 failed: FATAL:  certificate "
+     "authentication failed for user \"app\"\n",
+     "client_certificate_rejected", "none"},
+    {"connection to server at \"127.0.0.1\", port 57111 failed: FATAL:  \"trust\" authentication "
+     "failed for user \"app3\"\n",
+     "client_certificate_rejected", "none"},
     /* PostgreSQL 16's wording */
     {"connection to server at \"127.0.0.1\", port 56432 failed: FATAL:  remaining connection slots "
      "are reserved for roles with the SUPERUSER attribute\n",
@@ -112,6 +122,12 @@ static void test_classify_libpq15_messages(void **state)
     }
     /* a problem with our own files names the settings to fix */
     assert_non_null(strstr(dbssl_conn_classify(cases[0].message).hint, "DB_SSL_CLIENT_KEY"));
+    /* revocation and a CN that is not the user each say what to do */
+    assert_non_null(
+        strstr(dbssl_conn_classify("SSL error: sslv3 alert certificate revoked").hint, "CRL"));
+    assert_non_null(strstr(
+        dbssl_conn_classify("FATAL:  certificate authentication failed for user \"app\"").hint,
+        "pg_ident.conf"));
     /* no free slot: the two ways out */
     assert_non_null(strstr(dbssl_conn_classify("FATAL:  sorry, too many clients already").hint,
                            "max_connections"));
@@ -363,6 +379,7 @@ static const char *const documented[][2] = {
     {"ssl_in_use", "true"},
     {"protocol", "TLSv1.3"},
     {"cipher", "TLS_AES_256_GCM_SHA384"},
+    {"alpn", "postgresql"},
     {"key_bits", "256"},
     {"server_host", "db.example.com"},
     {"server_port", "5433"},
@@ -449,6 +466,7 @@ static void test_attribute_every_name(void **state)
     t.connected = t.ssl_in_use = t.server_sees_ssl = true;
     snprintf(t.protocol, sizeof(t.protocol), "TLSv1.3");
     snprintf(t.cipher, sizeof(t.cipher), "TLS_AES_256_GCM_SHA384");
+    snprintf(t.alpn, sizeof(t.alpn), "postgresql");
     t.key_bits = 256;
     snprintf(t.server_host, sizeof(t.server_host), "db.example.com");
     snprintf(t.server_port, sizeof(t.server_port), "5433");

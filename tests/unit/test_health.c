@@ -103,6 +103,10 @@ static void test_verify_full_tls13_is_healthy_with_exact_fields(void **state)
                                        "ssl_bits",
                                        "client_certificate",
                                        "channel_binding",
+                                       "ssl_negotiation",
+                                       "alpn",
+                                       "ssl_cert_mode",
+                                       "require_auth",
                                        "server",
                                        "server_certificate",
                                        "hosts",
@@ -136,6 +140,11 @@ static void test_verify_full_tls13_is_healthy_with_exact_fields(void **state)
         i++;
     }
     assert_true(json_is_true(json_object_get(j, "ssl_enabled")));
+    /* libpq 15 negotiates the PostgreSQL way, without ALPN; nothing else asked for */
+    assert_string_equal(json_string_value(json_object_get(j, "ssl_negotiation")), "postgres");
+    assert_true(json_is_null(json_object_get(j, "alpn")));
+    assert_string_equal(json_string_value(json_object_get(j, "ssl_cert_mode")), "allow");
+    assert_true(json_is_null(json_object_get(j, "require_auth")));
     /* read by the checker now and then; a snapshot without it says null */
     assert_true(json_is_null(json_object_get(j, "server_settings")));
     assert_string_equal(jstr(j, "ssl_mode"), "verify-full");

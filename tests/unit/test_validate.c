@@ -344,7 +344,61 @@ static void test_encrypted_key(void **state)
     tu_make_encrypted_key(tu_path(dir, "client.key"));
     snprintf(extra, sizeof(extra),
              "DB_SSL_CLIENT_CERT=%s/client.crt\nDB_SSL_CLIENT_KEY=%s/client.key\n", dir, dir);
-    check(extra, "error: DB_SSL_CLIENT_KEY: private key file \"{dir}/client.key\" is encrypted\n");
+    check(extra, "error: DB_SSL_CLIENT_KEY: private key file \"{dir}/client.key\" is encrypted "
+                 "and no passphrase is configured\n");
+}
+
+/*
+ * libpq reads encrypted PEM keys with sslpassword and DER keys: so does
+ * validation, and it still checks that the key belongs to the certificate.
+ */
+/* Settings naming dir's client.crt, the key file key and the passphrase file pass (NULL: none). */
+static void key_settings(char *buf, size_t len, const char *key, const char *pass)
+{
+    int n = snprintf(buf, len, "DB_SSL_CLIENT_CERT=%s/client.crt\nDB_SSL_CLIENT_KEY=%s/%s\n", dir,
+                     dir, key);
+
+    if (pass != NULL && n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, "DB_SSL_CLIENT_KEY_PASSWORD_FILE=%s/%s\n", dir, pass);
+}
+
+/*
+ * libpq reads encrypted PEM keys with sslpassword and DER keys: so does
+ * validation, and it still checks that the key belongs to the certificate.
+ */
+static void test_der_and_encrypted_keys(void **state)
+{
+    char extra[8192];
+
+    (void)state;
+    make_pki();
+    tu_convert_key(tu_path(dir, "client.key"), tu_path(dir, "client.der"), NULL);
+    tu_convert_key(tu_path(dir, "client.key"), tu_path(dir, "client.enc"), "k3y-Pass");
+    tu_write(tu_path(dir, "pass"), "k3y-Pass\n", 0600);
+    tu_write(tu_path(dir, "wrong"), "not-it\n", 0600);
+    tu_write(tu_path(dir, "open"), "k3y-Pass\n", 0644);
+
+    key_settings(extra, sizeof(extra), "client.der", NULL);
+    check(extra, "");
+    key_settings(extra, sizeof(extra), "client.enc", "pass");
+    check(extra, "");
+    /* the wrong passphrase: the file and the setting, never the passphrase */
+    key_settings(extra, sizeof(extra), "client.enc", "wrong");
+    check(extra, "error: DB_SSL_CLIENT_KEY_PASSWORD_FILE: could not decrypt private key file "
+                 "\"{dir}/client.enc\" with the passphrase from DB_SSL_CLIENT_KEY_PASSWORD_FILE "
+                 "(\"{dir}/wrong\")\n  detail: error:11800074:PKCS12 routines::pkcs12 cipherfinal "
+                 "error\n");
+    /* a passphrase others can read */
+    key_settings(extra, sizeof(extra), "client.enc", "open");
+    check(extra, "error: DB_SSL_CLIENT_KEY_PASSWORD_FILE: passphrase file \"{dir}/open\" has "
+                 "group or world access (mode 0644)\n");
+    /* a DER key of another pair is still caught */
+    assert_int_equal(mkdir(tu_path(dir, "other"), 0700), 0);
+    tu_make_client_pki(tu_path(dir, "other"), "Other CA");
+    tu_convert_key(tu_path(dir, "other/client.key"), tu_path(dir, "other.der"), NULL);
+    key_settings(extra, sizeof(extra), "other.der", NULL);
+    check(extra, "error: DB_SSL_CLIENT_KEY: private key \"{dir}/other.der\" does not match client "
+                 "certificate \"{dir}/client.crt\"\n");
 }
 
 static void test_key_permissions_libpq_rule(void **state)
@@ -632,6 +686,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unreadable_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_pair_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_encrypted_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_der_and_encrypted_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_permissions_libpq_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_certificate_group_writable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_require_with_ca_warns, setup, teardown),

@@ -129,7 +129,8 @@ static void add_ext(X509 *x, X509 *issuer, int nid, const char *value)
     X509_EXTENSION_free(ext);
 }
 
-static void write_pem_key(const char *path, EVP_PKEY *k)
+/* Writes k to path (mode 0600): PEM, encrypted PEM (PKCS#8, AES-256) with pass, or DER. */
+static void write_key(const char *path, EVP_PKEY *k, const char *pass, bool der)
 {
     FILE *f;
     int fd;
@@ -139,7 +140,14 @@ static void write_pem_key(const char *path, EVP_PKEY *k)
     assert_true(fd >= 0);
     f = fdopen(fd, "w");
     assert_non_null(f);
-    assert_int_equal(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
+    if (der)
+        assert_int_equal(i2d_PrivateKey_fp(f, k), 1);
+    else if (pass != NULL)
+        assert_int_equal(
+            PEM_write_PKCS8PrivateKey(f, k, EVP_aes_256_cbc(), pass, (int)strlen(pass), NULL, NULL),
+            1);
+    else
+        assert_int_equal(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
     fclose(f);
 }
 
@@ -191,7 +199,7 @@ void tu_make_cert(const char *cert_path, const char *key_path, const struct tu_c
     fclose(f);
     chmod(cert_path, 0644);
     if (key_path)
-        write_pem_key(key_path, key);
+        write_key(key_path, key, NULL, false);
     X509_free(issuer);
     EVP_PKEY_free(ikey);
     X509_free(x);
@@ -201,16 +209,16 @@ void tu_make_cert(const char *cert_path, const char *key_path, const struct tu_c
 void tu_make_encrypted_key(const char *key_path)
 {
     EVP_PKEY *k = EVP_EC_gen("P-256");
-    FILE *f;
-    int fd;
 
-    unlink(key_path);
-    fd = open(key_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    assert_true(fd >= 0);
-    f = fdopen(fd, "w");
-    assert_int_equal(PEM_write_PKCS8PrivateKey(f, k, EVP_aes_256_cbc(), "secret", 6, NULL, NULL),
-                     1);
-    fclose(f);
+    write_key(key_path, k, "secret", false);
+    EVP_PKEY_free(k);
+}
+
+void tu_convert_key(const char *in, const char *out, const char *pass)
+{
+    EVP_PKEY *k = read_key(in);
+
+    write_key(out, k, pass, pass == NULL);
     EVP_PKEY_free(k);
 }
 

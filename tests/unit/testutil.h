@@ -48,6 +48,12 @@ void tu_make_client_pki(const char *dir, const char *ca_cn);
 /* Writes an encrypted (AES-256) PKCS#8 key. */
 void tu_make_encrypted_key(const char *key_path);
 
+/*
+ * Writes the key of the PEM file in as out (mode 0600): encrypted PEM
+ * (PKCS#8, AES-256) with pass, or unencrypted DER when pass is NULL.
+ */
+void tu_convert_key(const char *in, const char *out, const char *pass);
+
 /* Writes a CRL signed by the CA with the given next-update offset (days). */
 void tu_make_crl(const char *crl_path, const char *ca_cert, const char *ca_key, long next_days);
 
