@@ -4,12 +4,15 @@
 #               sanitizer (ASan+UBSan) build's tests, then a short fuzz run
 #   make run    install the build and run packages (never the test-only ones), build, and start
 #               the development setup
+#   make bench  install the benchmark's packages, build, and compare dbssl with its peers
+#               (bench/run.sh; BENCHMARKS.md)
 BUILD      ?= build
 BUILD_SAN  ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
 
-.PHONY: all build deps deps-test test test-fast test-asan test-fuzz check-layers run install clean format
+.PHONY: all build deps deps-test test test-fast test-asan test-fuzz check-layers run bench install \
+	clean format
 
 all: build
 
@@ -59,6 +62,12 @@ test: deps-test
 
 run: deps build
 	@./scripts/dev-run.sh $(BUILD)/dbssl
+
+# every pair of BENCHMARKS.md's table, same machine, same run (installs nginx,
+# wrk, hyperfine, gnuplot-nox: scripts/install-deps.sh --bench); writes
+# bench/results/latest.json, latest.md and ratios.png
+bench:
+	DBSSL_BUILD=$(abspath $(BUILD)) BENCH_COMMAND="make bench" ./bench/run.sh
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -1,8 +1,10 @@
 /*
  * certgen.c - benchmark: the full development set (CA, server, client)
  * generated in process by dbssl_certs_generate() versus the equivalent
- * `openssl` command-line recipe (genpkey/req/x509, same key type and
- * extensions), measured in the same run.  Prints the median wall time of
+ * `openssl` command-line recipe (bench/certs-openssl.sh: genpkey/req/x509,
+ * same key type and extensions), measured in the same run.  bench/run.sh
+ * compares whole processes (`dbssl certs generate`); this compares the
+ * generator alone.  Prints the median wall time of
  * each and their ratio; targets: in-process <= 1/3 of the recipe, < 20 ms
  * for ec-p256.  The in-process side includes what the CLI recipe skips:
  * checking the directory, the lock, fsync of every file and the swap.
@@ -13,63 +15,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "certs.h"
 #include "util.h"
 
-static double now_ms(void)
+/* The same set with the openssl program: bench/certs-openssl.sh (BENCH_DIR) in directory d. */
+static char *recipe(const char *d, const char *type)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+    return xasprintf("%s/certs-openssl.sh %s %s", BENCH_DIR, d, type);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* The same set with the openssl program, as a shell recipe in directory d. */
-static char *recipe(const char *d, const char *alg)
-{
-    return xasprintf(
-        "set -e; cd %s; K='%s'\n"
-        "openssl genpkey $K -out ca.key 2>/dev/null\n"
-        "openssl req -x509 -new -key ca.key -sha256 -days 365 -subj '/O=dbssl development/CN=dbssl "
-        "development CA' -addext 'basicConstraints=critical,CA:TRUE' -addext "
-        "'keyUsage=critical,keyCertSign,cRLSign' -out ca.crt\n"
-        "openssl genpkey $K -out server.key 2>/dev/null\n"
-        "openssl req -new -key server.key -subj '/O=dbssl development/CN=localhost' -out "
-        "server.csr\n"
-        "printf 'basicConstraints=critical,CA:FALSE\\nkeyUsage=critical,digitalSignature\\n"
-        "extendedKeyUsage=serverAuth\\nsubjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\\n"
-        "subjectKeyIdentifier=hash\\nauthorityKeyIdentifier=keyid:always\\n' > server.ext\n"
-        "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -sha256 "
-        "-days 365 -extfile server.ext -out server.crt 2>/dev/null\n"
-        "openssl genpkey $K -out client.key 2>/dev/null\n"
-        "openssl req -new -key client.key -subj '/O=dbssl development/CN=app' -out client.csr\n"
-        "printf 'basicConstraints=critical,CA:FALSE\\nkeyUsage=critical,digitalSignature\\n"
-        "extendedKeyUsage=clientAuth\\nsubjectKeyIdentifier=hash\\n"
-        "authorityKeyIdentifier=keyid:always\\n' > client.ext\n"
-        "openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -sha256 "
-        "-days 365 -extfile client.ext -out client.crt 2>/dev/null\n"
-        "chmod 600 ca.key server.key client.key\n",
-        d, alg);
-}
-
-static int bench(const char *label, enum dbssl_key_type t, const char *alg, int runs,
-                 const char *root)
+static int bench(const char *label, enum dbssl_key_type t, int runs, const char *root)
 {
     double *in = calloc((size_t)runs, sizeof(double)), *cli = calloc((size_t)runs, sizeof(double));
     struct dbssl_certs_opts o;
@@ -89,8 +47,7 @@ static int bench(const char *label, enum dbssl_key_type t, const char *alg, int 
     for (int i = 0; i < runs; i++) {
         char *dir = xasprintf("%s/%s-in-%d", root, label, i);
         char *cdir = xasprintf("%s/%s-cli-%d", root, label, i);
-        char *mk = xasprintf("mkdir -p %s", cdir);
-        char *sh = recipe(cdir, alg);
+        char *sh = recipe(cdir, label);
         double t0;
         int rc;
 
@@ -98,30 +55,29 @@ static int bench(const char *label, enum dbssl_key_type t, const char *alg, int 
         dbssl_error_clear(&e);
         /* the previous run's dirty pages would otherwise be charged to our fsyncs */
         sync();
-        t0 = now_ms();
+        t0 = bench_now_ms();
         rc = dbssl_certs_generate(&o, &res, &e);
-        in[i] = now_ms() - t0;
+        in[i] = bench_now_ms() - t0;
         if (rc != 0 || res.written != (1u << DBSSL_CERTS_NFILES) - 1) {
             fprintf(stderr, "in-process generation failed: %s\n", e.message);
             rc = -1;
         }
-        if (rc == 0 && system(mk) == 0) {
+        if (rc == 0) {
             sync();
-            t0 = now_ms();
+            t0 = bench_now_ms();
             rc = system(sh);
-            cli[i] = now_ms() - t0;
+            cli[i] = bench_now_ms() - t0;
             if (rc != 0)
                 fprintf(stderr, "openssl recipe failed (status %d)\n", rc);
         }
         free(dir);
         free(cdir);
-        free(mk);
         free(sh);
         if (rc != 0)
             goto out;
     }
     {
-        double a = median(in, runs), b = median(cli, runs);
+        double a = bench_median(in, runs), b = bench_median(cli, runs);
         printf("%-9s in-process %8.2f ms   openssl CLI %8.2f ms   ratio %.3f (%.1fx faster)  "
                "[median of %d]\n",
                label, a, b, a / b, b / a, runs);
@@ -150,12 +106,10 @@ int main(int argc, char **argv)
         return 1;
     }
     if ((only == NULL || strcmp(only, "ec-p256") == 0) &&
-        bench("ec-p256", DBSSL_KEY_EC_P256, "-algorithm EC -pkeyopt ec_paramgen_curve:P-256",
-              (int)runs, root) != 0)
+        bench("ec-p256", DBSSL_KEY_EC_P256, (int)runs, root) != 0)
         ret = 1;
     if ((only == NULL || strcmp(only, "rsa-2048") == 0) &&
-        bench("rsa-2048", DBSSL_KEY_RSA_2048, "-algorithm RSA -pkeyopt rsa_keygen_bits:2048",
-              runs / 3 > 5 ? (int)(runs / 3) : 5, root) != 0)
+        bench("rsa-2048", DBSSL_KEY_RSA_2048, runs / 3 > 5 ? (int)(runs / 3) : 5, root) != 0)
         ret = 1;
     rm = xasprintf("rm -rf %s", root);
     if (rm == NULL || system(rm) != 0)

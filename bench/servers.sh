@@ -1,6 +1,6 @@
-# servers.sh - sourced by the benchmarks that start real servers (run-scan.sh,
-# run-probe.sh): builds the dbssl program (RelWithDebInfo, $DBSSL_BUILD or
-# build/) and loads the tests' helpers (tests/lib.sh, tests/integration/pg.sh),
+# servers.sh - sourced by the benchmarks that start real servers outside
+# `make bench` (run-probe.sh): builds the dbssl program (RelWithDebInfo,
+# $DBSSL_BUILD or build/) and loads the tests' helpers (tests/lib.sh, tests/integration/pg.sh),
 # so a benchmark sets its servers up exactly as the tests do.  Sets src,
 # build, DBSSL and DBSSL_SRC.
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

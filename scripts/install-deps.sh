@@ -2,6 +2,7 @@
 # Installs the Debian packages dbssl needs, when they are missing, by purpose:
 #   (no option)  to build dbssl and run it (`make run`, `make deps`)
 #   --test       also what only the tests use (`make test`, CI)
+#   --bench      also the benchmark's peers and tools (`make bench`)
 # Needs root (or sudo) only when something is missing.  The README lists both
 # sets (tests/cli/test_readme_packages.sh keeps it in sync with this file).
 #
@@ -15,7 +16,7 @@
 # Prometheus is not installed at all: scripts/prometheus-tools.sh unpacks
 # promtool and prometheus from its package into a cache for the tests.
 #
-# Usage: install-deps.sh [--test]
+# Usage: install-deps.sh [--test | --bench]
 set -euo pipefail
 
 # build: compiler, CMake, pkg-config and the libraries dbssl links;
@@ -23,7 +24,7 @@ set -euo pipefail
 # curl (to look at the endpoint, as the README and make run say)
 PACKAGES=(
   build-essential cmake pkg-config
-  libpq-dev libssl-dev libmicrohttpd-dev libjansson-dev libsystemd-dev
+  libpq-dev libssl-dev libmicrohttpd-dev libjansson-dev
   postgresql curl
 )
 
@@ -47,11 +48,24 @@ TEST_PACKAGES=(
   python3-jsonschema pgbouncer chromium
 )
 
+# bench-only (bench/run.sh, `make bench`): nginx (the HTTP peer, started by
+# the benchmark itself on loopback with its own configuration and prefix,
+# never as a service), wrk (HTTP load), hyperfine (whole-process timings),
+# gnuplot-nox (the chart), openssl (the certificate recipe it is compared
+# with), python3 (the report, the connection holder), procps and iproute2
+# (pgrep, ss), linux-perf and strace (the profile of each server under load,
+# for the targets that are missed).  pgbench comes with postgresql; sslscan
+# (a test package) is used when installed.
+BENCH_PACKAGES=(
+  nginx wrk hyperfine gnuplot-nox openssl python3 procps iproute2 linux-perf strace
+)
+
 test=false
 case "${1:-}" in
   "") ;;
   --test) test=true; PACKAGES+=("${TEST_PACKAGES[@]}") ;;
-  *) echo "usage: $0 [--test]" >&2; exit 2 ;;
+  --bench) PACKAGES+=("${BENCH_PACKAGES[@]}") ;;
+  *) echo "usage: $0 [--test | --bench]" >&2; exit 2 ;;
 esac
 say() { printf 'install-deps: %s\n' "$*"; }
 

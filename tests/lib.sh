@@ -191,6 +191,17 @@ free_port() {
   return 1
 }
 
+# wait_http URL : until URL answers at all (10 s at most); 1 when it never did
+wait_http() {
+  local i
+  for i in $(seq 1 100); do
+    curl -s -o /dev/null --max-time 1 "$1" && return 0
+    sleep 0.1
+  done
+  t_log "no answer from $1"
+  return 1
+}
+
 # stop_timed PID : SIGTERM to PID (a child of this shell), waits for it to
 # exit (killing it after 5 s, so that a hang fails instead of blocking the
 # test); sets RC (its exit status, 124 when it had to be killed) and ELAPSED

@@ -70,7 +70,10 @@ DBSSL_API void dbssl_tls_state_free(struct dbssl_tls_state *state);
 
 /*
  * Connects with the settings of cfg (validated beforehand by the caller) and
- * fills state (NULL when the caller does not need it).  Returns the
+ * fills state (NULL when the caller does not need it: then the connect costs
+ * what libpq's own costs, with no query and no certificate read beyond
+ * libpq's; with a state, the server's own view is read from pg_stat_ssl, one
+ * more round trip).  Returns the
  * connection, which the caller owns and closes with PQfinish(), or NULL with
  * err set (typically "could not connect to the server", libpq's text as the
  * detail, the advice for the failure's class as the hint) and state telling

@@ -156,4 +156,8 @@ void format_rfc3339(long long t, char *buf, size_t len);
 /* Reads what format_rfc3339() writes; false on anything else. */
 bool parse_rfc3339(const char *s, long long *out);
 
+/* The CPUs this process may run on (a cpuset or taskset may allow fewer than
+ * the machine has); at least 1. */
+long usable_cpus(void);
+
 #endif

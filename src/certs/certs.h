@@ -124,14 +124,27 @@ int certs_client_cn(const struct dbssl_certs_opts *opts, char *buf, size_t len,
                     struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /*
- * Issues one certificate with a new key of opts->key_type.  issuer is the
- * signing CA (cert and key PEM), or NULL for a self-signed certificate.
- * names: the SANs of a server certificate (certs_server_names); cn: the
- * client's CN.
+ * Private keys of one type made ahead, all at once: RSA keys on a thread
+ * each (an RSA-2048 key takes tens to hundreds of milliseconds of prime
+ * search; a set needs three), an EC key in a few microseconds on the
+ * caller's thread.  certs_issue() takes them in the order they were asked
+ * for, whichever thread finished first.  NULL (err set) on failure.
+ */
+struct certs_keys;
+struct certs_keys *certs_keys_make(enum dbssl_key_type t, unsigned n,
+                                   struct dbssl_error *err) DBSSL_MUSTCHECK;
+void certs_keys_free(struct certs_keys *k);
+
+/*
+ * Issues one certificate with the next key of keys (or, when keys is NULL
+ * or used up, a new key of opts->key_type).  issuer is the signing CA (cert
+ * and key PEM), or NULL for a self-signed certificate.  names: the SANs of
+ * a server certificate (certs_server_names); cn: the client's CN.
  */
 int certs_issue(enum certs_kind kind, const struct dbssl_certs_opts *opts,
                 const struct certs_pem *issuer, char *const *names, const char *cn,
-                struct certs_pem *out, struct dbssl_error *err) DBSSL_MUSTCHECK;
+                struct certs_keys *keys, struct certs_pem *out,
+                struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /* The type name a key of type t reports in dbssl_certinfo.key_type, and its bits. */
 void certs_key_type_info(enum dbssl_key_type t, const char **name, int *bits);

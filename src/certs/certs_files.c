@@ -172,17 +172,22 @@ static const char *missing_name(const char *sans, char *const *names)
     return NULL;
 }
 
-/* Checks one existing pair; says why it must be issued again, or nothing. */
+/*
+ * Checks one existing pair; says why it must be issued again, or nothing.
+ * cas: ca.crt as update_set() read it once for the whole set (NULL when it
+ * is missing or unreadable), the CA pair's own certificate and what the
+ * leaves must chain to, so that no file is parsed twice.
+ */
 static void assess_pair(const struct certs_dir *d, enum unit u, int crt,
                         const struct dbssl_certs_opts *o, char *const *names, const char *cn,
-                        struct plan *p)
+                        const struct dbssl_certlist *cas, struct plan *p)
 {
-    char cpath[PATH_BUF], kpath[PATH_BUF], capath[PATH_BUF], why[160];
+    char cpath[PATH_BUF], kpath[PATH_BUF], why[160];
     struct file_at c = certs_dir_file(d, d->fd, file_names[crt], cpath, sizeof(cpath));
     struct file_at k = certs_dir_file(d, d->fd, file_names[crt + 1], kpath, sizeof(kpath));
-    struct file_at ca =
-        certs_dir_file(d, d->fd, file_names[DBSSL_CERTS_CA_CRT], capath, sizeof(capath));
-    struct dbssl_certlist list = {NULL, 0};
+    struct dbssl_certlist read = {NULL, 0};
+    const struct dbssl_certlist *list = &read;
+    struct dbssl_keyinfo key;
     struct dbssl_error e;
     bool match = false, ok = false;
 
@@ -191,8 +196,14 @@ static void assess_pair(const struct certs_dir *d, enum unit u, int crt,
         needs(p, u, "%s is missing", file_names[exists(d, crt) ? crt + 1 : crt]);
         return;
     }
-    if (dbssl_certlist_load_at(&c, "certificate file", &list, NULL, &e) != 0 ||
-        dbssl_key_matches_cert_at(&c, &k, &match, &e) != 0) {
+    if (u == UNIT_CA && cas != NULL)
+        list = cas;
+    else if (dbssl_certlist_load_at(&c, "certificate file", &read, NULL, &e) != 0) {
+        needs(p, u, "unreadable: %s", e.message);
+        goto out;
+    }
+    /* the key is matched against the certificate just read, not a second parse of it */
+    if (dbssl_key_load_at(&k, NULL, &list->certs[0], &key, &match, NULL, &e) != 0) {
         needs(p, u, "unreadable: %s", e.message);
         goto out;
     }
@@ -200,33 +211,34 @@ static void assess_pair(const struct certs_dir *d, enum unit u, int crt,
         needs(p, u, "%s", "key does not match the certificate");
         goto out;
     }
-    if (due(&list.certs[0], o, why, sizeof(why))) {
+    if (due(&list->certs[0], o, why, sizeof(why))) {
         needs(p, u, "%s", why);
         goto out;
     }
     if (u == UNIT_CA) {
-        if (!list.certs[0].is_ca)
+        if (!list->certs[0].is_ca)
             needs(p, u, "%s", "not a CA certificate");
         goto out;
     }
-    if (o->with_ca && (dbssl_cert_verify_chain_at(&c, &ca, &ok, why, sizeof(why), &e) != 0 || !ok ||
-                       list.certs[0].self_signed)) {
+    if (o->with_ca && (cas == NULL ||
+                       dbssl_cert_verify_in(&list->certs[0], cas, &ok, why, sizeof(why), &e) != 0 ||
+                       !ok || list->certs[0].self_signed)) {
         needs(p, u, "not issued by ca.crt");
         goto out;
     }
-    if (!o->with_ca && !list.certs[0].self_signed) {
+    if (!o->with_ca && !list->certs[0].self_signed) {
         needs(p, u, "%s", "not self-signed (DB_SSL_AUTO_GENERATE_CA=false)");
         goto out;
     }
     if (u == UNIT_SERVER && names != NULL) {
-        const char *m = missing_name(list.certs[0].sans, names);
+        const char *m = missing_name(list->certs[0].sans, names);
         if (m != NULL)
             needs(p, u, "does not cover %s", m);
     }
-    if (u == UNIT_CLIENT && strcmp(list.certs[0].common_name, cn) != 0)
+    if (u == UNIT_CLIENT && strcmp(list->certs[0].common_name, cn) != 0)
         needs(p, u, "CN is not the database role \"%s\"", cn);
 out:
-    dbssl_certlist_free(&list);
+    dbssl_certlist_free(&read);
 }
 
 /* ---- generating -------------------------------------------------------------- */
@@ -354,6 +366,10 @@ static int update_set(const struct dbssl_certs_opts *o, const struct certs_dir *
     struct certs_pem ca = {0}, server = {0}, client = {0};
     struct certs_staged out[DBSSL_CERTS_NFILES] = {{0}};
     struct strbuf bundle;
+    struct certs_keys *keys = NULL;
+    struct dbssl_certlist cas = {NULL, 0};
+    bool have_cas = false;
+    unsigned nkeys;
     char **names = NULL, cn[256];
     int ret = -1;
 
@@ -367,6 +383,13 @@ static int update_set(const struct dbssl_certs_opts *o, const struct certs_dir *
         for (int u = 0; u < NUNITS; u++)
             needs(&p, (enum unit)u, "%s", "--force");
     }
+    if (o->with_ca && exists(dir, DBSSL_CERTS_CA_CRT)) {
+        /* read once: the CA pair's certificate, and what the leaves chain to */
+        char path[PATH_BUF];
+        struct file_at f =
+            certs_dir_file(dir, dir->fd, file_names[DBSSL_CERTS_CA_CRT], path, sizeof(path));
+        have_cas = dbssl_certlist_load_at(&f, "certificate file", &cas, NULL, NULL) == 0;
+    }
     if (o->ca_dir != NULL) {
         /* the shared CA signs; this set only holds a copy of its certificate */
         if (shared_ca(o, dir, &ca, &out[DBSSL_CERTS_CA_CRT], err) != 0)
@@ -378,32 +401,39 @@ static int update_set(const struct dbssl_certs_opts *o, const struct certs_dir *
         }
         p.need[UNIT_CA] = false;
     } else if (o->with_ca) {
-        assess_pair(dir, UNIT_CA, DBSSL_CERTS_CA_CRT, o, NULL, NULL, &p);
+        assess_pair(dir, UNIT_CA, DBSSL_CERTS_CA_CRT, o, NULL, NULL, have_cas ? &cas : NULL, &p);
         if (p.need[UNIT_CA]) {
             needs(&p, UNIT_SERVER, "%s", "the CA is new");
             needs(&p, UNIT_CLIENT, "%s", "the CA is new");
         }
     }
-    assess_pair(dir, UNIT_SERVER, DBSSL_CERTS_SERVER_CRT, o, names, NULL, &p);
+    assess_pair(dir, UNIT_SERVER, DBSSL_CERTS_SERVER_CRT, o, names, NULL, have_cas ? &cas : NULL,
+                &p);
     if (o->with_client)
-        assess_pair(dir, UNIT_CLIENT, DBSSL_CERTS_CLIENT_CRT, o, NULL, cn, &p);
+        assess_pair(dir, UNIT_CLIENT, DBSSL_CERTS_CLIENT_CRT, o, NULL, cn, have_cas ? &cas : NULL,
+                    &p);
     else
         p.need[UNIT_CLIENT] = false;
     if (!o->with_ca)
         p.need[UNIT_CA] = false;
 
-    /* issue */
-    if (o->with_ca && p.need[UNIT_CA] && certs_issue(CERTS_KIND_CA, o, NULL, NULL, NULL, &ca, err))
+    /* issue: the keys first, all at once, then each certificate in the set's order */
+    nkeys =
+        (unsigned)p.need[UNIT_CA] + (unsigned)p.need[UNIT_SERVER] + (unsigned)p.need[UNIT_CLIENT];
+    if (nkeys > 0 && (keys = certs_keys_make(o->key_type, nkeys, err)) == NULL)
+        goto out;
+    if (o->with_ca && p.need[UNIT_CA] &&
+        certs_issue(CERTS_KIND_CA, o, NULL, NULL, NULL, keys, &ca, err))
         goto out;
     if (o->with_ca && o->ca_dir == NULL && !p.need[UNIT_CA] &&
         (p.need[UNIT_SERVER] || p.need[UNIT_CLIENT]) &&
         read_pair(dir, DBSSL_CERTS_CA_CRT, &ca, err) != 0)
         goto out;
-    if (p.need[UNIT_SERVER] &&
-        certs_issue(CERTS_KIND_SERVER, o, o->with_ca ? &ca : NULL, names, NULL, &server, err) != 0)
+    if (p.need[UNIT_SERVER] && certs_issue(CERTS_KIND_SERVER, o, o->with_ca ? &ca : NULL, names,
+                                           NULL, keys, &server, err) != 0)
         goto out;
-    if (p.need[UNIT_CLIENT] &&
-        certs_issue(CERTS_KIND_CLIENT, o, o->with_ca ? &ca : NULL, NULL, cn, &client, err) != 0)
+    if (p.need[UNIT_CLIENT] && certs_issue(CERTS_KIND_CLIENT, o, o->with_ca ? &ca : NULL, NULL, cn,
+                                           keys, &client, err) != 0)
         goto out;
 
     if (!o->with_ca) {
@@ -458,6 +488,8 @@ static int update_set(const struct dbssl_certs_opts *o, const struct certs_dir *
         goto out;
     ret = 0;
 out:
+    dbssl_certlist_free(&cas);
+    certs_keys_free(keys);
     certs_names_free(names);
     certs_pem_clear(&ca);
     certs_pem_clear(&server);

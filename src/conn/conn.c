@@ -15,7 +15,6 @@
 #include "conn_int.h"
 
 #include <errno.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <poll.h>
@@ -326,31 +325,21 @@ static void set_failure(struct dbssl_tls_state *st, const struct dbssl_config *c
     dbssl_error_setx(err, DBSSL_ERR_CONNECT, st->error_detail, d->hint, "%s", primary);
 }
 
-/* The certificate the server presented, parsed by certinfo.c's one parser. */
+/*
+ * The certificate the server presented, read from the X509 libpq's TLS
+ * session already holds (certinfo.c formats it as everywhere else): not
+ * encoded to PEM and parsed again, which cost an OpenSSL decoder look-up
+ * per connect and per check.
+ */
 static void read_peer_cert(PGconn *conn, struct dbssl_tls_state *st)
 {
     SSL *ssl = PQsslStruct(conn, "OpenSSL");
-    X509 *x = NULL;
-    BIO *bio = NULL;
-    char *pem;
-    long len;
-    struct dbssl_certlist list = {NULL, 0};
+    X509 *x = ssl != NULL ? SSL_get0_peer_certificate(ssl) : NULL;
 
-    if (ssl == NULL || (x = SSL_get1_peer_certificate(ssl)) == NULL)
-        goto out;
-    if ((bio = BIO_new(BIO_s_mem())) == NULL || PEM_write_bio_X509(bio, x) != 1)
-        goto out;
-    len = BIO_get_mem_data(bio, &pem);
-    if (len <= 0 || dbssl_certlist_parse(pem, (size_t)len, "server certificate", &list, NULL) != 0)
-        goto out;
-    copy_str(st->server_cert_subject, sizeof(st->server_cert_subject), list.certs[0].subject);
-    copy_str(st->server_cert_serial, sizeof(st->server_cert_serial), list.certs[0].serial);
-    st->server_cert_not_before = list.certs[0].not_before;
-    st->server_cert_not_after = list.certs[0].not_after;
-out:
-    dbssl_certlist_free(&list);
-    BIO_free(bio);
-    X509_free(x);
+    if (x != NULL && dbssl_cert_brief(x, st->server_cert_subject, sizeof(st->server_cert_subject),
+                                      st->server_cert_serial, sizeof(st->server_cert_serial),
+                                      &st->server_cert_not_before, &st->server_cert_not_after) != 0)
+        st->server_cert_subject[0] = st->server_cert_serial[0] = '\0';
 }
 
 static void read_tls(PGconn *conn, struct dbssl_tls_state *st)
@@ -515,9 +504,15 @@ static long seconds_left(long long deadline_ms)
     return left <= 1000 ? 1 : (long)((left + 999) / 1000);
 }
 
+/*
+ * Connects; with report, fills state with everything the TLS report shows
+ * (libpq's attributes, the peer certificate, the server's own view from
+ * pg_stat_ssl: one more round trip).  Without, state gets only what the
+ * fail-closed rule needs, so that the connect costs what libpq's costs.
+ */
 static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
                             const struct dbssl_conn_to *to, struct dbssl_tls_state *state,
-                            struct dbssl_error *err)
+                            bool report, struct dbssl_error *err)
 {
     struct dbssl_conn_params p;
     struct dbssl_error perr;
@@ -564,10 +559,14 @@ static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_c
         goto fail;
     }
     dbssl_conn_params_free(&p);
-    read_tls(conn, state);
+    if (report)
+        read_tls(conn, state);
+    else
+        state->ssl_in_use = PQsslInUse(conn) == 1;
     if (fail_closed(cfg, state, err))
         goto fail;
-    if (query_stat_ssl(conn, cfg, bounded ? seconds_left(to->deadline_ms) : cfg->connect_timeout,
+    if (report &&
+        query_stat_ssl(conn, cfg, bounded ? seconds_left(to->deadline_ms) : cfg->connect_timeout,
                        state) != 0) {
         dbssl_error_setx(err, DBSSL_ERR_CONNECT, state->error_detail, state->error_hint, "%s",
                          state->error_message);
@@ -593,9 +592,10 @@ PGconn *dbssl_connect_to(const struct dbssl_config *cfg, const struct dbssl_conn
                          struct dbssl_error *err)
 {
     struct dbssl_tls_state local;
-    PGconn *conn = connect_fill(cfg, files, to, state ? state : &local, err);
+    PGconn *conn = connect_fill(cfg, files, to, state ? state : &local, state != NULL, err);
 
-    dbssl_tls_state_format(state ? state : &local);
+    if (state != NULL)
+        dbssl_tls_state_format(state);
     return conn;
 }
 

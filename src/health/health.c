@@ -338,6 +338,7 @@ void dbssl_board_init(struct dbssl_board *b)
 {
     pthread_mutex_init(&b->mu, NULL);
     b->cur = NULL;
+    atomic_init(&b->generation, 0);
 }
 
 void dbssl_board_destroy(struct dbssl_board *b)
@@ -354,9 +355,15 @@ void dbssl_board_publish(struct dbssl_board *b, struct dbssl_snapshot *s)
     pthread_mutex_lock(&b->mu);
     old = b->cur;
     b->cur = s;
+    atomic_fetch_add(&b->generation, 1);
     pthread_mutex_unlock(&b->mu);
     /* the last reference may be freed here: outside the lock */
     dbssl_snapshot_unref(old);
+}
+
+unsigned long long dbssl_board_generation(struct dbssl_board *b)
+{
+    return atomic_load(&b->generation);
 }
 
 struct dbssl_snapshot *dbssl_board_get(struct dbssl_board *b)

@@ -123,6 +123,9 @@ const char *dbssl_health_status_name(enum dbssl_health_status s);
 struct dbssl_board {
     pthread_mutex_t mu;
     struct dbssl_snapshot *cur;
+    /* bumped by each publish: readers that cache what they built from a
+     * snapshot compare it without taking the lock */
+    atomic_ullong generation;
 };
 
 void dbssl_board_init(struct dbssl_board *b);
@@ -131,5 +134,7 @@ void dbssl_board_destroy(struct dbssl_board *b);
 void dbssl_board_publish(struct dbssl_board *b, struct dbssl_snapshot *s);
 /* A new reference to the current snapshot, or NULL before the first check. */
 struct dbssl_snapshot *dbssl_board_get(struct dbssl_board *b);
+/* Changes with every publish; 0 before the first. */
+unsigned long long dbssl_board_generation(struct dbssl_board *b);
 
 #endif

@@ -19,9 +19,11 @@
  *                      within this of the last answer is closed
  * Limits (http_listen.c): connections, per address and backlog.
  *
- * Bodies are the snapshot's pre-rendered bytes; the response holds a
- * reference to the snapshot until libmicrohttpd frees it, so a new snapshot
- * can be published while an old one is still being sent.
+ * Answers (http_answers.c) are the snapshot's pre-rendered bytes in
+ * responses built once per event-loop thread, snapshot and second, and
+ * queued by reference; a response holds a reference to its snapshot until
+ * libmicrohttpd frees it, so a new snapshot can be published while an old
+ * one is still being sent.
  *
  * libmicrohttpd's messages go through dbssl's logger (so LOG_FORMAT=json
  * stays JSON), each kind at most twice a minute; refused connections are
@@ -39,8 +41,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http_admit.h"
+#include "http_answers.h"
 #include "http_conns.h"
 #include "http_listen.h"
+#include "http_loop.h"
 #include "http_route.h"
 #include "log.h"
 #include "probe/probe_overview.h"
@@ -56,16 +61,15 @@
  * stops reading its answer; the deadlines above come first */
 #define INACTIVITY_TIMEOUT_S (IDLE_TIMEOUT_S + REQUEST_TIMEOUT_S)
 /* per connection: the request and the answer's headers (bodies are not
- * copied); 16 KiB leaves room for a browser's cookies on localhost */
-#define CONNECTION_MEMORY_BYTES (16 * 1024)
+ * copied).  libmicrohttpd zeroes all of it after every request, so it is
+ * per-request work and, with thousands of connections, cache misses: 16 KiB
+ * cost 1 µs more CPU per request than 8 KiB at wrk -c1024 (BENCHMARKS.md).
+ * 8 KiB takes a request with about 4 KB of headers (a browser's, with 3.5
+ * KB of cookies: tests/unit/test_http.c); a bigger one is answered 431. */
+#define CONNECTION_MEMORY_BYTES (8 * 1024)
 #define LOG_WINDOW_MS           60000LL
 #define TICK_MS                 1000LL /* the timer's longest sleep */
 #define MIN_SLEEP_MS            50LL   /* deadlines closer than this are batched */
-
-/* libmicrohttpd's message for a connection refused at a limit (0.9.75):
- * counted, never logged one by one (tests/integration/test_http_starve.sh
- * checks that the counter moves, so a changed text would be noticed) */
-static const char MHD_REFUSED_PREFIX[] = "Server reached connection limit";
 
 enum refresh_outcome { REFRESH_NONE = 0, REFRESH_DONE, REFRESH_TIMED_OUT };
 
@@ -75,7 +79,9 @@ struct http_conn {
     struct MHD_Connection *mhd;
     struct dbssl_http *server;
     struct dbssl_refresh_waiter waiter;
-    atomic_int outcome; /* enum refresh_outcome, written by whoever resumed */
+    atomic_int outcome;               /* enum refresh_outcome, written by whoever resumed */
+    struct dbssl_http_peer peer;      /* its place in the connection limits */
+    struct dbssl_http_worker *worker; /* the event-loop thread serving it */
     /* the current request, touched only by the connection's thread */
     unsigned calls;
     bool waited;
@@ -86,13 +92,15 @@ struct http_conn {
 };
 
 struct dbssl_http {
-    struct MHD_Daemon *daemon;
+    struct dbssl_http_loop *loop;
+    int listen_fd;
     struct dbssl_board *board;
     _Atomic(struct dbssl_checker *) checker; /* attached once it runs */
     _Atomic(struct dbssl_prober *) prober;   /* GET /probe, when DB_PROBE_CONFIG is set */
     struct dbssl_http_conns *conns;
+    struct dbssl_http_answers *answers;
+    struct dbssl_http_admit *admit;
     struct dbssl_http_limits limits;
-    atomic_ullong refused;
     pthread_t timer;
     bool timer_started;
     /* no_more_waits, and suspending: never held by the logger, so that a
@@ -109,102 +117,35 @@ struct dbssl_http {
     char address[ADDR_BUF];
 };
 
-#define JSON "application/json"
-#define PROM "text/plain; version=0.0.4; charset=utf-8"
 #define TEXT "text/plain; charset=utf-8"
-#define HTML "text/html; charset=utf-8"
 
-static const char BODY_NOT_FOUND[] = "{\"error\": \"not_found\", \"message\": \"no such "
-                                     "endpoint\"}\n";
-static const char BODY_NOT_ALLOWED[] = "{\"error\": \"method_not_allowed\", \"message\": "
-                                       "\"only GET and HEAD are allowed\"}\n";
-static const char BODY_ALIVE[] = "{\"status\": \"alive\"}\n";
-static const char BODY_NO_SNAPSHOT[] = "{\"status\": \"unhealthy\", \"error\": {\"class\": "
-                                       "\"other\", \"message\": \"no check has run yet\"}}\n";
-
+/* Twice per request: the coarse clock (a few ms of resolution, a tenth of
+ * the cost) is plenty for deadlines of seconds. */
 static long long mono_ms(void)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ---- answers ---------------------------------------------------------- */
-
-static struct MHD_Response *static_body(const char *body)
-{
-    return MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
-}
-
 /*
- * The headers of an HTML page: csp (render.h's dbssl_html_csp()) lets
- * nothing load or run but the page's own style; no sniffing, no referrer.
- * r NULL is passed through; returns r.
+ * /metrics: the text after the snapshot's bytes, made when one is answered:
+ * the server's own counters, then the probes' (when a prober is attached;
+ * without them, out of memory, the rest still answers).
  */
-static struct MHD_Response *html_headers(struct MHD_Response *r, const char *csp)
+static struct dbssl_body live_metrics(void *arg)
 {
-    if (r != NULL) {
-        MHD_add_response_header(r, "Content-Security-Policy", csp);
-        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-        MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    }
-    return r;
-}
-
-static void snapshot_release(void *cls)
-{
-    dbssl_snapshot_unref(cls);
-}
-
-/* A response sending a snapshot's bytes, keeping the snapshot alive meanwhile. */
-static struct MHD_Response *snapshot_body(struct dbssl_snapshot *s, const struct dbssl_body *body,
-                                          unsigned *code)
-{
-    struct MHD_Response *r;
-
-    *code = (unsigned)s->http_status;
-    r = MHD_create_response_from_buffer_with_free_callback_cls(body->len, body->data,
-                                                               snapshot_release, s);
-    if (r == NULL)
-        dbssl_snapshot_unref(s);
-    return r;
-}
-
-/* /metrics: the snapshot's bytes by reference, then the live HTTP counters. */
-struct metrics_body {
-    struct dbssl_snapshot *s;
-    char *tail;
-};
-
-static void metrics_release(void *cls)
-{
-    struct metrics_body *m = cls;
-
-    dbssl_snapshot_unref(m->s);
-    free(m->tail);
-    free(m);
-}
-
-static struct MHD_Response *metrics_answer(struct dbssl_http *h, struct dbssl_snapshot *s)
-{
+    struct dbssl_http *h = arg;
     struct dbssl_http_conns_stats st = dbssl_http_conns_stats(h->conns);
-    struct dbssl_http_metrics hm = {st.open, atomic_load(&h->refused), st.request_timeouts,
-                                    st.idle_timeouts};
-    struct metrics_body *m = calloc(1, sizeof(*m));
-    struct MHD_IoVec iov[2];
-    struct MHD_Response *r = NULL;
-    struct dbssl_body tail = {NULL, 0};
+    struct dbssl_http_metrics hm = {st.open, dbssl_http_admit_stats(h->admit).refused,
+                                    st.request_timeouts, st.idle_timeouts};
+    struct dbssl_body tail = dbssl_render_http_metrics(&hm);
+    struct dbssl_prober *p = atomic_load(&h->prober);
 
-    if (m == NULL || (tail = dbssl_render_http_metrics(&hm)).data == NULL) {
-        free(m);
-        dbssl_snapshot_unref(s);
-        return NULL;
-    }
-    if (atomic_load(&h->prober) != NULL) {
-        /* the probes' own counters; without them (out of memory) the rest still answers */
+    if (tail.data != NULL && p != NULL) {
         size_t n = 0;
-        char *probes = dbssl_prober_metrics(atomic_load(&h->prober), &n);
+        char *probes = dbssl_prober_metrics(p, &n);
         char *both = probes ? xasprintf("%s%s", tail.data, probes) : NULL;
         if (both != NULL) {
             free(tail.data);
@@ -213,86 +154,7 @@ static struct MHD_Response *metrics_answer(struct dbssl_http *h, struct dbssl_sn
         }
         free(probes);
     }
-    m->s = s;
-    m->tail = tail.data;
-    iov[0] = (struct MHD_IoVec){s->metrics.data, s->metrics.len};
-    iov[1] = (struct MHD_IoVec){tail.data, tail.len};
-    r = MHD_create_response_from_iovec(iov, 2, metrics_release, m);
-    if (r == NULL)
-        metrics_release(m);
-    return r;
-}
-
-/* The body for a route (the snapshot in use is the board's current one). */
-static struct MHD_Response *answer(struct dbssl_http *h, enum dbssl_http_endpoint ep,
-                                   unsigned *code)
-{
-    struct dbssl_snapshot *s;
-    char body[128];
-    bool ready;
-
-    *code = MHD_HTTP_OK;
-    switch (ep) {
-    case DBSSL_EP_ALIVE:
-        return static_body(BODY_ALIVE);
-    case DBSSL_EP_NOT_FOUND:
-        *code = MHD_HTTP_NOT_FOUND;
-        return static_body(BODY_NOT_FOUND);
-    case DBSSL_EP_NOT_ALLOWED:
-        *code = MHD_HTTP_METHOD_NOT_ALLOWED;
-        return static_body(BODY_NOT_ALLOWED);
-    default:
-        break;
-    }
-    s = dbssl_board_get(h->board);
-    if (ep == DBSSL_EP_READY) {
-        ready = s != NULL && s->status != DBSSL_HEALTH_UNHEALTHY;
-        snprintf(body, sizeof(body), "{\"ready\": %s, \"status\": \"%s\"}\n",
-                 ready ? "true" : "false",
-                 dbssl_health_status_name(s ? s->status : DBSSL_HEALTH_UNHEALTHY));
-        dbssl_snapshot_unref(s);
-        *code = ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE;
-        return MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
-    }
-    if (s == NULL && ep == DBSSL_EP_STATUS) {
-        char csp[DBSSL_HTML_CSP_LEN];
-        *code = MHD_HTTP_SERVICE_UNAVAILABLE;
-        dbssl_html_csp(NULL, csp);
-        return html_headers(static_body(dbssl_html_no_snapshot), csp);
-    }
-    if (s == NULL) {
-        *code = MHD_HTTP_SERVICE_UNAVAILABLE;
-        return static_body(ep == DBSSL_EP_METRICS ? "# no check has run yet\n" : BODY_NO_SNAPSHOT);
-    }
-    if (ep == DBSSL_EP_METRICS)
-        return metrics_answer(h, s); /* always 200: a scrape must see dbssl_up 0 rather than fail */
-    if (ep == DBSSL_EP_SSL)
-        return snapshot_body(s, &s->ssl_json, code);
-    if (ep == DBSSL_EP_STATUS) /* the response holds s: its policy lives as long */
-        return html_headers(snapshot_body(s, &s->html, code), s->html_csp);
-    return snapshot_body(s, &s->db_json, code);
-}
-
-static enum MHD_Result queue(struct MHD_Connection *conn, unsigned code, struct MHD_Response *r,
-                             enum dbssl_http_endpoint ep, const char *refresh)
-{
-    enum MHD_Result ret;
-
-    if (r == NULL)
-        return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            ep == DBSSL_EP_METRICS  ? PROM
-                            : ep == DBSSL_EP_STATUS ? HTML
-                                                    : JSON);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (ep == DBSSL_EP_NOT_ALLOWED)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-    /* says whether a ?refresh=1 answer is fresh */
-    if (refresh != NULL)
-        MHD_add_response_header(r, "X-Dbssl-Refresh", refresh);
-    ret = MHD_queue_response(conn, code, r);
-    MHD_destroy_response(r);
-    return ret;
+    return tail;
 }
 
 /* ---- ?refresh=1: suspend, resume on completion or deadline ------------- */
@@ -301,6 +163,8 @@ static void resume(struct http_conn *hc, enum refresh_outcome outcome)
 {
     atomic_store(&hc->outcome, outcome);
     MHD_resume_connection(hc->mhd);
+    /* its thread may be asleep with libmicrohttpd's signal already cleared */
+    dbssl_http_worker_wake(hc->worker);
 }
 
 /* From the checker thread (its lock held): the check covering us finished. */
@@ -378,8 +242,8 @@ static enum MHD_Result answer_typed(struct MHD_Connection *conn, unsigned code, 
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (strcmp(type, HTML) == 0)
-        html_headers(r, dbssl_probe_overview_csp());
+    if (strcmp(type, DBSSL_HTTP_HTML) == 0)
+        dbssl_http_html_headers(r, dbssl_probe_overview_csp());
     ret = MHD_queue_response(conn, code, r);
     MHD_destroy_response(r);
     return ret;
@@ -415,7 +279,7 @@ static enum MHD_Result handle_probe(struct dbssl_http *h, struct http_conn *hc,
         if (body == NULL)
             body = dbssl_prober_timeout_body(&hc->probe, &len);
         dbssl_probe_request_clear(&hc->probe);
-        return answer_typed(conn, MHD_HTTP_OK, PROM, body, len);
+        return answer_typed(conn, MHD_HTTP_OK, DBSSL_HTTP_PROM, body, len);
     }
     if (p == NULL)
         return answer_text(conn, MHD_HTTP_NOT_FOUND,
@@ -459,7 +323,7 @@ static enum MHD_Result handle_overview(struct dbssl_http *h, struct MHD_Connecti
         return answer_text(conn, MHD_HTTP_NOT_FOUND,
                            "no probe modules: set DB_PROBE_CONFIG (docs/fleet.md)");
     body = dbssl_prober_overview(p, &len);
-    return answer_typed(conn, MHD_HTTP_OK, HTML, body, len);
+    return answer_typed(conn, MHD_HTTP_OK, DBSSL_HTTP_HTML, body, len);
 }
 
 /* ---- libmicrohttpd callbacks ------------------------------------------- */
@@ -468,13 +332,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_data_size, void **req_cls)
 {
-    struct dbssl_http *h = cls;
+    struct dbssl_http_worker *w = cls;
+    struct dbssl_http *h = w->arg;
     struct http_conn *hc = *req_cls;
     struct dbssl_checker *checker;
     struct dbssl_http_route route;
     const char *refresh = NULL;
-    struct MHD_Response *r;
-    unsigned code;
 
     (void)version;
     (void)upload_data;
@@ -502,14 +365,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
             return MHD_YES; /* called again once resumed */
         refresh = atomic_load(&hc->outcome) == REFRESH_DONE ? "done" : "timed-out";
     }
-    r = answer(h, route.endpoint, &code);
-    return queue(conn, code, r, route.endpoint, refresh);
+    return dbssl_http_answer(h->answers, w->index, conn, route.endpoint, refresh);
 }
 
 /* The request line arrived: its raw query is kept for the route. */
 static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    struct dbssl_http *h = cls;
+    struct dbssl_http *h = ((struct dbssl_http_worker *)cls)->arg;
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     struct http_conn *hc = ci ? ci->socket_context : NULL;
@@ -530,7 +392,7 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
 static void on_request_done(void *cls, struct MHD_Connection *conn, void **req_cls,
                             enum MHD_RequestTerminationCode toe)
 {
-    struct dbssl_http *h = cls;
+    struct dbssl_http *h = ((struct dbssl_http_worker *)cls)->arg;
     struct http_conn *hc = *req_cls;
     struct dbssl_checker *checker = atomic_load(&h->checker);
 
@@ -554,7 +416,8 @@ static void on_request_done(void *cls, struct MHD_Connection *conn, void **req_c
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
-    struct dbssl_http *h = cls;
+    struct dbssl_http_worker *w = cls;
+    struct dbssl_http *h = w->arg;
     struct http_conn *hc = *socket_context;
 
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
@@ -563,11 +426,15 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         hc = calloc(1, sizeof(*hc));
         if (hc == NULL || ci == NULL) {
             free(hc);
-            *socket_context = NULL; /* the handler closes it */
+            *socket_context = NULL; /* the handler closes it; the loop gives its place back */
             return;
         }
         hc->mhd = conn;
         hc->server = h;
+        hc->worker = w;
+        /* the place the loop took for it is ours now, given back on close */
+        hc->peer = w->adding;
+        w->adopted = true;
         atomic_init(&hc->outcome, REFRESH_NONE);
         dbssl_http_conns_add(h->conns, &hc->track, ci->connect_fd, mono_ms());
         *socket_context = hc;
@@ -581,6 +448,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         dbssl_checker_refresh_cancel(atomic_load(&h->checker), &hc->waiter);
     probe_withdraw(h, hc);
     dbssl_probe_request_clear(&hc->probe);
+    dbssl_http_admit_release(h->admit, &hc->peer);
     free(hc->query);
     free(hc);
     *socket_context = NULL;
@@ -613,10 +481,6 @@ static void on_mhd_message(void *cls, const char *fmt, va_list ap)
     size_t n;
     bool now;
 
-    if (strncmp(fmt, MHD_REFUSED_PREFIX, sizeof(MHD_REFUSED_PREFIX) - 1) == 0) {
-        atomic_fetch_add(&h->refused, 1);
-        return; /* the timer reports them, once a minute at most */
-    }
     vsnprintf(text, sizeof(text), fmt, ap);
     n = strlen(text);
     while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
@@ -633,7 +497,7 @@ static void on_mhd_message(void *cls, const char *fmt, va_list ap)
 /* Once a minute at most: how many connections were refused since the last line. */
 static void report_refused(struct dbssl_http *h, long long now, bool final)
 {
-    unsigned long long total = atomic_load(&h->refused);
+    unsigned long long total = dbssl_http_admit_stats(h->admit).refused;
     char count[32], all[32], limit[32], per[32];
 
     if (total == h->refused_reported || (!final && now < h->refused_report_at))
@@ -720,56 +584,59 @@ static void log_limits(const struct dbssl_http *h)
                   per, "threads", threads, NULL);
 }
 
+/* The daemon of one event-loop thread (http_loop.c runs it); its callbacks get the worker. */
+static struct MHD_Daemon *start_daemon(void *arg, struct dbssl_http_worker *w)
+{
+    struct dbssl_http *h = arg;
+    unsigned flags = MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+
+    /* one option a line; the limits are http_admit.c's (exact across
+     * threads), libmicrohttpd's own only bounds what one thread holds */
+    // clang-format off
+    return MHD_start_daemon(flags, 0, NULL, NULL, handle, w,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_message, h,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)INACTIVITY_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_LIMIT, h->limits.connections,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_BYTES,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
+        MHD_OPTION_NOTIFY_COMPLETED, on_request_done, w,
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, w,
+        MHD_OPTION_END);
+    // clang-format on
+}
+
 struct dbssl_http *dbssl_http_start(const char *addr, struct dbssl_board *board,
                                     struct dbssl_checker *checker, struct dbssl_error *err)
 {
     struct dbssl_http *h = calloc(1, sizeof(*h));
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     bool v6 = false;
-    int fd = -1;
 
     if (h == NULL || init_sync(h) != 0) {
         free(h);
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
         return NULL;
     }
+    h->listen_fd = -1;
     h->board = board;
     atomic_init(&h->checker, checker);
     atomic_init(&h->prober, NULL);
-    atomic_init(&h->refused, 0);
     dbssl_throttle_init(&h->throttle, LOG_WINDOW_MS);
     snprintf(h->address, sizeof(h->address), "%s", addr);
     h->limits = dbssl_http_limits_get();
     h->conns = dbssl_http_conns_new(REQUEST_TIMEOUT_S * 1000LL, IDLE_TIMEOUT_S * 1000LL,
                                     on_wait_expired, h);
-    if (h->conns == NULL) {
+    h->answers = dbssl_http_answers_new(board, h->limits.threads, live_metrics, h);
+    h->admit = dbssl_http_admit_new(h->limits.connections, h->limits.per_address);
+    if (h->conns == NULL || h->answers == NULL || h->admit == NULL) {
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
         goto fail;
     }
     /* a backlog as deep as the limit: a burst of connects waits, not refused */
-    if ((fd = dbssl_http_listen(addr, (int)h->limits.connections, &v6, err)) < 0)
+    if ((h->listen_fd = dbssl_http_listen(addr, (int)h->limits.connections, &v6, err)) < 0)
         goto fail;
-    if (v6)
-        flags |= MHD_USE_IPv6;
-    /* one option a line */
-    // clang-format off
-    h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, h,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_message, h,
-        MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)INACTIVITY_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_LIMIT, h->limits.connections,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->limits.per_address,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_BYTES,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
-        MHD_OPTION_NOTIFY_COMPLETED, on_request_done, h,
-        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, h,
-        /* a pool of one is no pool: libmicrohttpd warns about it */
-        h->limits.threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, h->limits.threads,
-        MHD_OPTION_END);
-    // clang-format on
-    if (h->daemon == NULL) {
-        /* libmicrohttpd closes the socket it was given on most failures */
-        fd = -1;
+    h->loop = dbssl_http_loop_start(h->listen_fd, h->limits.threads, h->admit, start_daemon, h);
+    if (h->loop == NULL) {
         dbssl_error_set(err, DBSSL_ERR_INTERNAL, NULL, "could not start the HTTP server on \"%s\"",
                         addr);
         goto fail;
@@ -782,8 +649,6 @@ struct dbssl_http *dbssl_http_start(const char *addr, struct dbssl_board *board,
     log_limits(h);
     return h;
 fail:
-    if (fd >= 0 && h->daemon == NULL)
-        close(fd);
     dbssl_http_stop(h);
     return NULL;
 }
@@ -816,16 +681,21 @@ void dbssl_http_stop(struct dbssl_http *h)
     pthread_mutex_unlock(&h->mu);
     if (h->timer_started)
         pthread_join(h->timer, NULL);
-    if (h->daemon != NULL) {
+    if (h->loop != NULL) {
         /* libmicrohttpd must not be stopped with suspended connections:
          * resume them all (they answer timed-out) */
         (void)dbssl_http_conns_sweep(h->conns, mono_ms(), true);
-        /* also closes the listening socket it was given */
-        MHD_stop_daemon(h->daemon);
+        dbssl_http_loop_stop(h->loop);
     }
-    report_refused(h, mono_ms(), true);
+    if (h->listen_fd >= 0)
+        close(h->listen_fd);
+    /* no thread answers any more: the cached answers can go */
+    dbssl_http_answers_free(h->answers);
+    if (h->admit != NULL)
+        report_refused(h, mono_ms(), true);
     dbssl_throttle_flush(&h->throttle, mono_ms() + LOG_WINDOW_MS, emit_repeats, NULL);
     dbssl_http_conns_free(h->conns);
+    dbssl_http_admit_free(h->admit);
     pthread_cond_destroy(&h->wake);
     pthread_mutex_destroy(&h->mu);
     pthread_mutex_destroy(&h->suspend_mu);

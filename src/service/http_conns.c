@@ -108,18 +108,23 @@ void dbssl_http_conns_request_line(struct dbssl_http_conns *s, struct dbssl_http
                                    long long now)
 {
     /* the first request keeps the deadline counted from the accept */
-    if (phase_of(atomic_load(&c->state)) == DBSSL_HTTP_IDLE)
-        atomic_store(&c->state, pack(DBSSL_HTTP_HEADERS, now + s->request_ms));
+    if (phase_of(atomic_load_explicit(&c->state, memory_order_relaxed)) == DBSSL_HTTP_IDLE)
+        atomic_store_explicit(&c->state, pack(DBSSL_HTTP_HEADERS, now + s->request_ms),
+                              memory_order_release);
 }
 
+/* The phase changes of the request path are release stores (a plain store
+ * on x86, where a sequentially consistent one is a locked exchange): only
+ * the state word itself is published, and the sweep reads it with acquire. */
 void dbssl_http_conns_busy(struct dbssl_http_conn *c)
 {
-    atomic_store(&c->state, pack(DBSSL_HTTP_BUSY, (long long)NO_DEADLINE));
+    atomic_store_explicit(&c->state, pack(DBSSL_HTTP_BUSY, (long long)NO_DEADLINE),
+                          memory_order_release);
 }
 
 void dbssl_http_conns_idle(struct dbssl_http_conns *s, struct dbssl_http_conn *c, long long now)
 {
-    atomic_store(&c->state, pack(DBSSL_HTTP_IDLE, now + s->idle_ms));
+    atomic_store_explicit(&c->state, pack(DBSSL_HTTP_IDLE, now + s->idle_ms), memory_order_release);
 }
 
 void dbssl_http_conns_wait(struct dbssl_http_conn *c, long long deadline)
@@ -171,7 +176,7 @@ long long dbssl_http_conns_sweep(struct dbssl_http_conns *s, long long now, bool
 
     pthread_mutex_lock(&s->mu);
     for (struct dbssl_http_conn *c = s->head; c != NULL; c = c->next) {
-        uint64_t v = atomic_load(&c->state);
+        uint64_t v = atomic_load_explicit(&c->state, memory_order_acquire);
         enum dbssl_http_phase p = phase_of(v);
         long long d = deadline_of(v);
 

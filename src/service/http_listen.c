@@ -70,7 +70,8 @@ struct dbssl_http_limits dbssl_http_limits_get(void)
         }
         open_files = rl.rlim_cur == RLIM_INFINITY ? (unsigned long)-1 : (unsigned long)rl.rlim_cur;
     }
-    return dbssl_http_limits_for(open_files, sysconf(_SC_NPROCESSORS_ONLN));
+    /* one event-loop thread per CPU we may run on */
+    return dbssl_http_limits_for(open_files, usable_cpus());
 }
 
 /* Splits "HOST:PORT" / "[V6]:PORT" into host and port. */

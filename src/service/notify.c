@@ -1,29 +1,45 @@
 /*
  * notify.c - sd_notify() messages for systemd's Type=notify.
  *
- * libsystemd does the protocol (abstract sockets, credentials); we only
- * decide what to say.  MAINPID is sent with READY so that a `dbssl serve`
+ * The protocol is one datagram on the AF_UNIX socket named by
+ * $NOTIFY_SOCKET (a path, or "@name" in the abstract namespace), which
+ * systemd documents as stable and meant to be spoken without libsystemd
+ * (sd_notify(3), "Notes").  We speak it ourselves: linking libsystemd only
+ * for this loaded seven libraries (lz4, zstd, lzma, gcrypt, gpg-error, cap)
+ * into every dbssl process, 0.6 ms of each command's start
+ * (BENCHMARKS.md).  MAINPID is sent with READY so that a `dbssl serve`
  * started through a wrapper script is still tracked.
  */
 #include "notify.h"
 
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
-#ifdef DBSSL_HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
+static void say(const char *msg)
+{
+    const char *path = getenv("NOTIFY_SOCKET");
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t len = path ? strlen(path) : 0;
+    int fd;
 
-static void say(const char *msg)
-{
     /* failures are not actionable: the service manager will time us out */
-    (void)sd_notify(0, msg);
+    if (len < 2 || len >= sizeof(sa.sun_path) || (path[0] != '/' && path[0] != '@'))
+        return;
+    memcpy(sa.sun_path, path, len);
+    if (sa.sun_path[0] == '@')
+        sa.sun_path[0] = '\0'; /* the abstract namespace */
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    (void)sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (const struct sockaddr *)&sa,
+                 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
+    close(fd);
 }
-#else
-static void say(const char *msg)
-{
-    (void)msg;
-}
-#endif
 
 void dbssl_notify_ready(const char *status)
 {

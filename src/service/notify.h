@@ -1,8 +1,8 @@
 /*
  * notify.h - service manager readiness (systemd Type=notify).
  *
- * No-ops when NOTIFY_SOCKET is not set or dbssl was built without
- * libsystemd, so callers never need to ask.
+ * No-ops when NOTIFY_SOCKET is not set (or names no AF_UNIX socket), so
+ * callers never need to ask.
  */
 #ifndef DBSSL_NOTIFY_H
 #define DBSSL_NOTIFY_H

@@ -41,6 +41,7 @@ struct dbssl_certinfo {
     long long not_after;
     unsigned char *spki; /* DER SubjectPublicKeyInfo, to match keys without re-parsing */
     size_t spki_len;
+    void *x509;       /* the certificate as OpenSSL holds it (a reference), or NULL */
     bool is_ca;       /* basicConstraints CA:TRUE */
     bool self_signed; /* issued by itself and its signature verifies with its own key */
 };
@@ -49,6 +50,16 @@ struct dbssl_certlist {
     struct dbssl_certinfo *certs;
     size_t n;
 };
+
+/*
+ * What a TLS report shows of a certificate OpenSSL already holds (conn.c:
+ * the server's, from libpq's connection), read from it as it is: no
+ * re-encoding, re-parsing or digest.  subject is formatted as in
+ * dbssl_certinfo, serial in upper-case hex.  -1 when a field cannot be read.
+ */
+struct x509_st; /* OpenSSL's X509, for conn.c only */
+int dbssl_cert_brief(const struct x509_st *x, char *subject, size_t subject_len, char *serial,
+                     size_t serial_len, long long *not_before, long long *not_after);
 
 /*
  * Reads every certificate of a PEM file (a CA bundle may hold several).
@@ -122,6 +133,14 @@ int dbssl_cert_verify_chain(const char *cert_path, const char *ca_path, bool *ok
 int dbssl_cert_verify_chain_at(const struct file_at *cert, const struct file_at *ca, bool *ok,
                                char *reason, size_t reason_len,
                                struct dbssl_error *err) DBSSL_MUSTCHECK;
+/*
+ * The same for a certificate and CA certificates already read (the lists
+ * keep OpenSSL's objects): nothing parsed again.  -1 (err set) when a
+ * certificate of either is not OpenSSL's (as dbssl_certlist_parse() makes).
+ */
+int dbssl_cert_verify_in(const struct dbssl_certinfo *cert, const struct dbssl_certlist *cas,
+                         bool *ok, char *reason, size_t reason_len,
+                         struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /* Reads a PEM CRL; next_update is 0 when the CRL has none. */
 int dbssl_crl_load(const char *path, long long *last_update, long long *next_update,

@@ -1,9 +1,11 @@
 /*
  * test_notify.c - the sd_notify messages arrive on a real NOTIFY_SOCKET, as
- * systemd would receive them; without NOTIFY_SOCKET nothing is sent.
+ * systemd would receive them, a path or an abstract name ("@..."); without
+ * NOTIFY_SOCKET nothing is sent.
  */
 #include "testutil.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,9 +46,6 @@ static void test_messages(void **state)
     char buf[1024];
 
     (void)state;
-#ifndef DBSSL_HAVE_SYSTEMD
-    skip();
-#endif
     setenv("NOTIFY_SOCKET", path, 1);
     dbssl_notify_ready("connected");
     receive(fd, buf, sizeof(buf));
@@ -68,10 +67,35 @@ static void test_messages(void **state)
     close(fd);
 }
 
+static void test_abstract_socket(void **state)
+{
+    struct sockaddr_un sa;
+    char name[64], buf[1024];
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    size_t len;
+
+    (void)state;
+    assert_true(fd >= 0);
+    len = (size_t)snprintf(name, sizeof(name), "@dbssl-test-notify-%ld", (long)getpid());
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path + 1, name + 1, len - 1); /* sun_path[0] = '\0': abstract */
+    assert_int_equal(
+        bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)),
+        0);
+    setenv("NOTIFY_SOCKET", name, 1);
+    dbssl_notify_status("checking");
+    receive(fd, buf, sizeof(buf));
+    assert_string_equal(buf, "STATUS=checking");
+    unsetenv("NOTIFY_SOCKET");
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_messages, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test(test_abstract_socket),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

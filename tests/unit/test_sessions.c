@@ -21,18 +21,6 @@
 
 static const char *const URL = "DATABASE_URL=postgresql://app@127.0.0.1/db";
 
-static struct dbssl_tls_state tls_ok(void)
-{
-    struct dbssl_tls_state t;
-
-    memset(&t, 0, sizeof(t));
-    t.connected = t.ssl_in_use = t.server_sees_ssl = true;
-    snprintf(t.protocol, sizeof(t.protocol), "TLSv1.3");
-    snprintf(t.server_host, sizeof(t.server_host), "127.0.0.1");
-    snprintf(t.server_port, sizeof(t.server_port), "5432");
-    return t;
-}
-
 static struct dbssl_session_row row(const char *addr, const char *app, bool ssl,
                                     const char *version)
 {
@@ -57,10 +45,12 @@ static struct dbssl_sessions one_plaintext(void)
 static struct dbssl_snapshot *snap(const char *const *envp, const struct dbssl_sessions *ss)
 {
     struct dbssl_config *cfg = test_config_from(envp);
-    struct dbssl_tls_state t = tls_ok();
+    struct dbssl_tls_state t;
     struct dbssl_snapshot_extra x = {NULL, NULL, false, 0, NULL, ss};
-    struct dbssl_snapshot *s = tu_snapshot(cfg, &t, NULL, NOW, NOW, &x);
+    struct dbssl_snapshot *s;
 
+    tu_tls_healthy(&t);
+    s = tu_snapshot(cfg, &t, NULL, NOW, NOW, &x);
     dbssl_config_free(cfg);
     return s;
 }

@@ -78,6 +78,9 @@ struct dbssl_tls_state;
 struct dbssl_inuse_certs;
 struct dbssl_snapshot_extra;
 
+/* A TLS state as a healthy check leaves it: connected over TLSv1.3 to 127.0.0.1:5432. */
+void tu_tls_healthy(struct dbssl_tls_state *t);
+
 /*
  * A snapshot as the checker publishes it: dbssl_snapshot_new() (the rules)
  * and dbssl_render_snapshot() (the bodies).  Fails the test on out-of-memory.
