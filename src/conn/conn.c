@@ -558,7 +558,9 @@ static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_c
     }
     if (PQstatus(conn) != CONNECTION_OK) {
         struct dbssl_conn_diagnosis d = dbssl_conn_classify(PQerrorMessage(conn));
-        dbssl_conn_explain(cfg, &p, PQuser(conn), &d);
+        /* PgBouncer's admin console has no CN-to-user rule to blame */
+        if (to == NULL || !to->admin_console)
+            dbssl_conn_explain(cfg, &p, PQuser(conn), &d);
         dbssl_conn_params_free(&p);
         set_failure(state, cfg, "could not connect to the server", PQerrorMessage(conn), &d, err);
         goto fail;
@@ -567,7 +569,8 @@ static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_c
     read_tls(conn, state);
     if (fail_closed(cfg, state, err))
         goto fail;
-    if (query_stat_ssl(conn, cfg, bounded ? seconds_left(to->deadline_ms) : cfg->connect_timeout,
+    if ((to == NULL || !to->admin_console) &&
+        query_stat_ssl(conn, cfg, bounded ? seconds_left(to->deadline_ms) : cfg->connect_timeout,
                        state) != 0) {
         dbssl_error_setx(err, DBSSL_ERR_CONNECT, state->error_detail, state->error_hint, "%s",
                          state->error_message);

@@ -93,4 +93,8 @@ struct dbssl_snapshot *tu_snapshot(const struct dbssl_config *cfg,
  */
 struct dbssl_config *test_config_from(const char *const *envp);
 
+/* The first of a body's "warnings" (a parsed JSON object) that contains needle, or NULL. */
+struct json_t;
+const char *tu_warning_with(struct json_t *j, const char *needle);
+
 #endif
