@@ -49,9 +49,9 @@ struct dbssl_devdb_opts {
 struct dbssl_devdb_bouncer {
     bool running;
     long pid;
-    int port;             /* listen_port of its pgbouncer.ini, 0 when none */
-    char ini[PATH_BUF];   /* DIR/pgbouncer.ini */
-    char log[PATH_BUF];   /* DIR/pgbouncer.log */
+    int port;           /* listen_port of its pgbouncer.ini, 0 when none */
+    char ini[PATH_BUF]; /* DIR/pgbouncer.ini */
+    char log[PATH_BUF]; /* DIR/pgbouncer.log */
     char pidfile[PATH_BUF];
 };
 

@@ -272,8 +272,9 @@ int devdb_configure_cluster(const struct dbssl_config *cfg, const struct dbssl_p
     if (!path_join(dst, sizeof(dst), st->datadir, "server.key") ||
         devdb_copy_file_as(tls->server_key, dst, "server key", 0600, rn->user, err) != 0)
         goto out;
-    if (have_ca && (!path_join(dst, sizeof(dst), st->datadir, "ca.crt") ||
-                    devdb_copy_file_as(tls->ca_cert, dst, "CA certificate", 0644, rn->user, err) != 0))
+    if (have_ca &&
+        (!path_join(dst, sizeof(dst), st->datadir, "ca.crt") ||
+         devdb_copy_file_as(tls->ca_cert, dst, "CA certificate", 0644, rn->user, err) != 0))
         goto out;
     if (dbssl_pgconf_render(cfg, &po, &conf, &hba, err) != 0)
         goto out;
