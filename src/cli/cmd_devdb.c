@@ -28,6 +28,7 @@ static int parse_args(int argc, char **argv, struct devdb_args *a)
         {"dir", 'd', CLI_STRING, &a->opts.dir},
         {"env-file", 'e', CLI_STRING, &a->env_file},
         {"port", 'p', CLI_STRING, &port_s},
+        {"pgbouncer", 'b', CLI_FLAG, &a->opts.pgbouncer},
         {NULL, 0, CLI_FLAG, NULL},
     };
 
@@ -79,6 +80,17 @@ static void print_env_lines(const struct dbssl_config *cfg, const char *url)
     }
 }
 
+/* PgBouncer in front: where, and how to go through it or read its hops. */
+static void print_bouncer(const struct dbssl_config *cfg, const struct dbssl_devdb_state *st)
+{
+    printf("dev-db: PgBouncer on port %d (pid %ld) in front of it, verify-full on both hops; "
+           "config \"%s\", log \"%s\"\n",
+           st->bouncer.port, st->bouncer.pid, st->bouncer.ini, st->bouncer.log);
+    printf("dev-db: through PgBouncer, use port %d in DATABASE_URL; to check both of its hops,\n"
+           "        DB_PGBOUNCER_ADMIN_URL=postgresql://%s:***@localhost:%d/pgbouncer\n",
+           st->bouncer.port, cfg->url.user, st->bouncer.port);
+}
+
 static int do_start(const struct devdb_args *a)
 {
     struct dbssl_config *cfg = NULL;
@@ -121,6 +133,8 @@ static int do_start(const struct devdb_args *a)
         status = fail(&e);
         goto out;
     }
+    if (a->opts.pgbouncer)
+        print_bouncer(cfg, &st);
     if (!parse_long(cfg->url.port ? cfg->url.port : "", 1, 65535, &url_port) || url_port != st.port)
         printf("dev-db: DATABASE_URL names another port: set it to %d\n", st.port);
     print_env_lines(cfg, url);
@@ -157,6 +171,9 @@ static int do_status(const struct devdb_args *a)
     }
     printf("dev-db: running on port %d (pid %ld, data directory \"%s\")\n", st.port, st.pid,
            st.datadir);
+    if (st.bouncer.running)
+        printf("dev-db: PgBouncer running on port %d (pid %ld, config \"%s\")\n", st.bouncer.port,
+               st.bouncer.pid, st.bouncer.ini);
     return EXIT_OK;
 }
 
@@ -179,6 +196,7 @@ const struct cli_command cmd_devdb = {
     run,
     "start, stop or show a local PostgreSQL with TLS for development",
     "Usage: dbssl dev-db start|stop|status [--dir DIR] [--env-file FILE] [--port PORT]\n"
+    "                                      [--pgbouncer]\n"
     "\n"
     "start   creates (first time) and starts a throwaway PostgreSQL cluster in\n"
     "        DIR/pgdata with the machine's PostgreSQL programs, serving TLS only on\n"
@@ -190,13 +208,19 @@ const struct cli_command cmd_devdb = {
     "        the pg_hba.conf lines of \"dbssl pg-config --loopback\".\n"
     "        When run as root the server runs as the \"postgres\" user (or \"nobody\").\n"
     "        Prints the port and the settings to use.  Already running: says so.\n"
-    "stop    fast shutdown; waits until no server process is left.\n"
-    "status  says whether it runs and on which port.\n"
+    "        With --pgbouncer, also Debian's pgbouncer in front of it, as the same\n"
+    "        user, on the next free loopback port, configured with the lines of\n"
+    "        \"dbssl pg-config --pgbouncer\" (verify-full on both hops; the role of\n"
+    "        DATABASE_URL may read SHOW SERVERS for DB_PGBOUNCER_ADMIN_URL); its\n"
+    "        pgbouncer.ini, pid file and log are in DIR.\n"
+    "stop    fast shutdown (PgBouncer first); waits until no server process is left.\n"
+    "status  says whether it runs and on which port (and PgBouncer's).\n"
     "\n"
     "  --dir DIR        base directory (default ./.dev, made private: 0700)\n"
     "  --env-file FILE  read FILE instead of ./.env (start only)\n"
     "  --port PORT      listen on PORT, fail when it is busy (default: the port of\n"
     "                   DATABASE_URL, else 5433, moving up to the next free one)\n"
+    "  --pgbouncer      start PgBouncer in front too (start only)\n"
     "\n"
     "Exit status: 0 ok (status: running), 1 runtime failure (status: not running),\n"
     "2 invalid settings or usage, missing certificate files.\n",

@@ -33,6 +33,23 @@ static void print_sessions(json_t *v)
            (long long)json_integer_value(json_object_get(v, "without_client_certificate")));
 }
 
+/* PgBouncer's two hops in one line: the counts, or why they were not checked. */
+static void print_pgbouncer(json_t *v)
+{
+    json_t *sv = json_object_get(v, "servers"), *cl = json_object_get(v, "clients");
+
+    if (!json_is_true(json_object_get(v, "checked"))) {
+        printf("%-23s not checked: %s\n",
+               "pgbouncer:", json_string_value(json_object_get(v, "reason")));
+        return;
+    }
+    printf("%-23s server hops %lld TLS, %lld plaintext; client hops %lld TLS, %lld plaintext\n",
+           "pgbouncer:", (long long)json_integer_value(json_object_get(sv, "tls")),
+           (long long)json_integer_value(json_object_get(sv, "plaintext")),
+           (long long)json_integer_value(json_object_get(cl, "tls")),
+           (long long)json_integer_value(json_object_get(cl, "plaintext")));
+}
+
 static void print_human(const char *body)
 {
     json_t *j = json_loads(body, 0, NULL), *v, *e;
@@ -48,6 +65,8 @@ static void print_human(const char *body)
             continue;
         if (strcmp(key, "sessions") == 0 && json_is_object(v)) {
             print_sessions(v);
+        } else if (strcmp(key, "pgbouncer") == 0 && json_is_object(v)) {
+            print_pgbouncer(v);
         } else if (strcmp(key, "server_certificate") == 0 && json_is_object(v)) {
             printf("%-23s %s, expires %s (%lld days)\n",
                    "server_certificate:", json_string_value(json_object_get(v, "subject")),
@@ -94,6 +113,7 @@ static int run(int argc, char **argv)
     struct dbssl_hosts hosts;
     struct dbssl_tls_state tls;
     struct dbssl_sessions sessions;
+    struct dbssl_pgbouncer pgbouncer;
     struct dbssl_error e;
     PGconn *conn;
     long long now;
@@ -126,6 +146,9 @@ static int run(int argc, char **argv)
     dbssl_hosts_list(cfg, &hosts);
     dbssl_hosts_probe(cfg, NULL, &hosts);
     x.hosts = &hosts;
+    /* PgBouncer's hops, as serve's checks read them */
+    dbssl_pgbouncer_read(cfg, NULL, &pgbouncer);
+    x.pgbouncer = &pgbouncer;
     if (dbssl_inuse_certs_collect(cfg, &certs, &e) != 0 ||
         (snap = dbssl_snapshot_new(cfg, &tls, &certs, now, tls.connected ? now : 0, &x, &e)) ==
             NULL ||

@@ -343,6 +343,10 @@ struct dbssl_config *dbssl_config_load_from(const char *env_file, bool env_file_
     if (dbssl_url_parse(&cfg->url, cfg->database_url, &cfg->settings[OPT_DATABASE_URL].display) !=
         0)
         goto oom;
+    /* parsed and masked like DATABASE_URL: its password never reaches a display or message */
+    if (dbssl_url_parse(&cfg->pgbouncer_admin, cfg->pgbouncer_admin_url,
+                        &cfg->settings[OPT_DB_PGBOUNCER_ADMIN_URL].display) != 0)
+        goto oom;
     if (adopt_url_setting(cfg, OPT_DB_SSL_MODE, cfg->url.sslmode) != 0 ||
         adopt_url_setting(cfg, OPT_DB_SSL_CA_CERT, cfg->url.sslrootcert) != 0 ||
         adopt_url_setting(cfg, OPT_DB_SSL_CLIENT_CERT, cfg->url.sslcert) != 0 ||
@@ -363,7 +367,7 @@ struct dbssl_config *dbssl_config_load_from(const char *env_file, bool env_file_
         struct dbssl_setting *st = &cfg->settings[i];
         if ((st->origin = origin_text(cfg, st)) == NULL)
             goto oom;
-        if (st->display == NULL) /* DATABASE_URL's is made by dbssl_url_parse */
+        if (st->display == NULL) /* the URLs' are made by dbssl_url_parse */
             st->display = (dbssl_options[i].flags & DBSSL_OPT_F_SENSITIVE) && st->value[0]
                               ? xstrdup("***")
                               : xstrdup(st->value);
@@ -410,6 +414,7 @@ void dbssl_config_free(struct dbssl_config *cfg)
     free(cfg->env_file);
     dotenv_notes_free(cfg->env_notes, cfg->n_env_notes);
     dbssl_url_free(&cfg->url);
+    dbssl_url_free(&cfg->pgbouncer_admin);
     free(cfg);
 }
 
@@ -499,15 +504,19 @@ static void replace_all(struct strbuf *out, const char *s, const char *secret)
 
 char *dbssl_config_redact(const struct dbssl_config *cfg, const char *s)
 {
-    const char *secrets[10];
+    const struct dbssl_url *urls[2] = {cfg ? &cfg->url : NULL,
+                                       cfg ? &cfg->pgbouncer_admin : NULL};
+    const char *secrets[2 * (2 + 8)];
     size_t n = 0;
     char *cur = xstrdup(s ? s : "");
 
-    if (cfg != NULL) {
-        secrets[n++] = cfg->url.password;
-        secrets[n++] = cfg->url.sslpassword;
-        for (size_t i = 0; i < cfg->url.n_raw_secrets; i++)
-            secrets[n++] = cfg->url.raw_secrets[i];
+    _Static_assert(sizeof(((struct dbssl_url *)0)->raw_secrets) / sizeof(char *) == 8,
+                   "secrets has room for each URL's raw secrets");
+    for (size_t u = 0; cfg != NULL && u < 2; u++) {
+        secrets[n++] = urls[u]->password;
+        secrets[n++] = urls[u]->sslpassword;
+        for (size_t i = 0; i < urls[u]->n_raw_secrets; i++)
+            secrets[n++] = urls[u]->raw_secrets[i];
     }
     for (size_t i = 0; i < n && cur != NULL; i++) {
         struct strbuf sb;

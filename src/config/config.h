@@ -88,6 +88,7 @@ enum dbssl_option_id {
     OPT_LOG_FORMAT,
     OPT_DB_PROBE_CONFIG,
     OPT_DB_PROBE_CONCURRENCY,
+    OPT_DB_PGBOUNCER_ADMIN_URL,
     DBSSL_OPTION_COUNT
 };
 
@@ -146,8 +147,10 @@ struct dbssl_config {
     enum dbssl_log_format log_format; /* LOG_FORMAT, parsed into the logger's own type */
     const char *probe_config;         /* the fleet probe's modules (probe/probe_config.h) */
     long probe_concurrency;           /* probes at once (the prober's workers) */
+    const char *pgbouncer_admin_url;  /* NULL: PgBouncer's hops are not checked */
 
     struct dbssl_url url;
+    struct dbssl_url pgbouncer_admin; /* DB_PGBOUNCER_ADMIN_URL parsed, like url */
 };
 
 /* ---- option table (options.c) ------------------------------------------- */
@@ -218,7 +221,7 @@ bool dbssl_config_ca_file(const struct dbssl_config *cfg, struct dbssl_file_ref 
 bool dbssl_config_client_files(const struct dbssl_config *cfg, struct dbssl_file_ref *cert,
                                struct dbssl_file_ref *key);
 
-/* Copies s with every occurrence of the URL's password masked; caller frees. */
+/* Copies s with every password of DATABASE_URL and DB_PGBOUNCER_ADMIN_URL masked; caller frees. */
 char *dbssl_config_redact(const struct dbssl_config *cfg, const char *s);
 
 #endif

@@ -247,6 +247,11 @@ const struct dbssl_option dbssl_options[DBSSL_OPTION_COUNT] = {
                              NULL, "fleet probe modules for GET /probe (docs/fleet.md)"},
     [OPT_DB_PROBE_CONCURRENCY] = {"DB_PROBE_CONCURRENCY", DBSSL_OPT_INT, OFF(probe_concurrency),
                                   "16", 0, 1, 256, NULL, "probes run at once by GET /probe"},
+    [OPT_DB_PGBOUNCER_ADMIN_URL] = {"DB_PGBOUNCER_ADMIN_URL", DBSSL_OPT_STRING,
+                                    OFF(pgbouncer_admin_url), "", DBSSL_OPT_F_SENSITIVE | RELOAD,
+                                    0, 0, NULL,
+                                    "PgBouncer's admin console (database pgbouncer): check the TLS "
+                                    "of both its hops with SHOW SERVERS and SHOW CLIENTS"},
 };
 
 int dbssl_option_find(const char *name)

@@ -217,6 +217,10 @@ static void check_values(const struct dbssl_config *cfg, struct dbssl_findings *
                 p++;
         }
     }
+    if (cfg->pgbouncer_admin_url != NULL && !cfg->pgbouncer_admin.parsed)
+        dbssl_findings_addx(f, DBSSL_SEVERITY_ERROR, 0, "DB_PGBOUNCER_ADMIN_URL",
+                            cfg->pgbouncer_admin.error, cfg->pgbouncer_admin.hint,
+                            "invalid DB_PGBOUNCER_ADMIN_URL");
 }
 
 /* ---- pass 2: rules between settings -------------------------------------- */

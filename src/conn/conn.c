@@ -553,7 +553,9 @@ static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_c
     }
     if (PQstatus(conn) != CONNECTION_OK) {
         struct dbssl_conn_diagnosis d = dbssl_conn_classify(PQerrorMessage(conn));
-        dbssl_conn_explain(cfg, &p, PQuser(conn), &d);
+        /* PgBouncer's admin console has no CN-to-user rule to blame */
+        if (to == NULL || !to->admin_console)
+            dbssl_conn_explain(cfg, &p, PQuser(conn), &d);
         dbssl_conn_params_free(&p);
         set_failure(state, cfg, "could not connect to the server", PQerrorMessage(conn), &d, err);
         goto fail;
@@ -565,7 +567,7 @@ static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_c
         state->ssl_in_use = PQsslInUse(conn) == 1;
     if (fail_closed(cfg, state, err))
         goto fail;
-    if (report &&
+    if (report && (to == NULL || !to->admin_console) &&
         query_stat_ssl(conn, cfg, bounded ? seconds_left(to->deadline_ms) : cfg->connect_timeout,
                        state) != 0) {
         dbssl_error_setx(err, DBSSL_ERR_CONNECT, state->error_detail, state->error_hint, "%s",

@@ -211,6 +211,8 @@ static const struct pattern patterns[] = {
     {"channel binding is required", DBSSL_CONN_AUTH_FAILED,
      DBSSL_VERIFY_CHANNEL_BINDING_UNAVAILABLE, HINT_CHANNEL_BINDING},
     {"password authentication failed", DBSSL_CONN_AUTH_FAILED, DBSSL_VERIFY_NONE, HINT_AUTH},
+    /* PgBouncer's words for a wrong SCRAM password (its auth_file, not the server's) */
+    {"SASL authentication failed", DBSSL_CONN_AUTH_FAILED, DBSSL_VERIFY_NONE, HINT_AUTH},
     {"no password supplied", DBSSL_CONN_AUTH_FAILED, DBSSL_VERIFY_NONE, HINT_AUTH},
     {"no pg_hba.conf entry", DBSSL_CONN_SERVER_REJECTED, DBSSL_VERIFY_NONE, HINT_SERVER_REJECTED},
     {"pg_hba.conf rejects connection", DBSSL_CONN_SERVER_REJECTED, DBSSL_VERIFY_NONE,

@@ -117,6 +117,9 @@ struct dbssl_conn_to {
     /* replaces the URL's target_session_attrs when set: a probe of one host
      * of a multi-host URL connects to a standby as well ("any") */
     const char *session_attrs;
+    /* a pooler's admin console (PgBouncer's database "pgbouncer"), which
+     * answers only its SHOW commands: no pg_stat_ssl query after connecting */
+    bool admin_console;
 };
 
 /* dbssl_conn_build_params() with to's host and port (files and to may be NULL). */
@@ -188,6 +191,7 @@ void dbssl_conn_explain(const struct dbssl_config *cfg, const struct dbssl_conn_
 
 /* Milliseconds on the monotonic clock, for deadlines and latencies. */
 double dbssl_mono_ms(void);
+#define MS_PER_SECOND 1000LL
 
 /*
  * libpq's message as one line in dst: each line break (with the tab of a

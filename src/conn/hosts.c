@@ -13,8 +13,6 @@
 
 #include "util.h"
 
-#define MS_PER_SECOND 1000LL
-
 static const char ROLE_SQL[] = "select pg_is_in_recovery()";
 
 const char *dbssl_host_role_name(enum dbssl_host_role r)

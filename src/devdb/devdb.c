@@ -99,6 +99,7 @@ int dbssl_devdb_status(const char *dir, struct dbssl_devdb_state *st, struct dbs
     if (stat(st->datadir, &sb) == 0 && dbssl_proc_user_by_uid(sb.st_uid, &u, NULL) == 0)
         snprintf(st->user, sizeof(st->user), "%s", u.name);
     read_pidfile(st);
+    devdb_bouncer_status(st);
     return 0;
 }
 
@@ -140,6 +141,11 @@ static bool port_free_on(int family, int port)
     return rc == 0 || (errno != EADDRINUSE && errno != EACCES);
 }
 
+bool devdb_port_free(int port)
+{
+    return port_free_on(AF_INET, port) && port_free_on(AF_INET6, port);
+}
+
 static int pick_port(const struct dbssl_config *cfg, const struct dbssl_devdb_opts *opts,
                      struct dbssl_devdb_state *st, struct dbssl_error *err)
 {
@@ -151,7 +157,7 @@ static int pick_port(const struct dbssl_config *cfg, const struct dbssl_devdb_op
     if (st->wanted_port == 0)
         st->wanted_port = DBSSL_DEVDB_DEFAULT_PORT;
     for (int p = st->wanted_port; p <= 65535 && p < st->wanted_port + PORT_TRIES; p++) {
-        if (port_free_on(AF_INET, p) && port_free_on(AF_INET6, p)) {
+        if (devdb_port_free(p)) {
             st->port = p;
             return 0;
         }
@@ -317,7 +323,7 @@ int dbssl_devdb_start(const struct dbssl_config *cfg, const struct dbssl_devdb_t
 {
     struct dbssl_proc_user user;
     struct dbssl_pgrun rn = {cfg, &user, "", NULL};
-    char pgversion[PATH_BUF];
+    char pgversion[PATH_BUF], bouncer[PATH_BUF] = "";
     bool created_dir = false, created_data = false, started = false;
     int ret = -1;
 
@@ -326,12 +332,16 @@ int dbssl_devdb_start(const struct dbssl_config *cfg, const struct dbssl_devdb_t
         dbssl_pgrun_find_bindir(rn.bindir, sizeof(rn.bindir), err) != 0 ||
         dbssl_proc_user_unprivileged(&user, err) != 0)
         goto out;
+    /* a missing PgBouncer is found before anything is made */
+    if (opts->pgbouncer && devdb_bouncer_find(bouncer, sizeof(bouncer), err) != 0)
+        goto out;
     if (dbssl_devdb_status(opts->dir, st, err) != 0)
         goto out;
     if (st->running) {
         st->already_running = true;
         st->wanted_port = st->port;
-        ret = 0;
+        rn.cwd = st->dir;
+        ret = opts->pgbouncer ? devdb_bouncer_start(&rn, bouncer, tls, st, err) : 0;
         goto out;
     }
     if (prepare_dir(opts->dir ? opts->dir : DEFAULT_DIR, &user, &created_dir, st, err) != 0)
@@ -362,6 +372,8 @@ int dbssl_devdb_start(const struct dbssl_config *cfg, const struct dbssl_devdb_t
     if (devdb_create_role_and_db(&rn, st, !created_data, err) != 0)
         goto out;
     read_pidfile(st);
+    if (opts->pgbouncer && devdb_bouncer_start(&rn, bouncer, tls, st, err) != 0)
+        goto out;
     ret = 0;
 out:
     if (ret != 0 && started)
@@ -376,7 +388,7 @@ out:
 
 /* ---- stop ------------------------------------------------------------------------ */
 
-static bool wait_gone(long pid, int ms)
+bool devdb_wait_gone(long pid, int ms)
 {
     for (int waited = 0; waited < ms; waited += 50) {
         if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
@@ -397,6 +409,9 @@ int dbssl_devdb_stop(const char *dir, bool *was_running, struct dbssl_error *err
     *was_running = false;
     if (dbssl_devdb_status(dir, &st, err) != 0)
         return -1;
+    /* PgBouncer first: its server connections end with it, not as errors */
+    if (devdb_bouncer_stop(&st, was_running, err) != 0)
+        return -1;
     if (!st.running)
         return 0;
     *was_running = true;
@@ -406,11 +421,11 @@ int dbssl_devdb_stop(const char *dir, bool *was_running, struct dbssl_error *err
         return -1;
     rn.cwd = st.dir;
     dbssl_error_clear(&e);
-    if (pg_ctl_stop(&rn, st.datadir, "fast", &e) == 0 && wait_gone(st.pid, STOP_WAIT_MS))
+    if (pg_ctl_stop(&rn, st.datadir, "fast", &e) == 0 && devdb_wait_gone(st.pid, STOP_WAIT_MS))
         return 0;
     /* a fast shutdown that hangs (a stuck client) must still end: immediate, then kill */
     (void)pg_ctl_stop(&rn, st.datadir, "immediate", NULL);
-    if (wait_gone(st.pid, STOP_WAIT_MS))
+    if (devdb_wait_gone(st.pid, STOP_WAIT_MS))
         return 0;
     dbssl_error_set(err, DBSSL_ERR_IO, "Stop it with \"kill -9\" and remove postmaster.pid.",
                     "PostgreSQL (pid %ld) did not stop: %s", st.pid,

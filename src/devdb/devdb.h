@@ -10,6 +10,9 @@
  *                   and CA owned by the server user (PostgreSQL's key rules)
  *   postgres.log    the server log (kept after a failed start, for the user)
  *   .s.PGSQL.PORT   the unix socket used to create the role and database
+ *   pgbouncer.ini, pgbouncer.pid, pgbouncer.log, pgbouncer_users.txt
+ *                   with --pgbouncer: Debian's PgBouncer in front of the
+ *                   server, as the same user (devdb_bouncer.c)
  */
 #ifndef DBSSL_DEVDB_H
 #define DBSSL_DEVDB_H
@@ -18,6 +21,7 @@
 
 #include "config.h"
 #include "error_int.h"
+#include "proc.h"
 #include "util.h"
 
 #define DBSSL_DEVDB_DEFAULT_PORT 5433
@@ -38,6 +42,17 @@ struct dbssl_devdb_opts {
     const char *dir; /* base directory; NULL: ./.dev */
     int port;        /* 0: the DATABASE_URL port, else 5433 */
     bool port_fixed; /* --port given: a busy port is an error, not a reason to move */
+    bool pgbouncer;  /* --pgbouncer: PgBouncer in front, on the next free loopback port */
+};
+
+/* PgBouncer in front of the development server (devdb_bouncer.c). */
+struct dbssl_devdb_bouncer {
+    bool running;
+    long pid;
+    int port;           /* listen_port of its pgbouncer.ini, 0 when none */
+    char ini[PATH_BUF]; /* DIR/pgbouncer.ini */
+    char log[PATH_BUF]; /* DIR/pgbouncer.log */
+    char pidfile[PATH_BUF];
 };
 
 struct dbssl_devdb_state {
@@ -51,6 +66,7 @@ struct dbssl_devdb_state {
     char log[PATH_BUF];
     char user[64];  /* the system user the server runs as */
     bool relocated; /* dir was out of that user's reach: it links to a /tmp directory */
+    struct dbssl_devdb_bouncer bouncer; /* filled by status and start, whether asked for or not */
 };
 
 /*
@@ -72,8 +88,8 @@ int dbssl_devdb_start(const struct dbssl_config *cfg, const struct dbssl_devdb_t
                       const struct dbssl_devdb_opts *opts, struct dbssl_devdb_state *st,
                       struct dbssl_error *err) DBSSL_MUSTCHECK;
 
-/* Stops it (fast shutdown, waits until every server process is gone); *was_running says
- * whether there was anything to stop. */
+/* Stops it (fast shutdown, waits until every server process is gone) and PgBouncer in
+ * front of it; *was_running says whether there was anything to stop. */
 int dbssl_devdb_stop(const char *dir, bool *was_running, struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /* Fills st from the cluster's postmaster.pid; st->running says whether it runs. */
@@ -108,5 +124,37 @@ int devdb_configure_cluster(const struct dbssl_config *cfg, const struct dbssl_p
  * password (existing: the cluster was made by an earlier start). */
 int devdb_create_role_and_db(const struct dbssl_pgrun *rn, const struct dbssl_devdb_state *st,
                              bool existing, struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* write_file_replace(), owned by u when we are root (the server must own its files). */
+int devdb_write_file_as(const char *path, const char *data, size_t len, mode_t mode,
+                        const struct dbssl_proc_user *u, struct dbssl_error *err) DBSSL_MUSTCHECK;
+/* src read (what names it in errors) and written as devdb_write_file_as() does; wiped after. */
+int devdb_copy_file_as(const char *src, const char *dst, const char *what, mode_t mode,
+                       const struct dbssl_proc_user *u, struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* Whether port is free on the loopback addresses (IPv4 and IPv6). */
+bool devdb_port_free(int port);
+/* Waits up to ms for process pid to be gone; true when it is. */
+bool devdb_wait_gone(long pid, int ms);
+
+/* ---- PgBouncer in front (devdb_bouncer.c) ---- */
+
+/* The pgbouncer program: PATH, else /usr/sbin (Debian's); the error's hint says how to install. */
+int devdb_bouncer_find(char *out, size_t len, struct dbssl_error *err) DBSSL_MUSTCHECK;
+/* st->bouncer from DIR's pgbouncer.pid and pgbouncer.ini (st->dir set). */
+void devdb_bouncer_status(struct dbssl_devdb_state *st);
+/*
+ * Starts program (devdb_bouncer_find) as rn's user in front of the running
+ * server of st, on the next free loopback port after it, with the lines of
+ * `dbssl pg-config --pgbouncer` pointing at copies in the data directory;
+ * its users file holds the role's SCRAM secret from the server, never the
+ * password.  Fills st->bouncer.  Already running: does nothing.
+ */
+int devdb_bouncer_start(const struct dbssl_pgrun *rn, const char *program,
+                        const struct dbssl_devdb_tls *tls, struct dbssl_devdb_state *st,
+                        struct dbssl_error *err) DBSSL_MUSTCHECK;
+/* Stops it when running (SIGTERM, then SIGKILL); *was_running says whether it was. */
+int devdb_bouncer_stop(struct dbssl_devdb_state *st, bool *was_running,
+                       struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 #endif

@@ -35,9 +35,8 @@
 
 /* ---- small file helpers ------------------------------------------------------ */
 
-/* write_file_replace(), owned by u when we are root (the server must own its files). */
-static int write_file_as(const char *path, const char *data, size_t len, mode_t mode,
-                         const struct dbssl_proc_user *u, struct dbssl_error *err)
+int devdb_write_file_as(const char *path, const char *data, size_t len, mode_t mode,
+                        const struct dbssl_proc_user *u, struct dbssl_error *err)
 {
     bool chown_it = u != NULL && u->drop;
 
@@ -45,8 +44,8 @@ static int write_file_as(const char *path, const char *data, size_t len, mode_t 
                               chown_it ? u->gid : (gid_t)-1, err);
 }
 
-static int copy_file_as(const char *src, const char *dst, const char *what, mode_t mode,
-                        const struct dbssl_proc_user *u, struct dbssl_error *err)
+int devdb_copy_file_as(const char *src, const char *dst, const char *what, mode_t mode,
+                       const struct dbssl_proc_user *u, struct dbssl_error *err)
 {
     char *data = NULL;
     size_t len = 0;
@@ -54,7 +53,7 @@ static int copy_file_as(const char *src, const char *dst, const char *what, mode
 
     if (read_file(src, what, CONFIG_FILE_MAX, &data, &len, err) != 0)
         goto out;
-    ret = write_file_as(dst, data, len, mode, u, err);
+    ret = devdb_write_file_as(dst, data, len, mode, u, err);
 out:
     if (data != NULL)
         explicit_bzero(data, len); /* may be a private key */
@@ -241,7 +240,7 @@ int devdb_include_conf(const struct dbssl_pgrun *rn, const struct dbssl_devdb_st
     if (sb.oom)
         dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
     else
-        ret = write_file_as(conf, sb.data, sb.len, 0600, rn->user, err);
+        ret = devdb_write_file_as(conf, sb.data, sb.len, 0600, rn->user, err);
     strbuf_free(&sb);
 out:
     if (ret != 0)
@@ -268,13 +267,14 @@ int devdb_configure_cluster(const struct dbssl_config *cfg, const struct dbssl_p
     strbuf_init(&h);
 
     if (!path_join(dst, sizeof(dst), st->datadir, "server.crt") ||
-        copy_file_as(tls->server_cert, dst, "server certificate", 0644, rn->user, err) != 0)
+        devdb_copy_file_as(tls->server_cert, dst, "server certificate", 0644, rn->user, err) != 0)
         goto out;
     if (!path_join(dst, sizeof(dst), st->datadir, "server.key") ||
-        copy_file_as(tls->server_key, dst, "server key", 0600, rn->user, err) != 0)
+        devdb_copy_file_as(tls->server_key, dst, "server key", 0600, rn->user, err) != 0)
         goto out;
-    if (have_ca && (!path_join(dst, sizeof(dst), st->datadir, "ca.crt") ||
-                    copy_file_as(tls->ca_cert, dst, "CA certificate", 0644, rn->user, err) != 0))
+    if (have_ca &&
+        (!path_join(dst, sizeof(dst), st->datadir, "ca.crt") ||
+         devdb_copy_file_as(tls->ca_cert, dst, "CA certificate", 0644, rn->user, err) != 0))
         goto out;
     if (dbssl_pgconf_render(cfg, &po, &conf, &hba, err) != 0)
         goto out;
@@ -296,10 +296,10 @@ int devdb_configure_cluster(const struct dbssl_config *cfg, const struct dbssl_p
         goto out;
     }
     if (!path_join(dst, sizeof(dst), st->datadir, "dbssl.conf") ||
-        write_file_as(dst, conf, strlen(conf), 0600, rn->user, err) != 0)
+        devdb_write_file_as(dst, conf, strlen(conf), 0600, rn->user, err) != 0)
         goto out;
     if (!path_join(dst, sizeof(dst), st->datadir, "pg_hba.conf") ||
-        write_file_as(dst, hba, strlen(hba), 0600, rn->user, err) != 0)
+        devdb_write_file_as(dst, hba, strlen(hba), 0600, rn->user, err) != 0)
         goto out;
     ret = 0;
 out:

@@ -69,28 +69,34 @@ static bool has_server_programs(const char *bindir)
     return true;
 }
 
+bool dbssl_pgrun_which(const char *name, char *out, size_t len)
+{
+    const char *path = getenv("PATH");
+
+    for (const char *p = path; p != NULL && *p != '\0';) {
+        const char *colon = strchr(p, ':');
+        size_t n = colon ? (size_t)(colon - p) : strlen(p);
+        /* only absolute entries: a relative one would depend on the working directory */
+        if (n > 0 && p[0] == '/' && (size_t)snprintf(out, len, "%.*s/%s", (int)n, p, name) < len &&
+            access(out, X_OK) == 0)
+            return true;
+        p = colon ? colon + 1 : NULL;
+    }
+    if (len > 0)
+        out[0] = '\0';
+    return false;
+}
+
 /* pg_config from PATH (execve does not search PATH). */
 static bool bindir_from_pg_config(char *out, size_t len)
 {
-    const char *path = getenv("PATH");
     char prog[PATH_BUF], *output = NULL;
     const char *argv[] = {prog, "--bindir", NULL};
     struct dbssl_proc_run r = {argv, NULL, NULL, NULL, 10};
     int status = -1;
     bool ok = false;
 
-    for (const char *p = path; p != NULL && *p != '\0';) {
-        const char *colon = strchr(p, ':');
-        size_t n = colon ? (size_t)(colon - p) : strlen(p);
-        if (n > 0 && n < 4000) {
-            snprintf(prog, sizeof(prog), "%.*s/pg_config", (int)n, p);
-            if (access(prog, X_OK) == 0)
-                break;
-        }
-        prog[0] = '\0';
-        p = colon ? colon + 1 : NULL;
-    }
-    if (path == NULL || prog[0] == '\0')
+    if (!dbssl_pgrun_which("pg_config", prog, sizeof(prog)))
         return false;
     if (dbssl_proc_run(&r, &status, &output, NULL) != 0 || status != 0 || output == NULL)
         goto out;

@@ -5,6 +5,7 @@
 #ifndef DBSSL_PGRUN_H
 #define DBSSL_PGRUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -23,6 +24,9 @@ struct dbssl_pgrun {
     char bindir[PATH_BUF];
     const char *cwd; /* NULL: "/" */
 };
+
+/* The first absolute PATH entry with an executable name, in out (execve does not search PATH). */
+bool dbssl_pgrun_which(const char *name, char *out, size_t len);
 
 /*
  * Finds the directory with initdb, pg_ctl, psql and postgres: `pg_config

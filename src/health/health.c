@@ -9,7 +9,10 @@
  * with a warning.  The application's own sessions (issue 13): degraded
  * when a watched session is plaintext or below DB_SSL_MIN_PROTOCOL_VERSION,
  * unhealthy when DB_SSL_REQUIRED and DB_SSL_SESSIONS_ENFORCE are both true;
- * each warning names the client.  Every rule that fires says so in the snapshot's
+ * each warning names the client.  PgBouncer (issue 15): degraded when its
+ * admin console lists a plaintext hop on either side, each named; an admin
+ * console that cannot be read is a warning "not checked" with the reason.
+ * Every rule that fires says so in the snapshot's
  * warnings, which the bodies show as they are (render.h).
  */
 #include "health.h"
@@ -141,6 +144,39 @@ static enum dbssl_health_status judge_sessions(struct judging *j, const struct d
                                                       : DBSSL_HEALTH_DEGRADED;
 }
 
+/* PgBouncer's hops (conn_pgbouncer.h): one warning per plaintext hop, named. */
+static enum dbssl_health_status judge_pgbouncer(struct judging *j)
+{
+    const struct dbssl_pgbouncer *p = &j->s->pgbouncer;
+    unsigned bad = p->servers.plaintext + p->clients.plaintext;
+    size_t named = 0;
+
+    if (p->state == DBSSL_PGBOUNCER_UNSET)
+        return DBSSL_HEALTH_HEALTHY;
+    if (p->state != DBSSL_PGBOUNCER_CHECKED) {
+        warn(j, "PgBouncer's hops were not checked: %s; %s", p->note, p->hint);
+        return DBSSL_HEALTH_HEALTHY;
+    }
+    for (size_t i = 0; i < p->n_plaintext_hops && named < NAMED_OFFENDERS; i++, named++) {
+        const struct dbssl_pgbouncer_hop *h = &p->plaintext_hops[i];
+        if (h->side == DBSSL_PGBOUNCER_SERVER)
+            warn(j,
+                 "PgBouncer's server hop to %s:%d (user \"%s\", database \"%s\") is not "
+                 "encrypted; set server_tls_sslmode = verify-full in pgbouncer.ini (\"dbssl "
+                 "pg-config --pgbouncer\" prints the lines)",
+                 h->addr, h->port, h->user, h->database);
+        else
+            warn(j,
+                 "a client hop to PgBouncer from %s:%d (user \"%s\", database \"%s\") is not "
+                 "encrypted; set client_tls_sslmode = verify-full in pgbouncer.ini (\"dbssl "
+                 "pg-config --pgbouncer\" prints the lines)",
+                 h->addr, h->port, h->user, h->database);
+    }
+    if (bad > named)
+        warn(j, "%u more of PgBouncer's hops are not encrypted", bad - (unsigned)named);
+    return bad > 0 ? DBSSL_HEALTH_DEGRADED : DBSSL_HEALTH_HEALTHY;
+}
+
 /*
  * A multi-host URL: the session is on one host, and any other may be the one
  * a failover sends it to, so each must be ready.  Unhealthy when no host
@@ -229,6 +265,7 @@ static enum dbssl_health_status judge(struct judging *j, const struct dbssl_conf
                                     tls->server_cert_not_after, cfg->expiry_warn_days));
     if (tls->connected)
         st = worse(st, judge_sessions(j, cfg));
+    st = worse(st, judge_pgbouncer(j));
     return worse(st, judge_hosts(j, cfg));
 }
 
@@ -279,6 +316,8 @@ dbssl_snapshot_new(const struct dbssl_config *cfg, const struct dbssl_tls_state 
     s->channel_binding = cfg->channel_binding;
     if (x != NULL && x->sessions != NULL)
         s->sessions = *x->sessions;
+    if (x != NULL && x->pgbouncer != NULL)
+        s->pgbouncer = *x->pgbouncer;
     s->ssl_negotiation = cfg->ssl_negotiation;
     s->ssl_cert_mode = cfg->ssl_cert_mode;
     snprintf(s->require_auth, sizeof(s->require_auth), "%s",

@@ -21,6 +21,7 @@
 #include "certs_inuse.h"
 #include "config.h"
 #include "conn_int.h"
+#include "conn_pgbouncer.h"
 #include "conn_sessions.h"
 #include "error_int.h"
 #include "hosts.h"
@@ -59,6 +60,8 @@ struct dbssl_snapshot_extra {
     const struct dbssl_sessions *sessions;
     /* each host of a multi-host DATABASE_URL as the check probed it (NULL or n = 0: one host) */
     const struct dbssl_hosts *hosts;
+    /* PgBouncer's hops from its admin console (conn_pgbouncer.h): "pgbouncer", null when NULL */
+    const struct dbssl_pgbouncer *pgbouncer;
 };
 
 /* Room for a page's Content-Security-Policy (dbssl_html_csp(), render.h). */
@@ -93,6 +96,7 @@ struct dbssl_snapshot {
     struct dbssl_check_stats stats;
     struct json_t *server_settings; /* a reference to x->server_settings, or NULL */
     struct dbssl_hosts *hosts;      /* a copy of x->hosts when it has hosts, else NULL */
+    struct dbssl_pgbouncer pgbouncer; /* state DBSSL_PGBOUNCER_UNSET when not read */
     /* rendered once by dbssl_render_snapshot() (render.h) */
     struct dbssl_body ssl_json; /* GET /health/database/ssl */
     struct dbssl_body db_json;  /* GET /health/database */

@@ -147,6 +147,7 @@ static json_t *ssl_body(const struct dbssl_snapshot *s)
     json_object_set(root, "server_settings",
                     s->server_settings ? s->server_settings : json_null());
     json_object_set_new(root, "sessions", dbssl_sessions_to_json(&s->sessions));
+    json_object_set_new(root, "pgbouncer", dbssl_pgbouncer_to_json(&s->pgbouncer));
     json_object_set_new(root, "warnings", warnings);
     json_object_set_new(root, "checked_at", time_or_null(s->checked_at));
     json_object_set_new(root, "error", error_json(t));

@@ -114,6 +114,33 @@ static void hosts(struct strbuf *sb, const struct dbssl_snapshot *s)
                         hs->v[i].tls.server_cert_not_after);
 }
 
+/* PgBouncer's hops by side and encryption (conn_pgbouncer.h); none when not configured. */
+static void pgbouncer(struct strbuf *sb, const struct dbssl_pgbouncer *p)
+{
+    const struct {
+        int side;
+        const struct dbssl_pgbouncer_count *c;
+    } sides[] = {{DBSSL_PGBOUNCER_SERVER, &p->servers}, {DBSSL_PGBOUNCER_CLIENT, &p->clients}};
+
+    head(sb, "dbssl_pgbouncer_checked", "gauge",
+         "Whether PgBouncer's admin console was read at the last check (0: not reachable or "
+         "not allowed).");
+    if (p->state != DBSSL_PGBOUNCER_UNSET)
+        strbuf_printf(sb, "dbssl_pgbouncer_checked %d\n", p->state == DBSSL_PGBOUNCER_CHECKED);
+    head(sb, "dbssl_pgbouncer_hops", "gauge",
+         "PgBouncer's hops by side (server: to PostgreSQL, client: to PgBouncer) and encryption "
+         "(tls, plaintext, local for a Unix-domain socket).");
+    for (size_t i = 0; p->state == DBSSL_PGBOUNCER_CHECKED && i < 2; i++) {
+        const char *side = dbssl_pgbouncer_side_name(sides[i].side);
+        strbuf_printf(sb, "dbssl_pgbouncer_hops{side=\"%s\",encryption=\"tls\"} %u\n", side,
+                      sides[i].c->tls);
+        strbuf_printf(sb, "dbssl_pgbouncer_hops{side=\"%s\",encryption=\"plaintext\"} %u\n",
+                      side, sides[i].c->plaintext);
+        strbuf_printf(sb, "dbssl_pgbouncer_hops{side=\"%s\",encryption=\"local\"} %u\n", side,
+                      sides[i].c->local);
+    }
+}
+
 static void histogram(struct strbuf *sb, const struct dbssl_check_stats *st)
 {
     head(sb, "dbssl_check_duration_seconds", "histogram",
@@ -187,6 +214,7 @@ struct dbssl_body dbssl_render_metrics(const struct dbssl_snapshot *s)
     certs(&sb, s, true);
     certs(&sb, s, false);
     sessions(&sb, &s->sessions);
+    pgbouncer(&sb, &s->pgbouncer);
     hosts(&sb, s);
     head(&sb, "dbssl_checks_total", "counter", "Health checks by resulting status.");
     for (int i = DBSSL_HEALTH_HEALTHY; i <= DBSSL_HEALTH_UNHEALTHY; i++)

@@ -323,12 +323,26 @@ static void read_sessions(struct dbssl_checker *c, const struct dbssl_tls_state 
         dbssl_log(DBSSL_LOG_WARN, "sessions_check_failed", "message", e.message, NULL);
 }
 
+/*
+ * PgBouncer's hops through its admin console (DB_PGBOUNCER_ADMIN_URL), a
+ * connection of its own each check, bounded by DB_CONNECT_TIMEOUT; UNSET
+ * when the setting is unset.
+ */
+static void read_pgbouncer(struct dbssl_checker *c, struct dbssl_pgbouncer *out)
+{
+    struct dbssl_conn_files files = dbssl_loaded_files(c->set);
+
+    dbssl_pgbouncer_read(c->set->cfg, &files, out);
+    if (out->state == DBSSL_PGBOUNCER_NOT_CHECKED)
+        dbssl_log(DBSSL_LOG_WARN, "pgbouncer_check_failed", "message", out->note, NULL);
+}
+
 static void publish(struct dbssl_checker *c, const struct dbssl_tls_state *t,
                     const struct dbssl_reload_stats *reload, double duration_s,
-                    const struct dbssl_sessions *sessions)
+                    const struct dbssl_sessions *sessions, const struct dbssl_pgbouncer *pgbouncer)
 {
-    struct dbssl_snapshot_extra x = {reload,     &c->stats,        true,    duration_s,
-                                     c->settings.json, sessions, &c->hosts};
+    struct dbssl_snapshot_extra x = {reload,   &c->stats, true,     duration_s, c->settings.json,
+                                     sessions, &c->hosts, pgbouncer};
     struct dbssl_snapshot *s;
     long long now = dbssl_now();
 
@@ -393,6 +407,7 @@ static void *run(void *arg)
         struct dbssl_reload_stats reload;
         struct dbssl_tls_state t;
         struct dbssl_sessions sessions;
+        struct dbssl_pgbouncer pgbouncer;
         struct timespec until, t0;
         double duration;
         long wait;
@@ -405,7 +420,8 @@ static void *run(void *arg)
         refresh_settings(c);
         read_sessions(c, &t, &sessions);
         probe_hosts(c);
-        publish(c, &t, &reload, duration, &sessions);
+        read_pgbouncer(c, &pgbouncer);
+        publish(c, &t, &reload, duration, &sessions, &pgbouncer);
         if (t.connected) {
             backoff = 0;
             wait = c->set->cfg->health_check_interval;

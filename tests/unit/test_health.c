@@ -101,6 +101,7 @@ static void test_verify_full_tls13_is_healthy_with_exact_fields(void **state)
                                        "certificates",
                                        "server_settings",
                                        "sessions",
+                                       "pgbouncer",
                                        "warnings",
                                        "checked_at",
                                        "error",

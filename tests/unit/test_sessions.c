@@ -65,19 +65,6 @@ static json_t *body_of(const struct dbssl_snapshot *s)
     return j;
 }
 
-static const char *warning_with(json_t *j, const char *needle)
-{
-    json_t *v;
-    size_t i;
-
-    json_array_foreach(json_object_get(j, "warnings"), i, v)
-    {
-        if (strstr(json_string_value(v), needle) != NULL)
-            return json_string_value(v);
-    }
-    return NULL;
-}
-
 static void test_counting(void **state)
 {
     struct dbssl_sessions s;
@@ -137,7 +124,7 @@ static void test_offenders_are_capped_not_lost(void **state)
     assert_int_equal(json_array_size(json_object_get(json_object_get(j, "sessions"), "offenders")),
                      DBSSL_SESSIONS_MAX_OFFENDERS);
     /* five named, the rest summed up in one line */
-    assert_non_null(warning_with(j, "35 more of the application's sessions"));
+    assert_non_null(tu_warning_with(j, "35 more of the application's sessions"));
     assert_int_equal(json_array_size(json_object_get(j, "warnings")), 6);
     json_decref(j);
     dbssl_snapshot_unref(sn);
@@ -166,7 +153,7 @@ static void test_plaintext_session_degrades_and_names_the_client(void **state)
     assert_string_equal(json_string_value(json_object_get(o, "reason")), "plaintext");
     assert_string_equal(json_string_value(json_object_get(o, "backend_start")),
                         "2030-03-17T17:45:40Z");
-    w = warning_with(j, "10.0.0.7");
+    w = tu_warning_with(j, "10.0.0.7");
     assert_non_null(w);
     assert_non_null(strstr(w, "application_name \"web\""));
     assert_non_null(strstr(w, "not encrypted"));
@@ -208,7 +195,7 @@ static void test_below_min_protocol_degrades(void **state)
     s = snap(envp, &ss);
     j = body_of(s);
     assert_int_equal(s->status, DBSSL_HEALTH_DEGRADED);
-    w = warning_with(j, "legacy");
+    w = tu_warning_with(j, "legacy");
     assert_non_null(w);
     assert_non_null(strstr(w, "uses TLSv1.2, below DB_SSL_MIN_PROTOCOL_VERSION \"TLSv1.3\""));
     json_decref(j);
@@ -240,7 +227,7 @@ static void test_not_checked_is_never_ok(void **state)
     assert_true(json_is_null(json_object_get(js, "total")));
     assert_true(json_is_null(json_object_get(js, "offenders")));
     assert_non_null(strstr(json_string_value(json_object_get(js, "hint")), "GRANT"));
-    assert_non_null(warning_with(j, "not checked"));
+    assert_non_null(tu_warning_with(j, "not checked"));
     /* and no sample that reads as zero plaintext sessions */
     assert_non_null(strstr(s->metrics.data, "\ndbssl_sessions_checked 0\n"));
     assert_null(strstr(s->metrics.data, "\ndbssl_sessions_plaintext "));

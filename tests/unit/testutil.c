@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <dirent.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -376,4 +377,17 @@ struct dbssl_snapshot *tu_snapshot(const struct dbssl_config *cfg,
     assert_non_null(s);
     assert_int_equal(dbssl_render_snapshot(s, NULL), 0);
     return s;
+}
+
+const char *tu_warning_with(json_t *j, const char *needle)
+{
+    json_t *v;
+    size_t i;
+
+    json_array_foreach(json_object_get(j, "warnings"), i, v)
+    {
+        if (strstr(json_string_value(v), needle) != NULL)
+            return json_string_value(v);
+    }
+    return NULL;
 }

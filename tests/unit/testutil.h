@@ -104,4 +104,8 @@ void tu_tls_ok(struct dbssl_tls_state *t, long long now);
  */
 struct dbssl_config *test_config_from(const char *const *envp);
 
+/* The first of a body's "warnings" (a parsed JSON object) that contains needle, or NULL. */
+struct json_t;
+const char *tu_warning_with(struct json_t *j, const char *needle);
+
 #endif
