@@ -77,6 +77,7 @@ static const char CSS[] =
     ".cert .label{display:flex;flex-wrap:wrap;gap:0 .5rem;align-items:baseline}\n"
     ".cert .role{font-weight:700;text-transform:uppercase;font-size:.85rem}\n"
     ".cert .subject{overflow-wrap:anywhere;color:#333}\n"
+    ".cert .host{font-weight:700;margin:0 .5em}\n"
     "svg.track{display:block;width:100%;height:24px;background:#eceff1;border-radius:3px}\n"
     "svg .window{fill:#ffe0a3}.swatch.window{background:#ffe0a3}\n"
     "svg .bar.valid{fill:#2e7d32}svg .bar.expiring{fill:#c77700}"
@@ -172,10 +173,45 @@ static void facts(struct strbuf *sb, const struct dbssl_snapshot *s, const char 
     fact(sb, "Server", server);
     fact(sb, "Server version", t->connected ? t->server_version : "");
     fact(sb, "Server certificate", tls_on ? t->server_cert_subject : "");
+    if (s->sessions.state == DBSSL_SESSIONS_CHECKED) {
+        char text[160];
+        snprintf(text, sizeof(text),
+                 "%u watched: %u encrypted, %u plaintext, %u below the minimum protocol",
+                 s->sessions.total, s->sessions.encrypted, s->sessions.plaintext,
+                 s->sessions.below_min_protocol);
+        fact(sb, "Application's sessions", text);
+    } else if (s->sessions.state != DBSSL_SESSIONS_UNREAD) {
+        fact(sb, "Application's sessions", "not checked (see the warnings)");
+    }
     date_text(s->checked_at, buf, sizeof(buf));
     fact(sb, "Checked at", buf);
     date_text(s->last_success, buf, sizeof(buf));
     fact(sb, "Last successful check", s->last_success > 0 ? buf : "never");
+    strbuf_append(sb, "</dl></section>\n");
+}
+
+/* Each host of a multi-host DATABASE_URL: its role and TLS, or why it was not reached. */
+static void hosts(struct strbuf *sb, const struct dbssl_snapshot *s)
+{
+    if (s->hosts == NULL || s->hosts->n == 0)
+        return;
+    strbuf_append(sb, "<section><h2>Hosts</h2><dl class=\"facts\" id=\"hosts\">\n");
+    for (size_t i = 0; i < s->hosts->n; i++) {
+        const struct dbssl_host_probe *h = &s->hosts->v[i];
+        char name[ADDR_BUF + 16], text[400];
+        dbssl_host_name(h, name, sizeof(name));
+        if (!h->tls.connected)
+            snprintf(text, sizeof(text), "not reached: %s", h->tls.error_message);
+        else
+            snprintf(text, sizeof(text), "%s, %s%s", dbssl_host_role_name(h->role),
+                     h->tls.ssl_in_use ? h->tls.protocol : "NOT encrypted",
+                     dbssl_host_is_session(h, &s->tls) ? ", the session's host" : "");
+        strbuf_append(sb, "<dt>");
+        esc(sb, name);
+        strbuf_append(sb, "</dt><dd>");
+        esc(sb, text);
+        strbuf_append(sb, "</dd>\n");
+    }
     strbuf_append(sb, "</dl></section>\n");
 }
 
@@ -242,6 +278,7 @@ struct bar {
     const char *role; /* "ca", "client", "server" */
     const char *subject;
     long long not_before, not_after;
+    char where[ADDR_BUF + 16]; /* another host of a multi-host URL, "" for the session's */
 };
 
 /* The time span the rows share: every bar, today and the warning window, with a margin. */
@@ -272,7 +309,13 @@ static void bar_row(struct strbuf *sb, const struct dbssl_snapshot *s, const str
     format_rfc3339(b->not_after, until, sizeof(until));
     strbuf_printf(sb, "<li class=\"cert %s\" data-role=\"%s\"><div class=\"label\">", state,
                   b->role);
-    strbuf_printf(sb, "<span class=\"role\">%s</span><span class=\"subject\">", b->role);
+    strbuf_printf(sb, "<span class=\"role\">%s</span>", b->role);
+    if (b->where[0] != '\0') {
+        strbuf_append(sb, "<span class=\"host\">");
+        esc(sb, b->where);
+        strbuf_append(sb, "</span>");
+    }
+    strbuf_append(sb, "<span class=\"subject\">");
     esc(sb, b->subject);
     strbuf_append(sb, "</span></div>\n");
     strbuf_printf(sb,
@@ -316,7 +359,8 @@ static int by_not_after(const void *a, const void *b)
 static struct bar *collect_bars(const struct dbssl_snapshot *s, size_t *n, size_t *hidden)
 {
     const struct dbssl_tls_state *t = &s->tls;
-    struct bar *bars = calloc(s->n_certs + 1, sizeof(*bars));
+    size_t n_hosts = s->hosts != NULL ? s->hosts->n : 0;
+    struct bar *bars = calloc(s->n_certs + 1 + n_hosts, sizeof(*bars));
     size_t n_ca = 0;
 
     *n = *hidden = 0;
@@ -326,7 +370,7 @@ static struct bar *collect_bars(const struct dbssl_snapshot *s, size_t *n, size_
         for (size_t i = 0; i < s->n_certs; i++)
             if (s->certs[i].not_after > 0 && (strcmp(s->certs[i].role, "ca") == 0) == ca)
                 bars[(*n)++] = (struct bar){s->certs[i].role, s->certs[i].subject,
-                                            s->certs[i].not_before, s->certs[i].not_after};
+                                            s->certs[i].not_before, s->certs[i].not_after, ""};
         if (ca) {
             qsort(bars, *n, sizeof(*bars), by_not_after);
             n_ca = *n < MAX_CA_BARS ? *n : MAX_CA_BARS;
@@ -336,7 +380,18 @@ static struct bar *collect_bars(const struct dbssl_snapshot *s, size_t *n, size_
     }
     if (t->connected && t->ssl_in_use && t->server_cert_not_after > 0)
         bars[(*n)++] = (struct bar){"server", t->server_cert_subject, t->server_cert_not_before,
-                                    t->server_cert_not_after};
+                                    t->server_cert_not_after, ""};
+    /* the other hosts a failover may send the session to: their certificates count too */
+    for (size_t i = 0; i < n_hosts; i++) {
+        const struct dbssl_host_probe *h = &s->hosts->v[i];
+        if (dbssl_host_is_session(h, t) || !h->tls.connected || !h->tls.ssl_in_use ||
+            h->tls.server_cert_not_after <= 0)
+            continue;
+        bars[*n] = (struct bar){"server", h->tls.server_cert_subject, h->tls.server_cert_not_before,
+                                h->tls.server_cert_not_after, ""};
+        dbssl_host_name(h, bars[*n].where, sizeof(bars[*n].where));
+        (*n)++;
+    }
     return bars;
 }
 
@@ -430,6 +485,7 @@ struct dbssl_body dbssl_render_html(struct dbssl_snapshot *s)
     banner(&sb, s, server);
     problems(&sb, s);
     facts(&sb, s, server);
+    hosts(&sb, s);
     timeline(&sb, s);
     strbuf_append(&sb, "<footer>The same facts as JSON: <code>/health/database/ssl</code>; "
                        "metrics: <code>/metrics</code>. Rendered once per check; reload the "

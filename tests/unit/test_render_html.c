@@ -202,6 +202,64 @@ static void test_large_bundle_draws_the_first_to_expire(void **state)
     free(html);
 }
 
+/* A multi-host URL: each host listed with its role; another host's certificate gets its bar. */
+static void test_hosts_and_sessions(void **state)
+{
+    const char *envp[] = {"DB_SSL_MODE=verify-full", "DB_SSL_EXPIRY_WARN_DAYS=30", NULL};
+    struct dbssl_config *cfg = test_config_from(envp);
+    struct dbssl_snapshot_extra x = {0};
+    struct dbssl_tls_state t = tls_ok();
+    struct dbssl_sessions ss;
+    struct dbssl_hosts *hs = calloc(1, sizeof(*hs));
+    struct dbssl_snapshot *s;
+    const char *html;
+
+    (void)state;
+    assert_non_null(hs);
+    hs->n = 3;
+    snprintf(hs->v[0].host, sizeof(hs->v[0].host), "127.0.0.1");
+    hs->v[0].port = 5432;
+    hs->v[0].role = DBSSL_HOST_PRIMARY;
+    hs->v[0].tls = t;
+    snprintf(hs->v[1].host, sizeof(hs->v[1].host), "<standby>");
+    hs->v[1].port = 5433;
+    hs->v[1].role = DBSSL_HOST_STANDBY;
+    hs->v[1].tls = t;
+    snprintf(hs->v[1].tls.server_cert_subject, sizeof(hs->v[1].tls.server_cert_subject),
+             "CN=standby");
+    hs->v[1].tls.server_cert_not_after = NOW + 5 * DAY;
+    snprintf(hs->v[2].host, sizeof(hs->v[2].host), "db3");
+    snprintf(hs->v[2].tls.error_message, sizeof(hs->v[2].tls.error_message),
+             "could not connect to the server");
+    memset(&ss, 0, sizeof(ss));
+    ss.state = DBSSL_SESSIONS_CHECKED;
+    ss.total = 3;
+    ss.encrypted = 2;
+    ss.plaintext = 1;
+    x.hosts = hs;
+    x.sessions = &ss;
+    s = tu_snapshot(cfg, &t, NULL, NOW, NOW, &x);
+    assert_non_null(s);
+    html = s->html.data;
+    assert_non_null(strstr(html, "<section><h2>Hosts</h2><dl class=\"facts\" id=\"hosts\">"));
+    assert_non_null(
+        strstr(html, "<dt>127.0.0.1:5432</dt><dd>primary, TLSv1.3, the session&#39;s host</dd>"));
+    assert_non_null(strstr(html, "<dt>&#60;standby&#62;:5433</dt><dd>standby, TLSv1.3</dd>"));
+    assert_non_null(
+        strstr(html, "<dt>db3</dt><dd>not reached: could not connect to the server</dd>"));
+    assert_null(strstr(html, "<standby>"));
+    /* the session's server, then the standby's own bar, expiring, named by its host */
+    assert_int_equal(count(html, "<rect class=\"bar "), 2);
+    assert_non_null(strstr(html, "<span class=\"role\">server</span><span class=\"host\">&#60;"
+                                 "standby&#62;:5433</span><span class=\"subject\">CN=standby"));
+    assert_non_null(strstr(html, "<rect class=\"bar expiring\" data-role=\"server\""));
+    assert_non_null(strstr(html, "<dt>Application's sessions</dt><dd>3 watched: 2 encrypted, 1 "
+                                 "plaintext, 0 below the minimum protocol</dd>"));
+    dbssl_snapshot_unref(s);
+    dbssl_config_free(cfg);
+    free(hs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -209,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_verdicts_color_the_bars),
         cmocka_unit_test(test_failure_shows_error_and_hint_escaped),
         cmocka_unit_test(test_large_bundle_draws_the_first_to_expire),
+        cmocka_unit_test(test_hosts_and_sessions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
