@@ -496,12 +496,11 @@ static PGconn *connect_until(const struct dbssl_conn_params *p, long long deadli
     return conn;
 }
 
-/* Whole seconds left until deadline_ms, at least 1. */
-static long seconds_left(long long deadline_ms)
+long dbssl_conn_seconds_left(long long deadline_ms)
 {
     long long left = deadline_ms - (long long)dbssl_mono_ms();
 
-    return left <= 1000 ? 1 : (long)((left + 999) / 1000);
+    return left <= MS_PER_SECOND ? 1 : (long)((left + MS_PER_SECOND - 1) / MS_PER_SECOND);
 }
 
 /*
@@ -531,7 +530,7 @@ static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_c
     }
     if (bounded) {
         /* libpq's own timeout as a second bound (whole seconds, at least 2) */
-        snprintf(p.timeout, sizeof(p.timeout), "%ld", seconds_left(to->deadline_ms));
+        snprintf(p.timeout, sizeof(p.timeout), "%ld", dbssl_conn_seconds_left(to->deadline_ms));
         conn = connect_until(&p, to->deadline_ms, &timed_out);
     } else {
         conn = PQconnectdbParams(p.keywords, p.values, 0);
@@ -568,7 +567,7 @@ static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_c
     if (fail_closed(cfg, state, err))
         goto fail;
     if (report && (to == NULL || !to->admin_console) &&
-        query_stat_ssl(conn, cfg, bounded ? seconds_left(to->deadline_ms) : cfg->connect_timeout,
+        query_stat_ssl(conn, cfg, bounded ? dbssl_conn_seconds_left(to->deadline_ms) : cfg->connect_timeout,
                        state) != 0) {
         dbssl_error_setx(err, DBSSL_ERR_CONNECT, state->error_detail, state->error_hint, "%s",
                          state->error_message);

@@ -193,6 +193,9 @@ void dbssl_conn_explain(const struct dbssl_config *cfg, const struct dbssl_conn_
 double dbssl_mono_ms(void);
 #define MS_PER_SECOND 1000LL
 
+/* Whole seconds left until deadline_ms (dbssl_mono_ms's clock), at least 1: a query's bound. */
+long dbssl_conn_seconds_left(long long deadline_ms);
+
 /*
  * libpq's message as one line in dst: each line break (with the tab of a
  * continuation line, "\n\tIs the server running...") becomes "; ", runs of

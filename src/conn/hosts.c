@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "util.h"
 
@@ -158,19 +157,10 @@ void dbssl_hosts_list(const struct dbssl_config *cfg, struct dbssl_hosts *out)
     PQconninfoFree(opts);
 }
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * MS_PER_SECOND + ts.tv_nsec / 1000000;
-}
-
 /* Whether the host is in recovery, asked over conn within the time left. */
 static enum dbssl_host_role read_role(PGconn *conn, long long deadline_ms)
 {
-    long long left = deadline_ms - mono_ms();
-    long timeout_s = left <= MS_PER_SECOND ? 1 : (long)((left + 999) / MS_PER_SECOND);
+    long timeout_s = dbssl_conn_seconds_left(deadline_ms);
     enum dbssl_host_role r = DBSSL_HOST_ROLE_UNKNOWN;
     PGresult *res = NULL;
 
@@ -185,7 +175,8 @@ void dbssl_hosts_probe(const struct dbssl_config *cfg, const struct dbssl_conn_f
 {
     for (size_t i = 0; i < out->n; i++) {
         struct dbssl_host_probe *h = &out->v[i];
-        long long deadline = mono_ms() + (long long)cfg->connect_timeout * MS_PER_SECOND;
+        long long deadline =
+            (long long)dbssl_mono_ms() + (long long)cfg->connect_timeout * MS_PER_SECOND;
         struct dbssl_conn_to to = {h->host, h->port, deadline, "any"};
         PGconn *conn = dbssl_connect_to(cfg, files, &to, &h->tls, NULL);
 
