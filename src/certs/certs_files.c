@@ -7,6 +7,8 @@
  *   ca.crt ca.key server.crt server.key [client.crt client.key]   the set
  *   .lock                                                        flock(2)
  *   .pending/                                                    staging
+ *   .facts        what a full check found the files to hold (certfacts.h),
+ *                 so that the next process need not parse unchanged files
  *
  * Keys are created 0600 by open(O_CREAT|O_EXCL, 0600) and certificates 0644,
  * each fsync'ed, so no key is ever readable by others, not even for a moment.
@@ -33,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "certfacts.h"
 #include "certinfo.h"
 #include "clock.h"
 #include "expiry.h"
@@ -173,14 +176,53 @@ static const char *missing_name(const char *sans, char *const *names)
 }
 
 /*
+ * What a check of the set reads with: the record of the last full check
+ * (certfacts.h; NULL when there is none or it is not trusted), what this
+ * check found good (the next record), and ca.crt as read once for the
+ * whole set.
+ */
+struct assess {
+    struct dbssl_certfacts *known;
+    struct dbssl_certfacts *seen;
+    const struct dbssl_certlist *cas; /* NULL when ca.crt is missing or unreadable */
+    struct stat cas_st;
+    bool all_known; /* every file read came from the record: nothing to write */
+};
+
+/*
+ * Whether leaf (read as l) is issued by ca.crt.  Both parsed: OpenSSL
+ * verifies.  Both from the record: its verdict, which held for these very
+ * two files.  One of each (a file changed between the check and the read):
+ * both files verified afresh.
+ */
+static bool issued_by_ca(const struct certs_dir *d, int crt, const struct assess *a,
+                         const struct dbssl_certinfo *leaf, const struct stat *leaf_st,
+                         char *why, size_t whylen)
+{
+    char cpath[PATH_BUF], apath[PATH_BUF];
+    struct dbssl_error e;
+    bool ok = false;
+
+    dbssl_error_clear(&e);
+    if (a->cas == NULL)
+        return false;
+    if (leaf->x509 != NULL && a->cas->certs[0].x509 != NULL)
+        return dbssl_cert_verify_in(leaf, a->cas, &ok, why, whylen, &e) == 0 && ok;
+    if (leaf->x509 == NULL && a->cas->certs[0].x509 == NULL)
+        return dbssl_certfacts_chain_ok(a->known, file_names[crt], leaf_st);
+    struct file_at c = certs_dir_file(d, d->fd, file_names[crt], cpath, sizeof(cpath));
+    struct file_at ca = certs_dir_file(d, d->fd, file_names[DBSSL_CERTS_CA_CRT], apath, sizeof(apath));
+    return dbssl_cert_verify_chain_at(&c, &ca, &ok, why, whylen, &e) == 0 && ok;
+}
+
+/*
  * Checks one existing pair; says why it must be issued again, or nothing.
- * cas: ca.crt as update_set() read it once for the whole set (NULL when it
- * is missing or unreadable), the CA pair's own certificate and what the
- * leaves must chain to, so that no file is parsed twice.
+ * The CA pair's certificate is a->cas, read once for the whole set, so that
+ * no file is parsed twice.  A pair found good is noted in a->seen.
  */
 static void assess_pair(const struct certs_dir *d, enum unit u, int crt,
                         const struct dbssl_certs_opts *o, char *const *names, const char *cn,
-                        const struct dbssl_certlist *cas, struct plan *p)
+                        struct assess *a, struct plan *p)
 {
     char cpath[PATH_BUF], kpath[PATH_BUF], why[160];
     struct file_at c = certs_dir_file(d, d->fd, file_names[crt], cpath, sizeof(cpath));
@@ -189,24 +231,30 @@ static void assess_pair(const struct certs_dir *d, enum unit u, int crt,
     const struct dbssl_certlist *list = &read;
     struct dbssl_keyinfo key;
     struct dbssl_error e;
-    bool match = false, ok = false;
+    struct stat cst, kst;
+    bool match = false, hit = true, chain_ok = false;
 
     dbssl_error_clear(&e);
     if (!exists(d, crt) || !exists(d, crt + 1)) {
         needs(p, u, "%s is missing", file_names[exists(d, crt) ? crt + 1 : crt]);
         return;
     }
-    if (u == UNIT_CA && cas != NULL)
-        list = cas;
-    else if (dbssl_certlist_load_at(&c, "certificate file", &read, NULL, &e) != 0) {
+    if (u == UNIT_CA && a->cas != NULL) {
+        list = a->cas;
+        cst = a->cas_st;
+    } else if (dbssl_certlist_load_known(a->known, &c, "certificate file", &read, &cst, &hit, &e) !=
+               0) {
         needs(p, u, "unreadable: %s", e.message);
         goto out;
     }
+    a->all_known = a->all_known && hit;
     /* the key is matched against the certificate just read, not a second parse of it */
-    if (dbssl_key_load_at(&k, NULL, &list->certs[0], &key, &match, NULL, &e) != 0) {
+    if (dbssl_key_load_known(a->known, &k, NULL, &list->certs[0], &key, &match, &kst, &hit, &e) !=
+        0) {
         needs(p, u, "unreadable: %s", e.message);
         goto out;
     }
+    a->all_known = a->all_known && hit;
     if (!match) {
         needs(p, u, "%s", "key does not match the certificate");
         goto out;
@@ -218,11 +266,11 @@ static void assess_pair(const struct certs_dir *d, enum unit u, int crt,
     if (u == UNIT_CA) {
         if (!list->certs[0].is_ca)
             needs(p, u, "%s", "not a CA certificate");
-        goto out;
+        goto good;
     }
-    if (o->with_ca && (cas == NULL ||
-                       dbssl_cert_verify_in(&list->certs[0], cas, &ok, why, sizeof(why), &e) != 0 ||
-                       !ok || list->certs[0].self_signed)) {
+    if (o->with_ca &&
+        (!(chain_ok = issued_by_ca(d, crt, a, &list->certs[0], &cst, why, sizeof(why))) ||
+         list->certs[0].self_signed)) {
         needs(p, u, "not issued by ca.crt");
         goto out;
     }
@@ -237,6 +285,12 @@ static void assess_pair(const struct certs_dir *d, enum unit u, int crt,
     }
     if (u == UNIT_CLIENT && strcmp(list->certs[0].common_name, cn) != 0)
         needs(p, u, "CN is not the database role \"%s\"", cn);
+good:
+    if (!p->need[u]) {
+        if (u != UNIT_CA)
+            dbssl_certfacts_note_certs(a->seen, file_names[crt], &cst, list, chain_ok);
+        dbssl_certfacts_note_key(a->seen, file_names[crt + 1], &kst, &key, &list->certs[0]);
+    }
 out:
     dbssl_certlist_free(&read);
 }
@@ -368,7 +422,8 @@ static int update_set(const struct dbssl_certs_opts *o, const struct certs_dir *
     struct strbuf bundle;
     struct certs_keys *keys = NULL;
     struct dbssl_certlist cas = {NULL, 0};
-    bool have_cas = false;
+    struct file_at record = {dir->fd, DBSSL_CERTFACTS_FILE, NULL, FILE_AT_NOFOLLOW};
+    struct assess a = {dbssl_certfacts_read(&record), dbssl_certfacts_new(), NULL, {0}, true};
     unsigned nkeys;
     char **names = NULL, cn[256];
     int ret = -1;
@@ -388,7 +443,14 @@ static int update_set(const struct dbssl_certs_opts *o, const struct certs_dir *
         char path[PATH_BUF];
         struct file_at f =
             certs_dir_file(dir, dir->fd, file_names[DBSSL_CERTS_CA_CRT], path, sizeof(path));
-        have_cas = dbssl_certlist_load_at(&f, "certificate file", &cas, NULL, NULL) == 0;
+        bool hit = false;
+        if (dbssl_certlist_load_known(a.known, &f, "certificate file", &cas, &a.cas_st, &hit,
+                                      NULL) == 0) {
+            a.cas = &cas;
+            dbssl_certfacts_note_certs(a.seen, file_names[DBSSL_CERTS_CA_CRT], &a.cas_st, &cas,
+                                       false);
+        }
+        a.all_known = a.all_known && hit;
     }
     if (o->ca_dir != NULL) {
         /* the shared CA signs; this set only holds a copy of its certificate */
@@ -401,17 +463,15 @@ static int update_set(const struct dbssl_certs_opts *o, const struct certs_dir *
         }
         p.need[UNIT_CA] = false;
     } else if (o->with_ca) {
-        assess_pair(dir, UNIT_CA, DBSSL_CERTS_CA_CRT, o, NULL, NULL, have_cas ? &cas : NULL, &p);
+        assess_pair(dir, UNIT_CA, DBSSL_CERTS_CA_CRT, o, NULL, NULL, &a, &p);
         if (p.need[UNIT_CA]) {
             needs(&p, UNIT_SERVER, "%s", "the CA is new");
             needs(&p, UNIT_CLIENT, "%s", "the CA is new");
         }
     }
-    assess_pair(dir, UNIT_SERVER, DBSSL_CERTS_SERVER_CRT, o, names, NULL, have_cas ? &cas : NULL,
-                &p);
+    assess_pair(dir, UNIT_SERVER, DBSSL_CERTS_SERVER_CRT, o, names, NULL, &a, &p);
     if (o->with_client)
-        assess_pair(dir, UNIT_CLIENT, DBSSL_CERTS_CLIENT_CRT, o, NULL, cn, have_cas ? &cas : NULL,
-                    &p);
+        assess_pair(dir, UNIT_CLIENT, DBSSL_CERTS_CLIENT_CRT, o, NULL, cn, &a, &p);
     else
         p.need[UNIT_CLIENT] = false;
     if (!o->with_ca)
@@ -486,8 +546,16 @@ static int update_set(const struct dbssl_certs_opts *o, const struct certs_dir *
     }
     if (res->written != 0 && certs_dir_swap_in(dir, out, uid, gid, err) != 0)
         goto out;
+    /* a set found good by a full check is recorded for the next one; the
+     * record only saves work, so failing to write it changes nothing */
+    if (res->written == 0 && !a.all_known && a.seen != NULL) {
+        struct dbssl_error ignored;
+        (void)!dbssl_certfacts_write(a.seen, dir->fd, &ignored);
+    }
     ret = 0;
 out:
+    dbssl_certfacts_free(a.known);
+    dbssl_certfacts_free(a.seen);
     dbssl_certlist_free(&cas);
     certs_keys_free(keys);
     certs_names_free(names);

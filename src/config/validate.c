@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "certfacts.h"
 #include "clock.h"
 #include "dotenv.h"
 #include "util.h"
@@ -552,6 +553,7 @@ struct dbssl_findings *dbssl_config_validate(const struct dbssl_config *cfg,
     struct dbssl_file_ref ca, cert, key;
     struct validate_client_state cs = {false, false, false, false};
     bool have_ca, have_client, ca_read = false, dir_ok, kp_ok;
+    struct dbssl_certfacts *known = NULL;
     struct dbssl_keypass kp;
     long long now = dbssl_now();
 
@@ -565,15 +567,18 @@ struct dbssl_findings *dbssl_config_validate(const struct dbssl_config *cfg,
     check_values(cfg, f);
     check_unknown(cfg, f);
     dir_ok = validate_cert_dir(cfg, f);
+    if (dir_ok)
+        known = validate_known(cfg);
     check_env_notes(cfg, f);
     have_ca = dbssl_config_ca_file(cfg, &ca);
     if (have_ca && (dir_ok || !ca.generated))
-        ca_read = validate_ca(cfg, f, &ca, now);
+        ca_read = validate_ca(cfg, f, &ca, now, known);
     have_client = dbssl_config_client_files(cfg, &cert, &key);
     kp_ok = validate_keypass(cfg, f, &kp) == 0;
     if (have_client && (dir_ok || !cert.generated) && kp_ok)
-        validate_client(cfg, f, &cert, &key, &kp, now, &cs);
+        validate_client(cfg, f, &cert, &key, &kp, now, known, &cs);
     dbssl_keypass_clear(&kp);
+    dbssl_certfacts_free(known);
     validate_crl(cfg, f, now);
     /* pass 2 */
     check_cross(cfg, f, have_ca || dbssl_config_ca_system(cfg), ca_read, &ca, have_client, &cert,

@@ -30,9 +30,20 @@ const char *dbssl_autogen_refusal(const struct dbssl_config *cfg, const char **h
  */
 bool validate_cert_dir(const struct dbssl_config *cfg, struct dbssl_findings *f);
 
+struct dbssl_certfacts;
+
+/*
+ * The generated set's record of its files (certfacts.h), read once the
+ * directory passed validate_cert_dir(); NULL when there is none.  The
+ * readers below take a generated file's facts from it when the file is
+ * unchanged, and parse everything else.
+ */
+struct dbssl_certfacts *validate_known(const struct dbssl_config *cfg);
+
 /* The CA bundle: readable, each certificate a CA in its validity; true when it was read. */
 bool validate_ca(const struct dbssl_config *cfg, struct dbssl_findings *f,
-                 const struct dbssl_file_ref *ca, long long now);
+                 const struct dbssl_file_ref *ca, long long now,
+                 const struct dbssl_certfacts *known);
 
 /* What the client files were found to be, for the rules between settings. */
 struct validate_client_state {
@@ -57,7 +68,7 @@ int validate_keypass(const struct dbssl_config *cfg, struct dbssl_findings *f,
 void validate_client(const struct dbssl_config *cfg, struct dbssl_findings *f,
                      const struct dbssl_file_ref *cert, const struct dbssl_file_ref *key,
                      const struct dbssl_keypass *kp, long long now,
-                     struct validate_client_state *cs);
+                     const struct dbssl_certfacts *known, struct validate_client_state *cs);
 
 /*
  * The settings that need a newer libpq than some have (libpqcaps.h): each

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "certfacts.h"
 #include "certinfo.h"
 #include "expiry.h"
 #include "safedir.h"
@@ -189,18 +190,33 @@ bool validate_cert_dir(const struct dbssl_config *cfg, struct dbssl_findings *f)
     return false;
 }
 
+struct dbssl_certfacts *validate_known(const struct dbssl_config *cfg)
+{
+    char path[PATH_BUF];
+
+    if (!cfg->auto_generate || cfg->auto_cert_dir == NULL ||
+        cfg->settings[OPT_DB_SSL_AUTO_CERT_DIR].error != NULL ||
+        (size_t)snprintf(path, sizeof(path), "%s/%s", cfg->auto_cert_dir, DBSSL_CERTFACTS_FILE) >=
+            sizeof(path))
+        return NULL;
+    return dbssl_certfacts_read(&FILE_AT_PATH(path));
+}
+
 bool validate_ca(const struct dbssl_config *cfg, struct dbssl_findings *f,
-                 const struct dbssl_file_ref *ca, long long now)
+                 const struct dbssl_file_ref *ca, long long now,
+                 const struct dbssl_certfacts *known)
 {
     struct file_at at = ref_file(ca);
     struct dbssl_certlist list;
     struct dbssl_error e;
     struct stat st;
+    bool hit;
 
     dbssl_error_clear(&e);
     if (missing_generated(ca))
         return false;
-    if (dbssl_certlist_load_at(&at, "certificate file", &list, &st, &e) != 0) {
+    if (dbssl_certlist_load_known(ca->generated ? known : NULL, &at, "certificate file", &list, &st,
+                                  &hit, &e) != 0) {
         read_finding(f, ca->setting, ca->generated, &e);
         return false;
     }
@@ -224,17 +240,19 @@ bool validate_ca(const struct dbssl_config *cfg, struct dbssl_findings *f,
 void validate_client(const struct dbssl_config *cfg, struct dbssl_findings *f,
                      const struct dbssl_file_ref *cert, const struct dbssl_file_ref *key,
                      const struct dbssl_keypass *kp, long long now,
-                     struct validate_client_state *cs)
+                     const struct dbssl_certfacts *known, struct validate_client_state *cs)
 {
     struct file_at cert_at = ref_file(cert), key_at = ref_file(key);
     struct dbssl_certlist list = {NULL, 0};
     struct dbssl_error e;
     struct stat st;
+    bool hit;
 
     memset(cs, 0, sizeof(*cs));
     if (cert->path[0] != '\0' && !missing_generated(cert)) {
         dbssl_error_clear(&e);
-        if (dbssl_certlist_load_at(&cert_at, "certificate file", &list, &st, &e) != 0) {
+        if (dbssl_certlist_load_known(cert->generated ? known : NULL, &cert_at, "certificate file",
+                                      &list, &st, &hit, &e) != 0) {
             read_finding(f, cert->setting, cert->generated, &e);
         } else {
             cs->cert_ok = true;
@@ -248,8 +266,9 @@ void validate_client(const struct dbssl_config *cfg, struct dbssl_findings *f,
         char msg[1024], hint[1024];
         dbssl_error_clear(&e);
         st.st_mode = 0; /* set by the read, even when the key then does not parse */
-        if (dbssl_key_load_at(&key_at, kp->text ? &pass : NULL, cs->cert_ok ? &list.certs[0] : NULL,
-                              &ki, &cs->match, &st, &e) != 0) {
+        if (dbssl_key_load_known(key->generated ? known : NULL, &key_at, kp->text ? &pass : NULL,
+                                 cs->cert_ok ? &list.certs[0] : NULL, &ki, &cs->match, &st, &hit,
+                                 &e) != 0) {
             /* a passphrase that does not unlock the key: the passphrase's setting to fix */
             read_finding(f, ki.encrypted && !ki.der && kp->text ? kp->setting : key->setting,
                          key->generated, &e);

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "certfacts.h"
 #include "certinfo_int.h"
 #include "pemtext.h"
 #include "util.h"
@@ -335,18 +336,9 @@ int dbssl_read_pem_at(const struct file_at *f, const char *what, char **pem, siz
 int dbssl_certlist_load_at(const struct file_at *f, const char *what, struct dbssl_certlist *out,
                            struct stat *st, struct dbssl_error *err)
 {
-    char *pem = NULL;
-    size_t len = 0;
-    char name[PATH_TEXT_BUF];
-    int ret;
+    bool hit;
 
-    out->certs = NULL;
-    out->n = 0;
-    if (dbssl_read_pem_at(f, what, &pem, &len, st, name, sizeof(name), err) != 0)
-        return -1;
-    ret = dbssl_certlist_parse(pem, len, name, out, err);
-    free(pem);
-    return ret;
+    return dbssl_certlist_load_known(NULL, f, what, out, st, &hit, err);
 }
 
 int dbssl_certlist_load(const char *path, const char *what, struct dbssl_certlist *out,

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "certfacts.h"
 #include "certinfo_int.h"
 #include "pemtext.h"
 #include "util.h"
@@ -223,11 +224,12 @@ int dbssl_key_parse(const char *pem, size_t len, const char *name, struct dbssl_
     return 0;
 }
 
-int dbssl_key_load_at(const struct file_at *f, const struct dbssl_key_pass *pass,
-                      const struct dbssl_certinfo *cert, struct dbssl_keyinfo *out, bool *match,
-                      struct stat *st, struct dbssl_error *err)
+int dbssl_key_parse_for(const char *pem, size_t len, const char *name,
+                        const struct dbssl_key_pass *pass, const struct dbssl_certinfo *cert,
+                        struct dbssl_keyinfo *out, bool *match, struct dbssl_error *err)
 {
-    EVP_PKEY *pkey = load_key(f, pass, out, st, err);
+    EVP_PKEY *pkey =
+        parse_key(pem, len, name, pass ? pass->text : NULL, pass ? pass->from : NULL, out, err);
     unsigned char *der = NULL;
     int n;
 
@@ -247,6 +249,15 @@ int dbssl_key_load_at(const struct file_at *f, const struct dbssl_key_pass *pass
     EVP_PKEY_free(pkey);
     ERR_clear_error();
     return 0;
+}
+
+int dbssl_key_load_at(const struct file_at *f, const struct dbssl_key_pass *pass,
+                      const struct dbssl_certinfo *cert, struct dbssl_keyinfo *out, bool *match,
+                      struct stat *st, struct dbssl_error *err)
+{
+    bool hit;
+
+    return dbssl_key_load_known(NULL, f, pass, cert, out, match, st, &hit, err);
 }
 
 int dbssl_key_load_for(const char *path, const struct dbssl_certinfo *cert,
