@@ -38,7 +38,8 @@
 #
 # Usage: bench/run.sh [SECTION...]   (default: all; sections as above)
 # Environment: BENCH_ROUNDS (3), BENCH_HTTP_SECONDS (5), BENCH_LOAD_SECONDS
-# (60), BENCH_HOLD (10000), DBSSL_BUILD (./build), BENCH_OUT (bench/results),
+# (60), BENCH_HOLD (10000), DBSSL_BUILD (./build), BENCH_DBSSL (the dbssl program measured,
+# $DBSSL_BUILD/dbssl: another build's for an A/B of two versions), BENCH_OUT (bench/results),
 # BENCH_DOC (BENCHMARKS.md), BENCH_PROFILE_SECONDS (5)
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -65,7 +66,7 @@ say() { printf 'bench: %s\n' "$*" >&2; }
 cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD" -j "$(nproc)" --target dbssl_cli bench_connect bench_empty bench_certgen \
   bench_pemload >/dev/null
-DBSSL=$BUILD/dbssl
+DBSSL=${BENCH_DBSSL:-$BUILD/dbssl}
 export DBSSL DBSSL_SRC=$SRC
 set +u
 . "$SRC/tests/lib.sh" # free_port, wait_http, t_cleanup_add, the temporary directory $T
