@@ -6,6 +6,7 @@
 #include "hosts.h"
 
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,19 +171,44 @@ static enum dbssl_host_role read_role(PGconn *conn, long long deadline_ms)
     return r;
 }
 
+struct probe_job {
+    const struct dbssl_config *cfg;
+    const struct dbssl_conn_files *files;
+    struct dbssl_host_probe *h; /* this job's own: no other thread writes it */
+};
+
+static void *probe_one(void *arg)
+{
+    const struct probe_job *j = arg;
+    struct dbssl_host_probe *h = j->h;
+    long long deadline =
+        (long long)dbssl_mono_ms() + (long long)j->cfg->connect_timeout * MS_PER_SECOND;
+    struct dbssl_conn_to to = {h->host, h->port, deadline, "any"};
+    PGconn *conn = dbssl_connect_to(j->cfg, j->files, &to, &h->tls, NULL);
+
+    h->role = DBSSL_HOST_ROLE_UNKNOWN;
+    if (conn != NULL)
+        h->role = read_role(conn, deadline);
+    PQfinish(conn);
+    return NULL;
+}
+
 void dbssl_hosts_probe(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
                        struct dbssl_hosts *out)
 {
-    for (size_t i = 0; i < out->n; i++) {
-        struct dbssl_host_probe *h = &out->v[i];
-        long long deadline =
-            (long long)dbssl_mono_ms() + (long long)cfg->connect_timeout * MS_PER_SECOND;
-        struct dbssl_conn_to to = {h->host, h->port, deadline, "any"};
-        PGconn *conn = dbssl_connect_to(cfg, files, &to, &h->tls, NULL);
+    struct probe_job jobs[DBSSL_HOSTS_MAX];
+    pthread_t threads[DBSSL_HOSTS_MAX];
+    bool started[DBSSL_HOSTS_MAX] = {false};
 
-        h->role = DBSSL_HOST_ROLE_UNKNOWN;
-        if (conn != NULL)
-            h->role = read_role(conn, deadline);
-        PQfinish(conn);
-    }
+    for (size_t i = 0; i < out->n; i++)
+        jobs[i] = (struct probe_job){cfg, files, &out->v[i]};
+    /* a host whose thread cannot be started is probed here, after the first */
+    for (size_t i = 1; i < out->n; i++)
+        started[i] = pthread_create(&threads[i], NULL, probe_one, &jobs[i]) == 0;
+    for (size_t i = 0; i < out->n; i++)
+        if (!started[i])
+            probe_one(&jobs[i]);
+    for (size_t i = 1; i < out->n; i++)
+        if (started[i])
+            pthread_join(threads[i], NULL);
 }

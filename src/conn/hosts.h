@@ -62,7 +62,9 @@ void dbssl_hosts_list(const struct dbssl_config *cfg, struct dbssl_hosts *out);
 
 /*
  * Probes each host of out (from dbssl_hosts_list) with cfg and files (may be
- * NULL), one after another, each bounded by DB_CONNECT_TIMEOUT.
+ * NULL), all at once (a thread per host beyond the first, this thread doing
+ * the first), each bounded by DB_CONNECT_TIMEOUT: hosts that do not answer
+ * cost one timeout together, not one each.
  */
 void dbssl_hosts_probe(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
                        struct dbssl_hosts *out);

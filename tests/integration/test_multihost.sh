@@ -179,4 +179,47 @@ else t_fail "wrong-name host: $body"; fi
 if grep -q 'BEGIN' "$WORK/serve.log"; then t_fail "key material in the log"; fi
 kill -TERM "$SERVE_PID"; wait "$SERVE_PID" || t_fail "serve exited $? on SIGTERM"
 SERVE_PID=
+
+# ---- hosts that never answer are probed at once, not one after another
+# Four black holes (they accept the connection and never say a word) after
+# the primary: each costs up to the connect timeout (2 s; libpq counts it in
+# whole seconds, so 1-2 s).  Probed together they cost one timeout, and a
+# check fits in the wait of ?refresh=1 (the timeout plus a second); probed
+# one after the other (before) they cost four, and it never did.
+BH_PIDS=
+t_cleanup_add 'for p in $BH_PIDS; do kill "$p" 2>/dev/null; done'
+BH=
+for addr in 127.0.0.3 127.0.0.4 127.0.0.5 127.0.0.6; do
+  port=$(free_port 57700) || { t_fail "no port for a black hole"; t_done; }
+  python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(16)
+print("ready", flush=True)
+time.sleep(600)' "$addr" "$port" >"$WORK/bh-$addr.out" &
+  BH_PIDS="$BH_PIDS $!"
+  BH="$BH,$addr:$port"
+  for _ in $(seq 1 50); do [ -s "$WORK/bh-$addr.out" ] && break; sleep 0.1; done
+done
+sed -i "s|^DATABASE_URL=.*|DATABASE_URL=postgresql://app@127.0.0.2:$P2$BH/app|" "$WORK/serve.env"
+env -i PATH="$PATH" "$DBSSL" serve --env-file "$WORK/serve.env" --listen "127.0.0.1:$HTTP_PORT" 2>"$WORK/serve2.log" &
+SERVE_PID=$!
+for _ in $(seq 1 50); do curl -s -o /dev/null "$BASE/health" && break; sleep 0.1; done
+# asked just after a check ended (the checker then waits its 1 s interval),
+# so that the refresh starts a check of its own at once
+checks() { curl -s "$BASE/metrics" | awk '$1 == "dbssl_check_duration_seconds_count" { print $2 }'; }
+n0=$(checks)
+for _ in $(seq 1 200); do [ "$(checks)" != "$n0" ] && break; sleep 0.05; done
+t0=$(date +%s%N)
+body=$(curl -s -D "$WORK/refresh.h" --max-time 15 "$BASE/health/database/ssl?refresh=1")
+took=$((($(date +%s%N) - t0) / 1000000))
+if jcheck "$body" "len(j['hosts'])==5 and [h['reachable'] for h in j['hosts']]==[True, False, False, False, False] and all(h['error']['class']=='timeout' for h in j['hosts'][1:])"; then
+  t_pass "four black holes: all probed, each a timeout"
+else t_fail "black holes: $body"; fi
+# ?refresh=1 waits for a check at most the connect timeout plus a second:
+# a check that probed the holes one after another never fitted in it
+if grep -qi '^X-Dbssl-Refresh: done' "$WORK/refresh.h"; then
+  t_pass "?refresh=1 with four black holes answered by a fresh check (${took} ms; each hole up to 2 s)"
+else t_fail "?refresh=1 with four black holes was not fresh (${took} ms): $(tr -d '\r' <"$WORK/refresh.h" | grep -i x-dbssl)"; fi
+kill -TERM "$SERVE_PID"; wait "$SERVE_PID" || t_fail "serve exited $? on SIGTERM"
+SERVE_PID=
 t_done
