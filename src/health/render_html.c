@@ -43,6 +43,9 @@
  * lists in full.
  */
 #define MAX_CA_BARS 12
+/* a page left open on a screen follows the service without a script (the
+ * CSP forbids scripts); each reload is one prebuilt answer */
+#define STATUS_PAGE_REFRESH_S 15
 
 const char dbssl_html_no_snapshot[] =
     "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -479,16 +482,19 @@ struct dbssl_body dbssl_render_html(struct dbssl_snapshot *s)
     strbuf_printf(&sb,
                   "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                  "<meta http-equiv=\"refresh\" content=\"%d\">\n"
                   "<title>dbssl: database TLS %s</title>\n<style>%s</style></head>\n<body>\n"
                   "<h1>Database TLS status</h1>\n",
-                  name, CSS);
+                  STATUS_PAGE_REFRESH_S, name, CSS);
     banner(&sb, s, server);
     problems(&sb, s);
     facts(&sb, s, server);
     hosts(&sb, s);
     timeline(&sb, s);
-    strbuf_append(&sb, "<footer>The same facts as JSON: <code>/health/database/ssl</code>; "
-                       "metrics: <code>/metrics</code>. Rendered once per check; reload the "
-                       "page for the latest.</footer>\n</body></html>\n");
+    strbuf_printf(&sb,
+                  "<footer>The same facts as JSON: <code>/health/database/ssl</code>; "
+                  "metrics: <code>/metrics</code>. Rendered once per check; the page reloads "
+                  "itself every %d s.</footer>\n</body></html>\n",
+                  STATUS_PAGE_REFRESH_S);
     return dbssl_body_of(strbuf_take(&sb));
 }

@@ -71,6 +71,9 @@ static void test_healthy_page_has_banner_facts_and_one_bar_per_certificate(void 
     html = page(envp, &t, &certs);
     assert_non_null(strstr(html, "<!DOCTYPE html>"));
     assert_non_null(strstr(html, "<meta name=\"viewport\" content=\"width=device-width"));
+    /* a page left open follows the service by itself (no script: the CSP has none) */
+    assert_non_null(strstr(html, "<meta http-equiv=\"refresh\" content=\"15\">"));
+    assert_non_null(strstr(html, "reloads itself every 15 s"));
     assert_non_null(strstr(html, "class=\"banner healthy\""));
     assert_non_null(strstr(html, "<p class=\"state\">healthy</p>"));
     assert_non_null(strstr(html, "<dt>TLS</dt><dd>TLSv1.3</dd>"));
