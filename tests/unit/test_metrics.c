@@ -17,7 +17,7 @@
 #define NOW 1900000000LL
 #define DAY 86400LL
 
-/* The healthy check with a server certificate "CN=db", serial 0A1B, issued yesterday, for 300 days. */
+/* The healthy check, its server certificate "CN=db", serial 0A1B, from yesterday for 300 days. */
 static struct dbssl_tls_state tls_ok(void)
 {
     struct dbssl_tls_state t;
