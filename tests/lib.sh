@@ -174,6 +174,18 @@ prometheus_tool() {
   fi
 }
 
+# without_pgbouncer CMD... : runs CMD as on a machine without PgBouncer: no
+# directory with a pgbouncer on PATH, and the fallback of the test dbssl
+# ($DBSSL_TESTCLOCK; DBSSL_TEST_PGBOUNCER_FALLBACK, src/devdb/devdb.h) a
+# path that does not exist.  The shipped dbssl would still find /usr/sbin's.
+without_pgbouncer() {
+  local d path=
+  while IFS= read -r d; do
+    if [ -n "$d" ] && [ ! -x "$d/pgbouncer" ]; then path=${path:+$path:}$d; fi
+  done < <(tr : '\n' <<<"$PATH")
+  env PATH="$path" DBSSL_TEST_PGBOUNCER_FALLBACK="$T/no-pgbouncer/pgbouncer" "$@"
+}
+
 # port_busy PORT : true when something listens on PORT on a loopback address.
 port_busy() {
   ss -Htln "( sport = :$1 )" 2>/dev/null | grep -Eq '127\.0\.0\.1|\[::1\]|\*|0\.0\.0\.0|\[::\]'
