@@ -104,6 +104,30 @@ assert_match() {
   if grep -qE -- "$2" <<<"$1"; then t_pass; else t_fail "${3:-output}: no line matches /$2/ in:"$'\n'"$1"; fi
 }
 
+# jcheck JSON PYEXPR : the python expression over j (JSON, parsed) is true
+jcheck() {
+  python3 -c 'import json,sys; j=json.loads(sys.argv[1]); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2"
+}
+
+# status_case NAME WANT_RC PYEXPR ENVFILE : `dbssl status --json --env-file
+# ENVFILE`, with nothing else from our environment, exits WANT_RC and its JSON
+# satisfies PYEXPR (jcheck); no password of T_SECRETS (an extended regex the
+# test sets, e.g. 'pw-one|pw-two') appears in it.
+status_case() {
+  local out rc=0
+  out=$(env -i PATH="$PATH" "$DBSSL" status --json --env-file "$4") || rc=$?
+  if [ "$rc" -ne "$2" ]; then
+    t_fail "$1: dbssl status exit $rc, want $2: $out"
+  elif ! jcheck "$out" "$3"; then
+    t_fail "$1: JSON does not satisfy $3: $out"
+  else
+    t_pass "$1"
+  fi
+  if grep -qE -- "${T_SECRETS:?the test names its passwords in T_SECRETS}" <<<"$out"; then
+    t_fail "$1: a password appears in the output"
+  fi
+}
+
 # run_cmd CMD... : sets OUT (stdout+stderr) and RC; never fails the script.
 run_cmd() {
   OUT=$("$@" 2>&1)
@@ -148,6 +172,18 @@ prometheus_tool() {
     t_fail "no $1: scripts/prometheus-tools.sh: $(cat "$T/.prometheus-tools.err")"
     return 1
   fi
+}
+
+# without_pgbouncer CMD... : runs CMD as on a machine without PgBouncer: no
+# directory with a pgbouncer on PATH, and the fallback of the test dbssl
+# ($DBSSL_TESTCLOCK; DBSSL_TEST_PGBOUNCER_FALLBACK, src/devdb/devdb.h) a
+# path that does not exist.  The shipped dbssl would still find /usr/sbin's.
+without_pgbouncer() {
+  local d path=
+  while IFS= read -r d; do
+    if [ -n "$d" ] && [ ! -x "$d/pgbouncer" ]; then path=${path:+$path:}$d; fi
+  done < <(tr : '\n' <<<"$PATH")
+  env PATH="$path" DBSSL_TEST_PGBOUNCER_FALLBACK="$T/no-pgbouncer/pgbouncer" "$@"
 }
 
 # port_busy PORT : true when something listens on PORT on a loopback address.

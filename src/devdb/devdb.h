@@ -141,6 +141,14 @@ bool devdb_wait_gone(long pid, int ms);
 
 /* The pgbouncer program: PATH, else /usr/sbin (Debian's); the error's hint says how to install. */
 int devdb_bouncer_find(char *out, size_t len, struct dbssl_error *err) DBSSL_MUSTCHECK;
+/*
+ * Test builds only: given Debian's /usr/sbin/pgbouncer, the program
+ * devdb_bouncer_find() falls back to when PATH has none, so that a test can
+ * see the refusal on a machine that has PgBouncer.  Weak and hidden in
+ * devdb_bouncer.c as clock.h's hook is: never define it in src/; only the
+ * shell tests' dbssl does (tests/testclock/testbouncer.c).
+ */
+const char *dbssl_devdb_test_bouncer_fallback(const char *debian);
 /* st->bouncer from DIR's pgbouncer.pid and pgbouncer.ini (st->dir set). */
 void devdb_bouncer_status(struct dbssl_devdb_state *st);
 /*

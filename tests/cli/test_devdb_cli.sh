@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_devdb_cli.sh - `dbssl dev-db` refusing what a user can get wrong,
 # before any server is created: a remote DATABASE_URL host, missing or
-# mismatched certificate files, bad arguments; and status/stop where nothing runs.
+# mismatched certificate files, bad arguments, --pgbouncer without PgBouncer;
+# and status/stop where nothing runs.
 . "${DBSSL_SRC:?}/tests/lib.sh"
 t_init
 
@@ -33,6 +34,32 @@ run_cmd "$DBSSL" dev-db start --dir "$T/bad/.dev" --env-file "$T/bad/mixed.env"
 assert_rc 2 "a server key of another certificate"
 assert_contains "$OUT" "server key \"$T/mixed/server.key\" does not belong to server certificate" "key mismatch message"
 [ ! -e "$T/bad/.dev" ] && t_pass || t_fail "a refused start created its directory"
+
+# ---- PgBouncer asked for and absent: refused before anything is made
+: "${DBSSL_TESTCLOCK:?the test dbssl}"
+NB=$T/nobouncer
+P=$(free_port 55632) || exit 1
+mkdir -p "$NB"
+printf 'DATABASE_URL=postgresql://app:pw@localhost:%s/appdb\nDB_SSL_AUTO_CERT_DIR=%s\n' "$P" "$CERTS" >"$NB/.env"
+# should the refusal ever not come, stop what it started
+t_cleanup_add "\"$DBSSL\" dev-db stop --dir '$NB/.dev'"
+run_split without_pgbouncer "$DBSSL_TESTCLOCK" dev-db start --pgbouncer --dir "$NB/.dev" --env-file "$NB/.env"
+assert_rc 1 "start --pgbouncer without PgBouncer: a runtime failure"
+assert_line "$ERR" 'dbssl: error: PgBouncer is not installed: no "pgbouncer" program on PATH or in /usr/sbin' \
+  "the refusal says PgBouncer is not installed"
+assert_line "$ERR" "  hint: Install Debian's PgBouncer with \"apt-get install pgbouncer\" (dbssl runs it as a plain process; the pgbouncer service need not be enabled)." \
+  "the hint says how to install it"
+assert_eq "" "$OUT" "nothing on stdout: no server started"
+[ ! -e "$NB/.dev" ] && t_pass || t_fail "a refused start created its directory"
+if pgrep -f -- "$NB/" >/dev/null; then t_fail "a process of $NB/.dev runs: $(pgrep -af -- "$NB/")"; else
+  t_pass "no PostgreSQL was left running"; fi
+if port_busy "$P"; then t_fail "port $P of DATABASE_URL is taken after the refusal"; else t_pass; fi
+# the hook that made PgBouncer absent is only in the test program
+assert_not_contains "$(strings "$DBSSL")" "DBSSL_TEST_PGBOUNCER_FALLBACK" "the shipped dbssl has no PgBouncer test setting"
+assert_eq "" "$(nm "$DBSSL" 2>/dev/null | awk '$2 ~ /^[TtWw]$/ && $3 == "dbssl_devdb_test_bouncer_fallback"')" \
+  "the shipped dbssl defines no PgBouncer hook"
+assert_match "$(nm "$DBSSL_TESTCLOCK" | awk '$3 == "dbssl_devdb_test_bouncer_fallback" {print $2}')" "^[Tt]$" \
+  "the test dbssl defines it"
 
 run_cmd "$DBSSL" dev-db status --dir "$T/nothing"
 assert_rc 1 "status where nothing was started"

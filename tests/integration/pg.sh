@@ -12,8 +12,10 @@
 #   pg_start / pg_stop / pg_restart
 #   pg_sql SQL               runs SQL as the superuser over the socket
 #   pg_install_server_cert CRT KEY [CA]   copies them where the server can read them
-#   pg_start_mtls CRT KEY CA ROLE   pg_setup, TLS with client certificates required
-#                            (hostssl ... cert), pg_start, and a login ROLE
+#   pg_start_tls CRT KEY CA HBA [CONF]   pg_setup, the server certificate (CA: "" for
+#                            none, else also ssl_ca_file), ssl = on and CONF, HBA, pg_start
+#   pg_start_mtls CRT KEY CA ROLE   pg_start_tls with client certificates required
+#                            (hostssl ... cert), and a login ROLE
 #   pg_cleanup               stops the server and removes $PG_DIR
 declare -F t_cleanup_add >/dev/null || { echo "pg.sh: source tests/lib.sh first" >&2; exit 1; }
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -98,13 +100,18 @@ pg_cleanup() {
     if [ -n "$PG_DIR" ]; then rm -rf "$PG_DIR"; fi
 }
 
-pg_start_mtls() {
+pg_start_tls() {
     pg_setup &&
         pg_install_server_cert "$1" "$2" "$3" &&
         pg_configure "ssl = on
 ssl_cert_file = '$PG_DIR/srv/server.crt'
-ssl_key_file = '$PG_DIR/srv/server.key'
-ssl_ca_file = '$PG_DIR/srv/ca.crt'" "hostssl all all 127.0.0.1/32 cert" &&
-        pg_start &&
+ssl_key_file = '$PG_DIR/srv/server.key'${3:+
+ssl_ca_file = '$PG_DIR/srv/ca.crt'}${5:+
+$5}" "$4" &&
+        pg_start
+}
+
+pg_start_mtls() {
+    pg_start_tls "$1" "$2" "$3" "hostssl all all 127.0.0.1/32 cert" &&
         pg_sql "create role $4 login" >/dev/null
 }

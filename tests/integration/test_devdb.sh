@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test_devdb.sh - `dbssl dev-db` against the real PostgreSQL it starts: TLS 1.3
 # on localhost, 127.0.0.1 and ::1 with verify-full and a client certificate,
-# plaintext refused, status/stop/idempotence, a busy port and the scram
-# variant.  Mistakes that need no server: tests/cli/test_devdb_cli.sh.
+# plaintext refused, status/stop/idempotence, --pgbouncer without PgBouncer
+# leaving the running server alone, a busy port and the scram variant.
+# Mistakes that need no server: tests/cli/test_devdb_cli.sh.
 . "${DBSSL_SRC:?}/tests/lib.sh"
 t_init
 
@@ -77,6 +78,21 @@ assert_contains "$OUT" "running on port $P" "status says running and the port"
 run_cmd "$DBSSL" dev-db start --dir "$DEV" --env-file "$T/mtls/.env"
 assert_rc 0 "start when already running"
 assert_contains "$OUT" "already running on port $P" "second start says so"
+
+# --pgbouncer where PgBouncer is absent (tests/lib.sh without_pgbouncer): refused,
+# and the server already running is left as it was
+SPID=$(head -1 "$DEV/pgdata/postmaster.pid")
+run_split without_pgbouncer "${DBSSL_TESTCLOCK:?the test dbssl}" dev-db start --pgbouncer --dir "$DEV" \
+  --env-file "$T/mtls/.env"
+assert_rc 1 "start --pgbouncer without PgBouncer while the server runs"
+assert_contains "$ERR" 'PgBouncer is not installed: no "pgbouncer" program on PATH or in /usr/sbin' \
+  "the refusal says PgBouncer is not installed"
+assert_contains "$ERR" 'hint: Install Debian'"'"'s PgBouncer with "apt-get install pgbouncer"' "with the hint"
+[ ! -e "$DEV/pgbouncer.ini" ] && [ ! -e "$DEV/pgbouncer.pid" ] && t_pass ||
+  t_fail "a refused --pgbouncer start wrote PgBouncer's files"
+run_cmd "$DBSSL" dev-db status --dir "$DEV"
+assert_contains "$OUT" "running on port $P (pid $SPID" "the server still runs, the same process"
+kill -0 "$SPID" 2>/dev/null && port_busy "$P" && t_pass || t_fail "the server (pid $SPID) no longer listens on $P"
 
 # ---- a busy port: the default moves on, --port refuses ------------------------
 DEV2=$T/second/.dev

@@ -118,8 +118,6 @@ env -i PATH="$PATH" "$DBSSL" serve --env-file "$WORK/serve.env" --listen "127.0.
 SERVE_PID=$!
 for _ in $(seq 1 50); do curl -s -o /dev/null "$BASE/health" && break; sleep 0.1; done
 
-# jq-free checks: one python expression over the body (j)
-jcheck() { python3 -c 'import json,sys; j=json.loads(sys.argv[1]); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2"; }
 host() { echo "[h for h in j['hosts'] if h['host']=='$1'][0]"; }
 body=$(curl -s "$BASE/health/database/ssl?refresh=1")
 if jcheck "$body" "len(j['hosts'])==2 and j['status']=='healthy' and j['server']=='127.0.0.1:$P1'"; then

@@ -17,23 +17,14 @@ WORK=$T
 C=$WORK/certs
 make_test_certs "$C" app_user
 
-pg_setup
-pg_install_server_cert "$C/server.crt" "$C/server.key" "$C/ca.crt"
 # TLS and plaintext both allowed: the second client is what we must catch
-pg_configure "ssl = on
-ssl_cert_file = '$PG_DIR/srv/server.crt'
-ssl_key_file = '$PG_DIR/srv/server.key'
-ssl_ca_file = '$PG_DIR/srv/ca.crt'
-ssl_min_protocol_version = 'TLSv1.2'" "hostssl all all 127.0.0.1/32 scram-sha-256
-host all all 127.0.0.1/32 scram-sha-256"
-pg_start
+pg_start_tls "$C/server.crt" "$C/server.key" "$C/ca.crt" "hostssl all all 127.0.0.1/32 scram-sha-256
+host all all 127.0.0.1/32 scram-sha-256" "ssl_min_protocol_version = 'TLSv1.2'"
 pg_sql "create role app_user login password 'pw-S3cret'; create role watcher login password 'pw-W4tch'" >/dev/null
 URL="postgresql://app_user:pw-S3cret@127.0.0.1:$PG_PORT/postgres"
+T_SECRETS='pw-S3cret|pw-W4tch'
 PSQL=$PG_BIN/psql
 
-jcheck() {
-    python3 -c 'import json,sys; j=json.loads(sys.argv[1]); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2"
-}
 envfile() { # NAME URL SETTING... (the test certificates' 30 days are no warning)
     local f=$WORK/$1.env
     { echo "DATABASE_URL=$2"; echo "DB_SSL_EXPIRY_WARN_DAYS=7"; printf '%s\n' "${@:3}"; } >"$f"
@@ -128,16 +119,6 @@ fi
 kill -TERM "$SERVE_PID"
 wait "$SERVE_PID" || t_fail "serve exited non-zero after SIGTERM"
 SERVE_PID=
-
-# status_case NAME WANT_RC PYEXPR ENVFILE : dbssl status --json
-status_case() {
-    local out rc=0
-    out=$(env -i PATH="$PATH" "$DBSSL" status --json --env-file "$4") || rc=$?
-    if [ "$rc" -ne "$2" ]; then t_fail "$1: exit $rc, want $2: $out"
-    elif ! jcheck "$out" "$3"; then t_fail "$1: $3 fails on $out"
-    else t_pass "$1"; fi
-    if grep -q 'pw-S3cret\|pw-W4tch' <<<"$out"; then t_fail "$1: a password appears in the output"; fi
-}
 
 # ---- below the minimum protocol: a TLSv1.2 session while TLSv1.3 is the floor
 client oldtls "sslmode=verify-full sslrootcert=$C/ca.crt ssl_max_protocol_version=TLSv1.2"

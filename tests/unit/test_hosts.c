@@ -91,8 +91,7 @@ static struct dbssl_host_probe probe(const char *host, int port, enum dbssl_host
     snprintf(h.host, sizeof(h.host), "%s", host);
     h.port = port;
     h.role = role;
-    h.tls.connected = h.tls.ssl_in_use = true;
-    snprintf(h.tls.protocol, sizeof(h.tls.protocol), "TLSv1.3");
+    tu_tls_ok(&h.tls, NOW);
     snprintf(h.tls.server_host, sizeof(h.tls.server_host), "%s", host);
     snprintf(h.tls.server_port, sizeof(h.tls.server_port), "%d", port);
     snprintf(h.tls.server_cert_subject, sizeof(h.tls.server_cert_subject), "CN=%s", host);

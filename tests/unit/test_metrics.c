@@ -17,16 +17,12 @@
 #define NOW 1900000000LL
 #define DAY 86400LL
 
+/* The healthy check, its server certificate "CN=db", serial 0A1B, from yesterday for 300 days. */
 static struct dbssl_tls_state tls_ok(void)
 {
     struct dbssl_tls_state t;
 
-    memset(&t, 0, sizeof(t));
-    t.connected = t.ssl_in_use = true;
-    snprintf(t.protocol, sizeof(t.protocol), "TLSv1.3");
-    snprintf(t.cipher, sizeof(t.cipher), "TLS_AES_256_GCM_SHA384");
-    snprintf(t.server_host, sizeof(t.server_host), "127.0.0.1");
-    snprintf(t.server_port, sizeof(t.server_port), "5432");
+    tu_tls_ok(&t, NOW);
     snprintf(t.server_cert_subject, sizeof(t.server_cert_subject), "CN=db");
     snprintf(t.server_cert_serial, sizeof(t.server_cert_serial), "0A1B");
     t.server_cert_not_before = NOW - DAY;

@@ -18,18 +18,6 @@
 
 static const char *const ENVP[] = {"DATABASE_URL=postgresql://app@127.0.0.1/db", NULL};
 
-static struct dbssl_tls_state tls_ok(void)
-{
-    struct dbssl_tls_state t;
-
-    memset(&t, 0, sizeof(t));
-    t.connected = t.ssl_in_use = t.server_sees_ssl = true;
-    snprintf(t.protocol, sizeof(t.protocol), "TLSv1.3");
-    snprintf(t.server_host, sizeof(t.server_host), "127.0.0.1");
-    snprintf(t.server_port, sizeof(t.server_port), "6432");
-    return t;
-}
-
 static struct dbssl_pgbouncer checked(void)
 {
     struct dbssl_pgbouncer p;
@@ -43,11 +31,14 @@ static struct dbssl_pgbouncer checked(void)
 static struct dbssl_snapshot *snap(const struct dbssl_pgbouncer *p, json_t **j)
 {
     struct dbssl_config *cfg = test_config_from(ENVP);
-    struct dbssl_tls_state t = tls_ok();
+    struct dbssl_tls_state t;
     struct dbssl_snapshot_extra x = {NULL, NULL, false, 0, NULL, NULL, NULL, p};
-    struct dbssl_snapshot *s = tu_snapshot(cfg, &t, NULL, NOW, NOW, &x);
+    struct dbssl_snapshot *s;
     json_error_t je;
 
+    tu_tls_ok(&t, NOW);
+    snprintf(t.server_port, sizeof(t.server_port), "6432"); /* the application talks to PgBouncer */
+    s = tu_snapshot(cfg, &t, NULL, NOW, NOW, &x);
     assert_non_null(s);
     *j = json_loads(s->ssl_json.data, 0, &je);
     if (*j == NULL)

@@ -49,7 +49,7 @@ static struct dbssl_snapshot *snap(const char *const *envp, const struct dbssl_s
     struct dbssl_snapshot_extra x = {NULL, NULL, false, 0, NULL, ss};
     struct dbssl_snapshot *s;
 
-    tu_tls_healthy(&t);
+    tu_tls_ok(&t, NOW);
     s = tu_snapshot(cfg, &t, NULL, NOW, NOW, &x);
     dbssl_config_free(cfg);
     return s;

@@ -358,15 +358,6 @@ void tu_tls_ok(struct dbssl_tls_state *t, long long now)
     t->latency_ms = 1.25;
 }
 
-void tu_tls_healthy(struct dbssl_tls_state *t)
-{
-    memset(t, 0, sizeof(*t));
-    t->connected = t->ssl_in_use = t->server_sees_ssl = true;
-    snprintf(t->protocol, sizeof(t->protocol), "TLSv1.3");
-    snprintf(t->server_host, sizeof(t->server_host), "127.0.0.1");
-    snprintf(t->server_port, sizeof(t->server_port), "5432");
-}
-
 struct dbssl_snapshot *tu_snapshot(const struct dbssl_config *cfg,
                                    const struct dbssl_tls_state *tls,
                                    const struct dbssl_inuse_certs *certs, long long now,

@@ -78,9 +78,6 @@ struct dbssl_tls_state;
 struct dbssl_inuse_certs;
 struct dbssl_snapshot_extra;
 
-/* A TLS state as a healthy check leaves it: connected over TLSv1.3 to 127.0.0.1:5432. */
-void tu_tls_healthy(struct dbssl_tls_state *t);
-
 /*
  * A snapshot as the checker publishes it: dbssl_snapshot_new() (the rules)
  * and dbssl_render_snapshot() (the bodies).  Fails the test on out-of-memory.
@@ -93,8 +90,8 @@ struct dbssl_snapshot *tu_snapshot(const struct dbssl_config *cfg,
 /*
  * A check that connected at now over TLS 1.3 (TLS_AES_256_GCM_SHA384, 256
  * bits) to 127.0.0.1:5432, PostgreSQL 15.18, server certificate CN=localhost
- * valid for 200 more days, no client certificate, 1.25 ms: what the health
- * tests start from and change.
+ * valid for 200 more days, no client certificate, 1.25 ms: the one healthy
+ * check every test starts from and changes.
  */
 void tu_tls_ok(struct dbssl_tls_state *t, long long now);
 
