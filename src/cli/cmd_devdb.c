@@ -110,10 +110,13 @@ static int do_start(const struct devdb_args *a)
         status = fail(&e);
         goto out;
     }
-    if (st.already_running)
+    if (st.already_running) {
         printf("dev-db: already running on port %d (pid %ld, data directory \"%s\")\n", st.port,
                st.pid, st.datadir);
-    else {
+        if (st.tls_reloaded)
+            printf("dev-db: the certificate set changed since the server started: copied it and "
+                   "reloaded the server\n");
+    } else {
         if (st.relocated)
             printf("dev-db: user \"%s\" cannot reach \"%s\", so the cluster lives in \"%s\" "
                    "(linked from there)\n",

@@ -115,6 +115,14 @@ static int pg_ctl_stop(const struct dbssl_pgrun *rn, const char *datadir, const 
 
 /* ---- start ----------------------------------------------------------------------- */
 
+/* SIGHUP through pg_ctl: PostgreSQL reads its certificate and key files again. */
+static int pg_ctl_reload(const struct dbssl_pgrun *rn, const char *datadir,
+                         struct dbssl_error *err)
+{
+    const char *args[] = {"pg_ctl", "reload", "-D", datadir, NULL};
+    return dbssl_pgrun(rn, "pg_ctl reload", args, NULL, PGCTL_TIMEOUT_S, NULL, err);
+}
+
 static bool port_free_on(int family, int port)
 {
     struct sockaddr_in a4 = {0};
@@ -341,6 +349,11 @@ int dbssl_devdb_start(const struct dbssl_config *cfg, const struct dbssl_devdb_t
         st->already_running = true;
         st->wanted_port = st->port;
         rn.cwd = st->dir;
+        /* a set renewed since the server started: the server reads the new
+         * copies at its reload, or its clients' new ca.crt would not verify it */
+        if (devdb_sync_tls(&rn, tls, st, &st->tls_reloaded, err) != 0 ||
+            (st->tls_reloaded && pg_ctl_reload(&rn, st->datadir, err) != 0))
+            goto out;
         ret = opts->pgbouncer ? devdb_bouncer_start(&rn, bouncer, tls, st, err) : 0;
         goto out;
     }

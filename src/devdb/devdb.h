@@ -58,6 +58,7 @@ struct dbssl_devdb_bouncer {
 struct dbssl_devdb_state {
     bool running;
     bool already_running; /* start found it running */
+    bool tls_reloaded;    /* ...with older copies of the TLS files: copied, server reloaded */
     long pid;
     int port;
     int wanted_port;    /* the port asked for (it differs from port when that was busy) */
@@ -119,6 +120,12 @@ int devdb_include_conf(const struct dbssl_pgrun *rn, const struct dbssl_devdb_st
 int devdb_configure_cluster(const struct dbssl_config *cfg, const struct dbssl_pgrun *rn,
                             const struct dbssl_devdb_tls *tls, const struct dbssl_devdb_state *st,
                             struct dbssl_error *err) DBSSL_MUSTCHECK;
+
+/* The running cluster's copies of the TLS files made equal to tls's files (a set renewed
+ * since the server started); *changed when any was replaced: the server must reload. */
+int devdb_sync_tls(const struct dbssl_pgrun *rn, const struct dbssl_devdb_tls *tls,
+                   const struct dbssl_devdb_state *st, bool *changed,
+                   struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /* Creates the role and database of DATABASE_URL in the running cluster, or sets the role's
  * password (existing: the cluster was made by an earlier start). */

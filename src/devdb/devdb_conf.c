@@ -61,6 +61,55 @@ out:
     return ret;
 }
 
+/* Copies src over dst (as devdb_copy_file_as) only when their bytes differ; *changed says so. */
+static int sync_file_as(const char *src, const char *dst, const char *what, mode_t mode,
+                        const struct dbssl_proc_user *u, bool *changed, struct dbssl_error *err)
+{
+    char *want = NULL, *have = NULL;
+    size_t wlen = 0, hlen = 0;
+    int ret = -1;
+
+    if (read_file(src, what, CONFIG_FILE_MAX, &want, &wlen, err) != 0)
+        goto out;
+    /* a copy that cannot be read is replaced like one that differs */
+    if (read_file(dst, what, CONFIG_FILE_MAX, &have, &hlen, NULL) == 0 && hlen == wlen &&
+        memcmp(have, want, wlen) == 0) {
+        ret = 0;
+        goto out;
+    }
+    if (devdb_write_file_as(dst, want, wlen, mode, u, err) != 0)
+        goto out;
+    *changed = true;
+    ret = 0;
+out:
+    if (want != NULL)
+        explicit_bzero(want, wlen); /* may be a private key */
+    if (have != NULL)
+        explicit_bzero(have, hlen);
+    free(want);
+    free(have);
+    return ret;
+}
+
+int devdb_sync_tls(const struct dbssl_pgrun *rn, const struct dbssl_devdb_tls *tls,
+                   const struct dbssl_devdb_state *st, bool *changed, struct dbssl_error *err)
+{
+    char dst[PATH_BUF];
+
+    *changed = false;
+    if (!path_join(dst, sizeof(dst), st->datadir, "server.crt") ||
+        sync_file_as(tls->server_cert, dst, "server certificate", 0644, rn->user, changed, err) != 0)
+        return -1;
+    if (!path_join(dst, sizeof(dst), st->datadir, "server.key") ||
+        sync_file_as(tls->server_key, dst, "server key", 0600, rn->user, changed, err) != 0)
+        return -1;
+    if (tls->ca_cert[0] != '\0' &&
+        (!path_join(dst, sizeof(dst), st->datadir, "ca.crt") ||
+         sync_file_as(tls->ca_cert, dst, "CA certificate", 0644, rn->user, changed, err) != 0))
+        return -1;
+    return 0;
+}
+
 /* ---- settings checks ---------------------------------------------------------- */
 
 static bool is_loopback(const char *h, size_t n)

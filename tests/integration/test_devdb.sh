@@ -79,6 +79,24 @@ run_cmd "$DBSSL" dev-db start --dir "$DEV" --env-file "$T/mtls/.env"
 assert_rc 0 "start when already running"
 assert_contains "$OUT" "already running on port $P" "second start says so"
 
+# a set renewed while the server runs: the next start hands the server the
+# new files (a reload), so that clients with the new ca.crt verify it
+SPID=$(head -1 "$DEV/pgdata/postmaster.pid")
+old_fp=$(openssl x509 -in "$DEV/pgdata/server.crt" -noout -fingerprint -sha256)
+run_cmd "$DBSSL" certs generate --force --env-file "$T/mtls/.env"
+assert_rc 0 "certs generate --force while the server runs"
+run_cmd "$DBSSL" dev-db start --dir "$DEV" --env-file "$T/mtls/.env"
+assert_rc 0 "start after the set was renewed"
+assert_contains "$OUT" "certificate set changed since the server started: copied it and reloaded the server" \
+  "start says it handed the new set to the server"
+[ "$(openssl x509 -in "$DEV/pgdata/server.crt" -noout -fingerprint -sha256)" != "$old_fp" ] &&
+  cmp -s "$CERTS/server.crt" "$DEV/pgdata/server.crt" && t_pass ||
+  t_fail "the server's copy of server.crt is not the renewed one"
+assert_eq "t|TLSv1.3" "$(tls_query localhost "$P" "$CLIENT")" "verify-full with the renewed ca.crt and client pair"
+assert_eq "$SPID" "$(head -1 "$DEV/pgdata/postmaster.pid")" "the same server process (reloaded, not restarted)"
+run_cmd "$DBSSL" dev-db start --dir "$DEV" --env-file "$T/mtls/.env"
+assert_not_contains "$OUT" "reloaded the server" "nothing changed: no reload"
+
 # --pgbouncer where PgBouncer is absent (tests/lib.sh without_pgbouncer): refused,
 # and the server already running is left as it was
 SPID=$(head -1 "$DEV/pgdata/postmaster.pid")
