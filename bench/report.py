@@ -253,7 +253,12 @@ def md_rows(table):
 
 
 def load_note(meta):
-    """Says so when the machine was busy: the 1-minute load average above LOAD_QUIET."""
+    """Says whether the machine was busy: the 1-minute load average above LOAD_QUIET.
+
+    The benchmark loads the machine itself (wrk's two threads, the server and
+    PostgreSQL on a few cores give a load of 2-4 during the HTTP and check
+    sections), so the readings during the run cannot tell other work from
+    its own; the reading before it started can."""
     loads = []
     for k, v in meta.items():
         if k.startswith("load_"):
@@ -261,17 +266,27 @@ def load_note(meta):
                 loads.append((float(v.split()[0]), k[5:]))
             except (ValueError, IndexError):
                 pass
+    if not loads:
+        return None
+    start = dict((k, v) for v, k in loads).get("start")
+    top = max(loads)
+    if start is not None and start <= LOAD_QUIET:
+        return ("The machine was quiet when the run started (1-minute load average %.2f on %s "
+                "cores); the load average during the run (at most %.2f, at %s) is the "
+                "benchmark's own wrk, servers and PostgreSQL." % (
+                    start, meta.get("cores", "?"), top[0], top[1]))
     busy = [(v, k) for v, k in loads if v > LOAD_QUIET]
     if not busy:
         return None
     top = max(busy)
     return ("**The machine was busy during this run**: the 1-minute load average was above "
-            "%.1f at %d of %d readings (at most %.2f, at %s) on %s cores, so other processes "
-            "took CPU from both sides while they were measured. Ratios on a busy machine are "
-            "noisier than on a quiet one, and the HTTP rows suffer most because wrk, the server "
-            "and the other processes share the same cores; run `make bench` again on a quiet "
-            "machine before drawing conclusions." % (LOAD_QUIET, len(busy), len(loads), top[0],
-                                                    top[1], meta.get("cores", "?")))
+            "%.1f at %d of %d readings (at most %.2f, at %s) on %s cores, already %s when it "
+            "started, so other processes took CPU from both sides while they were measured. "
+            "Ratios on a busy machine are noisier than on a quiet one, and the HTTP rows suffer "
+            "most because wrk, the server and the other processes share the same cores; run "
+            "`make bench` again on a quiet machine before drawing conclusions." % (
+                LOAD_QUIET, len(busy), len(loads), top[0], top[1], meta.get("cores", "?"),
+                "?" if start is None else "%.2f" % start))
 
 
 def markdown(table, meta, profile_path):

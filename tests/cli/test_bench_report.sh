@@ -27,7 +27,9 @@ meta() {
   printf 'load_start\t%s\nload_end\t%s\n' "$1" "$2"
 }
 meta "0.40 0.30 0.20" "0.90 0.50 0.30" >"$T/quiet.tsv"
-meta "0.40 0.30 0.20" "3.10 2.00 1.00" >"$T/busy.tsv"
+meta "2.60 2.00 1.00" "3.10 2.00 1.00" >"$T/busy.tsv"
+# the benchmark's own load during the run, on a machine quiet at its start
+meta "0.40 0.30 0.20" "3.10 2.00 1.00" >"$T/own.tsv"
 # a document with hand-written prose around the block, and an old block
 BEGIN=$(sed -n 's/^BEGIN = "\(.*\)"$/\1/p' "$REPORT")
 cat >"$T/doc.md" <<EOF
@@ -72,8 +74,13 @@ python3 "$REPORT" "$T/samples.tsv" "$T/busy.tsv" "$T/out" "$T/doc.md" >/dev/null
 assert_eq 1 "$(grep -c 'bench:begin' "$T/doc.md")" "one block after two runs"
 assert_eq 1 "$(grep -c '^prose after$' "$T/doc.md")" "the prose once after two runs"
 doc=$(cat "$T/doc.md")
-assert_contains "$doc" "**The machine was busy during this run**: the 1-minute load average was above 1.5 at 1 of 2 readings (at most 3.10, at end)" \
-  "a load above 1.5 is said next to the numbers"
+assert_contains "$doc" "**The machine was busy during this run**: the 1-minute load average was above 1.5 at 2 of 2 readings (at most 3.10, at end) on 2 cores, already 2.60 when it started" \
+  "a load above 1.5 at the start is said next to the numbers"
+python3 "$REPORT" "$T/samples.tsv" "$T/own.tsv" "$T/out" "$T/doc.md" >/dev/null 2>&1
+doc=$(cat "$T/doc.md")
+assert_not_contains "$doc" "busy" "the benchmark's own load is not called busy"
+assert_contains "$doc" "The machine was quiet when the run started (1-minute load average 0.40 on 2 cores); the load average during the run (at most 3.10, at end) is the benchmark's own" \
+  "a quiet start says where the load during the run came from"
 
 # a document without the markers is left alone and the run says why
 printf '# no markers\n' >"$T/plain.md"
