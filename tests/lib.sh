@@ -31,6 +31,7 @@ t_run_cleanups() {
     eval "${T_CLEANUPS[$i]}" >/dev/null 2>&1 || true
   done
   T_CLEANUPS=()
+  release_ports
   if [ -n "${T:-}" ] && [ -d "$T" ] && [ -z "${T_KEEP:-}" ]; then rm -rf "$T"; fi
   exit "$rc"
 }
@@ -208,6 +209,36 @@ PY
 # run at once from two trees (or two CI jobs) does not race for the same
 # first free port.
 T_PORTS_USED=" "
+# Ports are also reserved across the tests that run at once (ctest -j): a
+# port free when one test looked may be taken by another before the first
+# binds it (two tests whose ranges overlap both picked 18932 once).  A
+# reservation is a directory of T_PORT_LOCKS named by the port, made with
+# mkdir (atomic) and holding the test's pid; it is removed when the test
+# ends, and one whose test is gone (killed) is taken over.
+T_PORT_LOCKS=${TMPDIR:-/tmp}/dbssl-test-ports
+reserve_port() {
+  local d=$T_PORT_LOCKS/$1 owner
+  mkdir -p "$T_PORT_LOCKS" 2>/dev/null && chmod 1777 "$T_PORT_LOCKS" 2>/dev/null
+  if ! mkdir "$d" 2>/dev/null; then
+    owner=$(cat "$d/pid" 2>/dev/null) || owner=
+    # no pid yet: its test is writing it, the port is taken (/proc, not
+    # kill -0: another user's test is alive too)
+    [ -n "$owner" ] && [ ! -d "/proc/$owner" ] || return 1
+    rm -rf "$d"
+    mkdir "$d" 2>/dev/null || return 1
+  fi
+  echo "$$" >"$d/pid"
+}
+# the reservations of this test (run at exit: free_port runs in $(...), whose
+# own cleanups would be lost)
+release_ports() {
+  local p
+  for p in $(cat "${T:-/nonexistent}/.ports" 2>/dev/null) $T_PORTS_USED; do
+    [ "$(cat "$T_PORT_LOCKS/$p/pid" 2>/dev/null)" = "$$" ] && rm -rf "${T_PORT_LOCKS:?}/$p"
+  done
+  return 0
+}
+
 free_port() {
   local p=${1:-55432} end used
   end=$((p + 500))
@@ -215,7 +246,7 @@ free_port() {
   while [ "$p" -lt "$end" ]; do
     used="$T_PORTS_USED$(cat "${T:-/nonexistent}/.ports" 2>/dev/null | tr '\n' ' ') "
     case " $used" in *" $p "*) p=$((p + 1)); continue ;; esac
-    if ! port_busy "$p" && port_can_bind "$p"; then
+    if ! port_busy "$p" && port_can_bind "$p" && reserve_port "$p"; then
       T_PORTS_USED="$T_PORTS_USED$p "
       if [ -n "${T:-}" ]; then echo "$p" >>"$T/.ports"; fi
       echo "$p"
