@@ -190,14 +190,14 @@ struct assess {
 };
 
 /*
- * Whether leaf (read as l) is issued by ca.crt.  Both parsed: OpenSSL
+ * Whether leaf is issued by ca.crt.  Both parsed: OpenSSL
  * verifies.  Both from the record: its verdict, which held for these very
  * two files.  One of each (a file changed between the check and the read):
  * both files verified afresh.
  */
 static bool issued_by_ca(const struct certs_dir *d, int crt, const struct assess *a,
-                         const struct dbssl_certinfo *leaf, const struct stat *leaf_st,
-                         char *why, size_t whylen)
+                         const struct dbssl_certinfo *leaf, const struct stat *leaf_st, char *why,
+                         size_t whylen)
 {
     char cpath[PATH_BUF], apath[PATH_BUF];
     struct dbssl_error e;
@@ -211,7 +211,8 @@ static bool issued_by_ca(const struct certs_dir *d, int crt, const struct assess
     if (leaf->x509 == NULL && a->cas->certs[0].x509 == NULL)
         return dbssl_certfacts_chain_ok(a->known, file_names[crt], leaf_st);
     struct file_at c = certs_dir_file(d, d->fd, file_names[crt], cpath, sizeof(cpath));
-    struct file_at ca = certs_dir_file(d, d->fd, file_names[DBSSL_CERTS_CA_CRT], apath, sizeof(apath));
+    struct file_at ca =
+        certs_dir_file(d, d->fd, file_names[DBSSL_CERTS_CA_CRT], apath, sizeof(apath));
     return dbssl_cert_verify_chain_at(&c, &ca, &ok, why, whylen, &e) == 0 && ok;
 }
 

@@ -94,18 +94,19 @@ out:
 int devdb_sync_tls(const struct dbssl_pgrun *rn, const struct dbssl_devdb_tls *tls,
                    const struct dbssl_devdb_state *st, bool *changed, struct dbssl_error *err)
 {
+    const struct dbssl_proc_user *u = rn->user;
     char dst[PATH_BUF];
 
     *changed = false;
     if (!path_join(dst, sizeof(dst), st->datadir, "server.crt") ||
-        sync_file_as(tls->server_cert, dst, "server certificate", 0644, rn->user, changed, err) != 0)
+        sync_file_as(tls->server_cert, dst, "server certificate", 0644, u, changed, err) != 0)
         return -1;
     if (!path_join(dst, sizeof(dst), st->datadir, "server.key") ||
-        sync_file_as(tls->server_key, dst, "server key", 0600, rn->user, changed, err) != 0)
+        sync_file_as(tls->server_key, dst, "server key", 0600, u, changed, err) != 0)
         return -1;
     if (tls->ca_cert[0] != '\0' &&
         (!path_join(dst, sizeof(dst), st->datadir, "ca.crt") ||
-         sync_file_as(tls->ca_cert, dst, "CA certificate", 0644, rn->user, changed, err) != 0))
+         sync_file_as(tls->ca_cert, dst, "CA certificate", 0644, u, changed, err) != 0))
         return -1;
     return 0;
 }

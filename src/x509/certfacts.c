@@ -30,8 +30,8 @@
 
 #define FACTS_FORMAT 1
 /* a set of six files records a few KiB; anything far larger is not ours */
-#define FACTS_MAX (256 * 1024)
-#define FACTS_TMP DBSSL_CERTFACTS_FILE ".tmp"
+#define FACTS_MAX    (256 * 1024)
+#define FACTS_TMP    DBSSL_CERTFACTS_FILE ".tmp"
 #define IDENTITY_BUF 128
 
 struct dbssl_certfacts {
@@ -111,15 +111,15 @@ static unsigned char *bytes_of(const json_t *j, size_t *n)
 /* ---- certificates ------------------------------------------------------------- */
 
 /* The string fields of a certificate, in the record and in the struct. */
-#define CERT_STRINGS(X)                                                                        \
-    X(subject) X(issuer) X(common_name) X(serial) X(sans) X(fingerprint)
+#define CERT_STRINGS(X) X(subject) X(issuer) X(common_name) X(serial) X(sans) X(fingerprint)
 
 static json_t *cert_json(const struct dbssl_certinfo *ci)
 {
     json_t *j = json_object();
     bool ok = j != NULL;
 
-#define PUT_STRING(f) ok = ok && ci->f != NULL && json_object_set_new(j, #f, json_string(ci->f)) == 0;
+#define PUT_STRING(f)                                                                              \
+    ok = ok && ci->f != NULL && json_object_set_new(j, #f, json_string(ci->f)) == 0;
     CERT_STRINGS(PUT_STRING)
 #undef PUT_STRING
     ok = ok && json_object_set_new(j, "key_type", json_string(ci->key_type)) == 0 &&
@@ -313,8 +313,8 @@ out:
 
 int dbssl_certfacts_write(const struct dbssl_certfacts *k, int dir, struct dbssl_error *err)
 {
-    json_t *root = json_pack("{s:i, s:s, s:s, s:O}", "format", FACTS_FORMAT, "dbssl",
-                             DBSSL_VERSION, "openssl", openssl_version(), "files", k->files);
+    json_t *root = json_pack("{s:i, s:s, s:s, s:O}", "format", FACTS_FORMAT, "dbssl", DBSSL_VERSION,
+                             "openssl", openssl_version(), "files", k->files);
     char *text = root ? json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     struct file_at tmp = {dir, FACTS_TMP, NULL, FILE_AT_NOFOLLOW};
     int ret = -1;

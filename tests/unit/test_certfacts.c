@@ -150,8 +150,8 @@ static void test_changed_file_is_parsed(void **state)
     {
         bool hit = true;
         struct stat st;
-        assert_int_equal(
-            dbssl_certlist_load_known(k, &crt, "certificate file", &l, &st, &hit, &e), 0);
+        assert_int_equal(dbssl_certlist_load_known(k, &crt, "certificate file", &l, &st, &hit, &e),
+                         0);
         assert_false(hit);
         assert_non_null(l.certs[0].x509); /* parsed */
         assert_false(dbssl_certfacts_chain_ok(k, "client.crt", &st));
@@ -193,8 +193,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, tu_setup_dir, tu_teardown_dir),
-        cmocka_unit_test_setup_teardown(test_changed_file_is_parsed, tu_setup_dir,
-                                        tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_changed_file_is_parsed, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_untrusted_record, tu_setup_dir, tu_teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
