@@ -80,9 +80,10 @@ int dbssl_certs_generate(const struct dbssl_certs_opts *opts, struct dbssl_certs
 /*
  * Generates/renews per the settings when cfg->auto_generate, else does
  * nothing (res->up_to_date).  User-supplied DB_SSL_CA_CERT and DB_SSL_CLIENT_*
- * files are never written; their expiry is reported in res->notes.  Refuses
- * (DBSSL_ERR_CONFIG) when an auto-generation setting is invalid or
- * APP_ENV=production.
+ * files are never written, nor read: their expiry is validation's to report
+ * (dbssl_config_validate), and dbssl_certs_report_user_files() notes it for
+ * `certs generate`.  Refuses (DBSSL_ERR_CONFIG) when an auto-generation
+ * setting is invalid or APP_ENV=production.
  */
 int dbssl_certs_ensure(const struct dbssl_config *cfg, struct dbssl_certs_result *res,
                        struct dbssl_error *err) DBSSL_MUSTCHECK;

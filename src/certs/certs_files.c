@@ -680,10 +680,8 @@ int dbssl_certs_ensure(const struct dbssl_config *cfg, struct dbssl_certs_result
 
     memset(res, 0, sizeof(*res));
     res->up_to_date = true;
-    if (!cfg->auto_generate || cfg->settings[OPT_DB_SSL_AUTO_GENERATE].error != NULL) {
-        dbssl_certs_report_user_files(cfg, res);
+    if (!cfg->auto_generate || cfg->settings[OPT_DB_SSL_AUTO_GENERATE].error != NULL)
         return 0;
-    }
     for (size_t i = 0; i < sizeof(used) / sizeof(used[0]); i++) {
         if (cfg->settings[used[i]].error != NULL) {
             dbssl_error_setx(
@@ -709,8 +707,5 @@ int dbssl_certs_ensure(const struct dbssl_config *cfg, struct dbssl_certs_result
         return -1;
     }
     dbssl_certs_opts_from_config(cfg, &opts);
-    if (dbssl_certs_generate(&opts, res, err) != 0)
-        return -1;
-    dbssl_certs_report_user_files(cfg, res);
-    return 0;
+    return dbssl_certs_generate(&opts, res, err);
 }

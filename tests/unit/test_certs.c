@@ -356,6 +356,9 @@ static void test_user_supplied_cert_reported_not_replaced(void **state)
         cfg = load_env(envp);
     }
     assert_int_equal(dbssl_certs_ensure(cfg, &res, NULL), 0);
+    /* ensure never reads it (validation reports it); certs generate asks for the note */
+    assert_int_equal(res.n_notes, 0);
+    dbssl_certs_report_user_files(cfg, &res);
     assert_int_equal(res.n_notes, 1);
     assert_non_null(strstr(res.notes[0], user_ca));
     assert_non_null(strstr(res.notes[0], "DB_SSL_CA_CERT"));
@@ -393,6 +396,8 @@ static void test_user_supplied_client_pair_not_generated(void **state)
     assert_int_equal(dbssl_certs_ensure(cfg, &res, NULL), 0);
     path_of(fx, "client.crt", path, sizeof(path));
     assert_int_not_equal(access(path, F_OK), 0);
+    assert_int_equal(res.n_notes, 0);
+    dbssl_certs_report_user_files(cfg, &res);
     assert_int_equal(res.n_notes, 1);
     assert_non_null(strstr(res.notes[0], "DB_SSL_CLIENT_CERT"));
     dbssl_config_free(cfg);
