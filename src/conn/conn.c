@@ -141,6 +141,7 @@ int dbssl_conn_build_params_to(const struct dbssl_config *cfg, const struct dbss
     if (to != NULL && to->host != NULL) {
         snprintf(p->port, sizeof(p->port), "%d", to->port);
         if (add_param(p, "host", to->host, err) != 0 ||
+            (to->hostaddr != NULL && add_param(p, "hostaddr", to->hostaddr, err) != 0) ||
             (to->port > 0 && add_param(p, "port", p->port, err) != 0))
             goto out;
     }

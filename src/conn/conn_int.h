@@ -120,6 +120,9 @@ struct dbssl_conn_to {
     /* a pooler's admin console (PgBouncer's database "pgbouncer"), which
      * answers only its SHOW commands: no pg_stat_ssl query after connecting */
     bool admin_console;
+    /* the address to connect to, host staying the name verify-full checks
+     * (libpq's hostaddr); NULL: host is looked up */
+    const char *hostaddr;
 };
 
 /* dbssl_conn_build_params() with to's host and port (files and to may be NULL). */

@@ -144,6 +144,12 @@ void dbssl_hosts_list(const struct dbssl_config *cfg, struct dbssl_hosts *out)
                 continue; /* an empty element means libpq's default: the session covers it */
             memcpy(h->host, s, len);
             h->host[len] = '\0';
+            /* host names what verify-full checks, hostaddr where to connect */
+            if (host != NULL && hostaddr != NULL && nth(hostaddr, i, &s, &len) &&
+                len < sizeof(h->hostaddr)) {
+                memcpy(h->hostaddr, s, len);
+                h->hostaddr[len] = '\0';
+            }
             if (nports > 0 && nth(port, nports == 1 ? 0 : i, &s, &len) && len > 0 && len < 8) {
                 char buf[8];
                 long v;
@@ -183,7 +189,8 @@ static void *probe_one(void *arg)
     struct dbssl_host_probe *h = j->h;
     long long deadline =
         (long long)dbssl_mono_ms() + (long long)j->cfg->connect_timeout * MS_PER_SECOND;
-    struct dbssl_conn_to to = {h->host, h->port, deadline, "any"};
+    struct dbssl_conn_to to = {h->host, h->port, deadline,
+                               "any",   false,   h->hostaddr[0] != '\0' ? h->hostaddr : NULL};
     PGconn *conn = dbssl_connect_to(j->cfg, j->files, &to, &h->tls, NULL);
 
     h->role = DBSSL_HOST_ROLE_UNKNOWN;

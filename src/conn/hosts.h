@@ -31,6 +31,7 @@ enum dbssl_host_role {
 /* One host's probe: where, what its TLS looked like, and its role. */
 struct dbssl_host_probe {
     char host[ADDR_BUF];
+    char hostaddr[ADDR_BUF];    /* the URL's hostaddr for it, "" when none: host is looked up */
     int port;                   /* 0: libpq's default */
     struct dbssl_tls_state tls; /* connected, TLS, server certificate, or the failure */
     enum dbssl_host_role role;
@@ -53,8 +54,8 @@ struct dbssl_hosts {
 
 /*
  * The hosts of cfg's DATABASE_URL (host, or hostaddr when it has no host,
- * each with its port: one port for all, or one per host, as libpq reads
- * them) into out->v with no probe yet; out->n is 0 for a URL with one host
+ * each with its port: one port for all, or one per host, and with both
+ * lists each host's address, as libpq reads them) into out->v with no probe yet; out->n is 0 for a URL with one host
  * (the session itself is its probe).  Always succeeds: a list libpq would
  * reject never reaches a check (validation refuses it).
  */

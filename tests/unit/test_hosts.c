@@ -11,6 +11,7 @@
 
 #include "testutil.h"
 
+#include "conn_int.h"
 #include "health.h"
 #include "hosts.h"
 #include "render.h"
@@ -61,6 +62,18 @@ static void test_list_as_libpq_reads_it(void **state)
     assert_int_equal(h.v[1].port, 0);
     assert_int_equal(h.want, DBSSL_WANT_ANY);
     assert_string_equal(h.want_text, "any");
+    /* host and hostaddr lists: each host probed at its address, verified by its name */
+    h = list_of("host=db-a.invalid,db-b.invalid hostaddr=127.0.0.1,127.0.0.2 port=5432 dbname=x");
+    assert_int_equal(h.n, 2);
+    assert_string_equal(h.v[0].host, "db-a.invalid");
+    assert_string_equal(h.v[0].hostaddr, "127.0.0.1");
+    assert_string_equal(h.v[1].host, "db-b.invalid");
+    assert_string_equal(h.v[1].hostaddr, "127.0.0.2");
+    /* hostaddr alone: the addresses are the hosts */
+    h = list_of("hostaddr=127.0.0.1,127.0.0.2 dbname=x");
+    assert_int_equal(h.n, 2);
+    assert_string_equal(h.v[1].host, "127.0.0.2");
+    assert_string_equal(h.v[1].hostaddr, "");
     /* IPv6 addresses keep their brackets off; shown with them */
     h = list_of("postgresql://app@[::1]:5432,127.0.0.2:5433/app");
     assert_int_equal(h.n, 2);
@@ -70,6 +83,50 @@ static void test_list_as_libpq_reads_it(void **state)
         dbssl_host_name(&h.v[0], name, sizeof(name));
         assert_string_equal(name, "[::1]:5432");
     }
+}
+
+/* The value of keyword among p's parameters, NULL when absent (the last wins, as in libpq). */
+static const char *param(const struct dbssl_conn_params *p, const char *keyword)
+{
+    const char *v = NULL;
+
+    for (size_t i = 0; i < p->n; i++)
+        if (strcmp(p->keywords[i], keyword) == 0)
+            v = p->values[i];
+    return v;
+}
+
+/* A probe of one host of a host + hostaddr list connects to its address, verifies its name. */
+static void test_probe_params_keep_hostaddr(void **state)
+{
+    const char *envp[] = {
+        "DATABASE_URL=host=db-a.invalid,db-b.invalid "
+        "hostaddr=127.0.0.1,127.0.0.2 port=5432 dbname=x user=app sslmode=require",
+        NULL};
+    struct dbssl_config *cfg = test_config_from(envp);
+    struct dbssl_hosts h;
+    struct dbssl_conn_params p;
+    struct dbssl_error e;
+
+    (void)state;
+    dbssl_hosts_list(cfg, &h);
+    assert_int_equal(h.n, 2);
+    {
+        struct dbssl_conn_to to = {h.v[1].host, h.v[1].port, 0, "any", false, h.v[1].hostaddr};
+        assert_int_equal(dbssl_conn_build_params_to(cfg, NULL, &to, &p, &e), 0);
+    }
+    assert_string_equal(param(&p, "host"), "db-b.invalid");
+    assert_string_equal(param(&p, "hostaddr"), "127.0.0.2");
+    assert_string_equal(param(&p, "port"), "5432");
+    dbssl_conn_params_free(&p);
+    /* without an address: the name alone, none of the URL's addresses */
+    {
+        struct dbssl_conn_to to = {"db-b.invalid", 5432, 0, "any", false, NULL};
+        assert_int_equal(dbssl_conn_build_params_to(cfg, NULL, &to, &p, &e), 0);
+    }
+    assert_null(param(&p, "hostaddr"));
+    dbssl_conn_params_free(&p);
+    dbssl_config_free(cfg);
 }
 
 static void test_roles_and_wants(void **state)
@@ -210,6 +267,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_list_as_libpq_reads_it),
+        cmocka_unit_test(test_probe_params_keep_hostaddr),
         cmocka_unit_test(test_roles_and_wants),
         cmocka_unit_test(test_host_rules),
     };
