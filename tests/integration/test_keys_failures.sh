@@ -44,7 +44,9 @@ pg_configure "ssl = on
 ssl_cert_file = '$PG_DIR/srv/server.crt'
 ssl_key_file = '$PG_DIR/srv/server.key'
 ssl_ca_file = '$PG_DIR/srv/ca.crt'
-ssl_crl_file = '$PG_DIR/srv/crl.pem'" "hostssl all app 127.0.0.1/32 cert
+ssl_crl_file = '$PG_DIR/srv/crl.pem'
+log_connections = on
+log_line_prefix = '%m [%p] user=%u '" "hostssl all app 127.0.0.1/32 cert
 hostssl all app2 127.0.0.1/32 scram-sha-256 clientcert=verify-full
 hostssl all app3 127.0.0.1/32 trust clientcert=verify-full" || exit 1
 pg_start || exit 1
@@ -127,5 +129,15 @@ out=$(status_json "$T/revs.env")
 assert_eq healthy "$(field status <<<"$out")" "with the CRL, a server certificate it does not list is fine"
 pg_install_server_cert "$C/revs.crt" "$C/revs.key" "$C/ca.crt"
 pg_restart || exit 1
+seen=$(wc -l <"$PG_DIR/srv/server.log")
 expect "the server's certificate revoked by DB_SSL_CRL" "$T/revs.env" certificate_verification_failed revoked "newly issued"
+# Telling "revoked" takes a second handshake without verification (the
+# server's certificate to hold against the CRL).  It stops once TLS is up:
+# the server that failed verification never gets the startup packet, so
+# never our user name (the server logs the user of every session that sent
+# one; log_line_prefix has user=%u).
+after=$(tail -n +"$((seen + 1))" "$PG_DIR/srv/server.log")
+if grep -q 'connection received' <<<"$after" && ! grep -q 'user=app' <<<"$after"; then
+  t_pass "the revocation probe sent the server no user name ($(grep -c 'connection received' <<<"$after") connections seen)"
+else t_fail "the server saw the user name, or no connection: $after"; fi
 t_done
