@@ -97,7 +97,7 @@ static int do_start(const struct devdb_args *a)
     struct dbssl_devdb_tls tls;
     struct dbssl_devdb_state st;
     struct dbssl_error e;
-    char *url = NULL;
+    char *url = NULL, bouncer[PATH_BUF];
     long url_port;
     int status = EXIT_CONFIG;
 
@@ -105,7 +105,9 @@ static int do_start(const struct devdb_args *a)
     cfg = cli_load_config(a->env_file);
     if (cfg == NULL)
         goto out;
-    if (dbssl_devdb_tls_from_config(cfg, &tls, &e) != 0 ||
+    /* a missing PgBouncer is refused before the development set is made or renewed */
+    if ((a->opts.pgbouncer && devdb_bouncer_find(bouncer, sizeof(bouncer), &e) != 0) ||
+        dbssl_devdb_tls_from_config(cfg, &tls, &e) != 0 ||
         dbssl_devdb_start(cfg, &tls, &a->opts, &st, &e) != 0) {
         status = fail(&e);
         goto out;

@@ -40,7 +40,8 @@ assert_contains "$OUT" "server key \"$T/mixed/server.key\" does not belong to se
 NB=$T/nobouncer
 P=$(free_port 55632) || exit 1
 mkdir -p "$NB"
-printf 'DATABASE_URL=postgresql://app:pw@localhost:%s/appdb\nDB_SSL_AUTO_CERT_DIR=%s\n' "$P" "$CERTS" >"$NB/.env"
+# with a set to generate: the refusal comes before it is made
+printf 'DATABASE_URL=postgresql://app:pw@localhost:%s/appdb\nDB_SSL_AUTO_GENERATE=true\nDB_SSL_AUTO_CERT_DIR=%s/certs\n' "$P" "$NB" >"$NB/.env"
 # should the refusal ever not come, stop what it started
 t_cleanup_add "\"$DBSSL\" dev-db stop --dir '$NB/.dev'"
 run_split without_pgbouncer "$DBSSL_TESTCLOCK" dev-db start --pgbouncer --dir "$NB/.dev" --env-file "$NB/.env"
@@ -51,6 +52,8 @@ assert_line "$ERR" "  hint: Install Debian's PgBouncer with \"apt-get install pg
   "the hint says how to install it"
 assert_eq "" "$OUT" "nothing on stdout: no server started"
 [ ! -e "$NB/.dev" ] && t_pass || t_fail "a refused start created its directory"
+[ -z "$(ls -A "$NB/certs" 2>/dev/null)" ] && t_pass "a refused start made nothing in the certificate directory" ||
+  t_fail "a refused start wrote into the certificate directory: $(ls -A "$NB/certs")"
 if pgrep -f -- "$NB/" >/dev/null; then t_fail "a process of $NB/.dev runs: $(pgrep -af -- "$NB/")"; else
   t_pass "no PostgreSQL was left running"; fi
 if port_busy "$P"; then t_fail "port $P of DATABASE_URL is taken after the refusal"; else t_pass; fi
