@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "keypass.h"
 #include "log.h"
 #include "safedir.h"
 #include "util.h"
@@ -225,6 +226,12 @@ int dbssl_pin_files(const struct dbssl_config *cfg, struct dbssl_pinned *pin,
                                             &pf[i]->len, NULL, err) != 0)
             goto out;
     }
+    if (cfg->client_key_password_file != NULL) {
+        struct dbssl_keypass kp;
+        if (dbssl_keypass_get(cfg, &kp, err) != 0)
+            goto out;
+        pin->keypass = kp.text;
+    }
     if (open_base(&b, err) != 0)
         goto out;
     remove_stale(&b);
@@ -378,6 +385,10 @@ static void pin_clear(struct dbssl_pinned *pin)
         free(pf[i]->data);
         memset(pf[i], 0, sizeof(*pf[i]));
     }
+    if (pin->keypass != NULL)
+        explicit_bzero(pin->keypass, strlen(pin->keypass));
+    free(pin->keypass);
+    pin->keypass = NULL;
 }
 
 void dbssl_pin_remove(struct dbssl_pinned *pin)

@@ -38,6 +38,10 @@ struct dbssl_pinned {
     char *dir;
     int dirfd; /* dir, held open; valid while dir is not NULL */
     struct dbssl_pinned_file ca, cert, key, crl;
+    /* DB_SSL_CLIENT_KEY_PASSWORD_FILE's passphrase as it was read with the
+     * files (a key and its passphrase change together); NULL when none.
+     * Only in memory, wiped when the pin is removed. */
+    char *keypass;
     pthread_mutex_t mu;
 };
 

@@ -69,22 +69,32 @@ static const char *min_protocol(const struct dbssl_config *cfg)
     return min_protocol_names[url > v ? url : v];
 }
 
-/* sslpassword from DB_SSL_CLIENT_KEY_PASSWORD_FILE (the URL's own stays as it is). */
-static int add_key_passphrase(const struct dbssl_config *cfg, struct dbssl_conn_params *p,
-                              struct dbssl_error *err)
+/*
+ * sslpassword from DB_SSL_CLIENT_KEY_PASSWORD_FILE (the URL's own stays as
+ * it is): the one pinned with the set's files, else the file's as it is now.
+ */
+static int add_key_passphrase(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
+                              struct dbssl_conn_params *p, struct dbssl_error *err)
 {
     struct dbssl_keypass kp;
 
     if (cfg->client_key_password_file == NULL)
         return 0;
-    if (dbssl_keypass_get(cfg, &kp, err) != 0)
+    if (files->keypass != NULL) {
+        if ((p->sslpassword = xstrdup(files->keypass)) == NULL) {
+            dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
+            return -1;
+        }
+    } else if (dbssl_keypass_get(cfg, &kp, err) != 0) {
         return -1;
-    p->sslpassword = kp.text; /* owned by p from here on */
+    } else {
+        p->sslpassword = kp.text; /* owned by p from here on */
+    }
     return add_param(p, "sslpassword", p->sslpassword, err);
 }
 
 /* No replacement: every file as the settings name it. */
-static const struct dbssl_conn_files settings_files = {NULL, NULL, NULL, NULL};
+static const struct dbssl_conn_files settings_files = {NULL, NULL, NULL, NULL, NULL};
 
 int dbssl_conn_build_params(const struct dbssl_config *cfg, const struct dbssl_conn_files *files,
                             struct dbssl_conn_params *p, struct dbssl_error *err)
@@ -170,7 +180,7 @@ int dbssl_conn_build_params_to(const struct dbssl_config *cfg, const struct dbss
         goto out;
     if (dbssl_config_ca_system(cfg) && add_param(p, "sslrootcert", DBSSL_CA_SYSTEM, err) != 0)
         goto out;
-    if (add_key_passphrase(cfg, p, err) != 0)
+    if (add_key_passphrase(cfg, files, p, err) != 0)
         goto out;
     if (add_param(p, "ssl_min_protocol_version", min_protocol(cfg), err) != 0 ||
         add_param(p, "channel_binding",

@@ -83,6 +83,9 @@ struct dbssl_conn_params {
  */
 struct dbssl_conn_files {
     const char *ca, *cert, *key, *crl;
+    /* the key's passphrase as DB_SSL_CLIENT_KEY_PASSWORD_FILE held it when
+     * the set was validated; NULL: the file is read at the connect */
+    const char *keypass;
 };
 
 /*

@@ -89,7 +89,7 @@ void dbssl_loaded_unref(struct dbssl_loaded *l)
 struct dbssl_conn_files dbssl_loaded_files(const struct dbssl_loaded *l)
 {
     return (struct dbssl_conn_files){l->pinned.ca.path, l->pinned.cert.path, l->pinned.key.path,
-                                     l->pinned.crl.path};
+                                     l->pinned.crl.path, l->pinned.keypass};
 }
 
 /* ---- the runtime ------------------------------------------------------------------- */

@@ -164,6 +164,53 @@ static void test_vanished_directory_is_never_reused(void **state)
     dbssl_config_free(cfg);
 }
 
+/*
+ * The key's passphrase is pinned with the key: a passphrase file changed
+ * after the set was validated (a rotation half done) does not reach libpq
+ * until a reload validates the pair again; removing the pin wipes it.
+ */
+static void test_passphrase_pinned_with_the_key(void **state)
+{
+    struct tu_cert_opts c = {"app", false, -1, 365, NULL, NULL, NULL, NULL};
+    char cert_env[4200], key_env[4200], pass_env[4200];
+    const char *envp[] = {"DATABASE_URL=postgresql://app@127.0.0.1/db", "DB_SSL_MODE=verify-full",
+                          cert_env, key_env, pass_env, NULL};
+    struct dbssl_config *cfg;
+    struct dbssl_pinned pin;
+    struct dbssl_conn_files files;
+    struct dbssl_conn_params p;
+    struct dbssl_error e;
+
+    (void)state;
+    tu_make_cert(tu_path(tu_dir, "client.crt"), tu_path(tu_dir, "client.key"), &c);
+    tu_write(tu_path(tu_dir, "pass"), "first-Pa55\n", 0600);
+    snprintf(cert_env, sizeof(cert_env), "DB_SSL_CLIENT_CERT=%s", tu_path(tu_dir, "client.crt"));
+    snprintf(key_env, sizeof(key_env), "DB_SSL_CLIENT_KEY=%s", tu_path(tu_dir, "client.key"));
+    snprintf(pass_env, sizeof(pass_env), "DB_SSL_CLIENT_KEY_PASSWORD_FILE=%s",
+             tu_path(tu_dir, "pass"));
+    cfg = test_config_from(envp);
+    dbssl_error_clear(&e);
+    dbssl_pin_init(&pin);
+    if (dbssl_pin_files(cfg, &pin, &e) != 0)
+        fail_msg("pinning failed: %s", e.message);
+    assert_string_equal(pin.keypass, "first-Pa55");
+
+    tu_write(tu_path(tu_dir, "pass"), "second-Pa55\n", 0600);
+    files = (struct dbssl_conn_files){pin.ca.path, pin.cert.path, pin.key.path, pin.crl.path,
+                                      pin.keypass};
+    assert_int_equal(dbssl_conn_build_params(cfg, &files, &p, &e), 0);
+    assert_string_equal(dbssl_conn_params_get(&p, "sslpassword"), "first-Pa55");
+    dbssl_conn_params_free(&p);
+    /* without a pin: the file as it is now */
+    assert_int_equal(dbssl_conn_build_params(cfg, NULL, &p, &e), 0);
+    assert_string_equal(dbssl_conn_params_get(&p, "sslpassword"), "second-Pa55");
+    dbssl_conn_params_free(&p);
+
+    dbssl_pin_remove(&pin);
+    assert_null(pin.keypass);
+    dbssl_config_free(cfg);
+}
+
 /* Copies deleted from a directory that is still ours are written again in it. */
 static void test_deleted_copies_come_back_in_place(void **state)
 {
@@ -274,6 +321,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stale_copies_only_ours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsafe_base_is_skipped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_erase_leaves_no_copy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_passphrase_pinned_with_the_key, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
