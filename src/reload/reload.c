@@ -473,11 +473,12 @@ static bool same_files(char *const a[2 * NWATCHED], char *const b[2 * NWATCHED])
     return true;
 }
 
-/* Re-creates the inotify watch only when the set of files changed: a rebuilt
- * watch takes fresh fingerprints and could miss a change made meanwhile. */
+/* Re-creates the inotify watch only when the set of files changed; the new
+ * one starts from what the old one saw, so a change made meanwhile counts. */
 static void follow(struct dbssl_watcher *w, const struct dbssl_loaded *l)
 {
     char *now[2 * NWATCHED];
+    struct dbssl_watch *next;
 
     files_of(l->cfg, now);
     pthread_mutex_lock(&w->rt->mu);
@@ -493,8 +494,10 @@ static void follow(struct dbssl_watcher *w, const struct dbssl_loaded *l)
         free(w->paths[i]);
         w->paths[i] = now[i];
     }
+    next = dbssl_watch_new((const char *const *)w->paths, 2 * NWATCHED, NULL);
+    dbssl_watch_inherit(next, w->watch);
     dbssl_watch_free(w->watch);
-    w->watch = dbssl_watch_new((const char *const *)w->paths, 2 * NWATCHED, NULL);
+    w->watch = next;
 }
 
 static void *watch_run(void *arg)

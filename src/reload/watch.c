@@ -187,6 +187,20 @@ oom:
     return NULL;
 }
 
+static bool changed(struct dbssl_watch *w);
+
+void dbssl_watch_inherit(struct dbssl_watch *w, const struct dbssl_watch *old)
+{
+    if (w == NULL || old == NULL)
+        return;
+    for (size_t i = 0; i < w->n; i++)
+        for (size_t k = 0; k < old->n; k++)
+            if (strcmp(w->files[i].path, old->files[k].path) == 0)
+                w->files[i].seen = old->files[k].seen;
+    /* settle it at the next wait without waiting for an event already gone */
+    w->pending = old->pending || changed(w);
+}
+
 void dbssl_watch_free(struct dbssl_watch *w)
 {
     if (w == NULL)

@@ -33,6 +33,15 @@ struct dbssl_watch *dbssl_watch_new(const char *const *paths, size_t n, struct d
 void dbssl_watch_free(struct dbssl_watch *w);
 
 /*
+ * A watch made to replace old (a different list of files) starts from what
+ * old last saw of the files both watch, not from their state now: a change
+ * made while the new watch was being made is still a change (a .env put
+ * right just after a reload refused it, when the refused set's files are
+ * added to the watch).  old may be NULL.
+ */
+void dbssl_watch_inherit(struct dbssl_watch *w, const struct dbssl_watch *old);
+
+/*
  * Waits up to timeout_ms for a change to any watched file.  Once one is
  * seen, waits until no watched file is open for writing and the content is
  * unchanged across a whole window of debounce_ms (so a set written file by

@@ -62,6 +62,45 @@ static void test_overwrite_and_rename(void **state)
     dbssl_watch_free(w);
 }
 
+/*
+ * A watch rebuilt for another list of files (serve adds a refused set's
+ * files after a failed reload) still reports a change made between the
+ * old watch's last look and the new watch: the .env put right at once.
+ */
+static void test_rebuilt_watch_keeps_what_was_seen(void **state)
+{
+    const char *two[2];
+    struct dbssl_watch *old, *fresh, *blind;
+
+    (void)state;
+    tu_write(tu_path(tu_dir, ".env"), "DB_SSL_MODE=verify-everything\n", 0644);
+    old = watch_one(tu_path(tu_dir, ".env"));
+    /* put right before the new watch exists: no event reaches it */
+    tu_write(tu_path(tu_dir, ".env"), "DB_SSL_MODE=verify-full\n", 0644);
+    two[0] = tu_path(tu_dir, ".env");
+    two[1] = tu_path(tu_dir, "ca.crt");
+    fresh = dbssl_watch_new(two, 2, NULL);
+    blind = dbssl_watch_new(two, 2, NULL);
+    assert_non_null(fresh);
+    assert_non_null(blind);
+    dbssl_watch_inherit(fresh, old);
+    assert_true(dbssl_watch_wait(fresh, 50, 20, -1));
+    assert_false(dbssl_watch_wait(fresh, 50, 20, -1));
+    /* without what the old watch saw, the change is lost */
+    assert_false(dbssl_watch_wait(blind, 50, 20, -1));
+    /* nothing changed since: an inherited watch reports nothing */
+    dbssl_watch_free(old);
+    old = watch_one(tu_path(tu_dir, ".env"));
+    dbssl_watch_free(blind);
+    blind = dbssl_watch_new(two, 2, NULL);
+    dbssl_watch_inherit(blind, old);
+    assert_false(dbssl_watch_wait(blind, 50, 20, -1));
+    dbssl_watch_inherit(blind, NULL);
+    dbssl_watch_free(old);
+    dbssl_watch_free(fresh);
+    dbssl_watch_free(blind);
+}
+
 static void test_kubernetes_symlink_swap(void **state)
 {
     struct dbssl_watch *w;
@@ -273,6 +312,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_quiet_file_is_not_a_change, tu_setup_dir,
                                         tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_overwrite_and_rename, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_rebuilt_watch_keeps_what_was_seen, tu_setup_dir,
+                                        tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_kubernetes_symlink_swap, tu_setup_dir,
                                         tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_burst_reported_once, tu_setup_dir, tu_teardown_dir),
