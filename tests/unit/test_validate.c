@@ -348,21 +348,6 @@ static void test_encrypted_key(void **state)
                  "and no passphrase is configured\n");
 }
 
-/* An EC key encrypted with "k3y-Pass" (PKCS#8, AES-256-CBC) whose decryption
- * with "not-it" ends in a padding error: the same error every run. */
-#define WRONG_PASSPHRASE_KEY                                                                       \
-    "-----BEGIN ENCRYPTED PRIVATE KEY-----\n"                                                      \
-    "MIHsMFcGCSqGSIb3DQEFDTBKMCkGCSqGSIb3DQEFDDAcBAhkFF/yyCg25QICCAAw\n"                           \
-    "DAYIKoZIhvcNAgkFADAdBglghkgBZQMEASoEELDgV8lWQqiAAH/BNVNXagQEgZB6\n"                           \
-    "fuTs2fCs3zm70quyzztDk5DHa1gBTIQJ70pKcAc+giVD+sjSEOnaC6Mb4tK1YEqp\n"                           \
-    "BIxOTzpmvoQYv+sgwjqpqTPqLdAN8n/NIYzKUkRqhsJAQC8BPIBfDrGVuamB/iZe\n"                           \
-    "x8Mfrg6UPOLMSbjI1R6qtc5go2svMbJBnQ03PVBmFl2wEqpS+3P4f9hYtYZakFI=\n"                           \
-    "-----END ENCRYPTED PRIVATE KEY-----\n"
-
-/*
- * libpq reads encrypted PEM keys with sslpassword and DER keys: so does
- * validation, and it still checks that the key belongs to the certificate.
- */
 /* Settings naming dir's client.crt, the key file key and the passphrase file pass (NULL: none). */
 static void key_settings(char *buf, size_t len, const char *key, const char *pass)
 {
