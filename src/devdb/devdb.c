@@ -351,7 +351,7 @@ int dbssl_devdb_start(const struct dbssl_config *cfg, const struct dbssl_devdb_t
         rn.cwd = st->dir;
         /* a set renewed since the server started: the server reads the new
          * copies at its reload, or its clients' new ca.crt would not verify it */
-        if (devdb_sync_tls(&rn, tls, st, &st->tls_reloaded, err) != 0 ||
+        if (devdb_sync_tls(&rn, tls, st, false, &st->tls_reloaded, err) != 0 ||
             (st->tls_reloaded && pg_ctl_reload(&rn, st->datadir, err) != 0))
             goto out;
         ret = opts->pgbouncer ? devdb_bouncer_start(&rn, bouncer, tls, st, err) : 0;

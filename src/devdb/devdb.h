@@ -115,16 +115,17 @@ int devdb_check_url(const struct dbssl_config *cfg, struct dbssl_error *err) DBS
 int devdb_include_conf(const struct dbssl_pgrun *rn, const struct dbssl_devdb_state *st,
                        struct dbssl_error *err) DBSSL_MUSTCHECK;
 
-/* Copies the TLS files into the cluster (key 0600, owned by the server user) and
- * writes dbssl.conf and pg_hba.conf. */
+/* Copies the TLS files into the cluster (devdb_sync_tls, always) and writes dbssl.conf
+ * and pg_hba.conf. */
 int devdb_configure_cluster(const struct dbssl_config *cfg, const struct dbssl_pgrun *rn,
                             const struct dbssl_devdb_tls *tls, const struct dbssl_devdb_state *st,
                             struct dbssl_error *err) DBSSL_MUSTCHECK;
 
-/* The running cluster's copies of the TLS files made equal to tls's files (a set renewed
- * since the server started); *changed when any was replaced: the server must reload. */
+/* The cluster's copies of the TLS files (key 0600, owned by the server user): with always
+ * false only those that differ from tls's files (a set renewed since the server started);
+ * *changed when any was written: a running server must reload. */
 int devdb_sync_tls(const struct dbssl_pgrun *rn, const struct dbssl_devdb_tls *tls,
-                   const struct dbssl_devdb_state *st, bool *changed,
+                   const struct dbssl_devdb_state *st, bool always, bool *changed,
                    struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /* Creates the role and database of DATABASE_URL in the running cluster, or sets the role's

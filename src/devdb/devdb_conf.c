@@ -44,26 +44,13 @@ int devdb_write_file_as(const char *path, const char *data, size_t len, mode_t m
                               chown_it ? u->gid : (gid_t)-1, err);
 }
 
-int devdb_copy_file_as(const char *src, const char *dst, const char *what, mode_t mode,
-                       const struct dbssl_proc_user *u, struct dbssl_error *err)
-{
-    char *data = NULL;
-    size_t len = 0;
-    int ret = -1;
-
-    if (read_file(src, what, CONFIG_FILE_MAX, &data, &len, err) != 0)
-        goto out;
-    ret = devdb_write_file_as(dst, data, len, mode, u, err);
-out:
-    if (data != NULL)
-        explicit_bzero(data, len); /* may be a private key */
-    free(data);
-    return ret;
-}
-
-/* Copies src over dst (as devdb_copy_file_as) only when their bytes differ; *changed says so. */
+/*
+ * src copied over dst, owned by u when we are root; with always false only
+ * when their bytes differ (*changed says whether it was written).
+ */
 static int sync_file_as(const char *src, const char *dst, const char *what, mode_t mode,
-                        const struct dbssl_proc_user *u, bool *changed, struct dbssl_error *err)
+                        const struct dbssl_proc_user *u, bool always, bool *changed,
+                        struct dbssl_error *err)
 {
     char *want = NULL, *have = NULL;
     size_t wlen = 0, hlen = 0;
@@ -72,7 +59,7 @@ static int sync_file_as(const char *src, const char *dst, const char *what, mode
     if (read_file(src, what, CONFIG_FILE_MAX, &want, &wlen, err) != 0)
         goto out;
     /* a copy that cannot be read is replaced like one that differs */
-    if (read_file(dst, what, CONFIG_FILE_MAX, &have, &hlen, NULL) == 0 && hlen == wlen &&
+    if (!always && read_file(dst, what, CONFIG_FILE_MAX, &have, &hlen, NULL) == 0 && hlen == wlen &&
         memcmp(have, want, wlen) == 0) {
         ret = 0;
         goto out;
@@ -91,22 +78,32 @@ out:
     return ret;
 }
 
+int devdb_copy_file_as(const char *src, const char *dst, const char *what, mode_t mode,
+                       const struct dbssl_proc_user *u, struct dbssl_error *err)
+{
+    bool changed;
+
+    return sync_file_as(src, dst, what, mode, u, true, &changed, err);
+}
+
 int devdb_sync_tls(const struct dbssl_pgrun *rn, const struct dbssl_devdb_tls *tls,
-                   const struct dbssl_devdb_state *st, bool *changed, struct dbssl_error *err)
+                   const struct dbssl_devdb_state *st, bool always, bool *changed,
+                   struct dbssl_error *err)
 {
     const struct dbssl_proc_user *u = rn->user;
     char dst[PATH_BUF];
 
     *changed = false;
     if (!path_join(dst, sizeof(dst), st->datadir, "server.crt") ||
-        sync_file_as(tls->server_cert, dst, "server certificate", 0644, u, changed, err) != 0)
+        sync_file_as(tls->server_cert, dst, "server certificate", 0644, u, always, changed, err) !=
+            0)
         return -1;
     if (!path_join(dst, sizeof(dst), st->datadir, "server.key") ||
-        sync_file_as(tls->server_key, dst, "server key", 0600, u, changed, err) != 0)
+        sync_file_as(tls->server_key, dst, "server key", 0600, u, always, changed, err) != 0)
         return -1;
     if (tls->ca_cert[0] != '\0' &&
         (!path_join(dst, sizeof(dst), st->datadir, "ca.crt") ||
-         sync_file_as(tls->ca_cert, dst, "CA certificate", 0644, u, changed, err) != 0))
+         sync_file_as(tls->ca_cert, dst, "CA certificate", 0644, u, always, changed, err) != 0))
         return -1;
     return 0;
 }
@@ -308,7 +305,7 @@ int devdb_configure_cluster(const struct dbssl_config *cfg, const struct dbssl_p
     /* the lines of `dbssl pg-config --loopback`, pointing at the copies in the data directory */
     struct dbssl_pgconf_opts po = {"127.0.0.1,::1", st->port, true, st->datadir,
                                    tls->ca_cert[0] == '\0'};
-    bool have_ca = tls->ca_cert[0] != '\0';
+    bool copied = false;
     char dst[PATH_BUF], *conf = NULL, *hba = NULL;
     struct strbuf c, h;
     int ret = -1;
@@ -316,15 +313,8 @@ int devdb_configure_cluster(const struct dbssl_config *cfg, const struct dbssl_p
     strbuf_init(&c);
     strbuf_init(&h);
 
-    if (!path_join(dst, sizeof(dst), st->datadir, "server.crt") ||
-        devdb_copy_file_as(tls->server_cert, dst, "server certificate", 0644, rn->user, err) != 0)
-        goto out;
-    if (!path_join(dst, sizeof(dst), st->datadir, "server.key") ||
-        devdb_copy_file_as(tls->server_key, dst, "server key", 0600, rn->user, err) != 0)
-        goto out;
-    if (have_ca &&
-        (!path_join(dst, sizeof(dst), st->datadir, "ca.crt") ||
-         devdb_copy_file_as(tls->ca_cert, dst, "CA certificate", 0644, rn->user, err) != 0))
+    /* every copy written afresh (mode and owner too), not only those that differ */
+    if (devdb_sync_tls(rn, tls, st, true, &copied, err) != 0)
         goto out;
     if (dbssl_pgconf_render(cfg, &po, &conf, &hba, err) != 0)
         goto out;
