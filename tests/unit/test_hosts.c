@@ -85,17 +85,6 @@ static void test_list_as_libpq_reads_it(void **state)
     }
 }
 
-/* The value of keyword among p's parameters, NULL when absent (the last wins, as in libpq). */
-static const char *param(const struct dbssl_conn_params *p, const char *keyword)
-{
-    const char *v = NULL;
-
-    for (size_t i = 0; i < p->n; i++)
-        if (strcmp(p->keywords[i], keyword) == 0)
-            v = p->values[i];
-    return v;
-}
-
 /* A probe of one host of a host + hostaddr list connects to its address, verifies its name. */
 static void test_probe_params_keep_hostaddr(void **state)
 {
@@ -115,16 +104,16 @@ static void test_probe_params_keep_hostaddr(void **state)
         struct dbssl_conn_to to = {h.v[1].host, h.v[1].port, 0, "any", false, h.v[1].hostaddr};
         assert_int_equal(dbssl_conn_build_params_to(cfg, NULL, &to, &p, &e), 0);
     }
-    assert_string_equal(param(&p, "host"), "db-b.invalid");
-    assert_string_equal(param(&p, "hostaddr"), "127.0.0.2");
-    assert_string_equal(param(&p, "port"), "5432");
+    assert_string_equal(dbssl_conn_params_get(&p, "host"), "db-b.invalid");
+    assert_string_equal(dbssl_conn_params_get(&p, "hostaddr"), "127.0.0.2");
+    assert_string_equal(dbssl_conn_params_get(&p, "port"), "5432");
     dbssl_conn_params_free(&p);
     /* without an address: the name alone, none of the URL's addresses */
     {
         struct dbssl_conn_to to = {"db-b.invalid", 5432, 0, "any", false, NULL};
         assert_int_equal(dbssl_conn_build_params_to(cfg, NULL, &to, &p, &e), 0);
     }
-    assert_null(param(&p, "hostaddr"));
+    assert_null(dbssl_conn_params_get(&p, "hostaddr"));
     dbssl_conn_params_free(&p);
     dbssl_config_free(cfg);
 }
