@@ -261,6 +261,44 @@ int dbssl_sessions_read(PGconn *conn, const struct dbssl_config *cfg, struct dbs
     return 0;
 }
 
+/* ---- every session of the server (a fleet probe) ------------------------------------ */
+
+/*
+ * Client sessions over TLS, plaintext over TCP (a Unix socket is not a
+ * network hop), and those the role may not see (pg_stat_activity hides
+ * another role's session, backend_type included, from a role without
+ * pg_read_all_stats: a process attached to a database and a role is counted
+ * as one).
+ */
+static const char CENSUS_SQL[] =
+    "select count(*) filter (where backend_type = 'client backend' and ssl), "
+    "count(*) filter (where backend_type = 'client backend' and not ssl and client_port > 0), "
+    "count(*) filter (where backend_type is null and datid is not null and usesysid is not null) "
+    "from pg_catalog.pg_stat_get_activity(NULL)";
+
+bool dbssl_sessions_census(struct pg_conn *conn, long timeout_s, struct dbssl_sessions_census *out)
+{
+    PGresult *res = NULL;
+    long v[3];
+    bool ok = false;
+
+    out->tls = out->plain = out->unknown = -1;
+    if (timeout_s < 1 || dbssl_conn_exec_bounded(conn, CENSUS_SQL, timeout_s, &res) != 0)
+        goto out;
+    if (PQntuples(res) != 1 || PQnfields(res) != 3)
+        goto out;
+    for (int i = 0; i < 3; i++)
+        if (!parse_long(PQgetvalue(res, 0, i), 0, 1L << 30, &v[i]))
+            goto out;
+    out->tls = v[0];
+    out->plain = v[1];
+    out->unknown = v[2];
+    ok = true;
+out:
+    PQclear(res);
+    return ok;
+}
+
 /* ---- the JSON form ------------------------------------------------------------------ */
 
 static json_t *count_or_null(bool checked, unsigned n)

@@ -112,6 +112,21 @@ void dbssl_sessions_add(struct dbssl_sessions *s, const struct dbssl_session_row
 int dbssl_sessions_read(struct pg_conn *conn, const struct dbssl_config *cfg,
                         struct dbssl_sessions *out, struct dbssl_error *err) DBSSL_MUSTCHECK;
 
+/* Every client session of the server, as far as the role may see (a fleet probe's view). */
+struct dbssl_sessions_census {
+    long tls;     /* client sessions over TLS */
+    long plain;   /* client sessions over TCP without TLS */
+    long unknown; /* sessions the role may not see (another role's, without pg_read_all_stats) */
+};
+
+/*
+ * Counts them over conn, the query bounded by timeout_s (at least 1).  False
+ * when it could not be read (timeout, failed query, an answer not three
+ * counts): then each count is -1, never a zero that reads as "none".
+ */
+bool dbssl_sessions_census(struct pg_conn *conn, long timeout_s,
+                           struct dbssl_sessions_census *out) DBSSL_MUSTCHECK;
+
 /*
  * The JSON form, as "sessions" of /health/database/ssl and of the audit's
  * evidence (a new reference): null when UNREAD; the counts are null unless

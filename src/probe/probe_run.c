@@ -11,24 +11,12 @@
 
 #include "clock.h"
 #include "conn_int.h"
+#include "conn_sessions.h"
 #include "expiry.h"
 #include "probe/probe.h"
 #include "scan/scan.h"
 #include "scan/scan_profile.h"
 #include "util.h"
-
-/*
- * The server's client sessions: over TLS, plaintext over TCP (a Unix socket
- * is not a network hop), and those the role may not see (pg_stat_activity
- * hides another role's session, backend_type included, from a role without
- * pg_read_all_stats: a process attached to a database and a role is counted
- * as one).
- */
-static const char SESSIONS_SQL[] =
-    "select count(*) filter (where backend_type = 'client backend' and ssl), "
-    "count(*) filter (where backend_type = 'client backend' and not ssl and client_port > 0), "
-    "count(*) filter (where backend_type is null and datid is not null and usesysid is not null) "
-    "from pg_catalog.pg_stat_get_activity(NULL)";
 
 /* src as much as fits in dst (n bytes), NUL-terminated; NULL as "". */
 static void put(char *dst, size_t n, const char *src)
@@ -236,8 +224,8 @@ static void read_server(PGconn *conn, long long deadline_ms, struct dbssl_probe_
 {
     long left_s = (long)((deadline_ms - dbssl_probe_clock_ms()) / 1000);
     struct dbssl_serverinfo si;
+    struct dbssl_sessions_census census;
     struct dbssl_error e;
-    PGresult *res = NULL;
 
     if (left_s < 1)
         return;
@@ -254,16 +242,10 @@ static void read_server(PGconn *conn, long long deadline_ms, struct dbssl_probe_
         dbssl_serverinfo_free(&si);
     }
     left_s = (long)((deadline_ms - dbssl_probe_clock_ms()) / 1000);
-    if (left_s >= 1 && dbssl_conn_exec_bounded(conn, SESSIONS_SQL, left_s, &res) == 0) {
-        long v[3];
-        if (PQntuples(res) == 1 && parse_long(PQgetvalue(res, 0, 0), 0, 1L << 30, &v[0]) &&
-            parse_long(PQgetvalue(res, 0, 1), 0, 1L << 30, &v[1]) &&
-            parse_long(PQgetvalue(res, 0, 2), 0, 1L << 30, &v[2])) {
-            r->sessions_tls = v[0];
-            r->sessions_plain = v[1];
-            r->sessions_unknown = v[2];
-        }
-        PQclear(res);
+    if (dbssl_sessions_census(conn, left_s, &census)) {
+        r->sessions_tls = census.tls;
+        r->sessions_plain = census.plain;
+        r->sessions_unknown = census.unknown;
     }
 }
 
