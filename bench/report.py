@@ -49,6 +49,9 @@ def rows(meta):
                   "<=" if c in (64, 1024) else None, 1.0, "µs"))
     r.append(("rss_idle", "resident memory idle (nginx: master + workers)",
               "http.idle.dbssl.rss_kib", "http.idle.nginx.rss_kib", "<=abs", 8192, "KiB"))
+    r.append(("rss_floor", "resident memory idle vs a program that only holds one libpq TLS "
+              "connection (bench/libpq_idle.c: the floor of any program using libpq)",
+              "http.idle.dbssl.rss_kib", "http.idle.libpq.rss_kib", None, None, "KiB"))
     r.append(("pss_idle", "proportional set size idle (shared library pages divided among users)",
               "http.idle.dbssl.pss_kib", "http.idle.nginx.pss_kib", None, None, "KiB"))
     r.append(("anon_idle", "of the resident memory idle: anonymous (heap, stacks, written data)",

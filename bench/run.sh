@@ -6,7 +6,8 @@
 #            dbssl serve vs nginx serving the same bytes (a static file, and
 #            `return 200` from memory); requests/s, socket errors, CPU per
 #            request, resident memory idle, under load and with 10,000
-#            connections held
+#            connections held; idle memory also vs a program that only holds
+#            one libpq TLS connection (bench/libpq_idle.c)
 #   check    the checker's check duration idle and while wrk runs at -c1024
 #            for BENCH_LOAD_SECONDS (60), and whether the service reported
 #            the database `lost` meanwhile
@@ -65,7 +66,7 @@ say() { printf 'bench: %s\n' "$*" >&2; }
 "$SRC/scripts/install-deps.sh" --bench
 cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD" -j "$(nproc)" --target dbssl_cli bench_connect bench_empty bench_certgen \
-  bench_pemload >/dev/null
+  bench_pemload bench_libpq_idle >/dev/null
 DBSSL=${BENCH_DBSSL:-$BUILD/dbssl}
 export DBSSL DBSSL_SRC=$SRC
 set +u
@@ -265,6 +266,32 @@ hold_run() {
   printf '  %-13s %s connections: %s\n' "$server" "$HOLD" "$line" >&2
 }
 
+# libpq_idle_run : the resident memory of a program that only holds one
+# libpq TLS connection (bench/libpq_idle.c, with the PG* settings above)
+libpq_idle_run() {
+  local fifo=$W/libpq_idle.in pid line
+  rm -f "$fifo"
+  mkfifo "$fifo"
+  "$BUILD/bench_libpq_idle" <"$fifo" >"$W/libpq_idle.out" 2>&1 &
+  pid=$!
+  exec 8>"$fifo"
+  for _ in $(seq 1 100); do
+    read -r line <"$W/libpq_idle.out" 2>/dev/null || true
+    [ "$line" = ready ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  if [ "$line" = ready ]; then
+    sample "http.idle.libpq.rss_kib" 1 "$(rss_kib "$pid")"
+    sample "http.idle.libpq.anon_kib" 1 "$(mem_kib RssAnon status "$pid")"
+    sample "http.idle.libpq.file_kib" 1 "$(mem_kib RssFile status "$pid")"
+  else
+    say "bench_libpq_idle did not connect: $(cat "$W/libpq_idle.out")"
+  fi
+  exec 8>&-
+  wait "$pid" || true
+}
+
 section_http() {
   local c r s
   say "http: dbssl serve vs nginx, wrk -t2, ${HTTP_SECONDS}s a run, $ROUNDS rounds"
@@ -274,6 +301,7 @@ section_http() {
   sample "http.idle.dbssl.anon_kib" 1 "$(mem_kib RssAnon status "$SERVE_PID")"
   sample "http.idle.dbssl.file_kib" 1 "$(mem_kib RssFile status "$SERVE_PID")"
   sample "http.idle.dbssl.threads" 1 "$(awk '/^Threads:/ { print $2 }' "/proc/$SERVE_PID/status")"
+  libpq_idle_run
   start_nginx
   sample "http.idle.nginx.rss_kib" 1 "$(rss_kib $(nginx_pids))"
   sample "http.idle.nginx.pss_kib" 1 "$(pss_kib $(nginx_pids))"
