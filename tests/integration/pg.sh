@@ -12,8 +12,11 @@
 #   pg_start / pg_stop / pg_restart
 #   pg_sql SQL               runs SQL as the superuser over the socket
 #   pg_install_server_cert CRT KEY [CA]   copies them where the server can read them
+#   pg_tls_conf [with-ca]    prints the postgresql.conf lines for the installed pair:
+#                            ssl = on, ssl_cert_file, ssl_key_file (and ssl_ca_file with
+#                            with-ca), for pg_configure's CONF
 #   pg_start_tls CRT KEY CA HBA [CONF]   pg_setup, the server certificate (CA: "" for
-#                            none, else also ssl_ca_file), ssl = on and CONF, HBA, pg_start
+#                            none, else also ssl_ca_file), pg_tls_conf and CONF, HBA, pg_start
 #   pg_start_mtls CRT KEY CA ROLE   pg_start_tls with client certificates required
 #                            (hostssl ... cert), and a login ROLE
 #   pg_cleanup               stops the server and removes $PG_DIR
@@ -63,6 +66,19 @@ pg_install_server_cert() {
     if [ "$(id -u)" -eq 0 ]; then chown postgres: "$PG_DIR"/srv/server.*; fi
 }
 
+# pg_tls_conf: where pg_install_server_cert put the pair, said once; the CA only
+# when asked, since ssl_ca_file makes the server ask clients for a certificate
+pg_tls_conf() {
+    case "${1:-}" in
+    "" | with-ca) ;;
+    *) echo "pg_tls_conf: \"$1\": want with-ca or nothing" >&2; return 1 ;;
+    esac
+    echo "ssl = on"
+    echo "ssl_cert_file = '$PG_DIR/srv/server.crt'"
+    echo "ssl_key_file = '$PG_DIR/srv/server.key'"
+    if [ "${1:-}" = with-ca ]; then echo "ssl_ca_file = '$PG_DIR/srv/ca.crt'"; fi
+}
+
 # pg_start: when another process took PG_PORT since pg_setup chose it (tests of
 # other trees run at the same time), the server starts on another free port:
 # PG_PORT says which (a later "port =" line wins in postgresql.conf).
@@ -103,10 +119,7 @@ pg_cleanup() {
 pg_start_tls() {
     pg_setup &&
         pg_install_server_cert "$1" "$2" "$3" &&
-        pg_configure "ssl = on
-ssl_cert_file = '$PG_DIR/srv/server.crt'
-ssl_key_file = '$PG_DIR/srv/server.key'${3:+
-ssl_ca_file = '$PG_DIR/srv/ca.crt'}${5:+
+        pg_configure "$(pg_tls_conf "${3:+with-ca}")${5:+
 $5}" "$4" &&
         pg_start
 }
