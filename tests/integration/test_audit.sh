@@ -83,19 +83,11 @@ PY
 }
 
 # ---- a server with a plaintext "host" line open to the network -----------------------
-pg_setup || exit 1
-pg_install_server_cert "$CERTS/server.crt" "$CERTS/server.key" "$CERTS/ca.crt"
-TLS_CONF="ssl = on
-ssl_cert_file = '$PG_DIR/srv/server.crt'
-ssl_key_file = '$PG_DIR/srv/server.key'
-ssl_ca_file = '$PG_DIR/srv/ca.crt'"
 # the strong profile of pg-config, so that pg_hba.conf is what this server gets wrong
 PGCONF=$("$DBSSL" pg-config 2>/dev/null | grep -E "^ssl_(min|max)_protocol_version|^ssl_ciphers|^ssl_prefer")
-# pg_configure puts "local all all trust" on line 1: the host line is line 3
-pg_configure "$TLS_CONF
-$PGCONF" "hostssl all all 127.0.0.1/32 scram-sha-256
-host all all 0.0.0.0/0 scram-sha-256"
-pg_start || exit 1
+# pg_configure (in pg_start_tls) puts "local all all trust" on line 1: the host line is line 3
+pg_start_tls "$CERTS/server.crt" "$CERTS/server.key" "$CERTS/ca.crt" "hostssl all all 127.0.0.1/32 scram-sha-256
+host all all 0.0.0.0/0 scram-sha-256" "$PGCONF" || exit 1
 PW_SU="Su-pw'9x"
 PW_PLAIN="pl41n-pw"
 pg_sql "create role auditor login superuser password 'Su-pw''9x'" >/dev/null

@@ -25,17 +25,10 @@ make_test_certs "$CERTS" app || exit 1
 # ---- the server: TLS only; "app" by certificate, "billing" by certificate and password ----
 PW="Bi11ing'\"@:/%\$x"
 PW_ENC="Bi11ing%27%22%40%3A%2F%25%24x"
-pg_setup || exit 1
-pg_install_server_cert "$CERTS/server.crt" "$CERTS/server.key" "$CERTS/ca.crt"
-pg_configure "ssl = on
-listen_addresses = '127.0.0.1,::1'
-ssl_cert_file = '$PG_DIR/srv/server.crt'
-ssl_key_file = '$PG_DIR/srv/server.key'
-ssl_ca_file = '$PG_DIR/srv/ca.crt'" "hostssl all billing 127.0.0.1/32 scram-sha-256 clientcert=verify-ca
+pg_start_tls "$CERTS/server.crt" "$CERTS/server.key" "$CERTS/ca.crt" "hostssl all billing 127.0.0.1/32 scram-sha-256 clientcert=verify-ca
 hostssl all billing ::1/128 scram-sha-256 clientcert=verify-ca
 hostssl all all 127.0.0.1/32 cert
-hostssl all all ::1/128 cert" || exit 1
-pg_start || exit 1
+hostssl all all ::1/128 cert" "listen_addresses = '127.0.0.1,::1'" || exit 1
 pg_sql "create role app login" >/dev/null
 pg_sql "create role billing login password 'Bi11ing''\"@:/%\$x'" >/dev/null
 DEAD=$(free_port 56900) || exit 1 # nothing listens there: the first host of a list fails

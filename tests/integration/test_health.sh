@@ -21,10 +21,7 @@ cert_leaf "$C" client ca1 dbssl_test 50 "" clientAuth
 
 # ---- the database
 pg_setup
-SSL_ON="ssl = on
-ssl_cert_file = '$PG_DIR/srv/server.crt'
-ssl_key_file = '$PG_DIR/srv/server.key'
-ssl_ca_file = '$PG_DIR/srv/ca.crt'
+SSL_ON="$(pg_tls_conf with-ca)
 ssl_min_protocol_version = 'TLSv1.2'"
 HBA_PW="hostssl all all 127.0.0.1/32 scram-sha-256
 host all all 127.0.0.1/32 scram-sha-256"

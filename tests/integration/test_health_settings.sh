@@ -18,9 +18,7 @@ cd "$T" || exit 1
 
 pg_setup || exit 1
 pg_install_server_cert "$CERTS/server.crt" "$CERTS/server.key" "$CERTS/ca.crt"
-pg_configure "ssl = on
-ssl_cert_file = '$PG_DIR/srv/server.crt'
-ssl_key_file = '$PG_DIR/srv/server.key'" "hostssl all all 127.0.0.1/32 scram-sha-256
+pg_configure "$(pg_tls_conf)" "hostssl all all 127.0.0.1/32 scram-sha-256
 host all all 0.0.0.0/0 scram-sha-256"
 pg_start || exit 1
 pg_sql "create role auditor login superuser password 'su-pw'" >/dev/null

@@ -49,12 +49,7 @@ if [ -e "$LIBDIR/libdbssl.so.1" ]; then t_pass "installed libdbssl.so.1"; else t
 C=$WORK/certs
 cert_ca "$C" ca "dbssl install test CA" 30
 cert_leaf "$C" server ca localhost 30 "DNS:localhost,IP:127.0.0.1"
-pg_setup
-pg_install_server_cert "$C/server.crt" "$C/server.key"
-pg_configure "ssl = on
-ssl_cert_file = '$PG_DIR/srv/server.crt'
-ssl_key_file = '$PG_DIR/srv/server.key'" "hostssl all all 127.0.0.1/32 trust"
-pg_start
+pg_start_tls "$C/server.crt" "$C/server.key" "" "hostssl all all 127.0.0.1/32 trust"
 
 # no LD_LIBRARY_PATH, no environment but the settings: as a user runs them
 run_app() { # program, settings...

@@ -40,10 +40,7 @@ printf '%s\n' "$PASS" >"$C/pass" && chmod 0600 "$C/pass"
 pg_setup || exit 1
 pg_install_server_cert "$C/server.crt" "$C/server.key" "$C/ca.crt"
 install -m 0644 "$C/crl.pem" "$PG_DIR/srv/crl.pem"
-pg_configure "ssl = on
-ssl_cert_file = '$PG_DIR/srv/server.crt'
-ssl_key_file = '$PG_DIR/srv/server.key'
-ssl_ca_file = '$PG_DIR/srv/ca.crt'
+pg_configure "$(pg_tls_conf with-ca)
 ssl_crl_file = '$PG_DIR/srv/crl.pem'
 log_connections = on
 log_line_prefix = '%m [%p] user=%u '" "hostssl all app 127.0.0.1/32 cert

@@ -71,9 +71,7 @@ scan_and_compare() {
 # ---- one cluster, reconfigured: PostgreSQL's default ssl_ciphers, then the guide's ----
 pg_setup || exit 1
 pg_install_server_cert "$CERTS/server.crt" "$CERTS/server.key" "$CERTS/ca.crt"
-TLS_CONF="ssl = on
-ssl_cert_file = '$PG_DIR/srv/server.crt'
-ssl_key_file = '$PG_DIR/srv/server.key'"
+TLS_CONF=$(pg_tls_conf)
 pg_configure "$TLS_CONF
 log_connections = on" "hostssl all all 127.0.0.1/32 trust"
 pg_start || exit 1
