@@ -17,7 +17,7 @@
 #                            with-ca), for pg_configure's CONF
 #   pg_start_tls CRT KEY CA HBA [CONF]   pg_setup, the server certificate (CA: "" for
 #                            none, else also ssl_ca_file), pg_tls_conf and CONF, HBA, pg_start
-#   pg_start_mtls CRT KEY CA ROLE   pg_start_tls with client certificates required
+#   pg_start_mtls CRT KEY CA ROLE [CONF]   pg_start_tls with client certificates required
 #                            (hostssl ... cert), and a login ROLE
 #   pg_cleanup               stops the server and removes $PG_DIR
 declare -F t_cleanup_add >/dev/null || { echo "pg.sh: source tests/lib.sh first" >&2; exit 1; }
@@ -125,6 +125,6 @@ $5}" "$4" &&
 }
 
 pg_start_mtls() {
-    pg_start_tls "$1" "$2" "$3" "hostssl all all 127.0.0.1/32 cert" &&
+    pg_start_tls "$1" "$2" "$3" "hostssl all all 127.0.0.1/32 cert" "${5:-}" &&
         pg_sql "create role $4 login" >/dev/null
 }

@@ -16,17 +16,9 @@ PROBE=${DBSSL_BUILD:?build directory}/bench_connect
 
 C=$T/certs
 make_test_certs "$C" app
-pg_setup
-pg_install_server_cert "$C/server.crt" "$C/server.key" "$C/ca.crt"
-TLS="ssl = on
-ssl_cert_file = '$PG_DIR/srv/server.crt'
-ssl_key_file = '$PG_DIR/srv/server.key'
-ssl_ca_file = '$PG_DIR/srv/ca.crt'
-log_statement = 'all'
+LOGGING="log_statement = 'all'
 log_line_prefix = '%a '"
-pg_configure "$TLS" "hostssl all all 127.0.0.1/32 cert"
-pg_start
-pg_sql "create role app login" >/dev/null
+pg_start_mtls "$C/server.crt" "$C/server.key" "$C/ca.crt" app "$LOGGING"
 LOG=$PG_DIR/srv/server.log
 
 mkdir -p "$T/app"
@@ -56,8 +48,7 @@ assert_eq 2 "$(grep -cx 'SELECT 1' <<<"$got")" "and the application's statements
 
 # fail closed without a state: the server drops TLS, TLS is required
 pg_configure "ssl = off
-log_statement = 'all'
-log_line_prefix = '%a '" "host all all 127.0.0.1/32 trust"
+$LOGGING" "host all all 127.0.0.1/32 trust"
 pg_restart
 cat >"$T/app/.env" <<EOF2
 DATABASE_URL=postgresql://app@localhost:$PG_PORT/postgres
