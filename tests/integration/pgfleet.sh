@@ -62,9 +62,7 @@ fleet_pg() {
     conf="ssl = off"
   else
     pg_install_server_cert "$crt" "$key" || return 1
-    conf="ssl = on
-ssl_cert_file = '$PG_DIR/srv/server.crt'
-ssl_key_file = '$PG_DIR/srv/server.key'
+    conf="$(pg_tls_conf)
 $conf"
   fi
   # small: many of them run at once
