@@ -44,18 +44,11 @@ cp "$SETS/shared/ca.crt" "$SETS/shared/ca.key" "$C/" &&
 chmod 0755 "$C" && chmod 0644 "$C"/*.key
 
 # ---- the primary, on 127.0.0.1
-pg_setup || { t_fail "pg_setup"; t_done; }
+pg_start_tls "$C/primary.crt" "$C/primary.key" "$C/ca.crt" "hostssl replication replicator 127.0.0.0/8 cert
+hostssl all app 127.0.0.0/8 cert" "wal_level = replica
+hot_standby = on" || { t_fail "the primary did not start"; t_done; }
 P1=$PG_PORT
 PRIMARY_DIR=$PG_DIR
-pg_install_server_cert "$C/primary.crt" "$C/primary.key" "$C/ca.crt"
-pg_configure "ssl = on
-ssl_cert_file = '$PG_DIR/srv/server.crt'
-ssl_key_file = '$PG_DIR/srv/server.key'
-ssl_ca_file = '$PG_DIR/srv/ca.crt'
-wal_level = replica
-hot_standby = on" "hostssl replication replicator 127.0.0.0/8 cert
-hostssl all app 127.0.0.0/8 cert"
-pg_start || { t_fail "the primary did not start"; t_done; }
 pg_sql "create role replicator login replication" >/dev/null &&
   pg_sql "create role app login" >/dev/null &&
   pg_sql "create database app owner app" >/dev/null ||
@@ -66,9 +59,8 @@ STANDBY_DIR=$(mktemp -d /tmp/dbssl-pg-standby.XXXXXX)
 t_cleanup_add "pg_as_owner '$PG_BIN/pg_ctl' -D '$STANDBY_DIR/data' -m immediate -w stop >/dev/null 2>&1; rm -rf '$STANDBY_DIR'"
 chmod 755 "$STANDBY_DIR"
 mkdir -p "$STANDBY_DIR/srv"
-install -m 0644 "$C/standby.crt" "$STANDBY_DIR/srv/server.crt"
-install -m 0600 "$C/standby.key" "$STANDBY_DIR/srv/server.key"
-install -m 0644 "$C/ca.crt" "$STANDBY_DIR/srv/ca.crt"
+# pg.sh's layout in the standby's own directory: pg.sh's helpers with PG_DIR set to it
+PG_DIR=$STANDBY_DIR pg_install_server_cert "$C/standby.crt" "$C/standby.key" "$C/ca.crt"
 install -m 0644 "$C/replicator.crt" "$STANDBY_DIR/srv/replicator.crt"
 install -m 0600 "$C/replicator.key" "$STANDBY_DIR/srv/replicator.key"
 if [ "$(id -u)" -eq 0 ]; then chown -R postgres: "$STANDBY_DIR"; fi
@@ -80,11 +72,10 @@ pg_as_owner "$PG_BIN/pg_basebackup" -d "$REPL" -D "$STANDBY_DIR/data" -R -X stre
   echo "listen_addresses = '127.0.0.2'"
   echo "port = $P2"
   echo "unix_socket_directories = '$STANDBY_DIR/srv'"
-  echo "ssl_cert_file = '$STANDBY_DIR/srv/server.crt'"
-  echo "ssl_key_file = '$STANDBY_DIR/srv/server.key'"
-  echo "ssl_ca_file = '$STANDBY_DIR/srv/ca.crt'"
+  PG_DIR=$STANDBY_DIR pg_tls_conf with-ca
 } | pg_as_owner tee -a "$STANDBY_DIR/data/postgresql.conf" >/dev/null
-# the base backup copied test.conf's include; its lines come before ours
+# the base backup copied test.conf's include (ssl = on, the primary's pair); its
+# lines come before ours
 pg_as_owner "$PG_BIN/pg_ctl" -D "$STANDBY_DIR/data" -l "$STANDBY_DIR/srv/server.log" -w -t 30 start >/dev/null ||
   { t_fail "the standby did not start: $(tail -5 "$STANDBY_DIR/srv/server.log")"; t_done; }
 
@@ -160,9 +151,7 @@ else t_fail "after the failover: $body"; fi
 
 # ---- a host whose certificate names another host: degraded, naming it
 # (the old primary comes back with the wrong certificate, as a plain server)
-install -m 0644 "$C/wrongname.crt" "$PRIMARY_DIR/srv/server.crt"
-install -m 0600 "$C/wrongname.key" "$PRIMARY_DIR/srv/server.key"
-if [ "$(id -u)" -eq 0 ]; then chown postgres: "$PRIMARY_DIR"/srv/server.*; fi
+PG_DIR=$PRIMARY_DIR pg_install_server_cert "$C/wrongname.crt" "$C/wrongname.key"
 pg_start || t_fail "the old primary did not start again"
 ok=
 for _ in $(seq 1 60); do
