@@ -145,9 +145,15 @@ curl -sf "http://127.0.0.1:$PROM_PORT/-/ready" >/dev/null && t_pass ||
   { t_fail "Prometheus did not start: $(cat "$T/prometheus.log")"; t_done; }
 PROM_T0=$(date +%s)
 
-# query EXPR : the result vector as "label=value ... value" lines ({{labels}} sorted)
+# query EXPR : the result vector as "label=value ... value" lines ({{labels}} sorted),
+# evaluated at $QUERY_TIME.  Once every target had a fresh sample, the checks
+# below all look at that one instant: a scrape that fails later on a loaded
+# machine marks its series stale, and a count taken after it would lose a
+# target the fleet did probe.
+QUERY_TIME=
 query() {
-  curl -s --max-time 10 --data-urlencode "query=$1" "http://127.0.0.1:$PROM_PORT/api/v1/query" |
+  curl -s --max-time 10 --data-urlencode "query=$1" ${QUERY_TIME:+--data-urlencode "time=$QUERY_TIME"} \
+    "http://127.0.0.1:$PROM_PORT/api/v1/query" |
     python3 -c '
 import json, sys
 j = json.load(sys.stdin)
@@ -161,6 +167,7 @@ scalar() { query "$1" | awk '{print $NF}' | head -1; }
 FRESH="time() - timestamp(probe_success{job=\"dbssl_fleet\"}) < $((2 * INTERVAL))"
 ok=
 for _ in $(seq 1 60); do
+  QUERY_TIME=$(date +%s.%N)
   n=$(scalar "count($FRESH)")
   rounds=$(scalar 'min(count_over_time(probe_success{job="dbssl_fleet"}[1h]))')
   if [ "${n:-0}" = 500 ] && [ "${rounds:-0}" -ge 2 ]; then ok=1; break; fi
