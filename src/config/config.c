@@ -473,6 +473,15 @@ bool dbssl_config_ca_file(const struct dbssl_config *cfg, struct dbssl_file_ref 
     return false;
 }
 
+bool dbssl_config_verifies_server(const struct dbssl_config *cfg)
+{
+    struct dbssl_file_ref ca;
+
+    if (cfg->ssl_mode == DBSSL_SSLMODE_DISABLE)
+        return false;
+    return cfg->ssl_mode >= DBSSL_SSLMODE_VERIFY_CA || dbssl_config_ca_file(cfg, &ca);
+}
+
 bool dbssl_config_client_files(const struct dbssl_config *cfg, struct dbssl_file_ref *cert,
                                struct dbssl_file_ref *key)
 {

@@ -217,6 +217,15 @@ bool dbssl_config_ca_system(const struct dbssl_config *cfg);
 
 /* The CA file used to verify the server; false when there is none (or "system"). */
 bool dbssl_config_ca_file(const struct dbssl_config *cfg, struct dbssl_file_ref *out);
+/*
+ * Whether libpq verifies the server's certificate chain (and the CRL, when
+ * one is set): in verify-ca and verify-full, and in require, prefer and
+ * allow once it has a CA file (sslrootcert), since libpq then verifies
+ * every TLS handshake as verify-ca does (its documented compatibility
+ * rule).  Never in disable.  The one answer for the health body, the status
+ * page, validation and reload.
+ */
+bool dbssl_config_verifies_server(const struct dbssl_config *cfg);
 /* The client certificate and key; false when mutual TLS is off. */
 bool dbssl_config_client_files(const struct dbssl_config *cfg, struct dbssl_file_ref *cert,
                                struct dbssl_file_ref *key);

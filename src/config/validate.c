@@ -456,12 +456,14 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
         dbssl_findings_addx(f, DBSSL_SEVERITY_WARNING, 0, "DB_SSL_MODE", detail, hint,
                             "DB_SSL_MODE is \"require\" but a CA certificate is configured");
     }
-    if (mode_ok && cfg->crl != NULL && m < DBSSL_SSLMODE_VERIFY_CA) {
+    if (mode_ok && cfg->crl != NULL && !dbssl_config_verifies_server(cfg)) {
         char fix[FIX_BUF], hint[FIX_BUF + 64];
         snprintf(hint, sizeof(hint), "%s for the CRL to be checked.",
                  fix_setting(cfg, OPT_DB_SSL_MODE, "verify-full", true, fix, sizeof(fix)));
         dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_CRL", hint,
-                           "DB_SSL_CRL has no effect with DB_SSL_MODE \"%s\"", mode);
+                           "DB_SSL_CRL has no effect with DB_SSL_MODE \"%s\" and no CA "
+                           "certificate",
+                           mode);
     }
     (void)ca_read;
 

@@ -144,7 +144,7 @@ static void banner(struct strbuf *sb, const struct dbssl_snapshot *s, const char
         esc(sb, server);
         strbuf_append(sb, " with ");
         esc(sb, t->protocol);
-        strbuf_append(sb, s->ssl_mode >= DBSSL_SSLMODE_VERIFY_CA
+        strbuf_append(sb, s->verifies_server
                               ? ", the server's certificate verified"
                               : ", the server's certificate not verified");
     } else {
@@ -169,8 +169,7 @@ static void facts(struct strbuf *sb, const struct dbssl_snapshot *s, const char 
     fact(sb, "Cipher", tls_on ? t->cipher : "");
     snprintf(buf, sizeof(buf), "%d", t->key_bits);
     fact(sb, "Key bits", tls_on && t->key_bits > 0 ? buf : "");
-    fact(sb, "Certificate validation",
-         s->ssl_mode >= DBSSL_SSLMODE_VERIFY_CA ? "enabled" : "disabled");
+    fact(sb, "Certificate validation", s->verifies_server ? "enabled" : "disabled");
     fact(sb, "Host name verification", s->ssl_mode == DBSSL_SSLMODE_VERIFY_FULL ? "yes" : "no");
     fact(sb, "Client certificate", tls_on && t->client_cert_sent ? "sent" : "not sent");
     fact(sb, "Server", server);

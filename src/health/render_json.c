@@ -99,7 +99,6 @@ static json_t *ssl_body(const struct dbssl_snapshot *s)
 {
     const struct dbssl_tls_state *t = &s->tls;
     bool tls_on = t->connected && t->ssl_in_use;
-    bool verifying = s->ssl_mode >= DBSSL_SSLMODE_VERIFY_CA;
     json_t *root = json_object(), *certs = json_array(), *warnings = json_array();
 
     for (size_t i = 0; i < s->n_certs; i++)
@@ -118,7 +117,7 @@ static json_t *ssl_body(const struct dbssl_snapshot *s)
     json_object_set_new(root, "ssl_version", tls_on ? str_or_null(t->protocol) : json_null());
     json_object_set_new(root, "ssl_cipher", tls_on ? str_or_null(t->cipher) : json_null());
     json_object_set_new(root, "certificate_validation",
-                        json_string(verifying ? "enabled" : "disabled"));
+                        json_string(s->verifies_server ? "enabled" : "disabled"));
     json_object_set_new(root, "status", json_string(dbssl_health_status_name(s->status)));
     json_object_set_new(root, "hostname_verification",
                         json_boolean(s->ssl_mode == DBSSL_SSLMODE_VERIFY_FULL));

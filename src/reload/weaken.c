@@ -22,15 +22,6 @@ static bool has_ca(const struct dbssl_config *cfg, struct dbssl_file_ref *ca)
     return dbssl_config_ca_file(cfg, ca);
 }
 
-/* libpq verifies the server certificate in a verify mode, and in any mode
- * once it is given a CA file (sslrootcert): require then acts as verify-ca */
-static bool verifies_server(const struct dbssl_config *cfg)
-{
-    struct dbssl_file_ref ca;
-
-    return cfg->ssl_mode >= DBSSL_SSLMODE_VERIFY_CA || has_ca(cfg, &ca);
-}
-
 /* An ordered choice (weakest first) set lower; url_keyword: its DATABASE_URL keyword, or NULL. */
 static bool lowered(const struct dbssl_config *fresh, enum dbssl_option_id id, int cur_v,
                     int fresh_v, const char *url_keyword, struct strbuf *why)
@@ -90,7 +81,7 @@ static bool weaker_verification(const struct dbssl_config *cur, const struct dbs
     bool ca_dropped = (has_ca(cur, &ca) || dbssl_config_ca_system(cur)) &&
                       !(has_ca(fresh, &ca) || dbssl_config_ca_system(fresh));
 
-    if (verifies_server(cur) && !verifies_server(fresh)) {
+    if (dbssl_config_verifies_server(cur) && !dbssl_config_verifies_server(fresh)) {
         strbuf_printf(why, "server certificate no longer verified%s",
                       ca_dropped ? " (CA certificate dropped)" : "");
         return true;

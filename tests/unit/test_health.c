@@ -235,6 +235,44 @@ static void test_plaintext_by_mode(void **state)
     json_decref(j);
 }
 
+/*
+ * certificate_validation says what libpq does: it verifies the chain in a
+ * verify mode, and in require (or prefer, allow) once it has a CA file;
+ * never in disable.  Host names only in verify-full.
+ */
+static void test_validation_by_mode_and_ca(void **state)
+{
+    static const struct {
+        const char *mode, *ca, *validation;
+        bool hostname;
+    } cases[] = {
+        {"DB_SSL_MODE=require", NULL, "disabled", false},
+        {"DB_SSL_MODE=require", "DB_SSL_CA_CERT=/c/ca.crt", "enabled", false},
+        {"DB_SSL_MODE=prefer", "DB_SSL_CA_CERT=/c/ca.crt", "enabled", false},
+        {"DB_SSL_MODE=verify-ca", NULL, "enabled", false},
+        {"DB_SSL_MODE=verify-full", NULL, "enabled", true},
+        {"DB_SSL_MODE=disable", "DB_SSL_CA_CERT=/c/ca.crt", "disabled", false},
+    };
+    struct dbssl_tls_state t = tls_ok();
+    const char *status;
+    int http;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *envp[] = {cases[i].mode, cases[i].ca, NULL};
+        struct dbssl_config *cfg = test_config_from(envp);
+        json_t *j = check(envp, &t, NULL, &http, &status);
+
+        assert_string_equal(jstr(j, "certificate_validation"), cases[i].validation);
+        assert_int_equal(json_is_true(json_object_get(j, "hostname_verification")),
+                         cases[i].hostname);
+        assert_int_equal(dbssl_config_verifies_server(cfg),
+                         strcmp(cases[i].validation, "enabled") == 0);
+        json_decref(j);
+        dbssl_config_free(cfg);
+    }
+}
+
 static void test_certificate_expiry_rules(void **state)
 {
     const char *envp[] = {"DB_SSL_MODE=verify-full", "DB_SSL_EXPIRY_WARN_DAYS=30", NULL};
@@ -436,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_verify_full_tls13_is_healthy_with_exact_fields),
         cmocka_unit_test(test_failed_connection_is_unhealthy_with_error),
         cmocka_unit_test(test_plaintext_by_mode),
+        cmocka_unit_test(test_validation_by_mode_and_ca),
         cmocka_unit_test(test_certificate_expiry_rules),
         cmocka_unit_test(test_database_body),
         cmocka_unit_test(test_board_keeps_old_snapshot_alive),
