@@ -82,19 +82,26 @@ static void check_unknown(const struct dbssl_config *cfg, struct dbssl_findings 
     }
 }
 
-/* A ${NAME} is named when it looks like a variable, and for DATABASE_URL only
- * when written as environment variables are (upper case): anything else may
- * be a piece of a password that happens to hold "${". */
-static bool nameable(const char *key, const char *name)
+/*
+ * Whether the unset ${NAME} in key's value may be named in a finding.  The
+ * name is part of the value as written, so it is named only where the value
+ * is no secret: in a setting of ours that is not SENSITIVE.  In DATABASE_URL
+ * (its password), in any key dbssl does not know (an application's own
+ * API_KEY or DB_PASSWORD), a "${" may be a piece of a password: there the
+ * finding gives the line, never the text (unless the name is a key of the
+ * file itself, set further down).
+ */
+static bool nameable(const char *key, const char *name, bool is_a_key_below)
 {
     int i = dbssl_option_find(key);
-    bool upper_only = i >= 0 && (dbssl_options[i].flags & DBSSL_OPT_F_SENSITIVE);
     size_t n = 0;
 
+    if (!is_a_key_below && (i < 0 || (dbssl_options[i].flags & DBSSL_OPT_F_SENSITIVE)))
+        return false;
     for (; name[n]; n++) {
         char c = name[n];
-        bool ok = (c >= 'A' && c <= 'Z') || c == '_' || (n > 0 && c >= '0' && c <= '9') ||
-                  (!upper_only && c >= 'a' && c <= 'z');
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' ||
+                  (n > 0 && c >= '0' && c <= '9');
         if (!ok || n >= 64)
             return false;
     }
@@ -134,7 +141,7 @@ static void check_env_notes(const struct dbssl_config *cfg, struct dbssl_finding
                                n->key, cfg->env_file, n->other_line, n->line, n->line);
             break;
         case DOTENV_NOTE_UNSET_REF:
-            if (nameable(n->key, n->name))
+            if (nameable(n->key, n->name, n->other_line > 0))
                 snprintf(ref, sizeof(ref), "${%s}", n->name);
             else
                 snprintf(ref, sizeof(ref), "a variable (${...})");
