@@ -118,17 +118,16 @@ static bool exists(const struct certs_dir *d, int f)
 }
 
 /*
- * Whether a generated certificate is due for renewal.  The "within
- * DB_SSL_EXPIRY_WARN_DAYS" rule only applies when the configured validity is
- * longer than that window; otherwise every fresh certificate would be due and
- * each run would replace the set.
+ * Whether a generated certificate is due for renewal: expired, or past
+ * expiry.h's renewal time (two thirds of its lifetime, or the
+ * DB_SSL_EXPIRY_WARN_DAYS window if that comes first), the time serve's
+ * renewal uses too; or made with another key type than asked for.
  */
 static bool due(const struct dbssl_certinfo *ci, const struct dbssl_certs_opts *o, char *why,
                 size_t len)
 {
     long long now = dbssl_now(), life = ci->not_after - ci->not_before;
-    /* expiry.h's rules; a window as long as the validity would make every fresh set due */
-    long window = o->days > o->renew_within_days ? o->renew_within_days : 0;
+    long window = dbssl_expiry_renew_window(o->days, o->renew_within_days);
     enum dbssl_expiry_state st = dbssl_expiry_state(ci->not_before, ci->not_after, now, window);
     const char *want_type;
     int want_bits;
@@ -139,13 +138,12 @@ static bool due(const struct dbssl_certinfo *ci, const struct dbssl_certs_opts *
         snprintf(why, len, "expired on %s", when);
         return true;
     }
-    if (st == DBSSL_EXPIRY_EXPIRING) {
+    if (life > 0 && now >= dbssl_expiry_renew_at(ci->not_before, ci->not_after, window)) {
         long long days = dbssl_expiry_days_left(ci->not_after, now);
-        snprintf(why, len, "expires in %lld day%s", days, days == 1 ? "" : "s");
-        return true;
-    }
-    if (life > 0 && now >= dbssl_expiry_renew_at(ci->not_before, ci->not_after)) {
-        snprintf(why, len, "past two thirds of its lifetime");
+        if (st == DBSSL_EXPIRY_EXPIRING)
+            snprintf(why, len, "expires in %lld day%s", days, days == 1 ? "" : "s");
+        else
+            snprintf(why, len, "past two thirds of its lifetime");
         return true;
     }
     certs_key_type_info(o->key_type, &want_type, &want_bits);

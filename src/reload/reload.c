@@ -389,8 +389,9 @@ out:
 
 /* ---- renewal of auto-generated certificates ------------------------------------------ */
 
-/* The earliest time a generated certificate in use reaches two thirds of its
- * lifetime, or 0 when none is generated. */
+/* The earliest time a generated certificate in use is due for renewal
+ * (expiry.h's rule, as `dbssl certs generate` decides), or 0 when none is
+ * generated. */
 static long long renewal_due_at(const struct dbssl_loaded *l)
 {
     struct dbssl_file_ref refs[3];
@@ -406,7 +407,10 @@ static long long renewal_due_at(const struct dbssl_loaded *l)
             continue;
         for (size_t i = 0; i < l->certs.n; i++) {
             const struct dbssl_inuse_cert *c = &l->certs.v[i];
-            long long at = dbssl_expiry_renew_at(c->not_before, c->not_after);
+            long long at = dbssl_expiry_renew_at(
+                c->not_before, c->not_after,
+                dbssl_expiry_renew_window(l->cfg->auto_cert_validity_days,
+                                          l->cfg->expiry_warn_days));
             if (strcmp(c->path, refs[r].path) == 0 && (due == 0 || at < due))
                 due = at;
         }

@@ -26,9 +26,21 @@ enum dbssl_expiry_state dbssl_expiry_state(long long not_before, long long not_a
     return DBSSL_EXPIRY_VALID;
 }
 
-long long dbssl_expiry_renew_at(long long not_before, long long not_after)
+long dbssl_expiry_renew_window(long validity_days, long warn_days)
 {
-    return not_before + (not_after - not_before) * 2 / 3;
+    return validity_days > warn_days ? warn_days : 0;
+}
+
+long long dbssl_expiry_renew_at(long long not_before, long long not_after, long window_days)
+{
+    long long at = not_before + (not_after - not_before) * 2 / 3;
+    long long window = (long long)window_days * SECONDS_PER_DAY;
+    /* the first second dbssl_expiry_state() says "expiring": not_after - now < window */
+    long long expiring = not_after - window + 1;
+
+    if (window > 0 && expiring < at)
+        at = expiring;
+    return at;
 }
 
 const char *dbssl_expiry_state_name(enum dbssl_expiry_state s)

@@ -16,7 +16,13 @@
  *    not_after - now < warn_days * day.  So DB_SSL_EXPIRY_WARN_DAYS=30 warns
  *    from the moment days left drops to 29, and 0 never warns.
  *  - A generated certificate is due for renewal at two thirds of its
- *    lifetime (as step-ca and cert-manager renew).
+ *    lifetime (as step-ca and cert-manager renew), or on entering the
+ *    warning window if that comes first.  The window counts only when the
+ *    configured validity is longer than it: otherwise every fresh
+ *    certificate would be due, and each run would replace the set.
+ *    `dbssl certs generate` and serve's renewal both ask here, so that a
+ *    generated set is never reported expiring by health while serve waits
+ *    to renew it.
  */
 #ifndef DBSSL_EXPIRY_H
 #define DBSSL_EXPIRY_H
@@ -37,8 +43,14 @@ long long dbssl_expiry_days_left(long long not_after, long long now);
 enum dbssl_expiry_state dbssl_expiry_state(long long not_before, long long not_after, long long now,
                                            long warn_days);
 
-/* When a certificate valid [not_before, not_after] is due for renewal. */
-long long dbssl_expiry_renew_at(long long not_before, long long not_after);
+/* The warning window renewal heeds for certificates generated valid for
+ * validity_days (DB_SSL_AUTO_CERT_VALIDITY_DAYS), with DB_SSL_EXPIRY_WARN_DAYS
+ * warn_days: warn_days, or 0 when the validity is not longer. */
+long dbssl_expiry_renew_window(long validity_days, long warn_days);
+
+/* When a generated certificate valid [not_before, not_after] is due for
+ * renewal, with the window of dbssl_expiry_renew_window() (0: two thirds only). */
+long long dbssl_expiry_renew_at(long long not_before, long long not_after, long window_days);
 
 /* "valid", "expiring", "expired", "not_yet_valid". */
 const char *dbssl_expiry_state_name(enum dbssl_expiry_state s);
