@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "clock.h"
+#include "hbarules.h"
 #include "health.h"
 #include "prepare.h"
 #include "render.h"
@@ -115,6 +116,7 @@ static int run(int argc, char **argv)
     struct dbssl_sessions sessions;
     struct dbssl_pgbouncer pgbouncer;
     struct dbssl_error e;
+    json_t *server_settings = NULL;
     PGconn *conn;
     long long now;
     int c, status = EXIT_CONFIG;
@@ -141,6 +143,11 @@ static int run(int argc, char **argv)
     if (conn != NULL && dbssl_sessions_read(conn, cfg, &sessions, NULL) != 0)
         sessions.state = DBSSL_SESSIONS_FAILED;
     x.sessions = &sessions;
+    /* the server's settings and pg_hba.conf findings, as serve's checker reads them
+     * (null when they cannot be read: the body says so, the status does not change) */
+    if (conn != NULL)
+        server_settings = dbssl_server_settings_read(conn, cfg, NULL);
+    x.server_settings = server_settings;
     PQfinish(conn);
     /* a multi-host URL: every host, as serve's checks see them */
     dbssl_hosts_list(cfg, &hosts);
@@ -162,6 +169,7 @@ static int run(int argc, char **argv)
         print_human(snap->ssl_json.data);
     status = snap->status == DBSSL_HEALTH_UNHEALTHY ? EXIT_RUNTIME : EXIT_OK;
 out:
+    json_decref(server_settings);
     dbssl_snapshot_unref(snap);
     dbssl_inuse_certs_free(&certs);
     dbssl_config_free(cfg);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "jsonutil.h"
 #include "util.h"
 
@@ -233,5 +234,21 @@ json_t *dbssl_server_settings_json(const struct dbssl_serverinfo *si, bool clien
         json_decref(j);
         return NULL;
     }
+    return j;
+}
+
+json_t *dbssl_server_settings_read(struct pg_conn *conn, const struct dbssl_config *cfg,
+                                   struct dbssl_error *err)
+{
+    struct dbssl_file_ref cert, key;
+    struct dbssl_serverinfo si;
+    json_t *j;
+
+    if (dbssl_serverinfo_read(conn, cfg->connect_timeout, &si, err) != 0)
+        return NULL;
+    j = dbssl_server_settings_json(&si, dbssl_config_client_files(cfg, &cert, &key));
+    dbssl_serverinfo_free(&si);
+    if (j == NULL)
+        dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
     return j;
 }

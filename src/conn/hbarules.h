@@ -85,4 +85,15 @@ json_t *dbssl_hba_findings_to_json(const struct dbssl_hba_findings *f);
  */
 json_t *dbssl_server_settings_json(const struct dbssl_serverinfo *si, bool client_cert_policy);
 
+struct dbssl_config;
+
+/*
+ * Reads them over conn (each query bounded by DB_CONNECT_TIMEOUT) and
+ * returns that form, judged with cfg's client certificate policy: what
+ * serve's checker publishes and `dbssl status` prints.  A new reference;
+ * NULL and err when the server could not be read (or out of memory).
+ */
+json_t *dbssl_server_settings_read(struct pg_conn *conn, const struct dbssl_config *cfg,
+                                   struct dbssl_error *err) DBSSL_MUSTCHECK;
+
 #endif

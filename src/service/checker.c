@@ -249,8 +249,6 @@ static void warn_expiries(struct dbssl_checker *c, const struct dbssl_snapshot *
  */
 static void refresh_settings(struct dbssl_checker *c)
 {
-    struct dbssl_file_ref cert, key;
-    struct dbssl_serverinfo si;
     struct dbssl_error e;
     long long now = dbssl_now();
     json_t *j;
@@ -262,14 +260,10 @@ static void refresh_settings(struct dbssl_checker *c)
         !dbssl_serverinfo_due(c->settings.at, c->settings.checks, now))
         return;
     dbssl_error_clear(&e);
-    if (dbssl_serverinfo_read(c->conn, c->set->cfg->connect_timeout, &si, &e) != 0) {
+    if ((j = dbssl_server_settings_read(c->conn, c->set->cfg, &e)) == NULL) {
         dbssl_log(DBSSL_LOG_WARN, "server_settings_failed", "message", e.message, NULL);
         return;
     }
-    j = dbssl_server_settings_json(&si, dbssl_config_client_files(c->set->cfg, &cert, &key));
-    dbssl_serverinfo_free(&si);
-    if (j == NULL)
-        return;
     json_decref(c->settings.json);
     c->settings.json = j;
     c->settings.at = now;

@@ -73,6 +73,11 @@ assert_eq "[(3, 'host all all 0.0.0.0/0 scram-sha-256', 'fail')]" \
   "$(jq_ "$B" '[(f["line_number"], f["line"], f["severity"]) for f in j["server_settings"]["hba_findings"] if f["check"] == "plaintext_network"]')" \
   "the plaintext host line with its number"
 assert_eq "3" "$(jq_ "$B" 'j["server_settings"]["hba_rules"]')" "the number of rules (the rules themselves are the audit's)"
+# `dbssl status --json` prints the same body: the same server_settings, read the same way
+SETTINGS_OF='json.dumps({k: v for k, v in S.items() if k != "read_at"}, sort_keys=True)'
+STATUS_OUT=$("$DBSSL" status --json --env-file "$T/auditor.env" 2>>"$T/status.err")
+assert_eq "$(jq_ "$B" "$SETTINGS_OF")" "$(jq_ "$STATUS_OUT" "$SETTINGS_OF")" \
+  "dbssl status --json: the server_settings of GET /health/database/ssl"
 READ_AT=$(jq_ "$B" 'j["server_settings"]["read_at"]')
 CHECKED=$(jq_ "$B" 'j["checked_at"]')
 # more checks, a second apart: checked_at moves on, the settings are not read again
