@@ -314,6 +314,13 @@ int read_file(const char *path, const char *what, size_t max, char **out, size_t
     return read_file_at(&FILE_AT_PATH(path), what, max, out, len, NULL, err);
 }
 
+bool secret_file_mode_ok(const struct stat *st)
+{
+    if (st->st_uid == 0)
+        return (st->st_mode & (S_IWGRP | S_IXGRP | S_IRWXO)) == 0;
+    return (st->st_mode & (S_IRWXG | S_IRWXO)) == 0;
+}
+
 int write_file_at(const struct file_at *f, const void *data, size_t len, mode_t mode, uid_t uid,
                   gid_t gid, struct dbssl_error *err)
 {

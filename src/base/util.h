@@ -116,6 +116,13 @@ int read_file_at(const struct file_at *f, const char *what, size_t max, char **o
 int read_file(const char *path, const char *what, size_t max, char **out, size_t *len,
               struct dbssl_error *err) DBSSL_MUSTCHECK;
 
+/*
+ * libpq's rule for a private key file, and so for anything that unlocks one
+ * (its passphrase): no access for group or others, except that a file owned
+ * by root may be read by its group (0640), how services share system keys.
+ */
+bool secret_file_mode_ok(const struct stat *st);
+
 /* Writes "dir/name" into out; false when it does not fit. */
 bool path_join(char *out, size_t len, const char *dir, const char *name);
 

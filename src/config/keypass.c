@@ -17,11 +17,9 @@
 static int refuse_mode(const char *path, const struct stat *st, struct dbssl_error *err)
 {
     unsigned mode = (unsigned)(st->st_mode & 07777);
-    /* as libpq for keys: root-owned and group-readable (0640) is how services share secrets */
-    bool ok = (mode & 077) == 0 || (st->st_uid == 0 && (mode & 0137) == 0);
     char hint[PATH_TEXT_BUF];
 
-    if (ok)
+    if (secret_file_mode_ok(st))
         return 0;
     snprintf(hint, sizeof(hint),
              "Run \"chmod 0600 %s\" (or 0640 when owned by root): a passphrase others can read "

@@ -324,8 +324,7 @@ bool dbssl_key_mode_ok(const struct stat *stp, const char *path, char *msg, size
      * refused, except a root-owned key readable by its group, which lets
      * services share system keys through group membership.
      */
-    if ((st.st_uid != 0 && (st.st_mode & (S_IRWXG | S_IRWXO))) ||
-        (st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IXGRP | S_IRWXO)))) {
+    if (!secret_file_mode_ok(&st)) {
         snprintf(msg, msglen,
                  "private key file \"%s\" has group or world access; file must have permissions "
                  "u=rw (0600) or less if owned by the current user, or permissions u=rw,g=r "
