@@ -51,57 +51,6 @@ out:
     return copy;
 }
 
-/* The CA certificates of a PEM file, read as every file dbssl reads (util.h). */
-static int add_ca_file(X509_STORE *store, const char *ca_file, char *note, size_t notelen)
-{
-    struct dbssl_error e;
-    STACK_OF(X509_INFO) *infos = NULL;
-    char *data = NULL;
-    size_t len = 0;
-    BIO *bio = NULL;
-    int added = 0;
-
-    dbssl_error_clear(&e);
-    if (read_file(ca_file, "CA file", CONFIG_FILE_MAX, &data, &len, &e) != 0) {
-        snprintf(note, notelen, "%s", e.message);
-        return -1;
-    }
-    bio = BIO_new_mem_buf(data, (int)len);
-    if (bio != NULL)
-        infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL);
-    for (int i = 0; infos != NULL && i < sk_X509_INFO_num(infos); i++) {
-        X509_INFO *xi = sk_X509_INFO_value(infos, i);
-        if (xi->x509 != NULL && X509_STORE_add_cert(store, xi->x509) == 1)
-            added++;
-    }
-    sk_X509_INFO_pop_free(infos, X509_INFO_free);
-    BIO_free(bio);
-    free(data);
-    ERR_clear_error();
-    if (added == 0) {
-        snprintf(note, notelen, "CA file \"%s\" holds no certificate", ca_file);
-        return -1;
-    }
-    return 0;
-}
-
-static X509_STORE *load_store(const char *ca_file, char *note, size_t notelen)
-{
-    X509_STORE *store = X509_STORE_new();
-
-    if (store == NULL)
-        return NULL;
-    if (ca_file != NULL ? add_ca_file(store, ca_file, note, notelen) != 0
-                        : X509_STORE_set_default_paths(store) != 1) {
-        if (ca_file == NULL)
-            snprintf(note, notelen, "could not load the system trust store");
-        X509_STORE_free(store);
-        ERR_clear_error();
-        return NULL;
-    }
-    return store;
-}
-
 /* Completeness and trust of the chain, against store. */
 static void judge_chain(STACK_OF(X509) * chain, int n, X509_STORE *store,
                         struct dbssl_scan_result *r)
@@ -160,6 +109,7 @@ void scan_chain(STACK_OF(X509) * chain, const char *host, const char *ca_file,
                 struct dbssl_scan_result *r)
 {
     struct dbssl_certlist list = {NULL, 0};
+    struct dbssl_error e;
     X509_STORE *store = NULL;
     X509 *leaf;
     char *pem;
@@ -191,8 +141,11 @@ void scan_chain(STACK_OF(X509) * chain, const char *host, const char *ca_file,
         r->host_matches = X509_check_host(leaf, host, 0, 0, NULL) == 1;
 
     snprintf(r->trust_store, sizeof(r->trust_store), "%s", ca_file ? ca_file : "system");
-    store = load_store(ca_file, r->chain_note, sizeof(r->chain_note));
-    if (store != NULL)
+    dbssl_error_clear(&e);
+    store = dbssl_ca_store_new(ca_file ? &FILE_AT_PATH(ca_file) : NULL, &e);
+    if (store == NULL)
+        snprintf(r->chain_note, sizeof(r->chain_note), "%s", e.message);
+    else
         judge_chain(chain, n, store, r);
     X509_STORE_free(store);
     ERR_clear_error();

@@ -370,37 +370,44 @@ X509 *dbssl_load_first_cert(const struct file_at *f, struct dbssl_error *err)
     return x;
 }
 /*
- * Adds every certificate of the CA file f to store.  Read like every other
- * file (regular files only, never blocking): X509_STORE_load_file() would
- * fopen() a FIFO and wait for a writer.
+ * The CA file is read as every certificate file is (dbssl_certlist_load_at:
+ * regular files only, never blocking, junk outside the PEM blocks refused),
+ * so that a file validation refuses is refused here too; X509_STORE_load_file()
+ * would fopen() a FIFO and wait for a writer.
  */
-static int load_ca_store(X509_STORE *store, const struct file_at *f, struct dbssl_error *err)
+struct x509_store_st *dbssl_ca_store_new(const struct file_at *f, struct dbssl_error *err)
 {
-    char *pem = NULL;
-    size_t len = 0;
-    BIO *bio = NULL;
-    X509 *x;
-    int n = 0;
+    struct dbssl_certlist cas = {NULL, 0};
+    X509_STORE *store = X509_STORE_new();
 
-    if (read_file_at(f, "CA certificate file", CONFIG_FILE_MAX, &pem, &len, NULL, err) != 0)
-        return -1;
-    ERR_clear_error();
-    if ((bio = BIO_new_mem_buf(pem, (int)len)) != NULL) {
-        while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-            if (X509_STORE_add_cert(store, x) == 1)
-                n++;
-            X509_free(x);
+    if (store == NULL) {
+        dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    if (f == NULL) {
+        if (X509_STORE_set_default_paths(store) != 1) {
+            dbssl_error_set(err, DBSSL_ERR_CERT, NULL, "could not load the system trust store");
+            goto fail;
         }
+        ERR_clear_error();
+        return store;
     }
-    BIO_free(bio);
-    free(pem);
+    if (dbssl_certlist_load_at(f, "CA certificate file", &cas, NULL, err) != 0)
+        goto fail;
+    for (size_t i = 0; i < cas.n; i++)
+        if (cas.certs[i].x509 == NULL || X509_STORE_add_cert(store, cas.certs[i].x509) != 1) {
+            dbssl_error_set(err, DBSSL_ERR_INTERNAL, NULL,
+                            "could not add the certificates of \"%s\" to a trust store",
+                            f->shown ? f->shown : f->name);
+            goto fail;
+        }
+    dbssl_certlist_free(&cas);
+    return store;
+fail:
+    dbssl_certlist_free(&cas);
+    X509_STORE_free(store);
     ERR_clear_error();
-    if (n == 0) {
-        dbssl_error_set(err, DBSSL_ERR_CERT, NULL, "could not load CA certificate file \"%s\"",
-                        f->shown ? f->shown : f->name);
-        return -1;
-    }
-    return 0;
+    return NULL;
 }
 
 /* X509_verify_cert() of x against store (taken over); the one verification of both entry points. */
@@ -438,14 +445,8 @@ int dbssl_cert_verify_chain_at(const struct file_at *cert, const struct file_at 
 
     if (x == NULL)
         goto out;
-    if ((store = X509_STORE_new()) == NULL) {
-        dbssl_error_set(err, DBSSL_ERR_NOMEM, NULL, "out of memory");
+    if ((store = dbssl_ca_store_new(ca, err)) == NULL)
         goto out;
-    }
-    if (load_ca_store(store, ca, err) != 0) {
-        X509_STORE_free(store);
-        goto out;
-    }
     ret = verify_in_store(x, store, ok, reason, reason_len, err);
 out:
     ERR_clear_error();

@@ -74,6 +74,17 @@ int dbssl_certlist_load(const char *path, const char *what, struct dbssl_certlis
 int dbssl_certlist_load_at(const struct file_at *f, const char *what, struct dbssl_certlist *out,
                            struct stat *st, struct dbssl_error *err) DBSSL_MUSTCHECK;
 
+/*
+ * A trust store holding the certificates of the CA file f, read as
+ * dbssl_certlist_load_at() reads it (so refused for what validation
+ * refuses), or the system's default locations when f is NULL.  NULL with
+ * err on failure; the caller frees it with OpenSSL's X509_STORE_free().
+ * The one loader of trust stores (verification here, and the scanner's).
+ */
+struct x509_store_st; /* OpenSSL's X509_STORE */
+struct x509_store_st *dbssl_ca_store_new(const struct file_at *f,
+                                         struct dbssl_error *err) DBSSL_MUSTCHECK;
+
 /* Parses PEM certificates from memory (for server certificates seen on the wire). */
 int dbssl_certlist_parse(const char *pem, size_t len, const char *name, struct dbssl_certlist *out,
                          struct dbssl_error *err) DBSSL_MUSTCHECK;

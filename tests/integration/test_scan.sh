@@ -107,6 +107,13 @@ import json, sys
 c = json.load(open(sys.argv[1]))["chain"]
 print(c["host_matches"], c["complete"], c["trusted"])' "$T/pgdefault.json")" "the chain against --ca-file"
 
+# a CA file with text after its certificate is refused as validation refuses it,
+# before any connection (and the scanner's trust store is read by the same loader)
+{ cat "$CERTS/ca.crt"; echo "not a certificate"; } >"$T/junk-ca.crt"
+run_split "$DBSSL" scan "localhost:$PG_PORT" --json --ca-file "$T/junk-ca.crt"
+assert_rc 2 "scan with a damaged --ca-file"
+assert_contains "$ERR" "CA file \"$T/junk-ca.crt\"" "the error names the refused CA file"
+
 # the human report says the same, with the reasons
 run_cmd "$DBSSL" scan "127.0.0.1:$PG_PORT"
 assert_rc 1 "text scan of the default"

@@ -14,7 +14,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <openssl/x509.h>
 
 #include "scan/scan.h"
 #include "scan/scan_profile.h"
@@ -234,12 +236,51 @@ static void test_profiles(void **state)
     assert_string_equal(dbssl_tls_profile_find("compat")->pg_ciphers, "HIGH:!aNULL:!MD5");
 }
 
+/*
+ * The scanner's trust store comes from x509's one loader of CA files: a file
+ * validation refuses (text after the last PEM block) is refused, naming it;
+ * no file means the system's default locations.
+ */
+static void test_ca_store(void **state)
+{
+    char dir[] = "/tmp/dbssl-test-scan.XXXXXX";
+    struct dbssl_error e;
+    struct x509_store_st *store;
+    char *pem = NULL, *junk;
+    size_t len = 0;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    tu_make_client_pki(dir, "scan ca");
+    dbssl_error_clear(&e);
+    store = dbssl_ca_store_new(&FILE_AT_PATH(tu_path(dir, "ca.crt")), &e);
+    assert_non_null(store);
+    X509_STORE_free(store);
+
+    assert_int_equal(read_file(tu_path(dir, "ca.crt"), "CA", 1 << 20, &pem, &len, NULL), 0);
+    junk = xasprintf("%snot a certificate\n", pem);
+    assert_non_null(junk);
+    tu_write(tu_path(dir, "junk.crt"), junk, 0644);
+    store = dbssl_ca_store_new(&FILE_AT_PATH(tu_path(dir, "junk.crt")), &e);
+    assert_null(store);
+    assert_non_null(strstr(e.message, "junk.crt"));
+
+    dbssl_error_clear(&e);
+    store = dbssl_ca_store_new(NULL, &e);
+    assert_non_null(store);
+    X509_STORE_free(store);
+    free(pem);
+    free(junk);
+    assert_int_equal(remove_tree_at(AT_FDCWD, dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grading_cases), cmocka_unit_test(test_json_round_trip),
         cmocka_unit_test(test_json_grade),    cmocka_unit_test(test_json_errors),
         cmocka_unit_test(test_parse_target),  cmocka_unit_test(test_profiles),
+        cmocka_unit_test(test_ca_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
