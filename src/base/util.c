@@ -169,6 +169,34 @@ bool str_ieq(const char *a, const char *b)
     return *a == *b;
 }
 
+enum listen_form parse_listen(const char *value, char host[LISTEN_HOST_MAX], long *port)
+{
+    const char *colon = strrchr(value, ':');
+    const char *h = value, *hend;
+
+    host[0] = '\0';
+    if (colon == NULL || colon == value)
+        return LISTEN_NO_PORT;
+    hend = colon;
+    if (value[0] == '[') {
+        if (colon[-1] != ']')
+            return LISTEN_UNTERMINATED;
+        h = value + 1;
+        hend = colon - 1;
+    } else if (memchr(value, ':', (size_t)(colon - value)) != NULL) {
+        return LISTEN_BARE_V6;
+    }
+    if (hend <= h)
+        return LISTEN_EMPTY_HOST;
+    if ((size_t)(hend - h) >= LISTEN_HOST_MAX)
+        return LISTEN_LONG_HOST;
+    if (!parse_long(colon + 1, 1, 65535, port))
+        return LISTEN_BAD_PORT;
+    memcpy(host, h, (size_t)(hend - h));
+    host[hend - h] = '\0';
+    return LISTEN_OK;
+}
+
 bool parse_long(const char *s, long min, long max, long *out)
 {
     char *end;

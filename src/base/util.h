@@ -56,6 +56,27 @@ int hex_digit(char c);
  */
 bool parse_long(const char *s, long min, long max, long *out);
 
+/* The longest host of a listen address (a name or an address, without brackets). */
+#define LISTEN_HOST_MAX 256
+
+enum listen_form {
+    LISTEN_OK = 0,
+    LISTEN_NO_PORT,      /* no ":PORT", or nothing before it */
+    LISTEN_UNTERMINATED, /* "[" without "]" before the port */
+    LISTEN_BARE_V6,      /* an IPv6 address without brackets */
+    LISTEN_EMPTY_HOST,   /* "[]:PORT" */
+    LISTEN_LONG_HOST,    /* LISTEN_HOST_MAX or longer */
+    LISTEN_BAD_PORT,     /* a port that is not 1 to 65535 */
+};
+
+/*
+ * HOST:PORT or [IPv6]:PORT, as HTTP_LISTEN and --listen take it: the host
+ * without its brackets into host (LISTEN_HOST_MAX bytes) and the port into
+ * *port.  The one reading of a listen address, for validation and for the
+ * server that binds it.
+ */
+enum listen_form parse_listen(const char *value, char host[LISTEN_HOST_MAX], long *port);
+
 /*
  * The largest certificate, key, CRL or .env file dbssl reads: far above any
  * real one (a CA bundle of a few hundred certificates), small enough that a

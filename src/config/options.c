@@ -31,31 +31,37 @@ static const char *const cert_mode_choices[] = {"allow", "disable", "require", N
  */
 static bool check_listen(const char *value, char *msg, size_t msglen, const char **hint)
 {
-    const char *colon = strrchr(value, ':');
+    char host[LISTEN_HOST_MAX];
     long port;
+    const char *why = NULL;
 
     *hint = "Use HOST:PORT, for example 127.0.0.1:8000 or [::1]:8000.";
-    if (colon == NULL || colon == value) {
-        snprintf(msg, msglen, "invalid listen address \"%s\": expected HOST:PORT", value);
-        return false;
-    }
-    if (value[0] == '[' && colon[-1] != ']') {
-        snprintf(msg, msglen, "invalid listen address \"%s\": unterminated \"[\"", value);
-        return false;
-    }
-    if (value[0] != '[' && memchr(value, ':', (size_t)(colon - value)) != NULL) {
-        snprintf(msg, msglen,
-                 "invalid listen address \"%s\": an IPv6 address must be written in brackets",
-                 value);
+    switch (parse_listen(value, host, &port)) {
+    case LISTEN_OK:
+        return true;
+    case LISTEN_NO_PORT:
+        why = "expected HOST:PORT";
+        break;
+    case LISTEN_UNTERMINATED:
+        why = "unterminated \"[\"";
+        break;
+    case LISTEN_BARE_V6:
+        why = "an IPv6 address must be written in brackets";
         *hint = "Write IPv6 addresses in brackets, for example [::1]:8000.";
-        return false;
-    }
-    if (!parse_long(colon + 1, 1, 65535, &port)) {
+        break;
+    case LISTEN_EMPTY_HOST:
+        why = "the host is empty";
+        break;
+    case LISTEN_LONG_HOST:
+        why = "the host is too long";
+        break;
+    case LISTEN_BAD_PORT:
         snprintf(msg, msglen, "invalid port \"%s\" in listen address: must be 1 to 65535",
-                 colon + 1);
+                 strrchr(value, ':') + 1);
         return false;
     }
-    return true;
+    snprintf(msg, msglen, "invalid listen address \"%s\": %s", value, why);
+    return false;
 }
 
 /*

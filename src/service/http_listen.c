@@ -74,46 +74,30 @@ struct dbssl_http_limits dbssl_http_limits_get(void)
     return dbssl_http_limits_for(open_files, usable_cpus());
 }
 
-/* Splits "HOST:PORT" / "[V6]:PORT" into host and port. */
-static int split_listen(const char *addr, char *host, size_t hostlen, char *port, size_t portlen,
+/* Splits "HOST:PORT" / "[V6]:PORT" into host and port, as validation reads it. */
+static int split_listen(const char *addr, char host[LISTEN_HOST_MAX], char *port, size_t portlen,
                         struct dbssl_error *err)
 {
-    const char *colon = strrchr(addr, ':');
-    const char *h = addr, *hend;
     long p;
 
-    if (colon == NULL || colon == addr)
-        goto bad;
-    hend = colon;
-    if (addr[0] == '[') {
-        if (colon[-1] != ']')
-            goto bad;
-        h = addr + 1;
-        hend = colon - 1;
-    } else if (memchr(addr, ':', (size_t)(colon - addr)) != NULL) {
-        goto bad;
+    if (parse_listen(addr, host, &p) != LISTEN_OK) {
+        dbssl_error_set(err, DBSSL_ERR_USAGE,
+                        "Use HOST:PORT, for example 127.0.0.1:8000 or [::1]:8000.",
+                        "invalid listen address \"%s\"", addr);
+        return -1;
     }
-    if (hend <= h || (size_t)(hend - h) >= hostlen || !parse_long(colon + 1, 1, 65535, &p))
-        goto bad;
-    memcpy(host, h, (size_t)(hend - h));
-    host[hend - h] = '\0';
     snprintf(port, portlen, "%ld", p);
     return 0;
-bad:
-    dbssl_error_set(err, DBSSL_ERR_USAGE,
-                    "Use HOST:PORT, for example 127.0.0.1:8000 or [::1]:8000.",
-                    "invalid listen address \"%s\"", addr);
-    return -1;
 }
 
 /* Resolves, binds and listens (see http_listen.h). */
 int dbssl_http_listen(const char *addr, int backlog, bool *v6, struct dbssl_error *err)
 {
-    char host[256], port[16];
+    char host[LISTEN_HOST_MAX], port[16];
     struct addrinfo hints, *res = NULL;
     int fd = -1, rc, one = 1;
 
-    if (split_listen(addr, host, sizeof(host), port, sizeof(port), err) != 0)
+    if (split_listen(addr, host, port, sizeof(port), err) != 0)
         return -1;
     memset(&hints, 0, sizeof(hints));
     hints.ai_socktype = SOCK_STREAM;
