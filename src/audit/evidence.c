@@ -246,7 +246,7 @@ static int session_server_cert(const struct dbssl_tls_state *t, struct dbssl_aud
     c.serial = (char *)t->server_cert_serial;
     c.not_before = t->server_cert_not_before;
     c.not_after = t->server_cert_not_after;
-    snprintf(source, sizeof(source), "%s:%s", t->server_host, t->server_port);
+    dbssl_tls_state_server(t, source, sizeof(source)); /* "[v6]:port" for an IPv6 server */
     return add_cert(ev, "server", source, 0, &c, false);
 }
 

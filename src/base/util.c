@@ -169,6 +169,16 @@ bool str_ieq(const char *a, const char *b)
     return *a == *b;
 }
 
+void format_host_port(char *buf, size_t len, const char *host, const char *port)
+{
+    bool v6 = strchr(host, ':') != NULL;
+
+    if (port == NULL || port[0] == '\0')
+        snprintf(buf, len, "%s", host);
+    else
+        snprintf(buf, len, "%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "", port);
+}
+
 enum listen_form parse_listen(const char *value, char host[LISTEN_HOST_MAX], long *port)
 {
     const char *colon = strrchr(value, ':');

@@ -56,6 +56,9 @@ int hex_digit(char c);
  */
 bool parse_long(const char *s, long min, long max, long *out);
 
+/* "host:port", "[v6]:port" for an IPv6 literal, or "host" when port is NULL or "". */
+void format_host_port(char *buf, size_t len, const char *host, const char *port);
+
 /* The longest host of a listen address (a name or an address, without brackets). */
 #define LISTEN_HOST_MAX 256
 

@@ -43,12 +43,11 @@ bool dbssl_host_satisfies(enum dbssl_host_role r, enum dbssl_session_want want)
 
 void dbssl_host_name(const struct dbssl_host_probe *h, char *buf, size_t len)
 {
-    bool v6 = strchr(h->host, ':') != NULL;
+    char port[16] = "";
 
     if (h->port > 0)
-        snprintf(buf, len, "%s%s%s:%d", v6 ? "[" : "", h->host, v6 ? "]" : "", h->port);
-    else
-        snprintf(buf, len, "%s", h->host);
+        snprintf(port, sizeof(port), "%d", h->port);
+    format_host_port(buf, len, h->host, port);
 }
 
 bool dbssl_host_is_session(const struct dbssl_host_probe *h, const struct dbssl_tls_state *t)

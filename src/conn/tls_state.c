@@ -77,10 +77,8 @@ void dbssl_tls_state_server(const struct dbssl_tls_state *s, char *buf, size_t l
 {
     if (!s->connected || s->server_host[0] == '\0')
         snprintf(buf, len, "%s", "");
-    else if (strchr(s->server_host, ':') != NULL) /* IPv6 literal */
-        snprintf(buf, len, "[%s]:%s", s->server_host, s->server_port);
     else
-        snprintf(buf, len, "%s:%s", s->server_host, s->server_port);
+        format_host_port(buf, len, s->server_host, s->server_port);
 }
 
 void dbssl_tls_state_format(struct dbssl_tls_state *s)

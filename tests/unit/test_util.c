@@ -187,9 +187,26 @@ static void test_remove_tree_stays_inside(void **state)
     close(dir);
 }
 
+/* One way to write a server: brackets around an IPv6 literal, nothing without a port. */
+static void test_format_host_port(void **state)
+{
+    char buf[64];
+
+    (void)state;
+    format_host_port(buf, sizeof(buf), "db.example.com", "5432");
+    assert_string_equal(buf, "db.example.com:5432");
+    format_host_port(buf, sizeof(buf), "::1", "5432");
+    assert_string_equal(buf, "[::1]:5432");
+    format_host_port(buf, sizeof(buf), "127.0.0.1", NULL);
+    assert_string_equal(buf, "127.0.0.1");
+    format_host_port(buf, sizeof(buf), "fe80::1", "");
+    assert_string_equal(buf, "fe80::1");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_format_host_port),
         cmocka_unit_test_setup_teardown(test_only_regular_files_are_read, tu_setup_dir,
                                         tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_regular_file_size_and_stat, tu_setup_dir,
