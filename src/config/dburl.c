@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "libpqcaps.h"
 #include "util.h"
 
 /* the longest scheme named in a description; longer ones are not schemes */
@@ -62,7 +63,7 @@ static void mask_span(struct strbuf *sb, bool secret, const char *s, size_t n,
 /* Whether k[0..n) names a secret, after %-decoding as libpq decodes URI keys. */
 static bool is_secret_key(const char *k, size_t n)
 {
-    char name[16];
+    char name[64];
     size_t len = 0;
 
     for (size_t i = 0; i < n; i++) {
@@ -76,7 +77,7 @@ static bool is_secret_key(const char *k, size_t n)
         name[len++] = c;
     }
     name[len] = '\0';
-    return strcmp(name, "password") == 0 || strcmp(name, "sslpassword") == 0;
+    return dbssl_libpq_is_secret(name);
 }
 
 static bool is_space(char c)

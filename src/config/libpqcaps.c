@@ -10,15 +10,29 @@
 #include <stdio.h>
 #include <string.h>
 
-bool dbssl_libpq_has(const char *keyword)
+/* The keyword's entry in libpq's own table: 0 absent, 1 present, 2 present and a secret. */
+static int lookup(const char *keyword)
 {
     PQconninfoOption *opts = PQconndefaults();
-    bool found = false;
+    int found = 0;
 
     for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL && !found; o++)
-        found = strcmp(o->keyword, keyword) == 0;
+        if (strcmp(o->keyword, keyword) == 0)
+            found = o->dispchar != NULL && strchr(o->dispchar, '*') != NULL ? 2 : 1;
     PQconninfoFree(opts);
     return found;
+}
+
+bool dbssl_libpq_has(const char *keyword)
+{
+    return lookup(keyword) != 0;
+}
+
+bool dbssl_libpq_is_secret(const char *keyword)
+{
+    /* the two every libpq has, whatever its table says */
+    return strcmp(keyword, "password") == 0 || strcmp(keyword, "sslpassword") == 0 ||
+           lookup(keyword) == 2;
 }
 
 int dbssl_libpq_version(void)

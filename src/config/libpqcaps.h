@@ -17,6 +17,15 @@
 /* Whether the linked libpq knows the connection parameter keyword. */
 bool dbssl_libpq_has(const char *keyword);
 
+/*
+ * Whether keyword is a secret: password and sslpassword, and whatever else
+ * the linked libpq marks as one in its table (dispchar "*", as
+ * oauth_client_secret in libpq 18), so that a newer libpq's secret is
+ * masked too.  The one answer for masking DATABASE_URL and for listing
+ * connection parameters.
+ */
+bool dbssl_libpq_is_secret(const char *keyword);
+
 /* The linked libpq's version as PQlibVersion() gives it (150018 for 15.18). */
 int dbssl_libpq_version(void);
 

@@ -258,7 +258,7 @@ size_t dbssl_conn_params_describe(const struct dbssl_conn_params *p,
                 continue;
             out[n++] = (struct dbssl_conn_param_info){
                 o->keyword, p->values[i], o->envvar,
-                o->dispchar != NULL && strchr(o->dispchar, '*') != NULL, o->val != NULL};
+                dbssl_libpq_is_secret(o->keyword), o->val != NULL};
             listed[i] = true;
             break;
         }

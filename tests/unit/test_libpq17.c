@@ -3,8 +3,9 @@
  *
  * The machine's libpq is 15, so this test links a double of libpq 17 in
  * its place (in this test binary only): PQconndefaults() returns the real
- * table plus sslcertmode, require_auth (16) and sslnegotiation (17), and
- * PQlibVersion() says 17.2.  Against it, validation accepts
+ * table plus sslcertmode, require_auth (16), sslnegotiation (17) and
+ * oauth_client_secret (18, marked secret, which PQconninfoParse() then
+ * accepts), and PQlibVersion() says 17.2.  Against it, validation accepts
  * DB_SSL_NEGOTIATION=direct, DB_SSL_CERT_MODE, DB_REQUIRE_AUTH and
  * DB_SSL_CA_CERT=system (the refusals on the real libpq 15 are
  * tests/cli/test_libpq_options.sh), and conn and connenv pass them through.
@@ -20,6 +21,7 @@
 #include "config.h"
 #include "conn_int.h"
 #include "connenv.h"
+#include "libpqcaps.h"
 #include "util.h"
 
 /* ---- the libpq 17 double ---------------------------------------------------------- */
@@ -28,6 +30,8 @@ static const PQconninfoOption newer[] = {
     {"sslcertmode", "PGSSLCERTMODE", "allow", NULL, "SSL-Client-Cert-Mode", "", 8},
     {"require_auth", "PGREQUIREAUTH", NULL, NULL, "Require-Auth", "", 14},
     {"sslnegotiation", "PGSSLNEGOTIATION", "postgres", NULL, "SSL-Negotiation", "", 9},
+    /* libpq 18's, a secret by its table ("*") */
+    {"oauth_client_secret", NULL, NULL, NULL, "OAuth-Client-Secret", "*", 40},
 };
 #define N_NEWER (sizeof(newer) / sizeof(newer[0]))
 
@@ -46,6 +50,33 @@ PQconninfoOption *PQconndefaults(void)
     memcpy(&more[n], newer, sizeof(newer));
     memset(&more[n + N_NEWER], 0, sizeof(*more));
     return more;
+}
+
+/* libpq 18 parses oauth_client_secret: the real (older) parser sees the string without it */
+PQconninfoOption *PQconninfoParse(const char *conninfo, char **errmsg)
+{
+    PQconninfoOption *(*real)(const char *, char **) =
+        (PQconninfoOption * (*)(const char *, char **)) dlsym(RTLD_NEXT, "PQconninfoParse");
+    const char *k = strstr(conninfo, "oauth_client_secret=");
+    char *without;
+    PQconninfoOption *opts;
+
+    if (k == NULL || (k[-1] != '?' && k[-1] != '&'))
+        return real(conninfo, errmsg);
+    without = strdup(conninfo);
+    assert_non_null(without);
+    /* drop "oauth_client_secret=...", and the "?" or "&" before it when nothing follows */
+    {
+        size_t at = (size_t)(k - conninfo), end = at + strcspn(k, "&");
+        if (conninfo[end] == '&')
+            end++;
+        else
+            at--;
+        memmove(without + at, without + end, strlen(without + end) + 1);
+    }
+    opts = real(without, errmsg);
+    free(without);
+    return opts;
 }
 
 int PQlibVersion(void)
@@ -167,10 +198,40 @@ static void test_defaults_are_not_passed(void **state)
     dbssl_config_free(cfg);
 }
 
+/* The secrets are libpq's own list: its two passwords, and whatever a newer libpq marks. */
+static void test_secret_keywords(void **state)
+{
+    (void)state;
+    assert_true(dbssl_libpq_is_secret("password"));
+    assert_true(dbssl_libpq_is_secret("sslpassword"));
+    assert_true(dbssl_libpq_is_secret("oauth_client_secret"));
+    assert_false(dbssl_libpq_is_secret("host"));
+    assert_false(dbssl_libpq_is_secret("sslnegotiation"));
+    assert_false(dbssl_libpq_is_secret("no_such_keyword"));
+}
+
+/* A newer libpq's secret in DATABASE_URL is masked wherever dbssl masks passwords. */
+static void test_newer_secret_is_masked(void **state)
+{
+    const char *envp[] = {
+        "DATABASE_URL=postgresql://app@db.example.com/app?oauth_client_secret=0auth5ecret",
+        "DB_SSL_MODE=verify-full", NULL};
+    struct dbssl_config *cfg = load(envp);
+    char *r = dbssl_config_redact(cfg, "libpq: oauth_client_secret=0auth5ecret was refused");
+
+    (void)state;
+    assert_non_null(r);
+    assert_null(strstr(r, "0auth5ecret"));
+    free(r);
+    dbssl_config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_validation_accepts_where_libpq_has_them),
+        cmocka_unit_test(test_secret_keywords),
+        cmocka_unit_test(test_newer_secret_is_masked),
         cmocka_unit_test(test_libpq_rules_still_apply),
         cmocka_unit_test(test_passed_to_libpq_and_the_application),
         cmocka_unit_test(test_defaults_are_not_passed),
