@@ -23,7 +23,12 @@ assert_line "$OUT" 'warning: DB_SSL_MODE: DB_SSL_MODE is set twice in env file "
 printf 'DATABASE_URL=postgresql://app:${DB_PASSWORD}@db.example.com/app\nDB_SSL_MODE=require\n' >ref.env
 run_split env -i "$DBSSL" validate --env-file ref.env
 assert_rc 0 "unset reference"
-assert_line "$OUT" 'warning: DATABASE_URL: DATABASE_URL in env file "ref.env" line 1 refers to ${DB_PASSWORD}, which is not set: it expands to an empty string'
+# DATABASE_URL holds a password: the reference is not named, the line is
+assert_line "$OUT" 'warning: DATABASE_URL: DATABASE_URL in env file "ref.env" line 1 refers to a variable (${...}), which is not set: it expands to an empty string'
+# in a setting of dbssl's own that is no secret, it is named
+printf 'DATABASE_URL=postgresql://app@db.example.com/app\nDB_SSL_MODE=require\nDB_SSL_AUTO_CERT_DIR=${CERTS}/db\n' >ref2.env
+run_split env -i "$DBSSL" validate --env-file ref2.env
+assert_line "$OUT" 'warning: DB_SSL_AUTO_CERT_DIR: DB_SSL_AUTO_CERT_DIR in env file "ref2.env" line 3 refers to ${CERTS}, which is not set: it expands to an empty string'
 # set in the environment: expanded, nothing to say
 run_split env -i DB_PASSWORD=Sup3rS3cret "$DBSSL" validate --env-file ref.env
 assert_rc 0 "reference set in the environment"
