@@ -36,9 +36,10 @@ static void copy(char *dst, size_t len, const char *src)
 /* The first entry of a libpq host or port list ("a,b" -> "a"). */
 static void first_of(char *dst, size_t len, const char *list)
 {
-    size_t n = list ? strcspn(list, ",") : 0;
+    size_t n = 0;
+    const char *first = list_item(list, 0, &n);
 
-    snprintf(dst, len, "%.*s", (int)(n < len ? n : len - 1), list ? list : "");
+    snprintf(dst, len, "%.*s", (int)(n < len ? n : len - 1), first ? first : "");
 }
 
 static int grow(void **v, size_t n, size_t size)

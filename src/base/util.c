@@ -169,6 +169,39 @@ bool str_ieq(const char *a, const char *b)
     return *a == *b;
 }
 
+size_t list_count(const char *list)
+{
+    size_t n = 1;
+
+    if (list == NULL || list[0] == '\0')
+        return 0;
+    for (const char *c = list; *c; c++)
+        n += *c == ',';
+    return n;
+}
+
+const char *list_item(const char *list, size_t i, size_t *len)
+{
+    const char *s = list, *e;
+
+    if (list == NULL || list[0] == '\0')
+        return NULL;
+    while (i-- > 0) {
+        s = strchr(s, ',');
+        if (s == NULL)
+            return NULL;
+        s++;
+    }
+    e = strchr(s, ',');
+    *len = e ? (size_t)(e - s) : strlen(s);
+    return s;
+}
+
+bool host_is_socket(const char *h, size_t len)
+{
+    return len == 0 || h[0] == '/' || h[0] == '@';
+}
+
 void format_host_port(char *buf, size_t len, const char *host, const char *port)
 {
     bool v6 = strchr(host, ':') != NULL;

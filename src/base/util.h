@@ -56,6 +56,19 @@ int hex_digit(char c);
  */
 bool parse_long(const char *s, long min, long max, long *out);
 
+/*
+ * libpq's comma lists (host, hostaddr, port): list_count() is 0 for NULL or
+ * "", else one more than the commas (an empty item counts); list_item()
+ * gives item i's start and length, NULL when there is no item i.  The one
+ * reading of such a list.
+ */
+size_t list_count(const char *list);
+const char *list_item(const char *list, size_t i, size_t *len);
+
+/* Whether a libpq host item (len bytes) names a Unix-domain socket: empty (the
+ * default socket), a directory, or an abstract socket ("@name"). */
+bool host_is_socket(const char *h, size_t len);
+
 /* "host:port", "[v6]:port" for an IPv6 literal, or "host" when port is NULL or "". */
 void format_host_port(char *buf, size_t len, const char *host, const char *port);
 

@@ -112,7 +112,7 @@ static char *san_of_host(const char *h, size_t n)
     while (n > 0 && isspace((unsigned char)h[n - 1]))
         n--;
     /* a Unix socket directory is not a certificate name */
-    if (n == 0 || n >= sizeof(host) || h[0] == '/' || h[0] == '@')
+    if (host_is_socket(h, n) || n >= sizeof(host))
         return xstrdup("");
     memcpy(host, h, n);
     host[n] = '\0';
@@ -158,15 +158,10 @@ static int names_add(char ***names, size_t *n, char *san)
 
 static int names_add_list(char ***names, size_t *n, const char *list)
 {
-    const char *p = list;
-
-    while (p && *p) {
-        size_t len = strcspn(p, ",");
+    for (size_t i = 0, len = 0; i < list_count(list); i++) {
+        const char *p = list_item(list, i, &len);
         if (names_add(names, n, san_of_host(p, len)) != 0)
             return -1;
-        p += len;
-        if (*p == ',')
-            p++;
     }
     return 0;
 }

@@ -362,15 +362,12 @@ static bool uses_unix_socket(const struct dbssl_url *u)
 {
     if (u->hostaddr != NULL)
         return false;
-    if (u->host == NULL || u->host[0] == '\0')
+    if (list_count(u->host) == 0)
         return true; /* libpq's default is the local socket */
-    for (const char *p = u->host; *p;) {
-        size_t n = strcspn(p, ",");
-        if (n == 0 || p[0] == '/' || p[0] == '@')
+    for (size_t i = 0, n = 0; i < list_count(u->host); i++) {
+        const char *p = list_item(u->host, i, &n);
+        if (host_is_socket(p, n))
             return true;
-        p += n;
-        if (*p == ',')
-            p++;
     }
     return false;
 }

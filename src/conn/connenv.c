@@ -114,28 +114,6 @@ static void uri_value(struct strbuf *sb, const struct param *p, const char *keep
         pct_encode(sb, p->value, keep);
 }
 
-/* Number of comma-separated items in list (libpq's host and port lists). */
-static size_t list_count(const char *list)
-{
-    size_t n = 1;
-
-    for (const char *c = list; *c; c++)
-        n += *c == ',';
-    return n;
-}
-
-/* Item i (< list_count) of list: its start, and its length in *len. */
-static const char *list_item(const char *list, size_t i, size_t *len)
-{
-    const char *s = list, *e;
-
-    while (i-- > 0)
-        s = strchr(s, ',') + 1;
-    e = strchr(s, ',');
-    *len = e ? (size_t)(e - s) : strlen(s);
-    return s;
-}
-
 /*
  * host:port[,host:port...] as libpq's URI parser reads it back: IPv6
  * addresses in brackets, socket directories %-encoded, each host with its
@@ -146,13 +124,14 @@ static const char *list_item(const char *list, size_t i, size_t *len)
  */
 static bool netloc(struct strbuf *sb, const char *host, const char *port)
 {
-    size_t nh = host ? list_count(host) : 1, np = port ? list_count(port) : 0;
+    /* no host (or ""): one empty one, libpq's default */
+    size_t nh = list_count(host) > 0 ? list_count(host) : 1, np = list_count(port);
 
     if (np > 1 && np != nh)
         return false;
     for (size_t i = 0; i < nh; i++) {
         size_t hl = 0, pl = 0;
-        const char *h = host ? list_item(host, i, &hl) : "";
+        const char *h = list_count(host) > 0 ? list_item(host, i, &hl) : "";
         const char *p = np > 0 ? list_item(port, np == 1 ? 0 : i, &pl) : "";
 
         if (i > 0)

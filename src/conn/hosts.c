@@ -71,34 +71,6 @@ static enum dbssl_session_want want_of(const char *attrs)
     return DBSSL_WANT_ANY; /* any, prefer-standby */
 }
 
-/* The idx-th element of a comma-separated list (len bytes at *start), false when absent. */
-static bool nth(const char *list, size_t idx, const char **start, size_t *len)
-{
-    const char *p = list;
-
-    for (size_t i = 0; p != NULL; i++) {
-        const char *end = strchr(p, ',');
-        if (i == idx) {
-            *start = p;
-            *len = end ? (size_t)(end - p) : strlen(p);
-            return true;
-        }
-        p = end ? end + 1 : NULL;
-    }
-    return false;
-}
-
-static size_t count(const char *list)
-{
-    size_t n = 0;
-
-    if (list == NULL || list[0] == '\0')
-        return 0;
-    for (const char *p = list; p != NULL; p = strchr(p, ','), p = p ? p + 1 : NULL)
-        n++;
-    return n;
-}
-
 void dbssl_hosts_list(const struct dbssl_config *cfg, struct dbssl_hosts *out)
 {
     const char *host = NULL, *hostaddr = NULL, *port = NULL, *attrs = NULL, *names;
@@ -127,8 +99,8 @@ void dbssl_hosts_list(const struct dbssl_config *cfg, struct dbssl_hosts *out)
         snprintf(out->want_text, sizeof(out->want_text), "%s", attrs);
     /* the names verify-full checks are the hosts; hostaddr alone names addresses */
     names = host != NULL ? host : hostaddr;
-    n = count(names);
-    nports = count(port);
+    n = list_count(names);
+    nports = list_count(port);
     if (n > 1) {
         for (size_t i = 0; i < n; i++) {
             struct dbssl_host_probe *h;
@@ -139,17 +111,18 @@ void dbssl_hosts_list(const struct dbssl_config *cfg, struct dbssl_hosts *out)
                 break;
             }
             h = &out->v[out->n];
-            if (!nth(names, i, &s, &len) || len == 0 || len >= sizeof(h->host))
+            if ((s = list_item(names, i, &len)) == NULL || len == 0 || len >= sizeof(h->host))
                 continue; /* an empty element means libpq's default: the session covers it */
             memcpy(h->host, s, len);
             h->host[len] = '\0';
             /* host names what verify-full checks, hostaddr where to connect */
-            if (host != NULL && hostaddr != NULL && nth(hostaddr, i, &s, &len) &&
+            if (host != NULL && hostaddr != NULL && (s = list_item(hostaddr, i, &len)) != NULL &&
                 len < sizeof(h->hostaddr)) {
                 memcpy(h->hostaddr, s, len);
                 h->hostaddr[len] = '\0';
             }
-            if (nports > 0 && nth(port, nports == 1 ? 0 : i, &s, &len) && len > 0 && len < 8) {
+            if (nports > 0 && (s = list_item(port, nports == 1 ? 0 : i, &len)) != NULL && len > 0 &&
+                len < 8) {
                 char buf[8];
                 long v;
                 memcpy(buf, s, len);

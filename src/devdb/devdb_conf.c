@@ -123,9 +123,9 @@ static bool is_loopback(const char *h, size_t n)
 /* Every entry of a comma-separated host list is a loopback name or address. */
 static int check_loopback_list(const char *what, const char *list, struct dbssl_error *err)
 {
-    for (const char *p = list; p != NULL;) {
-        const char *comma = strchr(p, ',');
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+    /* "" is one empty entry (libpq's default socket), which is no loopback address */
+    for (size_t i = 0, n = 0; i < (list[0] ? list_count(list) : 1); i++) {
+        const char *p = list[0] ? list_item(list, i, &n) : "";
         if (!is_loopback(p, n)) {
             dbssl_error_set(err, DBSSL_ERR_CONFIG,
                             "The development database listens only on loopback: use "
@@ -133,7 +133,6 @@ static int check_loopback_list(const char *what, const char *list, struct dbssl_
                             "DATABASE_URL %s \"%.*s\" is not a loopback address", what, (int)n, p);
             return -1;
         }
-        p = comma ? comma + 1 : NULL;
     }
     return 0;
 }

@@ -187,6 +187,34 @@ static void test_remove_tree_stays_inside(void **state)
     close(dir);
 }
 
+/* libpq's comma lists, read one way: empty items count, "" and NULL hold none. */
+static void test_lists(void **state)
+{
+    size_t n = 99;
+    const char *p;
+
+    (void)state;
+    assert_int_equal(list_count(NULL), 0);
+    assert_int_equal(list_count(""), 0);
+    assert_int_equal(list_count("a"), 1);
+    assert_int_equal(list_count("a,,b"), 3);
+    assert_int_equal(list_count("a,"), 2);
+    assert_null(list_item(NULL, 0, &n));
+    assert_null(list_item("", 0, &n));
+    p = list_item("db1,/run/pg,db3", 1, &n);
+    assert_non_null(p);
+    assert_int_equal(n, 7);
+    assert_memory_equal(p, "/run/pg", 7);
+    p = list_item("a,", 1, &n);
+    assert_non_null(p);
+    assert_int_equal(n, 0);
+    assert_null(list_item("a,b", 2, &n));
+    assert_true(host_is_socket("", 0));
+    assert_true(host_is_socket("/run/postgresql", 15));
+    assert_true(host_is_socket("@pg", 3));
+    assert_false(host_is_socket("db.example.com", 14));
+}
+
 /* One way to write a server: brackets around an IPv6 literal, nothing without a port. */
 static void test_format_host_port(void **state)
 {
@@ -207,6 +235,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format_host_port),
+        cmocka_unit_test(test_lists),
         cmocka_unit_test_setup_teardown(test_only_regular_files_are_read, tu_setup_dir,
                                         tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_regular_file_size_and_stat, tu_setup_dir,
