@@ -23,6 +23,7 @@
 
 #include "certinfo.h"
 #include "clock.h"
+#include "expiry.h"
 
 /* ---- names ----------------------------------------------------------------- */
 
@@ -349,7 +350,8 @@ static void refine_verify_reason(const struct dbssl_config *cfg, const char *crl
     if (dbssl_config_ca_file(cfg, &ca) &&
         dbssl_certlist_load(ca.path, "CA certificate file", &list, NULL) == 0) {
         for (size_t i = 0; i < list.n; i++) {
-            if (list.certs[i].not_after < now) {
+            if (dbssl_expiry_state(list.certs[i].not_before, list.certs[i].not_after, now, 0) ==
+                DBSSL_EXPIRY_EXPIRED) {
                 d->reason = DBSSL_VERIFY_EXPIRED;
                 d->hint = HINT_EXPIRED;
             }
