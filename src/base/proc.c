@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "util.h"
 
 #define OUTPUT_MAX (64 * 1024)
@@ -78,14 +79,6 @@ int dbssl_proc_user_unprivileged(struct dbssl_proc_user *u, struct dbssl_error *
     if (getpwnam("postgres") != NULL)
         return dbssl_proc_user_by_name("postgres", u, err);
     return dbssl_proc_user_by_name("nobody", u, err);
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* In the child: never returns. */
@@ -165,7 +158,7 @@ static bool pump(int in_fd, const char *input, int out_fd, struct strbuf *out, l
     }
     while (out_fd >= 0) {
         struct pollfd pfd[2] = {{out_fd, POLLIN, 0}, {in_fd, POLLOUT, 0}};
-        long long left = deadline - now_ms();
+        long long left = deadline - dbssl_mono_ms();
         int n;
 
         if (left <= 0)
@@ -220,7 +213,7 @@ static int reap(pid_t pid, long long deadline, bool timed_out)
             break;
         if (w < 0 && errno != EINTR)
             return -1;
-        if (timed_out || now_ms() >= deadline) {
+        if (timed_out || dbssl_mono_ms() >= deadline) {
             kill(-pid, SIGKILL);
             kill(pid, SIGKILL);
             while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -238,7 +231,7 @@ int dbssl_proc_run(const struct dbssl_proc_run *r, int *exit_status, char **outp
                    struct dbssl_error *err)
 {
     int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1};
-    long long deadline = now_ms() + (long long)r->timeout_s * 1000;
+    long long deadline = dbssl_mono_ms() + (long long)r->timeout_s * 1000;
     struct strbuf out;
     pid_t pid;
     bool done;

@@ -21,9 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "certinfo.h"
+#include "clock.h"
 #include "keypass.h"
 #include "libpqcaps.h"
 #include "util.h"
@@ -272,14 +272,6 @@ size_t dbssl_conn_params_describe(const struct dbssl_conn_params *p,
 
 /* ---- connecting ---------------------------------------------------------------- */
 
-double dbssl_mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 static void copy_str(char *dst, size_t len, const char *src)
 {
     snprintf(dst, len, "%s", src ? src : "");
@@ -388,7 +380,7 @@ static void read_tls(PGconn *conn, struct dbssl_tls_state *st)
 int dbssl_conn_exec_params_bounded(PGconn *conn, const char *sql, int nparams,
                                    const char *const *params, long timeout_s, PGresult **out)
 {
-    double deadline = dbssl_mono_ms() + (double)timeout_s * 1000.0;
+    long long deadline = dbssl_mono_ms() + (long long)timeout_s * MS_PER_SECOND;
     PGresult *r, *first = NULL;
 
     *out = NULL;
@@ -398,7 +390,7 @@ int dbssl_conn_exec_params_bounded(PGconn *conn, const char *sql, int nparams,
         return -1;
     while (PQisBusy(conn)) {
         struct pollfd pfd = {PQsocket(conn), POLLIN, 0};
-        double left = deadline - dbssl_mono_ms();
+        long long left = deadline - dbssl_mono_ms();
         int n;
         if (left <= 0)
             return -2;
@@ -491,7 +483,7 @@ static PGconn *connect_until(const struct dbssl_conn_params *p, long long deadli
         return conn;
     while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
         struct pollfd pfd = {PQsocket(conn), st == PGRES_POLLING_READING ? POLLIN : POLLOUT, 0};
-        long long left = deadline_ms - (long long)dbssl_mono_ms();
+        long long left = deadline_ms - dbssl_mono_ms();
         int n;
         if (left <= 0) {
             *timed_out = true;
@@ -509,7 +501,7 @@ static PGconn *connect_until(const struct dbssl_conn_params *p, long long deadli
 
 long dbssl_conn_seconds_left(long long deadline_ms)
 {
-    long long left = deadline_ms - (long long)dbssl_mono_ms();
+    long long left = deadline_ms - dbssl_mono_ms();
 
     return left <= MS_PER_SECOND ? 1 : (long)((left + MS_PER_SECOND - 1) / MS_PER_SECOND);
 }
@@ -527,7 +519,7 @@ static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_c
     struct dbssl_conn_params p;
     struct dbssl_error perr;
     PGconn *conn = NULL;
-    double t0 = dbssl_mono_ms();
+    double t0 = dbssl_mono_fine_ms();
     bool bounded = to != NULL && to->deadline_ms > 0, timed_out = false;
 
     memset(state, 0, sizeof(*state));
@@ -552,7 +544,7 @@ static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_c
         dbssl_conn_params_free(&p);
         set_failure(state, cfg, "the server did not complete the connection in time", NULL, &d,
                     err);
-        state->latency_ms = dbssl_mono_ms() - t0;
+        state->latency_ms = dbssl_mono_fine_ms() - t0;
         return NULL;
     }
     if (conn == NULL) {
@@ -585,10 +577,10 @@ static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_c
         goto fail;
     }
     state->connected = true;
-    state->latency_ms = dbssl_mono_ms() - t0;
+    state->latency_ms = dbssl_mono_fine_ms() - t0;
     return conn;
 fail:
-    state->latency_ms = dbssl_mono_ms() - t0;
+    state->latency_ms = dbssl_mono_fine_ms() - t0;
     PQfinish(conn);
     return NULL;
 }
@@ -619,7 +611,7 @@ PGconn *dbssl_connect(const struct dbssl_config *cfg, struct dbssl_tls_state *st
 
 static bool check_fill(PGconn *conn, const struct dbssl_config *cfg, struct dbssl_tls_state *state)
 {
-    double t0 = dbssl_mono_ms();
+    double t0 = dbssl_mono_fine_ms();
 
     if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
         struct dbssl_conn_diagnosis d = dbssl_conn_classify(conn ? PQerrorMessage(conn) : NULL);
@@ -628,7 +620,7 @@ static bool check_fill(PGconn *conn, const struct dbssl_config *cfg, struct dbss
         return false;
     }
     if (query_stat_ssl(conn, cfg, cfg->connect_timeout, state) != 0) {
-        state->latency_ms = dbssl_mono_ms() - t0;
+        state->latency_ms = dbssl_mono_fine_ms() - t0;
         return false;
     }
     read_tls(conn, state);
@@ -636,7 +628,7 @@ static bool check_fill(PGconn *conn, const struct dbssl_config *cfg, struct dbss
     state->error_class = DBSSL_CONN_OK;
     state->verify_reason = DBSSL_VERIFY_NONE;
     state->error_message[0] = state->error_detail[0] = state->error_hint[0] = '\0';
-    state->latency_ms = dbssl_mono_ms() - t0;
+    state->latency_ms = dbssl_mono_fine_ms() - t0;
     return true;
 }
 

@@ -272,7 +272,7 @@ static char *fetch_server_cert(const struct dbssl_config *cfg, size_t *len)
     const char *kw[16], *val[16];
     char timeout[24];
     size_t n = 0;
-    double deadline = dbssl_mono_ms() + (double)cfg->connect_timeout * 1000.0;
+    long long deadline = dbssl_mono_ms() + (long long)cfg->connect_timeout * MS_PER_SECOND;
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     PGconn *c;
     char *out = NULL;
@@ -304,7 +304,7 @@ static char *fetch_server_cert(const struct dbssl_config *cfg, size_t *len)
     /* libpq says "in use" from the start of the handshake: wait until it is over */
     while (c != NULL && !tls_up(c) && st != PGRES_POLLING_FAILED && st != PGRES_POLLING_OK) {
         struct pollfd pfd = {PQsocket(c), st == PGRES_POLLING_READING ? POLLIN : POLLOUT, 0};
-        double left = deadline - dbssl_mono_ms();
+        long long left = deadline - dbssl_mono_ms();
         if (left <= 0 || pfd.fd < 0 || (poll(&pfd, 1, (int)left + 1) < 0 && errno != EINTR))
             break;
         st = PQconnectPoll(c);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "clock.h"
 #include "config.h"
 #include "dbssl/conn.h"
 #include "error_int.h"
@@ -195,11 +196,7 @@ struct dbssl_conn_diagnosis dbssl_conn_diagnosis_of(enum dbssl_conn_class cls);
 void dbssl_conn_explain(const struct dbssl_config *cfg, const struct dbssl_conn_params *p,
                         const char *user, struct dbssl_conn_diagnosis *d);
 
-/* Milliseconds on the monotonic clock, for deadlines and latencies. */
-double dbssl_mono_ms(void);
-#define MS_PER_SECOND 1000LL
-
-/* Whole seconds left until deadline_ms (dbssl_mono_ms's clock), at least 1: a query's bound. */
+/* Whole seconds left until deadline_ms (clock.h's dbssl_mono_ms()), at least 1: a query's bound. */
 long dbssl_conn_seconds_left(long long deadline_ms);
 
 /*

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "jsonutil.h"
 #include "util.h"
 
@@ -72,7 +73,7 @@ static const char AUTH_HINT[] =
 static bool read_side(PGconn *conn, const struct dbssl_config *admin, int side, const char *sql,
                       long long deadline_ms, struct dbssl_pgbouncer *out)
 {
-    long long left = deadline_ms - (long long)dbssl_mono_ms();
+    long long left = deadline_ms - dbssl_mono_ms();
     long timeout_s = left <= MS_PER_SECOND ? 1 : (long)((left + 999) / MS_PER_SECOND);
     PGresult *res = NULL;
     int rc = dbssl_conn_exec_bounded(conn, sql, timeout_s, &res);
@@ -122,8 +123,7 @@ void dbssl_pgbouncer_read(const struct dbssl_config *cfg, const struct dbssl_con
     /* the settings with the admin console's URL in place of DATABASE_URL: the
      * same TLS on the way in (PgBouncer's client hop asks every client alike) */
     struct dbssl_config admin = *cfg;
-    long long deadline =
-        (long long)dbssl_mono_ms() + (long long)cfg->connect_timeout * MS_PER_SECOND;
+    long long deadline = dbssl_mono_ms() + (long long)cfg->connect_timeout * MS_PER_SECOND;
     struct dbssl_conn_to to = {NULL, 0, deadline, NULL, true};
     struct dbssl_tls_state st;
     PGconn *conn;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "util.h"
 
 static const char ROLE_SQL[] = "select pg_is_in_recovery()";
@@ -159,8 +160,7 @@ static void *probe_one(void *arg)
 {
     const struct probe_job *j = arg;
     struct dbssl_host_probe *h = j->h;
-    long long deadline =
-        (long long)dbssl_mono_ms() + (long long)j->cfg->connect_timeout * MS_PER_SECOND;
+    long long deadline = dbssl_mono_ms() + (long long)j->cfg->connect_timeout * MS_PER_SECOND;
     struct dbssl_conn_to to = {h->host, h->port, deadline,
                                "any",   false,   h->hostaddr[0] != '\0' ? h->hostaddr : NULL};
     PGconn *conn = dbssl_connect_to(j->cfg, j->files, &to, &h->tls, NULL);

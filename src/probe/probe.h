@@ -92,15 +92,12 @@ void dbssl_probe_result_init(struct dbssl_probe_result *r, const struct dbssl_pr
 void dbssl_probe_fail(struct dbssl_probe_result *r, const char *reason);
 
 /*
- * Probes t with m before deadline_ms (CLOCK_MONOTONIC milliseconds).  With
+ * Probes t with m before deadline_ms (clock.h's dbssl_mono_ms()).  With
  * full_scan (tls), a full scan is made too when time is left, and its grade
  * put in r->grade.  Never fails: what went wrong is the result.
  */
 void dbssl_probe_run(const struct dbssl_probe_module *m, const struct dbssl_probe_target *t,
                      long long deadline_ms, bool full_scan, struct dbssl_probe_result *r);
-
-/* CLOCK_MONOTONIC milliseconds, the clock of every deadline here. */
-long long dbssl_probe_clock_ms(void);
 
 /*
  * The Prometheus text exposition (format 0.0.4) of r, dates judged at

@@ -7,7 +7,6 @@
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "clock.h"
 #include "conn_int.h"
@@ -25,14 +24,6 @@ static void put(char *dst, size_t n, const char *src)
 
     memcpy(dst, src ? src : "", k);
     dst[k] = '\0';
-}
-
-long long dbssl_probe_clock_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void dbssl_probe_result_init(struct dbssl_probe_result *r, const struct dbssl_probe_module *m,
@@ -116,7 +107,7 @@ static void scan_opts(const struct dbssl_probe_module *m, const struct dbssl_pro
 static void grade(const struct dbssl_probe_module *m, const struct dbssl_probe_target *t,
                   long long deadline_ms, struct dbssl_probe_result *r)
 {
-    long long left = deadline_ms - dbssl_probe_clock_ms();
+    long long left = deadline_ms - dbssl_mono_ms();
     struct dbssl_scan_opts so;
     struct dbssl_scan_result *s;
     struct dbssl_scan_grade g = {0};
@@ -146,7 +137,7 @@ static void grade(const struct dbssl_probe_module *m, const struct dbssl_probe_t
 static void run_tls(const struct dbssl_probe_module *m, const struct dbssl_probe_target *t,
                     long long deadline_ms, bool full_scan, struct dbssl_probe_result *r)
 {
-    long long left = deadline_ms - dbssl_probe_clock_ms();
+    long long left = deadline_ms - dbssl_mono_ms();
     enum dbssl_scan_failure f = DBSSL_SCAN_FAILURE_NONE;
     struct dbssl_scan_opts so;
     struct dbssl_scan_result *s;
@@ -222,7 +213,7 @@ static const char *login_reason(const struct dbssl_tls_state *st)
 /* The server's TLS settings and how many TCP sessions use TLS, as far as the role may see. */
 static void read_server(PGconn *conn, long long deadline_ms, struct dbssl_probe_result *r)
 {
-    long left_s = (long)((deadline_ms - dbssl_probe_clock_ms()) / 1000);
+    long left_s = (long)((deadline_ms - dbssl_mono_ms()) / 1000);
     struct dbssl_serverinfo si;
     struct dbssl_sessions_census census;
     struct dbssl_error e;
@@ -241,7 +232,7 @@ static void read_server(PGconn *conn, long long deadline_ms, struct dbssl_probe_
         }
         dbssl_serverinfo_free(&si);
     }
-    left_s = (long)((deadline_ms - dbssl_probe_clock_ms()) / 1000);
+    left_s = (long)((deadline_ms - dbssl_mono_ms()) / 1000);
     if (dbssl_sessions_census(conn, left_s, &census)) {
         r->sessions_tls = census.tls;
         r->sessions_plain = census.plain;
@@ -275,7 +266,7 @@ static void run_login(const struct dbssl_probe_module *m, const struct dbssl_pro
     struct dbssl_tls_state st;
     PGconn *conn;
 
-    if (deadline_ms - dbssl_probe_clock_ms() <= 0) {
+    if (deadline_ms - dbssl_mono_ms() <= 0) {
         dbssl_probe_fail(r, "timeout");
         say(r, "no time was left for the probe (it waited for a free prober)");
         return;
@@ -322,14 +313,12 @@ static void run_login(const struct dbssl_probe_module *m, const struct dbssl_pro
 void dbssl_probe_run(const struct dbssl_probe_module *m, const struct dbssl_probe_target *t,
                      long long deadline_ms, bool full_scan, struct dbssl_probe_result *r)
 {
-    struct timespec t0, t1;
+    double t0 = dbssl_mono_fine_ms();
 
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     r->probed_at = dbssl_now();
     if (m->kind == DBSSL_PROBE_LOGIN)
         run_login(m, t, deadline_ms, r);
     else
         run_tls(m, t, deadline_ms, full_scan, r);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    r->duration_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    r->duration_s = (dbssl_mono_fine_ms() - t0) / (double)MS_PER_SECOND;
 }

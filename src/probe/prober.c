@@ -245,7 +245,7 @@ static void *worker(void *arg)
             break;
         req = l->head;
         dequeue(p, req);
-        if (req->deadline_ms - dbssl_probe_clock_ms() < MIN_PROBE_MS) {
+        if (req->deadline_ms - dbssl_mono_ms() < MIN_PROBE_MS) {
             size_t len = 0;
             char *body = render_timeout(&req->target, req->module, DBSSL_PROBE_TLS,
                                         "the probe waited for a free prober until the scrape "
@@ -415,7 +415,7 @@ int dbssl_prober_prepare(struct dbssl_prober *p, struct dbssl_probe_request *req
         status = 400;
     } else {
         snprintf(req->module, sizeof(req->module), "%s", m->name);
-        req->deadline_ms = dbssl_probe_clock_ms() + budget;
+        req->deadline_ms = dbssl_mono_ms() + budget;
         req->cfg = cfg_ref(p->cfg);
     }
     pthread_mutex_unlock(&p->mu);

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "util.h"
 
 /* windows one call settles for before it returns with the change pending,
@@ -287,20 +288,12 @@ static enum wait_result wait_events(struct dbssl_watch *w, int ms, int cancel_fd
     return WAIT_QUIET;
 }
 
-static long long monotonic_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Lets a whole window of ms pass, taking note of events.  False when cancelled. */
 static bool window(struct dbssl_watch *w, int ms, int cancel_fd)
 {
-    long long end = monotonic_ms() + ms;
+    long long end = dbssl_mono_ms() + ms;
 
-    for (long long left = ms; left > 0; left = end - monotonic_ms())
+    for (long long left = ms; left > 0; left = end - dbssl_mono_ms())
         if (wait_events(w, (int)left, cancel_fd) == WAIT_CANCELLED)
             return false;
     return true;

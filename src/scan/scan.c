@@ -98,7 +98,7 @@ struct scanner {
     SSL_CTX *ctx;
     struct sockaddr_storage sa;
     socklen_t salen;
-    long long end; /* of the whole scan (scan_clock_ms), 0: none */
+    long long end; /* of the whole scan (dbssl_mono_ms), 0: none */
     int max_handshakes;
     bool sni;     /* host is a name: send it, as libpq does */
     bool stopped; /* a connection failed: no more attempts */
@@ -199,7 +199,7 @@ static void stop(struct scanner *sc, const char *what, const char *why)
 /* The deadline of the next connection. */
 static long long next_deadline(const struct scanner *sc)
 {
-    long long d = scan_clock_ms() + sc->o->timeout_ms;
+    long long d = dbssl_mono_ms() + sc->o->timeout_ms;
 
     return sc->end != 0 && sc->end < d ? sc->end : d;
 }
@@ -277,7 +277,7 @@ static void probe(struct scanner *sc, const struct offer *of, struct answer *a)
         stop(sc, "stopped at the cap on handshakes", "");
         return;
     }
-    if (sc->end != 0 && scan_clock_ms() >= sc->end) {
+    if (sc->end != 0 && dbssl_mono_ms() >= sc->end) {
         stop(sc, "stopped at the time limit of the scan", "");
         return;
     }
@@ -634,7 +634,7 @@ struct dbssl_scan_result *dbssl_scan_run(const struct dbssl_scan_opts *o, struct
     struct scanner sc = {0};
     struct dbssl_scan_result *r = dbssl_scan_result_new();
     struct answer a;
-    long long t0 = scan_clock_ms();
+    long long t0 = dbssl_mono_ms();
     char reasons[512] = "";
     bool any = false;
 
@@ -714,7 +714,7 @@ struct dbssl_scan_result *dbssl_scan_run(const struct dbssl_scan_opts *o, struct
     find_groups(&sc);
 done:
     SSL_CTX_free(sc.ctx);
-    r->duration_ms = (long)(scan_clock_ms() - t0);
+    r->duration_ms = (long)(dbssl_mono_ms() - t0);
     if (o->failure != NULL)
         *o->failure = DBSSL_SCAN_FAILURE_NONE;
     return r;

@@ -14,30 +14,22 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
 
+#include "clock.h"
 #include "scan_int.h"
 
 /* PostgreSQL's SSLRequest: length 8, then the code 1234 << 16 | 5679 (80877103). */
 static const unsigned char ssl_request[8] = {0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f};
-
-long long scan_clock_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Waits for events on fd until deadline: 1 ready, 0 timed out, -1 error. */
 static int wait_fd(int fd, short events, long long deadline)
 {
     for (;;) {
         struct pollfd p = {fd, events, 0};
-        long long left = deadline - scan_clock_ms();
+        long long left = deadline - dbssl_mono_ms();
         int n;
         if (left <= 0)
             return 0;

@@ -25,11 +25,8 @@ enum scan_status {
 /* Whether host is an IPv4 or IPv6 address rather than a name. */
 bool scan_is_ip(const char *host);
 
-/* Milliseconds of a monotonic clock. */
-long long scan_clock_ms(void);
-
 /*
- * Connects to sa before deadline (scan_clock_ms() time), sends the
+ * Connects to sa before deadline (dbssl_mono_ms() time), sends the
  * SSLRequest and reads the answer.  On SCAN_OK *fd is the connected,
  * non-blocking socket, ready for the ClientHello; else why says what
  * happened (SCAN_NO_TLS, SCAN_FAILED), with *timed_out set on a timeout

@@ -355,14 +355,6 @@ static void publish(struct dbssl_checker *c, const struct dbssl_tls_state *t,
     dbssl_board_publish(c->board, s);
 }
 
-static double since(const struct timespec *t0)
-{
-    struct timespec t1;
-
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 static void unlink_waiter(struct dbssl_checker *c, struct dbssl_refresh_waiter *w)
 {
     if (w->prev != NULL)
@@ -402,15 +394,16 @@ static void *run(void *arg)
         struct dbssl_tls_state t;
         struct dbssl_sessions sessions;
         struct dbssl_pgbouncer pgbouncer;
-        struct timespec until, t0;
-        double duration;
+        struct timespec until;
+        double t0, duration;
         long wait;
 
         pthread_mutex_unlock(&c->mu);
         follow_settings(c, &reload);
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        t0 = dbssl_mono_fine_ms();
         check_once(c, &t);
-        duration = since(&t0); /* the check's own time, without the slow settings read */
+        /* the check's own time, without the slow settings read */
+        duration = (dbssl_mono_fine_ms() - t0) / (double)MS_PER_SECOND;
         refresh_settings(c);
         read_sessions(c, &t, &sessions);
         probe_hosts(c);

@@ -41,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "http_admit.h"
 #include "http_answers.h"
 #include "http_conns.h"
@@ -119,16 +120,6 @@ struct dbssl_http {
 
 #define TEXT "text/plain; charset=utf-8"
 
-/* Twice per request: the coarse clock (a few ms of resolution, a tenth of
- * the cost) is plenty for deadlines of seconds. */
-static long long mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * /metrics: the text after the snapshot's bytes, made when one is answered:
  * the server's own counters, then the probes' (when a prober is attached;
@@ -197,7 +188,7 @@ static bool wait_for_check(struct dbssl_http *h, struct http_conn *hc, struct db
     /* suspended before anyone can resume it; WAITING under suspend_mu, so
      * that dbssl_http_stop() sees it and resumes it before stopping the daemon */
     MHD_suspend_connection(hc->mhd);
-    dbssl_http_conns_wait(&hc->track, mono_ms() + dbssl_checker_refresh_wait_ms(c));
+    dbssl_http_conns_wait(&hc->track, dbssl_mono_coarse_ms() + dbssl_checker_refresh_wait_ms(c));
     pthread_mutex_unlock(&h->suspend_mu);
     hc->waited = true;
     hc->waiter.done = on_refresh_done;
@@ -379,7 +370,7 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
 
     if (hc == NULL)
         return NULL;
-    dbssl_http_conns_request_line(h->conns, &hc->track, mono_ms());
+    dbssl_http_conns_request_line(h->conns, &hc->track, dbssl_mono_coarse_ms());
     free(hc->query);
     hc->query = NULL;
     q = strchr(uri, '?');
@@ -409,7 +400,7 @@ static void on_request_done(void *cls, struct MHD_Connection *conn, void **req_c
     atomic_store(&hc->outcome, REFRESH_NONE);
     free(hc->query);
     hc->query = NULL;
-    dbssl_http_conns_idle(h->conns, &hc->track, mono_ms());
+    dbssl_http_conns_idle(h->conns, &hc->track, dbssl_mono_coarse_ms());
     *req_cls = NULL;
 }
 
@@ -436,7 +427,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         hc->peer = w->adding;
         w->adopted = true;
         atomic_init(&hc->outcome, REFRESH_NONE);
-        dbssl_http_conns_add(h->conns, &hc->track, ci->connect_fd, mono_ms());
+        dbssl_http_conns_add(h->conns, &hc->track, ci->connect_fd, dbssl_mono_coarse_ms());
         *socket_context = hc;
         return;
     }
@@ -486,7 +477,7 @@ static void on_mhd_message(void *cls, const char *fmt, va_list ap)
     while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
         text[--n] = '\0';
     pthread_mutex_lock(&h->mu);
-    now = dbssl_throttle_hit(&h->throttle, fmt, text, mono_ms(), &unreported);
+    now = dbssl_throttle_hit(&h->throttle, fmt, text, dbssl_mono_coarse_ms(), &unreported);
     pthread_mutex_unlock(&h->mu);
     if (unreported > 0)
         log_message(text, unreported);
@@ -528,7 +519,7 @@ static void *timer_main(void *arg)
         struct timespec until;
 
         pthread_mutex_unlock(&h->mu);
-        now = mono_ms();
+        now = dbssl_mono_coarse_ms();
         next = dbssl_http_conns_sweep(h->conns, now, false);
         if (next > now + TICK_MS)
             next = now + TICK_MS;
@@ -684,7 +675,7 @@ void dbssl_http_stop(struct dbssl_http *h)
     if (h->loop != NULL) {
         /* libmicrohttpd must not be stopped with suspended connections:
          * resume them all (they answer timed-out) */
-        (void)dbssl_http_conns_sweep(h->conns, mono_ms(), true);
+        (void)dbssl_http_conns_sweep(h->conns, dbssl_mono_coarse_ms(), true);
         dbssl_http_loop_stop(h->loop);
     }
     if (h->listen_fd >= 0)
@@ -692,8 +683,8 @@ void dbssl_http_stop(struct dbssl_http *h)
     /* no thread answers any more: the cached answers can go */
     dbssl_http_answers_free(h->answers);
     if (h->admit != NULL)
-        report_refused(h, mono_ms(), true);
-    dbssl_throttle_flush(&h->throttle, mono_ms() + LOG_WINDOW_MS, emit_repeats, NULL);
+        report_refused(h, dbssl_mono_coarse_ms(), true);
+    dbssl_throttle_flush(&h->throttle, dbssl_mono_coarse_ms() + LOG_WINDOW_MS, emit_repeats, NULL);
     dbssl_http_conns_free(h->conns);
     dbssl_http_admit_free(h->admit);
     pthread_cond_destroy(&h->wake);

@@ -24,6 +24,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+
 /* the endpoints answered here (by enum value; /probe and /probe/overview are http.c's own) */
 #define N_ENDPOINTS (DBSSL_EP_STATUS + 1)
 
@@ -42,7 +44,7 @@ struct cached {
 
 struct slot {
     /* the key of the responses below: the second of their Date, the snapshot */
-    time_t second;
+    long long second;
     unsigned long long generation;
     char date[40];
     struct cached ep[N_ENDPOINTS];
@@ -203,14 +205,15 @@ static bool add_headers(struct MHD_Response *r, enum dbssl_http_endpoint ep, con
 /* ---- the cache ---------------------------------------------------------- */
 
 /* An HTTP date (RFC 9110 IMF-fixdate), without the locale strftime() would use. */
-static void http_date(time_t t, char *buf, size_t len)
+static void http_date(long long t, char *buf, size_t len)
 {
     static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t tt = (time_t)t;
     struct tm tm;
 
-    if (gmtime_r(&t, &tm) == NULL) {
+    if (gmtime_r(&tt, &tm) == NULL) {
         buf[0] = '\0';
         return;
     }
@@ -257,7 +260,7 @@ void dbssl_http_answers_free(struct dbssl_http_answers *a)
 static struct cached *cached(struct dbssl_http_answers *a, struct slot *s,
                              enum dbssl_http_endpoint ep)
 {
-    time_t now = time(NULL);
+    long long now = dbssl_now();
     /* read before the snapshot is: an answer is never older than its key */
     unsigned long long gen = dbssl_board_generation(a->board);
     struct cached *c = &s->ep[ep];

@@ -28,8 +28,9 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "clock.h"
 
 #define ACCEPT_BATCH 32  /* connections accepted per wake before serving the others */
 #define FD_PAUSE_MS  100 /* out of descriptors: how long a thread stops accepting */
@@ -57,19 +58,11 @@ struct dbssl_http_loop {
     struct worker w[];
 };
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Out of descriptors (or memory): stop accepting for a moment rather than spin. */
 static void pause_accepting(struct worker *w)
 {
     if (w->paused_until == 0 && epoll_ctl(w->ep, EPOLL_CTL_DEL, w->loop->listen_fd, NULL) == 0)
-        w->paused_until = mono_ms() + FD_PAUSE_MS;
+        w->paused_until = dbssl_mono_ms() + FD_PAUSE_MS;
 }
 
 /* Accepts what is waiting (a batch at most), each admitted or refused. */
@@ -121,7 +114,7 @@ static int sleep_ms(struct worker *w)
     long long ms = MHD_get_timeout(w->pub.daemon, &t) == MHD_YES ? (long long)t : -1;
 
     if (w->paused_until != 0) {
-        long long left = w->paused_until - mono_ms();
+        long long left = w->paused_until - dbssl_mono_ms();
         if (left <= 0 &&
             watch(w->ep, w->loop->listen_fd, EPOLLIN | EPOLLEXCLUSIVE, EV_LISTEN) == 0) {
             w->paused_until = 0;
