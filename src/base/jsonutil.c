@@ -80,6 +80,16 @@ json_t *dbssl_json_ms(double ms)
     return json_real((double)(long long)(us < 0 ? us - 0.5 : us + 0.5) / 1000.0);
 }
 
+json_t *dbssl_json_time(long long t)
+{
+    char buf[32];
+
+    if (t == 0)
+        return json_null();
+    format_rfc3339(t, buf, sizeof(buf));
+    return json_string(buf);
+}
+
 char *dbssl_json_dumps(const json_t *j, size_t flags)
 {
     return json_dumps(j, flags | JSON_REAL_PRECISION(DBL_DIG));
@@ -107,13 +117,8 @@ static json_t *field_to_json(const struct dbssl_jf *f, const void *obj)
         return json_integer((json_int_t)*AT_C(obj, f->off, long long));
     case DBSSL_JF_BOOL:
         return json_boolean(*AT_C(obj, f->off, bool));
-    case DBSSL_JF_TIME: {
-        long long t = *AT_C(obj, f->off, long long);
-        if (t == 0)
-            return json_null();
-        format_rfc3339(t, buf, sizeof(buf));
-        return json_string(buf);
-    }
+    case DBSSL_JF_TIME:
+        return dbssl_json_time(*AT_C(obj, f->off, long long));
     case DBSSL_JF_MODE: {
         unsigned m = *AT_C(obj, f->off, unsigned);
         if ((f->flags & DBSSL_JF_NULLABLE) && m == 0)

@@ -22,6 +22,15 @@ json_t *dbssl_json_str(const char *s);
 json_t *dbssl_json_ms(double ms);
 
 /*
+ * Epoch seconds as an RFC 3339 UTC string ("2026-11-27T21:00:00Z"), or JSON
+ * null for 0, the one "unknown" of every time dbssl keeps (a date that
+ * could not be read, a check that never ran).  A negative t is a date
+ * before 1970, which a certificate's notBefore may be: shown, not null.
+ * The one form of every time in dbssl's JSON; DBSSL_JF_TIME below is it.
+ */
+json_t *dbssl_json_time(long long t);
+
+/*
  * json_dumps() that prints a rounded number as rounded: jansson's default
  * %.17g shows 1.303 as 1.3029999999999999; DBL_DIG (15) significant digits
  * print every decimal of up to 15 digits exactly as it was rounded.

@@ -311,16 +311,6 @@ static json_t *text_or_null(const char *s)
     return s[0] ? dbssl_json_str(s) : json_null();
 }
 
-static json_t *time_or_null(long long t)
-{
-    char buf[32];
-
-    if (t <= 0)
-        return json_null();
-    format_rfc3339(t, buf, sizeof(buf));
-    return json_string(buf);
-}
-
 json_t *dbssl_sessions_to_json(const struct dbssl_sessions *ss)
 {
     bool checked = ss->state == DBSSL_SESSIONS_CHECKED;
@@ -341,7 +331,7 @@ json_t *dbssl_sessions_to_json(const struct dbssl_sessions *ss)
                                                    text_or_null(o->client_addr), "application_name",
                                                    dbssl_json_str(o->application_name), "role",
                                                    dbssl_json_str(o->role), "backend_start",
-                                                   time_or_null(o->backend_start), "ssl_version",
+                                                   dbssl_json_time(o->backend_start), "ssl_version",
                                                    text_or_null(o->version), "reason",
                                                    dbssl_session_offence_name(o->reason)));
     }

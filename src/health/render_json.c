@@ -18,16 +18,6 @@ static json_t *str_or_null(const char *s)
     return (s && s[0]) ? dbssl_json_str(s) : json_null();
 }
 
-static json_t *time_or_null(long long t)
-{
-    char buf[32];
-
-    if (t <= 0)
-        return json_null();
-    format_rfc3339(t, buf, sizeof(buf));
-    return json_string(buf);
-}
-
 static json_t *server_json(const struct dbssl_tls_state *tls)
 {
     char buf[ADDR_BUF];
@@ -58,7 +48,7 @@ static json_t *reload_error_json(const struct dbssl_reload_stats *r)
 {
     if (r->last_error_at <= 0)
         return json_null();
-    return json_pack("{s:o, s:o, s:o, s:o}", "at", time_or_null(r->last_error_at), "message",
+    return json_pack("{s:o, s:o, s:o, s:o}", "at", dbssl_json_time(r->last_error_at), "message",
                      dbssl_json_str(r->last_error.message), "detail",
                      str_or_null(r->last_error.detail), "hint", str_or_null(r->last_error.hint));
 }
@@ -69,7 +59,7 @@ static json_t *server_cert_json(const struct dbssl_tls_state *t, long long now)
     if (!t->connected || !t->ssl_in_use || t->server_cert_not_after <= 0)
         return json_null();
     return json_pack("{s:o, s:o, s:I}", "subject", dbssl_json_str(t->server_cert_subject),
-                     "not_after", time_or_null(t->server_cert_not_after), "days_remaining",
+                     "not_after", dbssl_json_time(t->server_cert_not_after), "days_remaining",
                      (json_int_t)dbssl_expiry_days_left(t->server_cert_not_after, now));
 }
 
@@ -107,7 +97,7 @@ static json_t *ssl_body(const struct dbssl_snapshot *s)
             json_pack("{s:s, s:o, s:o, s:o, s:I}", "role", s->certs[i].role, "path",
                       dbssl_json_str(s->certs[i].path), "subject",
                       dbssl_json_str(s->certs[i].subject), "not_after",
-                      time_or_null(s->certs[i].not_after), "days_remaining",
+                      dbssl_json_time(s->certs[i].not_after), "days_remaining",
                       (json_int_t)dbssl_expiry_days_left(s->certs[i].not_after, s->checked_at)));
     for (size_t i = 0; i < s->n_warnings; i++)
         json_array_append_new(warnings, dbssl_json_str(s->warnings[i]));
@@ -148,7 +138,7 @@ static json_t *ssl_body(const struct dbssl_snapshot *s)
     json_object_set_new(root, "sessions", dbssl_sessions_to_json(&s->sessions));
     json_object_set_new(root, "pgbouncer", dbssl_pgbouncer_to_json(&s->pgbouncer));
     json_object_set_new(root, "warnings", warnings);
-    json_object_set_new(root, "checked_at", time_or_null(s->checked_at));
+    json_object_set_new(root, "checked_at", dbssl_json_time(s->checked_at));
     json_object_set_new(root, "error", error_json(t));
     json_object_set_new(root, "last_reload_error", reload_error_json(&s->reload));
     return root;
@@ -166,8 +156,8 @@ static json_t *db_body(const struct dbssl_snapshot *s)
                         t->connected ? str_or_null(t->server_version) : json_null());
     /* the check's round trip in milliseconds, to the microsecond */
     json_object_set_new(root, "latency_ms", dbssl_json_ms(t->latency_ms));
-    json_object_set_new(root, "last_success", time_or_null(s->last_success));
-    json_object_set_new(root, "checked_at", time_or_null(s->checked_at));
+    json_object_set_new(root, "last_success", dbssl_json_time(s->last_success));
+    json_object_set_new(root, "checked_at", dbssl_json_time(s->checked_at));
     json_object_set_new(root, "error", error_json(t));
     return root;
 }

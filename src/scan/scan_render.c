@@ -24,16 +24,6 @@ static json_t *tri(int v)
     return v == DBSSL_SCAN_UNKNOWN ? json_null() : json_boolean(v);
 }
 
-static json_t *time_json(long long t)
-{
-    char buf[32];
-
-    if (t == 0)
-        return json_null();
-    format_rfc3339(t, buf, sizeof(buf));
-    return json_string(buf);
-}
-
 static json_t *suite_json(const struct dbssl_scan_suite *s)
 {
     char id[8];
@@ -57,8 +47,9 @@ static json_t *cert_json(const struct dbssl_certinfo *c, const char *sig_alg, lo
                      "sans", dbssl_json_str(c->sans), "serial", dbssl_json_str(c->serial),
                      "fingerprint_sha256", dbssl_json_str(c->fingerprint), "key_type", c->key_type,
                      "key_bits", c->key_bits, "signature_algorithm", dbssl_json_str(sig_alg),
-                     "not_before", time_json(c->not_before), "not_after", time_json(c->not_after),
-                     "days_left", (json_int_t)dbssl_expiry_days_left(c->not_after, now), "expiry",
+                     "not_before", dbssl_json_time(c->not_before), "not_after",
+                     dbssl_json_time(c->not_after), "days_left",
+                     (json_int_t)dbssl_expiry_days_left(c->not_after, now), "expiry",
                      dbssl_expiry_state_name(st), "self_signed", c->self_signed, "is_ca", c->is_ca);
 }
 
@@ -113,8 +104,8 @@ json_t *dbssl_scan_to_json(const struct dbssl_scan_result *r, const struct dbssl
     root = json_pack(
         "{s:o, s:i, s:o, s:o, s:i, s:i, s:b, s:o, s:b, s:o, s:o, s:o, s:o, s:o}", "host",
         dbssl_json_str(r->host), "port", r->port, "address", dbssl_json_str(r->address),
-        "scanned_at", time_json(r->scanned_at), "duration_ms", (int)r->duration_ms, "handshakes",
-        r->handshakes, "complete", r->complete, "incomplete_reason",
+        "scanned_at", dbssl_json_time(r->scanned_at), "duration_ms", (int)r->duration_ms,
+        "handshakes", r->handshakes, "complete", r->complete, "incomplete_reason",
         r->complete ? json_null() : dbssl_json_str(r->incomplete), "tls", r->tls, "protocols",
         protos, "cipher_suites", suites, "groups", groups, "certificates", certs, "chain",
         json_pack("{s:o, s:o, s:o, s:o, s:o}", "host_matches", tri(r->host_matches), "complete",
