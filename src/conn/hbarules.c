@@ -38,36 +38,25 @@ static size_t addr_bytes(const char *s, unsigned char *b)
     return 0;
 }
 
-/* The number of leading one bits of a mask of n bytes. */
-static int leading_ones(const unsigned char *m, size_t n)
-{
-    int bits = 0;
-
-    for (size_t i = 0; i < n; i++)
-        for (int k = 7; k >= 0; k--) {
-            if (!((m[i] >> k) & 1))
-                return bits;
-            bits++;
-        }
-    return bits;
-}
-
 bool dbssl_hba_address_local(const char *address, const char *netmask)
 {
     static const unsigned char v4_mapped[12] = {[10] = 0xff, [11] = 0xff};
     static const unsigned char v6_loopback[16] = {[15] = 1};
-    unsigned char a[16], m[16];
+    unsigned char a[16];
     size_t n = addr_bytes(address, a);
+    struct dbssl_hba_netmask m;
     int bits;
 
     if (str_ieq(address, "localhost") || str_ieq(address, "samehost"))
         return true;
     if (n == 0)
         return false; /* all, samenet, a host name: whatever it resolves to */
+    /* the leading ones of the mask, contiguous or not: every address the rule matches has
+     * those bits of the rule's address (127.0.0.1 255.255.0.255 matches 127.0.x.1 only) */
     if (netmask[0] == '\0')
         bits = (int)n * 8;
-    else if (addr_bytes(netmask, m) == n)
-        bits = leading_ones(m, n);
+    else if (dbssl_hba_netmask_parse(netmask, &m) && m.bytes == n)
+        bits = m.leading_ones;
     else
         return false;
     /* the first bits of the network are fixed by the mask: 127.0.0.0/8 needs 8 of them */

@@ -94,39 +94,35 @@ static int query(PGconn *conn, const char *sql, long timeout_s, PGresult **res, 
     return 1;
 }
 
-/* Prefix length of a contiguous netmask, or -1. */
-static int mask_bits(const char *mask)
+bool dbssl_hba_netmask_parse(const char *mask, struct dbssl_hba_netmask *out)
 {
     unsigned char b[16];
-    size_t n;
-    int bits = 0;
-    bool ended = false;
+    int ones = 0, lead = -1;
 
     if (inet_pton(AF_INET, mask, b) == 1)
-        n = 4;
+        out->bytes = 4;
     else if (inet_pton(AF_INET6, mask, b) == 1)
-        n = 16;
+        out->bytes = 16;
     else
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        for (int k = 7; k >= 0; k--) {
-            bool one = (b[i] >> k) & 1;
-            if (one && ended)
-                return -1;
-            if (one)
-                bits++;
-            else
-                ended = true;
-        }
-    return bits;
+        return false;
+    for (int i = 0; i < (int)out->bytes * 8; i++) {
+        if ((b[i / 8] >> (7 - i % 8)) & 1)
+            ones++;
+        else if (lead < 0)
+            lead = i;
+    }
+    out->leading_ones = lead < 0 ? ones : lead;
+    /* contiguous: no one bit after the first zero */
+    out->prefix = ones == out->leading_ones ? ones : -1;
+    return true;
 }
 
 void dbssl_hba_rule_address(const struct dbssl_hba_rule *r, char *out, size_t len)
 {
-    int bits = r->netmask[0] ? mask_bits(r->netmask) : -1;
+    struct dbssl_hba_netmask m;
 
-    if (r->address[0] && r->netmask[0] && bits >= 0)
-        snprintf(out, len, "%s/%d", r->address, bits);
+    if (r->address[0] && r->netmask[0] && dbssl_hba_netmask_parse(r->netmask, &m) && m.prefix >= 0)
+        snprintf(out, len, "%s/%d", r->address, m.prefix);
     else if (r->address[0] && r->netmask[0])
         snprintf(out, len, "%s %s", r->address, r->netmask);
     else

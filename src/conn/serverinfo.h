@@ -131,4 +131,18 @@ void dbssl_hba_rule_rebuild(const struct dbssl_hba_rule *r, char *out, size_t le
 /* The address part of that line: "0.0.0.0/0", "10.0.0.0 255.0.255.0", "samenet", "". */
 void dbssl_hba_rule_address(const struct dbssl_hba_rule *r, char *out, size_t len);
 
+/*
+ * A rule's netmask, bit by bit.  PostgreSQL matches a client's address
+ * against a rule's address under its mask bit by bit, so it takes any mask;
+ * only a contiguous one (ones, then zeros) has a prefix length.
+ */
+struct dbssl_hba_netmask {
+    size_t bytes;     /* 4 (IPv4) or 16 (IPv6) */
+    int leading_ones; /* the bits fixed at the start: every address matched shares them */
+    int prefix;       /* the prefix length ("/24"); -1 when the mask is not contiguous */
+};
+
+/* Reads mask (an IPv4 or IPv6 address as text); false when it is neither. */
+bool dbssl_hba_netmask_parse(const char *mask, struct dbssl_hba_netmask *out) DBSSL_MUSTCHECK;
+
 #endif

@@ -2,7 +2,8 @@
  * test_serverinfo.c - what does not need a server: when the health checker
  * reads the server's settings again (a slow refresh, never every check),
  * the JSON of settings and rules both ways, and the object the health
- * endpoint shows (the findings, not the rules; "not checked" states kept).
+ * endpoint shows (the findings, not the rules; "not checked" states kept),
+ * and a rule's netmask read bit by bit.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -25,6 +26,40 @@ static void test_due(void **state)
     assert_true(dbssl_serverinfo_due(t0, 1, t0 + DBSSL_SERVERINFO_REFRESH_SECONDS));
     /* a clock set back: read again rather than trust a time in the future */
     assert_true(dbssl_serverinfo_due(t0, 1, t0 - 60));
+}
+
+static void expect_mask(const char *mask, size_t bytes, int leading_ones, int prefix)
+{
+    struct dbssl_hba_netmask m;
+
+    assert_true(dbssl_hba_netmask_parse(mask, &m));
+    assert_int_equal(m.bytes, bytes);
+    assert_int_equal(m.leading_ones, leading_ones);
+    assert_int_equal(m.prefix, prefix);
+}
+
+/* Only a contiguous mask has a prefix length; any mask has its leading ones. */
+static void test_netmask(void **state)
+{
+    struct dbssl_hba_netmask m;
+
+    (void)state;
+    expect_mask("255.255.255.255", 4, 32, 32);
+    expect_mask("255.255.255.0", 4, 24, 24);
+    expect_mask("255.254.0.0", 4, 15, 15);
+    expect_mask("0.0.0.0", 4, 0, 0);
+    expect_mask("255.255.0.255", 4, 16, -1);
+    expect_mask("0.255.255.255", 4, 0, -1);
+    expect_mask("255.255.255.254", 4, 31, 31);
+    expect_mask("255.255.255.253", 4, 30, -1);
+    expect_mask("ffff:ffff:ffff:ffff::", 16, 64, 64);
+    expect_mask("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 16, 128, 128);
+    expect_mask("::", 16, 0, 0);
+    expect_mask("ffff::ffff", 16, 16, -1);
+    assert_false(dbssl_hba_netmask_parse("", &m));
+    assert_false(dbssl_hba_netmask_parse("255.255.255", &m));
+    assert_false(dbssl_hba_netmask_parse("/24", &m));
+    assert_false(dbssl_hba_netmask_parse("samenet", &m));
 }
 
 /* A role that sees ssl but not ssl_ciphers, and two rules, one of them open to the network. */
@@ -121,6 +156,7 @@ int main(void)
         cmocka_unit_test(test_due),
         cmocka_unit_test(test_json_roundtrip),
         cmocka_unit_test(test_health_object),
+        cmocka_unit_test(test_netmask),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
