@@ -55,7 +55,7 @@ static const char *env_lookup(const char *const *envp, const char *name)
 
 /* ---- value parsing -------------------------------------------------------- */
 
-static bool parse_bool(const char *s, bool *out)
+bool dbssl_option_parse_bool(const char *s, bool *out)
 {
     static const char *const yes[] = {"true", "1", "yes", "on", "y", "t"};
     static const char *const no[] = {"false", "0", "no", "off", "n", "f"};
@@ -107,7 +107,7 @@ static int parse_option(struct dbssl_config *cfg, int i)
         return 0;
     case DBSSL_OPT_BOOL: {
         bool b;
-        if (!parse_bool(v, &b))
+        if (!dbssl_option_parse_bool(v, &b))
             return set_error(st, "Use true or false (1/0, yes/no and on/off are accepted too).",
                              xasprintf("invalid boolean value \"%s\"", v));
         *(bool *)field = b;

@@ -199,6 +199,13 @@ int dbssl_option_choice_index(enum dbssl_option_id id, const char *name);
 char *dbssl_option_choices_text(enum dbssl_option_id id);
 
 /*
+ * A boolean as every setting reads it (DBSSL_OPT_BOOL, and the probe file's
+ * on/off keys): true, 1, yes, on, y, t or false, 0, no, off, n, f, in any
+ * case.  False, *out untouched, on anything else.
+ */
+bool dbssl_option_parse_bool(const char *s, bool *out) DBSSL_MUSTCHECK;
+
+/*
  * The files in use and whether auto-generation provides them.  Each getter
  * returns a path owned by cfg-lifetime storage or a caller buffer.
  */

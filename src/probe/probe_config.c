@@ -16,8 +16,10 @@
 #include "scan/scan.h"
 #include "util.h"
 
-#define MAX_WARN_DAYS   3650
 #define MAX_GRADE_EVERY (7 * 86400L)
+
+/* expiry_warn_days is DB_SSL_EXPIRY_WARN_DAYS per module: its default and bounds */
+static const struct dbssl_option *const warn_days = &dbssl_options[OPT_DB_SSL_EXPIRY_WARN_DAYS];
 
 const char *dbssl_probe_kind_name(enum dbssl_probe_kind k)
 {
@@ -325,20 +327,16 @@ static int parse_section(struct parser *p, char *s)
     p->mod->profile = dbssl_tls_profile_find(DBSSL_TLS_PROFILE_DEFAULT);
     p->mod->grade_every_s = DBSSL_PROBE_DEFAULT_GRADE_EVERY_S;
     /* the window of DB_SSL_EXPIRY_WARN_DAYS, from the settings table */
-    if (!parse_long(dbssl_config_option_default(OPT_DB_SSL_EXPIRY_WARN_DAYS), 0, MAX_WARN_DAYS,
-                    &p->mod->expiry_warn_days))
+    if (!parse_long(warn_days->def, warn_days->min, warn_days->max, &p->mod->expiry_warn_days))
         return fail(p, NULL, "the default of DB_SSL_EXPIRY_WARN_DAYS does not parse");
     p->mod->server_settings = true;
     return 0;
 }
 
+/* on/off keys read as every setting reads a boolean (config.h) */
 static int parse_onoff(struct parser *p, const char *key, const char *v, bool *out)
 {
-    if (str_ieq(v, "on") || str_ieq(v, "true") || str_ieq(v, "yes") || strcmp(v, "1") == 0)
-        *out = true;
-    else if (str_ieq(v, "off") || str_ieq(v, "false") || str_ieq(v, "no") || strcmp(v, "0") == 0)
-        *out = false;
-    else
+    if (!dbssl_option_parse_bool(v, out))
         return fail(p, "Use on or off.", "invalid %s \"%s\"", key, v);
     return 0;
 }
@@ -386,7 +384,7 @@ static int module_key(struct parser *p, int k, const char *key, char *v)
         }
         return parse_number(p, key, v, 0, MAX_GRADE_EVERY, &m->grade_every_s);
     case 5:
-        return parse_number(p, key, v, 0, MAX_WARN_DAYS, &m->expiry_warn_days);
+        return parse_number(p, key, v, warn_days->min, warn_days->max, &m->expiry_warn_days);
     case 6:
         return (m->env_file = xstrdup(v)) ? 0 : fail(p, NULL, "out of memory");
     default:

@@ -125,6 +125,34 @@ static void test_config_values(void **state)
     dbssl_probe_config_free(c);
 }
 
+/* One module with server_settings = word: its value. */
+static bool server_settings(const char *word)
+{
+    char text[128];
+    struct dbssl_probe_config *c;
+    bool v;
+
+    snprintf(text, sizeof(text),
+             "[targets]\nallow = 127.0.0.1\n[module x]\nkind = tls\nserver_settings = %s\n", word);
+    c = parse(text);
+    v = c->modules[0].server_settings;
+    dbssl_probe_config_free(c);
+    return v;
+}
+
+/* An on/off key reads a boolean as every setting does (config.h's words, any case). */
+static void test_config_onoff(void **state)
+{
+    static const char *const off[] = {"off", "OFF", "no", "0", "false", "n", "f"};
+    static const char *const on[] = {"on", "Yes", "1", "true", "y", "T"};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(off) / sizeof(off[0]); i++)
+        assert_false(server_settings(off[i]));
+    for (size_t i = 0; i < sizeof(on) / sizeof(on[0]); i++)
+        assert_true(server_settings(on[i]));
+}
+
 /* A login module's env file: loaded alone (not from the environment) and verify-full. */
 static void test_login_env(void **state)
 {
@@ -504,6 +532,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_cases),
         cmocka_unit_test(test_config_values),
+        cmocka_unit_test(test_config_onoff),
         cmocka_unit_test_setup_teardown(test_login_env, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test(test_targets),
         cmocka_unit_test(test_allow),
