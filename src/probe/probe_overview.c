@@ -5,7 +5,6 @@
  */
 #include "probe/probe_overview.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,18 +30,9 @@ static const char CSS[] =
     ".ok{color:#135f27;background:#e6f4ea;border-color:#9fd3ae}\n"
     ".why{color:#444}\n";
 
-static pthread_once_t csp_once = PTHREAD_ONCE_INIT;
-static char csp[DBSSL_HTML_CSP_LEN];
-
-static void make_csp(void)
+void dbssl_probe_overview_csp(char out[DBSSL_HTML_CSP_LEN])
 {
-    dbssl_html_csp(CSS, csp);
-}
-
-const char *dbssl_probe_overview_csp(void)
-{
-    pthread_once(&csp_once, make_csp);
-    return csp;
+    dbssl_html_csp(CSS, out);
 }
 
 /* The row's verdict: its CSS class and the word shown. */

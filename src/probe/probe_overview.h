@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "health.h"
 #include "probe/probe_cache.h"
 
 /* How often the page reloads itself (a meta refresh, which needs no script), in seconds. */
@@ -22,7 +23,11 @@
 char *dbssl_probe_overview_html(const struct dbssl_probe_summary *v, size_t n, long long now,
                                 const char *config_path, size_t *len);
 
-/* The Content-Security-Policy header value the page needs (static storage). */
-const char *dbssl_probe_overview_csp(void);
+/*
+ * The Content-Security-Policy header value the page needs, into out: the
+ * same every time (the hash of the page's one style sheet), so its owner
+ * (the prober) makes it once.
+ */
+void dbssl_probe_overview_csp(char out[DBSSL_HTML_CSP_LEN]);
 
 #endif

@@ -81,6 +81,8 @@ struct dbssl_prober {
     size_t busy, full_scans;
     unsigned long long probes[2]; /* by success */
     unsigned long long expired;   /* answered as timeouts while still queued */
+    /* the overview's Content-Security-Policy, made once: the page's style never changes */
+    char overview_csp[DBSSL_HTML_CSP_LEN];
 };
 
 static struct dbssl_probe_cfgref *cfg_ref(struct dbssl_probe_cfgref *r)
@@ -293,6 +295,7 @@ struct dbssl_prober *dbssl_prober_start(const char *path, long workers, struct d
     }
     if ((p->cfg = cfg_load(path, err)) == NULL)
         goto fail;
+    dbssl_probe_overview_csp(p->overview_csp);
     pthread_mutex_init(&p->mu, NULL);
     for (int l = 0; l < NLANES; l++)
         pthread_cond_init(&p->lanes[l].wake, NULL);
@@ -510,6 +513,11 @@ char *dbssl_prober_metrics(struct dbssl_prober *p, size_t *len)
     out = strbuf_take(&sb);
     *len = out ? strlen(out) : 0;
     return out;
+}
+
+const char *dbssl_prober_overview_csp(const struct dbssl_prober *p)
+{
+    return p->overview_csp;
 }
 
 char *dbssl_prober_overview(struct dbssl_prober *p, size_t *len)

@@ -107,6 +107,9 @@ void dbssl_probe_request_clear(struct dbssl_probe_request *req);
 /* GET /probe/overview: the HTML page (probe_overview.c).  Caller frees. */
 char *dbssl_prober_overview(struct dbssl_prober *p, size_t *len);
 
+/* The Content-Security-Policy of that page (p's storage, for p's lifetime). */
+const char *dbssl_prober_overview_csp(const struct dbssl_prober *p);
+
 /* The prober's own counters for /metrics (exposition text).  Caller frees. */
 char *dbssl_prober_metrics(struct dbssl_prober *p, size_t *len);
 

@@ -49,7 +49,6 @@
 #include "http_loop.h"
 #include "http_route.h"
 #include "log.h"
-#include "probe/probe_overview.h"
 #include "probe/prober.h"
 #include "render.h"
 #include "throttle.h"
@@ -218,8 +217,9 @@ static void probe_withdraw(struct dbssl_http *h, struct http_conn *hc)
     hc->probing = false;
 }
 
+/* body (freed here) as type; an HTML page (csp: its Content-Security-Policy) with its headers */
 static enum MHD_Result answer_typed(struct MHD_Connection *conn, unsigned code, const char *type,
-                                    char *body, size_t len)
+                                    const char *csp, char *body, size_t len)
 {
     struct MHD_Response *r;
     enum MHD_Result ret;
@@ -233,8 +233,8 @@ static enum MHD_Result answer_typed(struct MHD_Connection *conn, unsigned code, 
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (strcmp(type, DBSSL_HTTP_HTML) == 0)
-        dbssl_http_html_headers(r, dbssl_probe_overview_csp());
+    if (csp != NULL)
+        dbssl_http_html_headers(r, csp);
     ret = MHD_queue_response(conn, code, r);
     MHD_destroy_response(r);
     return ret;
@@ -244,7 +244,7 @@ static enum MHD_Result answer_text(struct MHD_Connection *conn, unsigned code, c
 {
     char *body = xasprintf("%s\n", msg);
 
-    return answer_typed(conn, code, TEXT, body, body ? strlen(body) : 0);
+    return answer_typed(conn, code, TEXT, NULL, body, body ? strlen(body) : 0);
 }
 
 /*
@@ -270,7 +270,7 @@ static enum MHD_Result handle_probe(struct dbssl_http *h, struct http_conn *hc,
         if (body == NULL)
             body = dbssl_prober_timeout_body(&hc->probe, &len);
         dbssl_probe_request_clear(&hc->probe);
-        return answer_typed(conn, MHD_HTTP_OK, DBSSL_HTTP_PROM, body, len);
+        return answer_typed(conn, MHD_HTTP_OK, DBSSL_HTTP_PROM, NULL, body, len);
     }
     if (p == NULL)
         return answer_text(conn, MHD_HTTP_NOT_FOUND,
@@ -314,7 +314,8 @@ static enum MHD_Result handle_overview(struct dbssl_http *h, struct MHD_Connecti
         return answer_text(conn, MHD_HTTP_NOT_FOUND,
                            "no probe modules: set DB_PROBE_CONFIG (docs/fleet.md)");
     body = dbssl_prober_overview(p, &len);
-    return answer_typed(conn, MHD_HTTP_OK, DBSSL_HTTP_HTML, body, len);
+    return answer_typed(conn, MHD_HTTP_OK, DBSSL_HTTP_HTML, dbssl_prober_overview_csp(p), body,
+                        len);
 }
 
 /* ---- libmicrohttpd callbacks ------------------------------------------- */
