@@ -27,7 +27,7 @@ void audit_eval_tls_required(struct audit_ctx *c)
 {
     const struct dbssl_audit_session *s = &c->ev->session;
 
-    audit_evidence(c, "DB_SSL_REQUIRED=%s, DB_SSL_MODE=%s",
+    audit_evidence(c, "DB_SSL_REQUIRED is %s, DB_SSL_MODE \"%s\"",
                    c->ev->client.ssl_required ? "true" : "false", c->ev->client.ssl_mode);
     if (!c->ev->client.ssl_required)
         audit_finding(c, DBSSL_AUDIT_FAIL,
@@ -36,7 +36,7 @@ void audit_eval_tls_required(struct audit_ctx *c)
                       "DB_SSL_REQUIRED is false: a session without TLS is not refused");
     if (mode_may_fall_back(c))
         audit_finding(c, DBSSL_AUDIT_FAIL, "Set DB_SSL_MODE=verify-full.",
-                      "DB_SSL_MODE=%s lets libpq use a session without TLS",
+                      "DB_SSL_MODE \"%s\" lets libpq use a session without TLS",
                       c->ev->client.ssl_mode);
     if (!audit_need_session(c))
         return;
@@ -52,7 +52,7 @@ void audit_eval_verify_full(struct audit_ctx *c)
 {
     const char *m = c->ev->client.ssl_mode;
 
-    audit_evidence(c, "DB_SSL_MODE=%s, CA certificate %s", m,
+    audit_evidence(c, "DB_SSL_MODE \"%s\", CA certificate %s", m,
                    c->ev->client.ca_configured ? "configured" : "not configured");
     if (mode_is(c, "verify-full"))
         audit_evidence(c, "libpq verifies the server's chain against the CA and its host name");
@@ -60,18 +60,18 @@ void audit_eval_verify_full(struct audit_ctx *c)
         audit_finding(
             c, DBSSL_AUDIT_WARN,
             "Set DB_SSL_MODE=verify-full, with a server certificate that names the host.",
-            "DB_SSL_MODE=verify-ca verifies the chain but not the host name: any certificate "
+            "DB_SSL_MODE \"verify-ca\" verifies the chain but not the host name: any certificate "
             "of the same CA is accepted");
     else if (mode_is(c, "require") && c->ev->client.ca_configured)
         audit_finding(
             c, DBSSL_AUDIT_WARN, "Set DB_SSL_MODE=verify-full.",
-            "DB_SSL_MODE=require with a CA file: libpq verifies the chain (as verify-ca) but "
+            "DB_SSL_MODE \"require\" with a CA file: libpq verifies the chain (as verify-ca) but "
             "not the host name");
     else
         audit_finding(
             c, DBSSL_AUDIT_FAIL,
             "Set DB_SSL_MODE=verify-full and DB_SSL_CA_CERT to the CA of the server.",
-            "DB_SSL_MODE=%s does not verify the server's certificate: anyone in the middle "
+            "DB_SSL_MODE \"%s\" does not verify the server's certificate: anyone in the middle "
             "can pose as the server",
             m);
 }
@@ -186,7 +186,7 @@ void audit_eval_revocation(struct audit_ctx *c)
                 "the server checks client certificates against no CRL (ssl_crl_file and "
                 "ssl_crl_dir are empty)");
         else
-            audit_evidence(c, "server: ssl_crl_file = '%s', ssl_crl_dir = '%s'", sf->value,
+            audit_evidence(c, "server: ssl_crl_file = \"%s\", ssl_crl_dir = \"%s\"", sf->value,
                            sd->value);
     } else {
         audit_finding(c, DBSSL_AUDIT_NOT_CHECKED, NULL,

@@ -103,31 +103,32 @@ void audit_eval_settings(struct audit_ctx *c)
     }
     for (size_t i = 0; i < c->ev->server.n_settings; i++) {
         const struct dbssl_server_setting *s = &c->ev->server.settings[i];
-        audit_evidence(c, "%s = %s%s%s", s->name, s->state == DBSSL_SI_READ ? "'" : "(",
+        audit_evidence(c, "%s = %s%s%s", s->name, s->state == DBSSL_SI_READ ? "\"" : "(",
                        s->state == DBSSL_SI_READ ? s->value : dbssl_si_state_names[s->state],
-                       s->state == DBSSL_SI_READ ? "'" : ")");
+                       s->state == DBSSL_SI_READ ? "\"" : ")");
     }
     hidden_settings(c);
     if (min && min->state == DBSSL_SI_READ &&
         (strcmp(min->value, "TLSv1") == 0 || strcmp(min->value, "TLSv1.1") == 0))
         audit_finding(
             c, DBSSL_AUDIT_FAIL, "Set ssl_min_protocol_version = 'TLSv1.2' and reload.",
-            "ssl_min_protocol_version = '%s' allows versions the IETF deprecated (RFC 8996)",
+            "ssl_min_protocol_version \"%s\" allows versions the IETF deprecated (RFC 8996)",
             min->value);
     if (max && max->state == DBSSL_SI_READ &&
         (strcmp(max->value, "TLSv1.2") == 0 || strcmp(max->value, "TLSv1.1") == 0 ||
          strcmp(max->value, "TLSv1") == 0))
         audit_finding(c, DBSSL_AUDIT_WARN, "Set ssl_max_protocol_version = '' and reload.",
-                      "ssl_max_protocol_version = '%s' keeps TLS 1.3 out", max->value);
+                      "ssl_max_protocol_version \"%s\" keeps TLS 1.3 out", max->value);
     if (order && order->state == DBSSL_SI_READ && strcmp(order->value, "on") != 0)
         audit_finding(
             c, DBSSL_AUDIT_WARN, "Set ssl_prefer_server_ciphers = on and reload.",
-            "ssl_prefer_server_ciphers = off lets clients pick the weakest suite both allow");
+            "ssl_prefer_server_ciphers \"%s\" lets clients pick the weakest suite both allow",
+            order->value);
     if (pw && pw->state == DBSSL_SI_READ && strcmp(pw->value, "scram-sha-256") != 0)
         audit_finding(
             c, DBSSL_AUDIT_FAIL,
             "Set password_encryption = 'scram-sha-256' and set each role's password again.",
-            "password_encryption = '%s': new passwords are stored as MD5 hashes, which work "
+            "password_encryption \"%s\": new passwords are stored as MD5 hashes, which work "
             "as the password itself",
             pw->value);
 }
@@ -219,7 +220,7 @@ void audit_eval_hba_auth(struct audit_ctx *c)
     const struct dbssl_server_setting *pw = audit_setting(c, "password_encryption");
 
     if (pw != NULL && pw->state == DBSSL_SI_READ)
-        audit_evidence(c, "password_encryption = '%s'", pw->value);
+        audit_evidence(c, "password_encryption = \"%s\"", pw->value);
     hba_findings(c, &w);
 }
 

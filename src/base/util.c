@@ -330,8 +330,8 @@ int read_file_at(const struct file_at *f, const char *what, size_t max, char **o
             dbssl_error_set(err, DBSSL_ERR_IO, READ_HINT, "%s \"%s\" does not exist", what, shown);
         else if (errno == ELOOP && (f->flags & FILE_AT_NOFOLLOW))
             dbssl_error_set(err, DBSSL_ERR_CONFIG,
-                            "dbssl never follows a symbolic link inside its generated certificate "
-                            "set; remove the link and run \"dbssl certs generate\".",
+                            "Remove the link and run \"dbssl certs generate\": dbssl never follows "
+                            "a symbolic link inside its generated certificate set.",
                             "%s \"%s\" is a symbolic link", what, shown);
         else
             dbssl_error_set(err, DBSSL_ERR_IO, READ_HINT, "could not open %s \"%s\": %s", what,
