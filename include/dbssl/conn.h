@@ -89,7 +89,7 @@ DBSSL_API PGconn *dbssl_connect(const struct dbssl_config *cfg, struct dbssl_tls
  * connection is lost; state then says why.
  */
 DBSSL_API bool dbssl_conn_check(PGconn *conn, const struct dbssl_config *cfg,
-                                struct dbssl_tls_state *state);
+                                struct dbssl_tls_state *state) DBSSL_MUSTCHECK;
 
 /*
  * Attribute name of state as a string, or NULL when the name is unknown (or

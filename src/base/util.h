@@ -54,7 +54,7 @@ int hex_digit(char c);
  * Parses a whole decimal integer in [min, max].  Returns false on anything
  * else (empty, trailing junk, overflow, out of range).
  */
-bool parse_long(const char *s, long min, long max, long *out);
+bool parse_long(const char *s, long min, long max, long *out) DBSSL_MUSTCHECK;
 
 /*
  * libpq's comma lists (host, hostaddr, port): list_count() is 0 for NULL or
@@ -161,7 +161,7 @@ int read_file(const char *path, const char *what, size_t max, char **out, size_t
 bool secret_file_mode_ok(const struct stat *st);
 
 /* Writes "dir/name" into out; false when it does not fit. */
-bool path_join(char *out, size_t len, const char *dir, const char *name);
+bool path_join(char *out, size_t len, const char *dir, const char *name) DBSSL_MUSTCHECK;
 
 /*
  * Creates f, which must not exist (O_EXCL, never through a symlink), with
@@ -187,7 +187,7 @@ int write_file_replace(const char *path, const void *data, size_t len, mode_t mo
  * or replaced by a symlink meanwhile cannot redirect the removal outside the
  * tree.  A missing name is fine (0); -1 when something could not be removed.
  */
-int remove_tree_at(int dir, const char *name);
+int remove_tree_at(int dir, const char *name) DBSSL_MUSTCHECK;
 
 /* remove_tree_at() of a path, ignoring failures. */
 void remove_tree(const char *path);
@@ -198,7 +198,7 @@ void remove_tree(const char *path);
 /* Formats t as RFC 3339 UTC ("2026-11-27T21:00:00Z") into buf (>= 21 bytes). */
 void format_rfc3339(long long t, char *buf, size_t len);
 /* Reads what format_rfc3339() writes; false on anything else. */
-bool parse_rfc3339(const char *s, long long *out);
+bool parse_rfc3339(const char *s, long long *out) DBSSL_MUSTCHECK;
 
 /* The CPUs this process may run on (a cpuset or taskset may allow fewer than
  * the machine has); at least 1. */

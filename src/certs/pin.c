@@ -118,9 +118,14 @@ static void remove_stale(const struct base *b)
             continue;
         if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
             continue; /* alive, or not ours to judge */
+        /* what cannot be removed may hold copies of keys: say so */
         if (fstatat(b->fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
-            st.st_uid == geteuid())
-            (void)remove_tree_at(b->fd, de->d_name);
+            st.st_uid == geteuid() && remove_tree_at(b->fd, de->d_name) != 0)
+            dbssl_log(DBSSL_LOG_WARN, "stale_private_directory_kept", "dir", b->path, "name",
+                      de->d_name, "message",
+                      "could not remove the copies of a process that has ended; the next start "
+                      "tries again",
+                      NULL);
     }
     closedir(d);
 }

@@ -226,10 +226,12 @@ static void reload(void *arg, const char *cause)
     /* the first check's READY=1 comes from the checker: before it, a reload
      * (an early renewal) must not tell systemd we are ready */
     struct dbssl_snapshot *first = dbssl_board_get(ctx->board);
+    bool reloaded;
 
     if (first != NULL)
         dbssl_notify_reloading();
-    (void)dbssl_runtime_reload(ctx->rt, cause); /* a failure keeps serving: nothing to do */
+    /* a failure keeps serving the settings in use; the runtime logged and recorded why */
+    reloaded = dbssl_runtime_reload(ctx->rt, cause);
     if (ctx->prober != NULL && strcmp(cause, "signal") == 0) {
         /* the probe file too: a broken one keeps the modules in use */
         struct dbssl_error e;
@@ -243,7 +245,7 @@ static void reload(void *arg, const char *cause)
     /* a new check publishes the reload's outcome (and the new set's state) */
     dbssl_checker_poke(ctx->checker);
     if (first != NULL)
-        dbssl_notify_ready("reloaded");
+        dbssl_notify_ready(reloaded ? "reloaded" : "reload refused: the settings in use are kept");
     dbssl_snapshot_unref(first);
 }
 

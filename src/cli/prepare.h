@@ -45,6 +45,6 @@ bool cli_generated_files_exist(const struct dbssl_config *cfg, const char *hint)
  * others.  Returns -1 after printing the error when the set could not be
  * written.
  */
-int cli_ensure_certs(const struct dbssl_config *cfg, FILE *out);
+int cli_ensure_certs(const struct dbssl_config *cfg, FILE *out) DBSSL_MUSTCHECK;
 
 #endif

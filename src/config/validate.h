@@ -59,7 +59,7 @@ struct validate_client_state {
  * be read (kp then holds none).  The caller clears kp.
  */
 int validate_keypass(const struct dbssl_config *cfg, struct dbssl_findings *f,
-                     struct dbssl_keypass *kp);
+                     struct dbssl_keypass *kp) DBSSL_MUSTCHECK;
 
 /*
  * The client certificate and key: readable (PEM or DER, an encrypted key

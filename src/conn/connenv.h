@@ -62,7 +62,7 @@ void dbssl_connenv_free(struct dbssl_connenv *env);
 const char *dbssl_connenv_get(const struct dbssl_connenv *env, const char *name);
 
 /* The format called name ("shell", "json", "dotenv"); false for another name. */
-bool dbssl_connenv_format_parse(const char *name, enum dbssl_connenv_format *out);
+bool dbssl_connenv_format_parse(const char *name, enum dbssl_connenv_format *out) DBSSL_MUSTCHECK;
 
 /* The set as text in fmt, ending with a newline; NULL on out-of-memory. */
 char *dbssl_connenv_render(const struct dbssl_connenv *env, enum dbssl_connenv_format fmt);

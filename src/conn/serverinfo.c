@@ -244,9 +244,9 @@ static int read_hba(PGconn *conn, long timeout_s, bool allowed, struct dbssl_ser
     }
     for (int i = 0; i < rows; i++) {
         struct dbssl_hba_rule *r = &si->hba[si->n_hba++];
-        long n = 0;
-        (void)parse_long(PQgetvalue(res, i, 0), 0, 1L << 30, &n);
-        r->line_number = (int)n;
+        long n;
+        /* every row has its line number; 0 (none) should one ever not */
+        r->line_number = parse_long(PQgetvalue(res, i, 0), 0, 1L << 30, &n) ? (int)n : 0;
         copy(r->type, sizeof(r->type), PQgetvalue(res, i, 1));
         copy(r->database, sizeof(r->database), PQgetvalue(res, i, 2));
         copy(r->user_name, sizeof(r->user_name), PQgetvalue(res, i, 3));
@@ -276,12 +276,12 @@ int dbssl_serverinfo_read(struct pg_conn *conn, long timeout_s, struct dbssl_ser
     if ((rc = query(conn, PRIV_SQL, timeout_s, &res, why, sizeof(why), err)) < 0)
         goto fail;
     if (rc == 0 && PQntuples(res) == 1) {
-        long v = 0;
+        long v;
         copy(out->role, sizeof(out->role), PQgetvalue(res, 0, 0));
         out->superuser = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
         out->read_all_settings = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
-        (void)parse_long(PQgetvalue(res, 0, 3), 0, 10000000, &v);
-        out->server_version_num = (int)v;
+        /* 0: unknown, as before the query */
+        out->server_version_num = parse_long(PQgetvalue(res, 0, 3), 0, 10000000, &v) ? (int)v : 0;
         hba_allowed = out->superuser || strcmp(PQgetvalue(res, 0, 4), "t") == 0;
     }
     PQclear(res);

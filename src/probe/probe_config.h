@@ -128,7 +128,7 @@ struct dbssl_probe_target {
  * msg (which quotes s only when it is printable and short) on anything else.
  */
 bool dbssl_probe_target_parse(const char *s, struct dbssl_probe_target *t, char *msg,
-                              size_t msglen);
+                              size_t msglen) DBSSL_MUSTCHECK;
 
 /* Whether the allow list lets t be probed. */
 bool dbssl_probe_target_allowed(const struct dbssl_probe_config *c,

@@ -123,7 +123,7 @@ struct dbssl_loaded *dbssl_runtime_get(struct dbssl_runtime *rt, struct dbssl_re
  * ("signal", "files changed", ...) goes to the log.  Returns whether the
  * settings re-read are the ones in use.
  */
-bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause);
+bool dbssl_runtime_reload(struct dbssl_runtime *rt, const char *cause) DBSSL_MUSTCHECK;
 
 /*
  * Whether replacing the settings in use (cur) by fresh would weaken TLS:

@@ -170,7 +170,7 @@ void dbssl_scan_result_free(struct dbssl_scan_result *r);
  * absent).  False with msg on anything else (empty, a bad port).
  */
 bool dbssl_scan_parse_target(const char *target, char *host, size_t hostlen, int *port, char *msg,
-                             size_t msglen);
+                             size_t msglen) DBSSL_MUSTCHECK;
 
 struct dbssl_scan_grade; /* scan_profile.h */
 

@@ -23,6 +23,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "dbssl/error.h" /* DBSSL_MUSTCHECK */
+
 enum dbssl_http_endpoint {
     DBSSL_EP_NOT_FOUND = 0,
     DBSSL_EP_NOT_ALLOWED,
@@ -61,6 +63,7 @@ bool dbssl_http_query_refresh(const char *query);
  * when its value does not fit or holds a NUL byte (%00): the caller then
  * treats the request as malformed rather than read a cut value.
  */
-bool dbssl_http_query_param(const char *query, const char *name, char *out, size_t len);
+bool dbssl_http_query_param(const char *query, const char *name, char *out,
+                            size_t len) DBSSL_MUSTCHECK;
 
 #endif

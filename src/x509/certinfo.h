@@ -59,7 +59,8 @@ struct dbssl_certlist {
  */
 struct x509_st; /* OpenSSL's X509, for conn.c only */
 int dbssl_cert_brief(const struct x509_st *x, char *subject, size_t subject_len, char *serial,
-                     size_t serial_len, long long *not_before, long long *not_after);
+                     size_t serial_len, long long *not_before,
+                     long long *not_after) DBSSL_MUSTCHECK;
 
 /*
  * Reads every certificate of a PEM file (a CA bundle may hold several).

@@ -20,12 +20,14 @@ struct stat;
 /* A PEM file read like every other file (regular, bounded, never blocking); st and name as
  * read_file_at gives them. */
 int dbssl_read_pem_at(const struct file_at *f, const char *what, char **pem, size_t *len,
-                      struct stat *st, char *name, size_t namelen, struct dbssl_error *err);
+                      struct stat *st, char *name, size_t namelen,
+                      struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /* A key parsed from memory (pass may be NULL), *match against cert when cert is not NULL. */
 int dbssl_key_parse_for(const char *pem, size_t len, const char *name,
                         const struct dbssl_key_pass *pass, const struct dbssl_certinfo *cert,
-                        struct dbssl_keyinfo *out, bool *match, struct dbssl_error *err);
+                        struct dbssl_keyinfo *out, bool *match,
+                        struct dbssl_error *err) DBSSL_MUSTCHECK;
 
 /* The first certificate of file f, or NULL with err set. */
 X509 *dbssl_load_first_cert(const struct file_at *f, struct dbssl_error *err);
