@@ -44,7 +44,8 @@
 #include "validate.h"
 
 static const char *const file_names[DBSSL_CERTS_NFILES] = {
-    "ca.crt", "ca.key", "server.crt", "server.key", "client.crt", "client.key",
+    DBSSL_SET_CA_CRT,     DBSSL_SET_CA_KEY,     DBSSL_SET_SERVER_CRT,
+    DBSSL_SET_SERVER_KEY, DBSSL_SET_CLIENT_CRT, DBSSL_SET_CLIENT_KEY,
 };
 
 const char *dbssl_certs_file_name(enum dbssl_certs_file f)

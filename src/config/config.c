@@ -467,7 +467,7 @@ bool dbssl_config_ca_file(const struct dbssl_config *cfg, struct dbssl_file_ref 
         return true;
     }
     if (cfg->auto_generate && cfg->auto_cert_dir != NULL) {
-        file_ref(out, "DB_SSL_AUTO_CERT_DIR", cfg->auto_cert_dir, "ca.crt", true);
+        file_ref(out, "DB_SSL_AUTO_CERT_DIR", cfg->auto_cert_dir, DBSSL_SET_CA_CRT, true);
         return true;
     }
     return false;
@@ -491,8 +491,8 @@ bool dbssl_config_client_files(const struct dbssl_config *cfg, struct dbssl_file
         return true;
     }
     if (cfg->auto_generate && cfg->auto_generate_client && cfg->auto_cert_dir != NULL) {
-        file_ref(cert, "DB_SSL_AUTO_CERT_DIR", cfg->auto_cert_dir, "client.crt", true);
-        file_ref(key, "DB_SSL_AUTO_CERT_DIR", cfg->auto_cert_dir, "client.key", true);
+        file_ref(cert, "DB_SSL_AUTO_CERT_DIR", cfg->auto_cert_dir, DBSSL_SET_CLIENT_CRT, true);
+        file_ref(key, "DB_SSL_AUTO_CERT_DIR", cfg->auto_cert_dir, DBSSL_SET_CLIENT_KEY, true);
         return true;
     }
     return false;

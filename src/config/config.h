@@ -216,6 +216,18 @@ struct dbssl_file_ref {
 };
 
 /*
+ * The generated set's file names in DB_SSL_AUTO_CERT_DIR, the guide's: the
+ * one spelling, for the settings layer (the files it implies) and for
+ * certs_files.c's table of the set.
+ */
+#define DBSSL_SET_CA_CRT     "ca.crt"
+#define DBSSL_SET_CA_KEY     "ca.key"
+#define DBSSL_SET_SERVER_CRT "server.crt"
+#define DBSSL_SET_SERVER_KEY "server.key"
+#define DBSSL_SET_CLIENT_CRT "client.crt"
+#define DBSSL_SET_CLIENT_KEY "client.key"
+
+/*
  * DB_SSL_CA_CERT=system: libpq 16's sslrootcert=system, the system's trust
  * store instead of a file (then dbssl_config_ca_file() has no file).
  */

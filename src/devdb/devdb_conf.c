@@ -204,8 +204,10 @@ int dbssl_devdb_tls_from_config(const struct dbssl_config *cfg, struct dbssl_dev
             return -1;
     }
     if (cfg->auto_cert_dir == NULL ||
-        !path_join(tls->server_cert, sizeof(tls->server_cert), cfg->auto_cert_dir, "server.crt") ||
-        !path_join(tls->server_key, sizeof(tls->server_key), cfg->auto_cert_dir, "server.key")) {
+        !path_join(tls->server_cert, sizeof(tls->server_cert), cfg->auto_cert_dir,
+                   dbssl_certs_file_name(DBSSL_CERTS_SERVER_CRT)) ||
+        !path_join(tls->server_key, sizeof(tls->server_key), cfg->auto_cert_dir,
+                   dbssl_certs_file_name(DBSSL_CERTS_SERVER_KEY))) {
         dbssl_error_set(err, DBSSL_ERR_CONFIG, hint, "DB_SSL_AUTO_CERT_DIR is not usable");
         return -1;
     }
