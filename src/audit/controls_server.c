@@ -9,6 +9,7 @@
 
 #include "controls_int.h"
 #include "hbarules.h"
+#include "tlsver.h"
 #include "util.h"
 
 void audit_eval_tls_enabled(struct audit_ctx *c)
@@ -108,15 +109,14 @@ void audit_eval_settings(struct audit_ctx *c)
                        s->state == DBSSL_SI_READ ? "\"" : ")");
     }
     hidden_settings(c);
-    if (min && min->state == DBSSL_SI_READ &&
-        (strcmp(min->value, "TLSv1") == 0 || strcmp(min->value, "TLSv1.1") == 0))
+    if (min && min->state == DBSSL_SI_READ && dbssl_tlsv_from_name(min->value) >= 0 &&
+        dbssl_tlsv_from_name(min->value) < DBSSL_TLSV_1_2)
         audit_finding(
             c, DBSSL_AUDIT_FAIL, "Set ssl_min_protocol_version = 'TLSv1.2' and reload.",
             "ssl_min_protocol_version \"%s\" allows versions the IETF deprecated (RFC 8996)",
             min->value);
-    if (max && max->state == DBSSL_SI_READ &&
-        (strcmp(max->value, "TLSv1.2") == 0 || strcmp(max->value, "TLSv1.1") == 0 ||
-         strcmp(max->value, "TLSv1") == 0))
+    if (max && max->state == DBSSL_SI_READ && dbssl_tlsv_from_name(max->value) >= 0 &&
+        dbssl_tlsv_from_name(max->value) < DBSSL_TLSV_1_3)
         audit_finding(c, DBSSL_AUDIT_WARN, "Set ssl_max_protocol_version = '' and reload.",
                       "ssl_max_protocol_version \"%s\" keeps TLS 1.3 out", max->value);
     if (order && order->state == DBSSL_SI_READ && strcmp(order->value, "on") != 0)

@@ -51,8 +51,6 @@ static int add_param(struct dbssl_conn_params *p, const char *kw, const char *va
     return 0;
 }
 
-static const char *const min_protocol_names[] = {"TLSv1.2", "TLSv1.3"};
-
 /*
  * The URL's ssl_min_protocol_version when it asks for more than the
  * setting (validation reports the two disagreeing): a URL asking for TLS 1.3
@@ -66,7 +64,7 @@ static const char *min_protocol(const struct dbssl_config *cfg)
                                               cfg->url.ssl_min_protocol_version)
                   : -1;
 
-    return min_protocol_names[url > v ? url : v];
+    return dbssl_option_choice(OPT_DB_SSL_MIN_PROTOCOL_VERSION, url > v ? url : v);
 }
 
 /*
@@ -256,9 +254,9 @@ size_t dbssl_conn_params_describe(const struct dbssl_conn_params *p,
         for (size_t i = 0; i < p->n && n < max; i++) {
             if (strcmp(p->keywords[i], o->keyword) != 0)
                 continue;
-            out[n++] = (struct dbssl_conn_param_info){
-                o->keyword, p->values[i], o->envvar,
-                dbssl_libpq_is_secret(o->keyword), o->val != NULL};
+            out[n++] =
+                (struct dbssl_conn_param_info){o->keyword, p->values[i], o->envvar,
+                                               dbssl_libpq_is_secret(o->keyword), o->val != NULL};
             listed[i] = true;
             break;
         }
@@ -570,7 +568,8 @@ static PGconn *connect_fill(const struct dbssl_config *cfg, const struct dbssl_c
     if (fail_closed(cfg, state, err))
         goto fail;
     if (report && (to == NULL || !to->admin_console) &&
-        query_stat_ssl(conn, cfg, bounded ? dbssl_conn_seconds_left(to->deadline_ms) : cfg->connect_timeout,
+        query_stat_ssl(conn, cfg,
+                       bounded ? dbssl_conn_seconds_left(to->deadline_ms) : cfg->connect_timeout,
                        state) != 0) {
         dbssl_error_setx(err, DBSSL_ERR_CONNECT, state->error_detail, state->error_hint, "%s",
                          state->error_message);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "conn_int.h"
+#include "tlsver.h"
 #include "jsonutil.h"
 #include "util.h"
 
@@ -70,20 +71,6 @@ const char *dbssl_session_offence_name(int reason)
     return reason == DBSSL_SESSION_BELOW_MIN_PROTOCOL ? "below_min_protocol" : "plaintext";
 }
 
-/* A TLS version's rank (TLSv1.2 = 12); 0 for a name we do not know, judged as new enough. */
-static int version_rank(const char *v)
-{
-    static const struct {
-        const char *name;
-        int rank;
-    } versions[] = {{"SSLv3", 3}, {"TLSv1", 10}, {"TLSv1.1", 11}, {"TLSv1.2", 12}, {"TLSv1.3", 13}};
-
-    for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
-        if (strcmp(v, versions[i].name) == 0)
-            return versions[i].rank;
-    return 0;
-}
-
 void dbssl_sessions_begin(struct dbssl_sessions *s)
 {
     memset(s, 0, sizeof(*s));
@@ -124,8 +111,9 @@ static void offend(struct dbssl_sessions *s, const struct dbssl_session_row *row
 void dbssl_sessions_add(struct dbssl_sessions *s, const struct dbssl_session_row *row,
                         enum dbssl_tls_version min)
 {
-    const char *min_name = dbssl_option_choice(OPT_DB_SSL_MIN_PROTOCOL_VERSION, (int)min);
-    int rank;
+    int lowest =
+        dbssl_tlsv_from_name(dbssl_option_choice(OPT_DB_SSL_MIN_PROTOCOL_VERSION, (int)min));
+    int v;
 
     s->total++;
     /* a Unix-domain socket never leaves the machine, and TLS cannot apply to it */
@@ -142,8 +130,9 @@ void dbssl_sessions_add(struct dbssl_sessions *s, const struct dbssl_session_row
     count_version(s, row->version[0] ? row->version : "unknown");
     if (!row->client_cert)
         s->without_client_certificate++;
-    rank = version_rank(row->version);
-    if (rank != 0 && rank < version_rank(min_name)) {
+    /* a version we do not know is judged new enough */
+    v = dbssl_tlsv_from_name(row->version);
+    if (v >= 0 && v < lowest) {
         s->below_min_protocol++;
         offend(s, row, DBSSL_SESSION_BELOW_MIN_PROTOCOL);
     }

@@ -144,9 +144,8 @@ static void banner(struct strbuf *sb, const struct dbssl_snapshot *s, const char
         esc(sb, server);
         strbuf_append(sb, " with ");
         esc(sb, t->protocol);
-        strbuf_append(sb, s->verifies_server
-                              ? ", the server's certificate verified"
-                              : ", the server's certificate not verified");
+        strbuf_append(sb, s->verifies_server ? ", the server's certificate verified"
+                                             : ", the server's certificate not verified");
     } else {
         strbuf_append(sb, "Connected to ");
         esc(sb, server);

@@ -407,10 +407,10 @@ static long long renewal_due_at(const struct dbssl_loaded *l)
             continue;
         for (size_t i = 0; i < l->certs.n; i++) {
             const struct dbssl_inuse_cert *c = &l->certs.v[i];
-            long long at = dbssl_expiry_renew_at(
-                c->not_before, c->not_after,
-                dbssl_expiry_renew_window(l->cfg->auto_cert_validity_days,
-                                          l->cfg->expiry_warn_days));
+            long long at =
+                dbssl_expiry_renew_at(c->not_before, c->not_after,
+                                      dbssl_expiry_renew_window(l->cfg->auto_cert_validity_days,
+                                                                l->cfg->expiry_warn_days));
             if (strcmp(c->path, refs[r].path) == 0 && (due == 0 || at < due))
                 due = at;
         }

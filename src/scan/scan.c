@@ -30,6 +30,7 @@
 
 #include "clock.h"
 #include "scan_int.h"
+#include "tlsver.h"
 #include "util.h"
 
 /* Every suite OpenSSL has, weak ones included (COMPLEMENTOFALL: the eNULL ones). */
@@ -66,12 +67,14 @@ static const struct group {
 
 static const int versions[DBSSL_SCAN_NPROTO] = {TLS1_VERSION, TLS1_1_VERSION, TLS1_2_VERSION,
                                                 TLS1_3_VERSION};
-static const char *const proto_names[DBSSL_SCAN_NPROTO] = {"TLSv1.0", "TLSv1.1", "TLSv1.2",
-                                                           "TLSv1.3"};
+_Static_assert(DBSSL_SCAN_TLS1_0 + DBSSL_TLSV_1_0 == DBSSL_TLSV_1_0 &&
+                   DBSSL_SCAN_TLS1_3 + DBSSL_TLSV_1_0 == DBSSL_TLSV_1_3,
+               "the scanner's versions are tlsver.h's from TLS 1.0 on");
 
 const char *dbssl_scan_proto_name(enum dbssl_scan_proto p)
 {
-    return (unsigned)p < DBSSL_SCAN_NPROTO ? proto_names[p] : "unknown";
+    return (unsigned)p < DBSSL_SCAN_NPROTO ? dbssl_tlsv_report_name((int)p + DBSSL_TLSV_1_0)
+                                           : "unknown";
 }
 
 const char *dbssl_scan_failure_name(enum dbssl_scan_failure f)
@@ -86,10 +89,9 @@ const char *dbssl_scan_failure_name(enum dbssl_scan_failure f)
 
 int dbssl_scan_proto_from_name(const char *name)
 {
-    for (int i = 0; i < DBSSL_SCAN_NPROTO; i++)
-        if (strcmp(proto_names[i], name) == 0)
-            return i;
-    return -1;
+    int v = dbssl_tlsv_from_name(name);
+
+    return v >= DBSSL_TLSV_1_0 ? v - DBSSL_TLSV_1_0 : -1;
 }
 
 struct scanner {
@@ -695,7 +697,7 @@ struct dbssl_scan_result *dbssl_scan_run(const struct dbssl_scan_opts *o, struct
         any |= a.st == SCAN_OK;
         if (a.st == SCAN_REJECTED && strlen(reasons) + strlen(a.why) + 16 < sizeof(reasons))
             snprintf(reasons + strlen(reasons), sizeof(reasons) - strlen(reasons), "%s%s: %s",
-                     reasons[0] ? "; " : "", proto_names[p], a.why);
+                     reasons[0] ? "; " : "", dbssl_scan_proto_name((enum dbssl_scan_proto)p), a.why);
     }
     if (!any && !sc.stopped) {
         fail_as(&sc, DBSSL_SCAN_FAILURE_HANDSHAKE);

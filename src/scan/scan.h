@@ -55,7 +55,8 @@ enum dbssl_scan_proto {
     DBSSL_SCAN_NPROTO
 };
 
-/* "TLSv1.0" ... "TLSv1.3", PostgreSQL's and OpenSSL's spelling. */
+/* "TLSv1.0" ... "TLSv1.3", the reports' spelling (tlsver.h; PostgreSQL's is
+ * dbssl_tls_pg_version()). */
 const char *dbssl_scan_proto_name(enum dbssl_scan_proto p);
 /* The version of a name as above, or -1. */
 int dbssl_scan_proto_from_name(const char *name);

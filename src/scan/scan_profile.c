@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "expiry.h"
+#include "tlsver.h"
 #include "util.h"
 
 #define MOZ_TLS13 "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
@@ -131,9 +132,8 @@ bool dbssl_tls_list_has(const char *list, const char *name)
 
 const char *dbssl_tls_pg_version(enum dbssl_scan_proto p)
 {
-    static const char *const names[DBSSL_SCAN_NPROTO] = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
-
-    return (unsigned)p < DBSSL_SCAN_NPROTO ? names[p] : "TLSv1.2";
+    return (unsigned)p < DBSSL_SCAN_NPROTO ? dbssl_tlsv_pg_name((int)p + DBSSL_TLSV_1_0)
+                                           : "TLSv1.2";
 }
 
 const char *dbssl_scan_severity_name(enum dbssl_scan_severity s)

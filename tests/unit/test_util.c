@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "tlsver.h"
 #include "util.h"
 
 static void make_socket(const char *path)
@@ -179,6 +180,22 @@ static void test_remove_tree_stays_inside(void **state)
     close(dir);
 }
 
+/* TLS versions: both spellings of 1.0 read, one order, each module's spelling written. */
+static void test_tls_versions(void **state)
+{
+    (void)state;
+    assert_int_equal(dbssl_tlsv_from_name("TLSv1"), DBSSL_TLSV_1_0);
+    assert_int_equal(dbssl_tlsv_from_name("TLSv1.0"), DBSSL_TLSV_1_0);
+    assert_int_equal(dbssl_tlsv_from_name("TLSv1.3"), DBSSL_TLSV_1_3);
+    assert_int_equal(dbssl_tlsv_from_name("SSLv3"), DBSSL_TLSV_SSL3);
+    assert_int_equal(dbssl_tlsv_from_name("TLSv1.4"), -1);
+    assert_int_equal(dbssl_tlsv_from_name(NULL), -1);
+    assert_true(dbssl_tlsv_from_name("TLSv1.1") < dbssl_tlsv_from_name("TLSv1.2"));
+    assert_string_equal(dbssl_tlsv_pg_name(DBSSL_TLSV_1_0), "TLSv1");
+    assert_string_equal(dbssl_tlsv_report_name(DBSSL_TLSV_1_0), "TLSv1.0");
+    assert_string_equal(dbssl_tlsv_pg_name(DBSSL_TLSV_N), "unknown");
+}
+
 /* libpq's comma lists, read one way: empty items count, "" and NULL hold none. */
 static void test_lists(void **state)
 {
@@ -228,6 +245,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format_host_port),
         cmocka_unit_test(test_lists),
+        cmocka_unit_test(test_tls_versions),
         cmocka_unit_test_setup_teardown(test_only_regular_files_are_read, tu_setup_dir,
                                         tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_regular_file_size_and_stat, tu_setup_dir,
