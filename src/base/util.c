@@ -71,6 +71,25 @@ void strbuf_append_c(struct strbuf *sb, char c)
     strbuf_append_n(sb, &c, 1);
 }
 
+void strbuf_append_pct(struct strbuf *sb, const char *s, size_t len, const char *keep)
+{
+    static const char hex[] = "0123456789ABCDEF";
+
+    for (const unsigned char *c = (const unsigned char *)s; c < (const unsigned char *)s + len;
+         c++) {
+        bool plain = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+                     (*c >= '0' && *c <= '9') || *c == '-' || *c == '.' || *c == '_' || *c == '~' ||
+                     (*c != '\0' && strchr(keep, *c) != NULL);
+        if (plain) {
+            strbuf_append_c(sb, (char)*c);
+        } else {
+            strbuf_append_c(sb, '%');
+            strbuf_append_c(sb, hex[*c >> 4]);
+            strbuf_append_c(sb, hex[*c & 15]);
+        }
+    }
+}
+
 void strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 {
     va_list ap;

@@ -28,6 +28,9 @@ void strbuf_free(struct strbuf *sb);
 void strbuf_append(struct strbuf *sb, const char *s);
 void strbuf_append_n(struct strbuf *sb, const char *s, size_t n);
 void strbuf_append_c(struct strbuf *sb, char c);
+/* s[0..len) %-encoded as a URI component (RFC 3986's unreserved characters and those in
+ * keep stay as they are): the one encoder of the URLs dbssl writes. */
+void strbuf_append_pct(struct strbuf *sb, const char *s, size_t len, const char *keep);
 void strbuf_printf(struct strbuf *sb, const char *fmt, ...) DBSSL_PRINTF(2, 3);
 /*
  * Appends s as HTML (and XML) text, safe in element content and in quoted

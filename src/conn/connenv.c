@@ -74,32 +74,10 @@ static int absolute_path(const char *path, char **out, struct dbssl_error *err)
 
 /* ---- the URI ------------------------------------------------------------------ */
 
-/*
- * Appends the len bytes of s %-encoded: everything but RFC 3986's
- * unreserved characters and those in keep.
- */
-static void pct_encode_n(struct strbuf *sb, const char *s, size_t len, const char *keep)
-{
-    static const char hex[] = "0123456789ABCDEF";
-
-    for (const unsigned char *c = (const unsigned char *)s; c < (const unsigned char *)s + len;
-         c++) {
-        bool plain = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
-                     (*c >= '0' && *c <= '9') || *c == '-' || *c == '.' || *c == '_' || *c == '~' ||
-                     strchr(keep, *c) != NULL;
-        if (plain) {
-            strbuf_append_c(sb, (char)*c);
-        } else {
-            strbuf_append_c(sb, '%');
-            strbuf_append_c(sb, hex[*c >> 4]);
-            strbuf_append_c(sb, hex[*c & 15]);
-        }
-    }
-}
-
+/* s %-encoded (util.h's encoder), keeping the characters in keep. */
 static void pct_encode(struct strbuf *sb, const char *s, const char *keep)
 {
-    pct_encode_n(sb, s, strlen(s), keep);
+    strbuf_append_pct(sb, s, strlen(s), keep);
 }
 
 /*
@@ -138,14 +116,14 @@ static bool netloc(struct strbuf *sb, const char *host, const char *port)
             strbuf_append_c(sb, ',');
         if (memchr(h, ':', hl) != NULL) {
             strbuf_append_c(sb, '[');
-            pct_encode_n(sb, h, hl, ":");
+            strbuf_append_pct(sb, h, hl, ":");
             strbuf_append_c(sb, ']');
         } else {
-            pct_encode_n(sb, h, hl, "");
+            strbuf_append_pct(sb, h, hl, "");
         }
         if (pl > 0) {
             strbuf_append_c(sb, ':');
-            pct_encode_n(sb, p, pl, "");
+            strbuf_append_pct(sb, p, pl, "");
         }
     }
     return true;

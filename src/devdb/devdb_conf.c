@@ -430,23 +430,6 @@ int devdb_create_role_and_db(const struct dbssl_pgrun *rn, const struct dbssl_de
 
 /* ---- the URL to print -------------------------------------------------------------- */
 
-static void append_pct(struct strbuf *sb, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            strchr("-._~", c) != NULL) {
-            strbuf_append_c(sb, (char)c);
-        } else {
-            strbuf_append_c(sb, '%');
-            strbuf_append_c(sb, hex[c >> 4]);
-            strbuf_append_c(sb, hex[c & 15]);
-        }
-    }
-}
-
 char *dbssl_devdb_url(const struct dbssl_config *cfg, const struct dbssl_devdb_state *st)
 {
     const char *host = cfg->url.host ? cfg->url.host : "localhost";
@@ -459,7 +442,8 @@ char *dbssl_devdb_url(const struct dbssl_config *cfg, const struct dbssl_devdb_s
         return xstrdup(cfg->settings[OPT_DATABASE_URL].display);
     strbuf_init(&sb);
     strbuf_append(&sb, "postgresql://");
-    append_pct(&sb, cfg->url.user ? cfg->url.user : "");
+    strbuf_append_pct(&sb, cfg->url.user ? cfg->url.user : "",
+                      cfg->url.user ? strlen(cfg->url.user) : 0, "");
     if (cfg->url.password && cfg->url.password[0])
         strbuf_append(&sb, ":***");
     strbuf_append_c(&sb, '@');
@@ -468,6 +452,6 @@ char *dbssl_devdb_url(const struct dbssl_config *cfg, const struct dbssl_devdb_s
     else
         strbuf_append_n(&sb, host, hostlen);
     strbuf_printf(&sb, ":%d/", st->port);
-    append_pct(&sb, url_dbname(cfg));
+    strbuf_append_pct(&sb, url_dbname(cfg), strlen(url_dbname(cfg)), "");
     return strbuf_take(&sb);
 }
