@@ -214,20 +214,15 @@ int certs_client_cn(const struct dbssl_certs_opts *opts, char *buf, size_t len,
 static EVP_PKEY *new_key(enum dbssl_key_type t, struct dbssl_error *err)
 {
     EVP_PKEY *k;
+    const char *name;
+    int bits;
 
     ERR_clear_error();
-    switch (t) {
-    case DBSSL_KEY_RSA_2048:
-        k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-        break;
-    case DBSSL_KEY_RSA_3072:
-        k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
-        break;
-    case DBSSL_KEY_EC_P256:
-    default:
+    certs_key_type_info(t, &name, &bits);
+    if (strcmp(name, "RSA") == 0)
+        k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
+    else
         k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-        break;
-    }
     if (k == NULL)
         ossl_fail(err, "generate a private key");
     return k;
@@ -366,8 +361,12 @@ struct certs_keys *certs_keys_make(enum dbssl_key_type t, unsigned n, struct dbs
         for (unsigned i = 0; i < n; i++)
             if ((k->v[i] = new_key(t, err)) == NULL)
                 goto fail;
-    } else if (rsa_race(t == DBSSL_KEY_RSA_3072 ? 3072 : 2048, n, k->v, err) != 0) {
-        goto fail;
+    } else {
+        const char *name;
+        int bits;
+        certs_key_type_info(t, &name, &bits);
+        if (rsa_race(bits, n, k->v, err) != 0)
+            goto fail;
     }
     return k;
 fail:
