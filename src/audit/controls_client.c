@@ -20,7 +20,9 @@ static bool mode_is(const struct audit_ctx *c, const char *m)
 
 static bool mode_may_fall_back(const struct audit_ctx *c)
 {
-    return mode_is(c, "disable") || mode_is(c, "allow") || mode_is(c, "prefer");
+    int m = dbssl_option_choice_index(OPT_DB_SSL_MODE, c->ev->client.ssl_mode);
+
+    return m >= 0 && dbssl_sslmode_allows_plaintext((enum dbssl_sslmode)m);
 }
 
 void audit_eval_tls_required(struct audit_ctx *c)

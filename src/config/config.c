@@ -473,6 +473,16 @@ bool dbssl_config_ca_file(const struct dbssl_config *cfg, struct dbssl_file_ref 
     return false;
 }
 
+bool dbssl_config_tls_required(const struct dbssl_config *cfg)
+{
+    return cfg->ssl_required || !dbssl_sslmode_allows_plaintext(cfg->ssl_mode);
+}
+
+bool dbssl_sslmode_allows_plaintext(enum dbssl_sslmode m)
+{
+    return m < DBSSL_SSLMODE_REQUIRE;
+}
+
 bool dbssl_config_verifies_server(const struct dbssl_config *cfg)
 {
     struct dbssl_file_ref ca;

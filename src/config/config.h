@@ -245,6 +245,12 @@ bool dbssl_config_ca_file(const struct dbssl_config *cfg, struct dbssl_file_ref 
  * page, validation and reload.
  */
 bool dbssl_config_verifies_server(const struct dbssl_config *cfg);
+
+/* Whether TLS is required: DB_SSL_REQUIRED, or a DB_SSL_MODE from require up. */
+bool dbssl_config_tls_required(const struct dbssl_config *cfg);
+
+/* Whether an sslmode lets libpq use plaintext: disable, allow and prefer. */
+bool dbssl_sslmode_allows_plaintext(enum dbssl_sslmode m);
 /* The client certificate and key; false when mutual TLS is off. */
 bool dbssl_config_client_files(const struct dbssl_config *cfg, struct dbssl_file_ref *cert,
                                struct dbssl_file_ref *key);

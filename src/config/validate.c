@@ -315,11 +315,6 @@ static const char *strong_mode(const struct dbssl_config *cfg, bool have_ca)
                                                     : DBSSL_SSLMODE_REQUIRE);
 }
 
-static bool weak_mode(enum dbssl_sslmode m)
-{
-    return m == DBSSL_SSLMODE_DISABLE || m == DBSSL_SSLMODE_ALLOW || m == DBSSL_SSLMODE_PREFER;
-}
-
 static bool same_file(const char *a, const char *b)
 {
     char ra[PATH_BUF], rb[PATH_BUF];
@@ -400,7 +395,7 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
         check_url_conflict(cfg, f, OPT_DB_REQUIRE_AUTH, cfg->url.require_auth, false);
     }
 
-    if (mode_ok && req_ok && cfg->ssl_required && weak_mode(m)) {
+    if (mode_ok && req_ok && cfg->ssl_required && dbssl_sslmode_allows_plaintext(m)) {
         char fix[FIX_BUF], alt[FIX_BUF], hint[2 * FIX_BUF];
         fix_setting(cfg, OPT_DB_SSL_REQUIRED, "false", false, alt, sizeof(alt));
         snprintf(
@@ -432,7 +427,7 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
                            "DB_SSL_MODE \"%s\" verifies the server certificate but no CA "
                            "certificate is configured",
                            mode);
-    if (mode_ok && weak_mode(m)) {
+    if (mode_ok && dbssl_sslmode_allows_plaintext(m)) {
         char fix[FIX_BUF], hint[FIX_BUF + 128];
         fix_setting(cfg, OPT_DB_SSL_MODE, strong_mode(cfg, have_ca), true, fix, sizeof(fix));
         if (m == DBSSL_SSLMODE_DISABLE)

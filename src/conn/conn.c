@@ -157,7 +157,7 @@ int dbssl_conn_build_params_to(const struct dbssl_config *cfg, const struct dbss
         add_param(p, "target_session_attrs", to->session_attrs, err) != 0)
         goto out;
 
-    tls_required = cfg->ssl_required || cfg->ssl_mode >= DBSSL_SSLMODE_REQUIRE;
+    tls_required = dbssl_config_tls_required(cfg);
     if (add_param(p, "sslmode", dbssl_sslmode_name(cfg->ssl_mode), err) != 0)
         goto out;
     /* the private copies, when the caller has them, are the files that were validated */
@@ -458,7 +458,7 @@ static bool fail_closed(const struct dbssl_config *cfg, struct dbssl_tls_state *
 {
     struct dbssl_conn_diagnosis d = dbssl_conn_diagnosis_of(DBSSL_CONN_SSL_UNAVAILABLE);
 
-    if (st->ssl_in_use || !(cfg->ssl_required || cfg->ssl_mode >= DBSSL_SSLMODE_REQUIRE))
+    if (st->ssl_in_use || !dbssl_config_tls_required(cfg))
         return false;
     set_failure(st, cfg, "the connection is not encrypted but TLS is required",
                 "The server accepted the connection without TLS; dbssl closed it.", &d, err);

@@ -188,7 +188,7 @@ static enum dbssl_health_status judge_pgbouncer(struct judging *j)
 static enum dbssl_health_status judge_hosts(struct judging *j, const struct dbssl_config *cfg)
 {
     const struct dbssl_hosts *hs = j->s->hosts;
-    bool tls_required = cfg->ssl_required || cfg->ssl_mode >= DBSSL_SSLMODE_REQUIRE;
+    bool tls_required = dbssl_config_tls_required(cfg);
     enum dbssl_health_status st = DBSSL_HEALTH_HEALTHY;
     bool satisfied = false;
 
@@ -237,7 +237,7 @@ static enum dbssl_health_status judge(struct judging *j, const struct dbssl_conf
     if (!tls->connected) {
         st = DBSSL_HEALTH_UNHEALTHY;
     } else if (!tls->ssl_in_use) {
-        if (cfg->ssl_required || cfg->ssl_mode >= DBSSL_SSLMODE_REQUIRE) {
+        if (dbssl_config_tls_required(cfg)) {
             warn(j, "the connection is not encrypted although TLS is required");
             st = DBSSL_HEALTH_UNHEALTHY;
         } else if (cfg->ssl_mode == DBSSL_SSLMODE_DISABLE) {
