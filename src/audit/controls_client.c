@@ -18,6 +18,14 @@ static bool mode_is(const struct audit_ctx *c, const char *m)
     return strcmp(c->ev->client.ssl_mode, m) == 0;
 }
 
+/* Whether libpq verifies the server's chain (and so the CRL): config.h's rule. */
+static bool client_verifies(const struct audit_ctx *c)
+{
+    int m = dbssl_option_choice_index(OPT_DB_SSL_MODE, c->ev->client.ssl_mode);
+
+    return m >= 0 && dbssl_sslmode_verifies((enum dbssl_sslmode)m, c->ev->client.ca_configured);
+}
+
 static bool mode_may_fall_back(const struct audit_ctx *c)
 {
     int m = dbssl_option_choice_index(OPT_DB_SSL_MODE, c->ev->client.ssl_mode);
@@ -173,8 +181,17 @@ void audit_eval_revocation(struct audit_ctx *c)
     else if (crl->error[0])
         audit_finding(c, DBSSL_AUDIT_FAIL, "Check DB_SSL_CRL (dbssl validate says what is wrong).",
                       "the CRL cannot be used: %s", crl->error);
+    else if (!client_verifies(c))
+        audit_finding(c, DBSSL_AUDIT_WARN,
+                      "Set DB_SSL_MODE=verify-full with DB_SSL_CA_CERT, so that libpq verifies "
+                      "the server's certificate and checks it against the CRL.",
+                      "DB_SSL_CRL \"%s\" is not checked: libpq verifies nothing with "
+                      "DB_SSL_MODE \"%s\"%s",
+                      crl->path, c->ev->client.ssl_mode,
+                      strcmp(c->ev->client.ssl_mode, "disable") == 0 ? ""
+                                                                     : " and no CA certificate");
     else
-        audit_evidence(c, "DB_SSL_CRL=%s: libpq checks the server's certificate against it",
+        audit_evidence(c, "DB_SSL_CRL \"%s\": libpq checks the server's certificate against it",
                        crl->path);
     if (!c->ev->client.mutual_tls)
         return;

@@ -483,13 +483,16 @@ bool dbssl_sslmode_allows_plaintext(enum dbssl_sslmode m)
     return m < DBSSL_SSLMODE_REQUIRE;
 }
 
+bool dbssl_sslmode_verifies(enum dbssl_sslmode m, bool ca_file)
+{
+    return m != DBSSL_SSLMODE_DISABLE && (m >= DBSSL_SSLMODE_VERIFY_CA || ca_file);
+}
+
 bool dbssl_config_verifies_server(const struct dbssl_config *cfg)
 {
     struct dbssl_file_ref ca;
 
-    if (cfg->ssl_mode == DBSSL_SSLMODE_DISABLE)
-        return false;
-    return cfg->ssl_mode >= DBSSL_SSLMODE_VERIFY_CA || dbssl_config_ca_file(cfg, &ca);
+    return dbssl_sslmode_verifies(cfg->ssl_mode, dbssl_config_ca_file(cfg, &ca));
 }
 
 bool dbssl_config_client_files(const struct dbssl_config *cfg, struct dbssl_file_ref *cert,

@@ -245,6 +245,8 @@ bool dbssl_config_ca_file(const struct dbssl_config *cfg, struct dbssl_file_ref 
  * page, validation and reload.
  */
 bool dbssl_config_verifies_server(const struct dbssl_config *cfg);
+/* The same rule from a mode and whether a CA file is given (the audit's evidence). */
+bool dbssl_sslmode_verifies(enum dbssl_sslmode m, bool ca_file);
 
 /* Whether TLS is required: DB_SSL_REQUIRED, or a DB_SSL_MODE from require up. */
 bool dbssl_config_tls_required(const struct dbssl_config *cfg);

@@ -460,9 +460,8 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
         snprintf(hint, sizeof(hint), "%s for the CRL to be checked.",
                  fix_setting(cfg, OPT_DB_SSL_MODE, "verify-full", true, fix, sizeof(fix)));
         dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_CRL", hint,
-                           "DB_SSL_CRL has no effect with DB_SSL_MODE \"%s\" and no CA "
-                           "certificate",
-                           mode);
+                           "DB_SSL_CRL has no effect with DB_SSL_MODE \"%s\"%s", mode,
+                           m == DBSSL_SSLMODE_DISABLE ? "" : " and no CA certificate");
     }
     (void)ca_read;
 
@@ -538,7 +537,7 @@ static void check_cross(const struct dbssl_config *cfg, struct dbssl_findings *f
                 dbssl_option_choice(OPT_DB_SSL_CHANNEL_BINDING, (int)cfg->channel_binding));
     } else if (cfg->app_env == DBSSL_ENV_STAGING) {
         char fix[FIX_BUF], hint[FIX_BUF + 64];
-        if (mode_ok && m < DBSSL_SSLMODE_VERIFY_CA) {
+        if (mode_ok && !dbssl_config_verifies_server(cfg)) {
             snprintf(hint, sizeof(hint), "%s in staging, as in production.",
                      fix_setting(cfg, OPT_DB_SSL_MODE, "verify-full", true, fix, sizeof(fix)));
             dbssl_findings_add(f, DBSSL_SEVERITY_WARNING, "DB_SSL_MODE", hint,

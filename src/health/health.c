@@ -312,7 +312,10 @@ dbssl_snapshot_new(const struct dbssl_config *cfg, const struct dbssl_tls_state 
     atomic_init(&s->refs, 1);
     s->tls = *tls;
     s->ssl_mode = cfg->ssl_mode;
-    s->verifies_server = dbssl_config_verifies_server(cfg);
+    /* allow and prefer verify the TLS sessions they make, not a plaintext fallback */
+    s->verifies_server = dbssl_config_verifies_server(cfg) &&
+                         (!dbssl_sslmode_allows_plaintext(cfg->ssl_mode) ||
+                          (tls->connected && tls->ssl_in_use));
     s->expiry_warn_days = cfg->expiry_warn_days;
     s->channel_binding = cfg->channel_binding;
     if (x != NULL && x->sessions != NULL)

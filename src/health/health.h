@@ -82,7 +82,9 @@ struct dbssl_snapshot {
     size_t n_warnings;
     struct dbssl_tls_state tls; /* as the check found it */
     enum dbssl_sslmode ssl_mode;
-    bool verifies_server; /* dbssl_config_verifies_server(): libpq verifies the chain */
+    /* libpq verifies the server's chain (dbssl_config_verifies_server()), and in
+     * allow or prefer the session is one of the TLS ones it verified */
+    bool verifies_server;
     enum dbssl_channel_binding channel_binding;
     struct dbssl_sessions sessions; /* state DBSSL_SESSIONS_UNREAD when not read */
     /* the newer libpq options as configured (validation refused them where libpq lacks them) */

@@ -271,6 +271,16 @@ static void test_validation_by_mode_and_ca(void **state)
         json_decref(j);
         dbssl_config_free(cfg);
     }
+    /* prefer verifies the TLS sessions it makes: a plaintext fallback was not verified */
+    {
+        const char *envp[] = {"DB_SSL_MODE=prefer", "DB_SSL_CA_CERT=/c/ca.crt", NULL};
+        struct dbssl_tls_state plain = tls_plain();
+        json_t *j = check(envp, &plain, NULL, &http, &status);
+
+        assert_true(json_is_false(json_object_get(j, "ssl_enabled")));
+        assert_string_equal(jstr(j, "certificate_validation"), "disabled");
+        json_decref(j);
+    }
 }
 
 static void test_certificate_expiry_rules(void **state)
