@@ -198,17 +198,18 @@ static int gather_scan(const struct dbssl_config *cfg, struct dbssl_audit_eviden
     struct dbssl_scan_opts so = {0};
     struct dbssl_file_ref ca;
     struct dbssl_error e;
-    char source[300];
+    char source[300], port_text[16];
     long port = DBSSL_SCAN_DEFAULT_PORT;
 
-    if (ev->target.host[0] == '/' || ev->target.host[0] == '@') {
+    /* no host at all is libpq's default socket too */
+    if (host_is_socket(ev->target.host, strlen(ev->target.host))) {
         copy(ev->scan_error, sizeof(ev->scan_error),
              "DATABASE_URL names a Unix-domain socket, where TLS is never used");
         copy(ev->scan_hint, sizeof(ev->scan_hint),
              "Connect over TCP (a host name or address) to use and audit TLS.");
         return 0;
     }
-    so.host = ev->target.host[0] ? ev->target.host : "localhost";
+    so.host = ev->target.host;
     so.port = ev->target.port > 0 ? ev->target.port : (int)port;
     so.timeout_ms = cfg->connect_timeout * 1000;
     so.ca_file = dbssl_config_ca_file(cfg, &ca) ? ca.path : NULL;
@@ -227,7 +228,8 @@ static int gather_scan(const struct dbssl_config *cfg, struct dbssl_audit_eviden
         ev->scan_no_tls = strstr(e.detail, "SSLRequest with \"N\"") != NULL;
         return 0;
     }
-    snprintf(source, sizeof(source), "%s:%d", ev->scan->host, ev->scan->port);
+    snprintf(port_text, sizeof(port_text), "%d", ev->scan->port);
+    format_host_port(source, sizeof(source), ev->scan->host, port_text); /* "[v6]:port" */
     for (size_t i = 0; i < ev->scan->chain.n; i++)
         if (add_cert(ev, "server", source, (int)i, &ev->scan->chain.certs[i], false) != 0)
             return -1;
@@ -247,7 +249,8 @@ static int session_server_cert(const struct dbssl_tls_state *t, struct dbssl_aud
     c.serial = (char *)t->server_cert_serial;
     c.not_before = t->server_cert_not_before;
     c.not_after = t->server_cert_not_after;
-    dbssl_tls_state_server(t, source, sizeof(source)); /* "[v6]:port" for an IPv6 server */
+    /* where the session was, connected or not ("[v6]:port" for an IPv6 server) */
+    format_host_port(source, sizeof(source), t->server_host, t->server_port);
     return add_cert(ev, "server", source, 0, &c, false);
 }
 

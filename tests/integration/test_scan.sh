@@ -108,7 +108,7 @@ c = json.load(open(sys.argv[1]))["chain"]
 print(c["host_matches"], c["complete"], c["trusted"])' "$T/pgdefault.json")" "the chain against --ca-file"
 
 # a CA file with text after its certificate is refused as validation refuses it,
-# before any connection (and the scanner's trust store is read by the same loader)
+# before any connection (the trust store's loader refusing it too: unit/test_scan)
 { cat "$CERTS/ca.crt"; echo "not a certificate"; } >"$T/junk-ca.crt"
 run_split "$DBSSL" scan "localhost:$PG_PORT" --json --ca-file "$T/junk-ca.crt"
 assert_rc 2 "scan with a damaged --ca-file"

@@ -61,7 +61,7 @@ PQconninfoOption *PQconninfoParse(const char *conninfo, char **errmsg)
     char *without;
     PQconninfoOption *opts;
 
-    if (k == NULL || (k[-1] != '?' && k[-1] != '&'))
+    if (k == NULL || k == conninfo || (k[-1] != '?' && k[-1] != '&'))
         return real(conninfo, errmsg);
     without = strdup(conninfo);
     assert_non_null(without);
