@@ -383,6 +383,7 @@ static const struct {
     {"sslnegotiation", offsetof(struct dbssl_url, sslnegotiation)},
     {"sslcertmode", offsetof(struct dbssl_url, sslcertmode)},
     {"require_auth", offsetof(struct dbssl_url, require_auth)},
+    {"target_session_attrs", offsetof(struct dbssl_url, target_session_attrs)},
 };
 #define N_URL_FIELDS (sizeof(url_fields) / sizeof(url_fields[0]))
 

@@ -42,9 +42,10 @@ struct dbssl_url {
      * silently replaced by a DB_* default (config.c adopts it) */
     char *ssl_min_protocol_version;
     char *connect_timeout;
-    char *sslnegotiation; /* libpq 17 */
-    char *sslcertmode;    /* libpq 16 */
-    char *require_auth;   /* libpq 16 */
+    char *sslnegotiation;       /* libpq 17 */
+    char *sslcertmode;          /* libpq 16 */
+    char *require_auth;         /* libpq 16 */
+    char *target_session_attrs; /* a multi-host URL's choice of host (conn/hosts.c) */
 };
 
 /*

@@ -1,7 +1,8 @@
 /*
  * hosts.c - every host of a multi-host DATABASE_URL, probed on its own
- * (see hosts.h).  The list is read the way libpq reads it (PQconninfoParse:
- * comma-separated host, hostaddr and port, one port for all or one each).
+ * (see hosts.h).  The list is DATABASE_URL as the settings layer parsed it
+ * with libpq (dburl.h: comma-separated host, hostaddr and port, one port for
+ * all or one each, and target_session_attrs).
  */
 #include "hosts.h"
 
@@ -72,29 +73,23 @@ static enum dbssl_session_want want_of(const char *attrs)
     return DBSSL_WANT_ANY; /* any, prefer-standby */
 }
 
+static const char *nonempty(const char *s)
+{
+    return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
 void dbssl_hosts_list(const struct dbssl_config *cfg, struct dbssl_hosts *out)
 {
-    const char *host = NULL, *hostaddr = NULL, *port = NULL, *attrs = NULL, *names;
-    PQconninfoOption *opts = NULL;
+    /* DATABASE_URL as the settings layer parsed it (with libpq); "" as absent */
+    const char *host = nonempty(cfg->url.host), *hostaddr = nonempty(cfg->url.hostaddr),
+               *port = nonempty(cfg->url.port), *attrs = nonempty(cfg->url.target_session_attrs),
+               *names;
     size_t n, nports;
 
     memset(out, 0, sizeof(*out));
     snprintf(out->want_text, sizeof(out->want_text), "any");
-    if (cfg->database_url == NULL || !cfg->url.parsed ||
-        (opts = PQconninfoParse(cfg->database_url, NULL)) == NULL)
+    if (cfg->database_url == NULL || !cfg->url.parsed)
         return;
-    for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
-        if (o->val == NULL || o->val[0] == '\0')
-            continue;
-        if (strcmp(o->keyword, "host") == 0)
-            host = o->val;
-        else if (strcmp(o->keyword, "hostaddr") == 0)
-            hostaddr = o->val;
-        else if (strcmp(o->keyword, "port") == 0)
-            port = o->val;
-        else if (strcmp(o->keyword, "target_session_attrs") == 0)
-            attrs = o->val;
-    }
     out->want = want_of(attrs);
     if (attrs != NULL)
         snprintf(out->want_text, sizeof(out->want_text), "%s", attrs);
@@ -134,7 +129,6 @@ void dbssl_hosts_list(const struct dbssl_config *cfg, struct dbssl_hosts *out)
             out->n++;
         }
     }
-    PQconninfoFree(opts);
 }
 
 /* Whether the host is in recovery, asked over conn within the time left. */
