@@ -10,6 +10,7 @@ CHECK=$DBSSL_SRC/scripts/check-layers.sh
 run_split bash "$CHECK" "$DBSSL_SRC"
 assert_rc 0 "check-layers on the tree"
 assert_match "$OUT" "^check-layers: [0-9]+ includes between parts, all one-way \(base x509 config " "its summary"
+assert_match "$OUT" "; [0-9]+ vendor includes, each in its module$" "the vendor headers' summary"
 
 # a scratch copy of what the check reads
 scratch() {
@@ -53,6 +54,24 @@ scratch
 printf '#include "util.h"\n#include "dbssl/error.h"\n#include <stdio.h>\n' >>"$T/tree/src/service/http.c"
 run_split bash "$CHECK" "$T/tree"
 assert_rc 0 "downward, public and system includes"
+
+# vendor headers outside their modules: libpq in health, OpenSSL in the
+# service, libmicrohttpd in the checker
+scratch
+printf '#include <libpq-fe.h>\n' >>"$T/tree/src/health/health.c"
+printf '#include <openssl/x509.h>\n' >>"$T/tree/src/service/checker.c"
+printf '#include <microhttpd.h>\n' >>"$T/tree/src/service/checker.c"
+run_split bash "$CHECK" "$T/tree"
+assert_rc 1 "vendor headers outside their modules"
+assert_match "$ERR" "src/health/health.c:[0-9]+: includes <libpq-fe.h\.\.\.>, a vendor header allowed only in: conn/ " "libpq in health"
+assert_match "$ERR" "src/service/checker.c:[0-9]+: includes <openssl/\.\.\.>" "OpenSSL in the service"
+assert_match "$ERR" "src/service/checker.c:[0-9]+: includes <microhttpd.h\.\.\.>, a vendor header allowed only in: service/http\*" "libmicrohttpd outside http"
+# and where they belong they are fine
+scratch
+printf '#include <openssl/evp.h>\n' >>"$T/tree/src/x509/certinfo.c"
+printf '#include <microhttpd.h>\n' >>"$T/tree/src/service/http_route.c"
+run_split bash "$CHECK" "$T/tree"
+assert_rc 0 "vendor headers in their modules"
 
 # a loose file in src/ and a folder that is not a part
 scratch
