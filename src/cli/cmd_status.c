@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "clock.h"
+#include "dbssl/conn.h" /* the connect API: one session, closed with PQfinish() */
 #include "hbarules.h"
 #include "health.h"
 #include "prepare.h"

@@ -1,8 +1,8 @@
 /*
- * conn_int.h - struct dbssl_tls_state as dbssl's own modules see it (the
- * checker, health, metrics and the CLI read its fields; applications read
- * it through dbssl_tls_attribute()), and the pieces of conn.c that are pure
- * functions of their input, exposed so that unit tests can check them
+ * conn_int.h - inside conn/ and for the connect API's callers: libpq's
+ * PGconn with dbssl's settings (conn_types.h has what the layers above see
+ * without libpq), and the pieces of conn.c that are pure functions of their
+ * input, exposed so that unit tests can check them
  * without a database: building libpq's keyword/value arrays from the
  * settings, and classifying libpq's failure messages.
  */
@@ -14,54 +14,9 @@
 
 #include "clock.h"
 #include "config.h"
+#include "conn_types.h"
 #include "dbssl/conn.h"
 #include "error_int.h"
-
-/* What one connection attempt found.  Plain data, safe to copy. */
-struct dbssl_tls_state {
-    bool connected;
-    bool ssl_in_use;               /* PQsslInUse */
-    char protocol[32];             /* PQsslAttribute "protocol", e.g. "TLSv1.3", or "" */
-    char cipher[128];              /* PQsslAttribute "cipher" */
-    int key_bits;                  /* PQsslAttribute "key_bits", 0 when none */
-    char alpn[32];                 /* PQsslAttribute "alpn" (libpq 17: "postgresql" when direct) */
-    char server_host[256];         /* PQhost of the server actually connected */
-    char server_port[16];          /* PQport */
-    char server_version[32];       /* e.g. "15.18" */
-    bool client_cert_sent;         /* pg_stat_ssl.client_dn is set for our backend */
-    bool server_sees_ssl;          /* pg_stat_ssl.ssl for our backend */
-    char server_cert_subject[512]; /* "" when no TLS */
-    char server_cert_serial[128];
-    long long server_cert_not_before; /* epoch seconds, 0 when unknown */
-    long long server_cert_not_after;
-    double latency_ms; /* connect + checks round trip */
-    enum dbssl_conn_class error_class;
-    enum dbssl_verify_reason verify_reason;
-    char error_message[256]; /* primary: what failed, short; "" when none */
-    char error_detail[1024]; /* libpq's message, password-free, lines joined by "; " */
-    char error_hint[512];    /* the guide's advice for error_class */
-    /* the numbers above as dbssl_tls_attribute() returns them (dbssl_tls_state_format) */
-    struct {
-        char key_bits[16];
-        char not_before[32];
-        char not_after[32];
-        char latency_ms[32];
-    } text;
-};
-
-/*
- * Renders the numeric fields into state->text.  conn.c calls it whenever it
- * has filled a state, so that dbssl_tls_attribute() can take a const state
- * (and be called from several threads) without writing to it.
- */
-void dbssl_tls_state_format(struct dbssl_tls_state *state);
-
-/*
- * The server the state reached as "host:port" ("[addr]:port" for an IPv6
- * address) in buf, the one way it is shown (health body, metrics labels,
- * log lines); "" when it reached none.
- */
-void dbssl_tls_state_server(const struct dbssl_tls_state *state, char *buf, size_t len);
 
 #define DBSSL_CONN_MAX_PARAMS 96
 
@@ -75,18 +30,6 @@ struct dbssl_conn_params {
     char *sslpassword;     /* the key's passphrase from its file (owned, wiped when freed) */
     char timeout[24];
     char port[8]; /* a port given by struct dbssl_conn_to */
-};
-
-/*
- * The files libpq is given instead of those the settings name: the private
- * copies of the files a set of settings was validated with (pin.h, made by
- * reload.c).  A NULL member, or no struct at all: the settings' own file.
- */
-struct dbssl_conn_files {
-    const char *ca, *cert, *key, *crl;
-    /* the key's passphrase as DB_SSL_CLIENT_KEY_PASSWORD_FILE held it when
-     * the set was validated; NULL: the file is read at the connect */
-    const char *keypass;
 };
 
 /*

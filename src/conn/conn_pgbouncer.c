@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "conn_int.h"
 #include "jsonutil.h"
 #include "util.h"
 

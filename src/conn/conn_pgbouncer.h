@@ -22,7 +22,7 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "conn_int.h"
+#include "conn_types.h"
 
 /* Plaintext hops described one by one; the counts go on beyond. */
 #define DBSSL_PGBOUNCER_MAX_HOPS 16

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "conn_int.h"
 #include "util.h"
 
 static const char ROLE_SQL[] = "select pg_is_in_recovery()";

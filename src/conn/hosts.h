@@ -17,7 +17,7 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "conn_int.h"
+#include "conn_types.h"
 
 /* at most this many hosts of one URL are probed (more: the rest are counted, not probed) */
 #define DBSSL_HOSTS_MAX 16

@@ -20,7 +20,7 @@
 
 #include "certs_inuse.h"
 #include "config.h"
-#include "conn_int.h"
+#include "conn_types.h"
 #include "conn_pgbouncer.h"
 #include "conn_sessions.h"
 #include "error_int.h"

@@ -27,7 +27,7 @@
 
 #include "certs_inuse.h"
 #include "config.h"
-#include "conn_int.h"
+#include "conn_types.h"
 #include "error_int.h"
 #include "pin.h"
 

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "conn_int.h" /* the connect API: the checker holds its session (PGconn) */
 #include "expiry.h"
 #include "hbarules.h"
 #include "log.h"

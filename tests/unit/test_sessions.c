@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "conn_int.h"
 
 #include "conn_sessions.h"
 #include "health.h"
