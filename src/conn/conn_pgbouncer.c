@@ -74,8 +74,7 @@ static const char AUTH_HINT[] =
 static bool read_side(PGconn *conn, const struct dbssl_config *admin, int side, const char *sql,
                       long long deadline_ms, struct dbssl_pgbouncer *out)
 {
-    long long left = deadline_ms - dbssl_mono_ms();
-    long timeout_s = left <= MS_PER_SECOND ? 1 : (long)((left + 999) / MS_PER_SECOND);
+    long timeout_s = dbssl_conn_seconds_left(deadline_ms);
     PGresult *res = NULL;
     int rc = dbssl_conn_exec_bounded(conn, sql, timeout_s, &res);
     int c_tls, c_addr, c_port, c_user, c_db;

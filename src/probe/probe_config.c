@@ -16,7 +16,7 @@
 #include "scan/scan.h"
 #include "util.h"
 
-#define MAX_GRADE_EVERY (7 * 86400L)
+#define MAX_GRADE_EVERY ((long)(7 * SECONDS_PER_DAY))
 
 /* expiry_warn_days is DB_SSL_EXPIRY_WARN_DAYS per module: its default and bounds */
 static const struct dbssl_option *const warn_days = &dbssl_options[OPT_DB_SSL_EXPIRY_WARN_DAYS];
