@@ -26,6 +26,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "pgrun.h"
 #include "proc.h"
 #include "util.h"
@@ -391,8 +392,12 @@ int dbssl_devdb_start(const struct dbssl_config *cfg, const struct dbssl_devdb_t
 out:
     if (ret != 0 && started)
         (void)pg_ctl_stop(&rn, st->datadir, "immediate", NULL);
-    if (ret != 0 && created_data)
-        remove_tree(st->datadir); /* never leave a half-made cluster */
+    /* never leave a half-made cluster; if it cannot go, say where it is (the
+     * error already set is the cause the user must see first) */
+    if (ret != 0 && created_data && remove_tree_at(AT_FDCWD, st->datadir) != 0)
+        dbssl_log(DBSSL_LOG_WARN, "devdb_cleanup_failed", "path", st->datadir, "hint",
+                  "Remove this half-made cluster by hand before the next \"dbssl dev-db start\".",
+                  NULL);
     /* only when empty: a log the error points to stays */
     if (ret != 0 && created_dir && rmdir(st->dir) == 0 && st->relocated)
         (void)unlink(opts->dir ? opts->dir : DEFAULT_DIR);
