@@ -22,7 +22,7 @@ static long long whole_ms(clockid_t id)
     struct timespec ts;
 
     clock_gettime(id, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (long long)ts.tv_sec * MS_PER_SECOND + ts.tv_nsec / 1000000;
 }
 
 long long dbssl_mono_ms(void)

@@ -231,7 +231,7 @@ int dbssl_proc_run(const struct dbssl_proc_run *r, int *exit_status, char **outp
                    struct dbssl_error *err)
 {
     int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1};
-    long long deadline = dbssl_mono_ms() + (long long)r->timeout_s * 1000;
+    long long deadline = dbssl_mono_ms() + (long long)r->timeout_s * MS_PER_SECOND;
     struct strbuf out;
     pid_t pid;
     bool done;

@@ -196,8 +196,7 @@ struct dbssl_certfacts *validate_known(const struct dbssl_config *cfg)
 
     if (!cfg->auto_generate || cfg->auto_cert_dir == NULL ||
         cfg->settings[OPT_DB_SSL_AUTO_CERT_DIR].error != NULL ||
-        (size_t)snprintf(path, sizeof(path), "%s/%s", cfg->auto_cert_dir, DBSSL_CERTFACTS_FILE) >=
-            sizeof(path))
+        !path_join(path, sizeof(path), cfg->auto_cert_dir, DBSSL_CERTFACTS_FILE))
         return NULL;
     return dbssl_certfacts_read(&FILE_AT_PATH(path));
 }

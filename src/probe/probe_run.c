@@ -213,7 +213,7 @@ static const char *login_reason(const struct dbssl_tls_state *st)
 /* The server's TLS settings and how many TCP sessions use TLS, as far as the role may see. */
 static void read_server(PGconn *conn, long long deadline_ms, struct dbssl_probe_result *r)
 {
-    long left_s = (long)((deadline_ms - dbssl_mono_ms()) / 1000);
+    long left_s = (long)((deadline_ms - dbssl_mono_ms()) / MS_PER_SECOND);
     struct dbssl_serverinfo si;
     struct dbssl_sessions_census census;
     struct dbssl_error e;
@@ -232,7 +232,7 @@ static void read_server(PGconn *conn, long long deadline_ms, struct dbssl_probe_
         }
         dbssl_serverinfo_free(&si);
     }
-    left_s = (long)((deadline_ms - dbssl_mono_ms()) / 1000);
+    left_s = (long)((deadline_ms - dbssl_mono_ms()) / MS_PER_SECOND);
     if (dbssl_sessions_census(conn, left_s, &census)) {
         r->sessions_tls = census.tls;
         r->sessions_plain = census.plain;
